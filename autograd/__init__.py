@@ -1,0 +1,32 @@
+"""chainrule's scalar reverse-mode autodiff engine.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad
+7.0
+"""
+
+from autograd.engine import (
+    Value,
+    dot,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    sum,
+    topological_order,
+)
+from autograd.gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "Value",
+    "dot",
+    "grad",
+    "gradcheck",
+    "GradcheckError",
+    "is_grad_enabled",
+    "no_grad",
+    "sum",
+    "topological_order",
+]

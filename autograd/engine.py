@@ -1,0 +1,358 @@
+"""The engine: a Value records each operation into a graph; backward() applies the chain rule.
+
+Every edge of the graph stores its local derivative (computed in the forward pass by the op,
+see ops.py), so backward is one line of the chain rule, repeated in topological order:
+
+    parent.grad += local_grad * node.grad
+"""
+
+import contextvars
+import functools
+import numbers
+from operator import attrgetter
+
+from autograd import ops
+
+_grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
+_data_of = attrgetter("data")
+
+
+class Value:
+    """A scalar that remembers how it was computed, so gradients can flow back through it.
+
+    ``==`` and ``hash`` are by identity (two Values with equal data are different nodes), so
+    Values can be dict keys and set members; compare numbers with ``x.data == y.data`` or
+    with ``< <= > >=``, which compare ``.data`` and record nothing.
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_local_grads")
+
+    def __init__(self, data, label=""):
+        if not isinstance(label, str):
+            raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
+        self.data = _to_float(data)
+        self.grad = 0.0
+        self.label = label
+        self._op = None
+        self._parents = ()
+        self._local_grads = ()
+
+    # Read-only graph facts: what the visualiser and the explainer read.
+    @property
+    def op(self):
+        """The operation that made this node ("+", "*", "tanh", ...), or "" for a leaf."""
+        return self._op.name if self._op is not None else ""
+
+    @property
+    def parents(self):
+        """The operands, in order: ``(a + a).parents == (a, a)``."""
+        return self._parents
+
+    @property
+    def local_grads(self):
+        """d(self)/d(parent) for each parent, aligned with ``parents``, from the forward pass."""
+        return self._local_grads
+
+    def __repr__(self):
+        extra = f", label={self.label!r}" if self.label else (f", op={self.op!r}" if self._op else "")
+        return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
+
+    def __float__(self):
+        return self.data
+
+    def item(self):
+        """The data as a plain float (PyTorch's name)."""
+        return self.data
+
+    def detach(self):
+        """A new leaf with the same data, cut off from this graph."""
+        return Value(self.data, self.label)
+
+    # Arithmetic; a plain number on either side becomes a constant leaf.
+    def __add__(self, other):
+        return _record(ops.ADD, (self, _as_value(other, "+")))
+
+    def __radd__(self, other):
+        return _record(ops.ADD, (_as_value(other, "+"), self))
+
+    def __sub__(self, other):
+        return _record(ops.SUB, (self, _as_value(other, "-")))
+
+    def __rsub__(self, other):
+        return _record(ops.SUB, (_as_value(other, "-"), self))
+
+    def __mul__(self, other):
+        return _record(ops.MUL, (self, _as_value(other, "*")))
+
+    def __rmul__(self, other):
+        return _record(ops.MUL, (_as_value(other, "*"), self))
+
+    def __truediv__(self, other):
+        return _record(ops.DIV, (self, _as_value(other, "/")))
+
+    def __rtruediv__(self, other):
+        return _record(ops.DIV, (_as_value(other, "/"), self))
+
+    def __neg__(self):
+        return _record(ops.NEG, (self,))
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            return _record(ops.POW, (self, exponent))
+        return _record(ops.PowConst(_number(exponent, "**")), (self,))
+
+    def __rpow__(self, base):
+        return _record(ops.POW, (_as_value(base, "**"), self))
+
+    def __abs__(self):
+        return _record(ops.ABS, (self,))
+
+    def exp(self):
+        return _record(ops.EXP, (self,))
+
+    def log(self):
+        return _record(ops.LOG, (self,))
+
+    def tanh(self):
+        return _record(ops.TANH, (self,))
+
+    def sigmoid(self):
+        return _record(ops.SIGMOID, (self,))
+
+    def relu(self):
+        return _record(ops.RELU, (self,))
+
+    def leaky_relu(self, slope=0.01):
+        return _record(ops.LeakyRelu(_number(slope, "leaky_relu")), (self,))
+
+    def sin(self):
+        return _record(ops.SIN, (self,))
+
+    def cos(self):
+        return _record(ops.COS, (self,))
+
+    def sqrt(self):
+        return _record(ops.SQRT, (self,))
+
+    # Comparisons look at .data and record nothing.
+    def __lt__(self, other):
+        return self.data < _number(other, "<")
+
+    def __le__(self, other):
+        return self.data <= _number(other, "<=")
+
+    def __gt__(self, other):
+        return self.data > _number(other, ">")
+
+    def __ge__(self, other):
+        return self.data >= _number(other, ">=")
+
+    def backward(self, grad=1.0):
+        """Add d(self)/d(node) * grad to every node's .grad, as PyTorch does.
+
+        Leaves accumulate: calling backward twice doubles their grads (zero them in between).
+        An inner node's .grad holds its gradient from the latest backward pass only
+        (PyTorch keeps none for inner nodes unless asked to).
+        """
+        order = topological_order(self)
+        for node in order:
+            if node._parents:
+                node.grad = 0.0
+        self.grad += _number(grad, "backward")
+        _apply_chain_rule(order)
+
+
+def topological_order(root):
+    """Every node that ``root`` depends on, each after all the nodes it was computed from.
+
+    ``root`` comes last; backward walks the list in reverse. Iterative (a chain of a million
+    nodes needs no recursion) and deterministic (the same graph always gives the same order).
+    """
+    uses = {}  # node -> how many edges lead from it into the graph of root
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        seen = uses.get(node, 0)
+        uses[node] = seen + 1
+        if not seen:
+            stack.extend(node._parents)
+    # A node is ready for backward once every node that uses it has passed its gradient on.
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in reversed(node._parents):
+            left = uses[parent] - 1
+            if left:
+                uses[parent] = left
+            else:
+                ready.append(parent)
+    order.reverse()
+    return order
+
+
+def _apply_chain_rule(order, create_graph=False):
+    """The chain rule, and the only place it is written: walk the graph from root to leaves."""
+    for node in reversed(order):
+        if not node._parents:
+            continue
+        local_grads = _local_grads_as_values(node) if create_graph else node._local_grads
+        upstream = node.grad
+        for parent, local in zip(node._parents, local_grads):
+            parent.grad += local * upstream
+
+
+def grad(output, inputs, create_graph=False):
+    """d output / d input for each input, without touching any node's ``.grad``.
+
+    With ``create_graph=True`` the results are Values wired into the graph, so they can be
+    differentiated again (second and third derivatives). An input that ``output`` does not
+    depend on gets 0.0 (PyTorch would need ``allow_unused=True`` and give None).
+    """
+    output = _expect_value(output, "grad", "output")
+    inputs = [_expect_value(v, "grad", "every input") for v in inputs]
+    order = topological_order(output)
+    saved = {node: node.grad for node in order}
+    saved.update((v, v.grad) for v in inputs if v not in saved)
+    try:
+        for node in saved:
+            node.grad = 0.0
+        output.grad = 1.0
+        _apply_chain_rule(order, create_graph)
+        grads = [v.grad for v in inputs]
+    finally:
+        for node, old in saved.items():
+            node.grad = old
+    if create_graph:
+        return [g if isinstance(g, Value) else Value(g) for g in grads]
+    return grads
+
+
+def _local_grads_as_values(node):
+    """The node's local derivatives rebuilt as Values (for create_graph=True)."""
+    try:
+        return node._op.local_grads(*node._parents, node)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        raise type(error)(_failure_message(node._op, node._parents, error)) from None
+
+
+def sum(values):
+    """One node for values[0] + values[1] + ...: local derivative 1 for every input.
+
+    Python's built-in sum would build a chain of "+" nodes as deep as the list.
+    """
+    parents = tuple(_as_value(v, "sum") for v in values)
+    if not parents:
+        return Value(0.0)
+    return _record(ops.SUM, parents)
+
+
+def dot(ws, xs, bias=None):
+    """One node for w_1*x_1 + ... + w_n*x_n (+ bias); local derivatives x_i, w_i and 1."""
+    ws, xs = tuple(ws), tuple(xs)
+    if len(ws) != len(xs):
+        raise ValueError(f"dot needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs")
+    parents = tuple(v if isinstance(v, Value) else _as_value(v, "dot") for v in ws + xs)
+    if bias is not None:
+        parents += (_as_value(bias, "dot"),)
+    return _record(ops.Dot(len(ws), bias is not None), parents)
+
+
+class no_grad:
+    """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) ops record no graph.
+
+    Per thread and per async task (a contextvar); nests.
+    """
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_grad_enabled.set(False))
+        return self
+
+    def __exit__(self, *exc_info):
+        _grad_enabled.reset(self._tokens.pop())
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def without_graph(*args, **kwargs):
+            with no_grad():
+                return func(*args, **kwargs)
+
+        return without_graph
+
+
+def is_grad_enabled():
+    """False inside ``no_grad()``."""
+    return _grad_enabled.get()
+
+
+def _record(op, parents):
+    """Run op forward on the parents' data and, unless in no_grad, record the new node."""
+    inputs = tuple(map(_data_of, parents))
+    try:
+        out = op.forward(*inputs)
+        if not _grad_enabled.get():
+            return Value(out)
+        local_grads = op.local_grads(*inputs, out)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        raise type(error)(_failure_message(op, parents, error)) from None
+    node = _new_value(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node._op = op
+    node._parents = parents
+    node._local_grads = local_grads
+    return node
+
+
+_new_value = object.__new__
+
+
+def _failure_message(op, parents, reason):
+    operands = " and ".join(_describe(p) for p in parents[:4])
+    if len(parents) > 4:
+        operands += f" and {len(parents) - 4} more"
+    return f"{op.name} of {operands}: {reason}"
+
+
+def _describe(value):
+    return f"{value.data!r} (label {value.label!r})" if value.label else repr(value.data)
+
+
+def _to_float(data):
+    if type(data) is float:
+        return data
+    if isinstance(data, numbers.Real):
+        try:
+            return float(data)
+        except OverflowError:
+            raise OverflowError(f"Value(data): {data!r} is too large for a float") from None
+    raise TypeError(f"Value(data) needs a real number (int, float or bool), got {type(data).__name__}: {data!r}")
+
+
+def _number(x, op_name):
+    if isinstance(x, Value):
+        return x.data
+    if isinstance(x, numbers.Real):
+        return float(x)
+    raise TypeError(f"{op_name}: expected a number or a Value, got {type(x).__name__}: {x!r}")
+
+
+def _as_value(x, op_name):
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, numbers.Real):
+        return Value(x)
+    raise TypeError(f"{op_name}: expected a number or a Value, got {type(x).__name__}: {x!r}")
+
+
+def _expect_value(x, func_name, what):
+    if not isinstance(x, Value):
+        raise TypeError(f"{func_name}: {what} must be a Value, got {type(x).__name__}: {x!r}")
+    return x
+

@@ -1,0 +1,303 @@
+"""Every operation the engine knows: its forward value and its local derivatives, side by side.
+
+An op has a ``name`` (what ``Value.op`` shows), ``forward(*inputs)`` on floats, and
+``local_grads(*inputs, out)``: the partial derivative of the output with respect to each input.
+
+``local_grads`` is written with arithmetic and the small helpers below only, so the same line
+works on floats (in the forward pass) and on Values (when ``grad(..., create_graph=True)``
+needs the derivatives as a graph that can be differentiated again).
+
+An op that cannot produce a number raises ValueError, ZeroDivisionError or OverflowError with
+the reason; the engine adds the op's name, the operands and their labels to the message.
+"""
+
+import math
+from operator import mul
+
+
+def _float(x):
+    """The number inside a float or a Value (used for branching, never for results)."""
+    return x if type(x) is float else float(x)
+
+
+def _log(x):
+    return math.log(x) if type(x) is float else x.log()
+
+
+def _sin(x):
+    return math.sin(x) if type(x) is float else x.sin()
+
+
+def _cos(x):
+    return math.cos(x) if type(x) is float else x.cos()
+
+
+def _finite_only(name, x):
+    if math.isinf(x):
+        raise ValueError(f"{name} of an infinite value is undefined")
+
+
+class Op:
+    """Base class: one instance per kind of operation (or per exponent / slope)."""
+
+    name = "?"
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+class Add(Op):
+    name = "+"
+
+    def forward(self, a, b):
+        return a + b
+
+    def local_grads(self, a, b, out):
+        return (1.0, 1.0)
+
+
+class Sub(Op):
+    name = "-"
+
+    def forward(self, a, b):
+        return a - b
+
+    def local_grads(self, a, b, out):
+        return (1.0, -1.0)
+
+
+class Mul(Op):
+    name = "*"
+
+    def forward(self, a, b):
+        return a * b
+
+    def local_grads(self, a, b, out):
+        return (b, a)
+
+
+class Div(Op):
+    name = "/"
+
+    def forward(self, a, b):
+        if b == 0:
+            raise ZeroDivisionError("division by zero; the denominator must be non-zero")
+        return a / b
+
+    def local_grads(self, a, b, out):
+        return (1.0 / b, -out / b)  # d(a/b)/db = -a/b**2, written so it does not underflow
+
+
+class Neg(Op):
+    name = "neg"
+
+    def forward(self, a):
+        return -a
+
+    def local_grads(self, a, out):
+        return (-1.0,)
+
+
+class PowConst(Op):
+    """x ** n for a plain-number exponent n: one parent, the base."""
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+        self.name = f"**{exponent:g}"
+
+    def forward(self, x):
+        return _power(x, self.exponent)
+
+    def local_grads(self, x, out):
+        return (_power_base_grad(x, self.exponent),)
+
+
+class Pow(Op):
+    """x ** y where the exponent is a Value too: two parents, base and exponent."""
+
+    name = "**"
+
+    def forward(self, x, y):
+        return _power(x, y)
+
+    def local_grads(self, x, y, out):
+        base = _float(x)
+        if base < 0:
+            raise ValueError(
+                "the derivative with respect to the exponent needs a base > 0 (it is y * log(x))"
+            )
+        if base == 0:
+            if _float(y) <= 0:
+                raise ValueError("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
+            return (_power_base_grad(x, y), 0.0)
+        return (_power_base_grad(x, y), out * _log(x))
+
+
+def _power(x, n):
+    if x < 0 and not float(n).is_integer():
+        raise ValueError("a negative base needs an integer exponent (the result would be complex)")
+    if x == 0 and n < 0:
+        raise ZeroDivisionError("0 cannot be raised to a negative power")
+    try:
+        return x**n
+    except OverflowError:
+        raise OverflowError("the result is too large for a float") from None
+
+
+def _power_base_grad(x, n):
+    """d(x**n)/dx = n * x**(n-1), with its limits at x = 0 spelled out."""
+    if _float(x) == 0 and _float(n) < 1:
+        return 0.0 if _float(n) == 0 else math.inf
+    return n * x ** (n - 1)
+
+
+class Abs(Op):
+    name = "abs"
+
+    def forward(self, x):
+        return abs(x)
+
+    def local_grads(self, x, out):
+        return (1.0 if x > 0 else -1.0 if x < 0 else 0.0,)
+
+
+class Exp(Op):
+    name = "exp"
+
+    def forward(self, x):
+        try:
+            return math.exp(x)
+        except OverflowError:
+            raise OverflowError("the result is too large for a float (exp needs x <= 709.78)") from None
+
+    def local_grads(self, x, out):
+        return (out,)
+
+
+class Log(Op):
+    name = "log"
+
+    def forward(self, x):
+        if x <= 0:
+            raise ValueError("log is only defined for inputs > 0")
+        return math.log(x)
+
+    def local_grads(self, x, out):
+        return (1.0 / x,)
+
+
+class Tanh(Op):
+    name = "tanh"
+
+    def forward(self, x):
+        return math.tanh(x)  # math.tanh saturates to +-1 without overflow
+
+    def local_grads(self, x, out):
+        return (1.0 - out * out,)
+
+
+class Sigmoid(Op):
+    name = "sigmoid"
+
+    def forward(self, x):
+        if x >= 0:  # exp of a non-positive number never overflows
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+
+    def local_grads(self, x, out):
+        return (out * (1.0 - out),)
+
+
+class Relu(Op):
+    name = "relu"
+
+    def forward(self, x):
+        return x if x > 0 else 0.0
+
+    def local_grads(self, x, out):
+        return (1.0 if x > 0 else 0.0,)  # 0 at x == 0, as in PyTorch
+
+
+class LeakyRelu(Op):
+    name = "leaky_relu"
+
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return x if x > 0 else self.slope * x
+
+    def local_grads(self, x, out):
+        return (1.0 if x > 0 else self.slope,)
+
+
+class Sin(Op):
+    name = "sin"
+
+    def forward(self, x):
+        _finite_only("sin", x)
+        return math.sin(x)
+
+    def local_grads(self, x, out):
+        return (_cos(x),)
+
+
+class Cos(Op):
+    name = "cos"
+
+    def forward(self, x):
+        _finite_only("cos", x)
+        return math.cos(x)
+
+    def local_grads(self, x, out):
+        return (-_sin(x),)
+
+
+class Sqrt(Op):
+    name = "sqrt"
+
+    def forward(self, x):
+        if x < 0:
+            raise ValueError("sqrt is only defined for inputs >= 0")
+        return math.sqrt(x)
+
+    def local_grads(self, x, out):
+        return (0.5 / out if _float(out) != 0 else math.inf,)
+
+
+class Sum(Op):
+    """sum(values) as one node: the local derivative is 1 for every input."""
+
+    name = "sum"
+
+    def forward(self, *xs):
+        return sum(xs)
+
+    def local_grads(self, *xs_and_out):
+        return (1.0,) * (len(xs_and_out) - 1)
+
+
+class Dot(Op):
+    """w . x (+ b) as one node. Inputs are w_1..w_n, x_1..x_n and then the bias, if any."""
+
+    name = "dot"
+
+    def __init__(self, n, has_bias):
+        self.n = n
+        self.has_bias = has_bias
+
+    def forward(self, *inputs):
+        n = self.n
+        total = sum(map(mul, inputs[:n], inputs[n : 2 * n]))
+        return total + inputs[2 * n] if self.has_bias else total
+
+    def local_grads(self, *inputs_and_out):
+        n = self.n
+        ws, xs = inputs_and_out[:n], inputs_and_out[n : 2 * n]
+        return xs + ws + (1.0,) if self.has_bias else xs + ws
+
+
+ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()
+ABS, EXP, LOG, TANH, SIGMOID, RELU = Abs(), Exp(), Log(), Tanh(), Sigmoid(), Relu()
+SIN, COS, SQRT, SUM = Sin(), Cos(), Sqrt(), Sum()
