@@ -18,8 +18,21 @@ from autograd.engine import (
     topological_order,
 )
 from autograd.gradcheck import GradcheckError, gradcheck
+from autograd.explain import Step, backward_steps, explain, explanation
+from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
+from autograd.walkthrough import walkthrough
 
 __all__ = [
+    "GraphvizNotFoundError",
+    "Step",
+    "backward_steps",
+    "draw",
+    "explain",
+    "explanation",
+    "render",
+    "to_dot",
+    "tree",
+    "walkthrough",
     "Value",
     "dot",
     "grad",
