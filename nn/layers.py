@@ -1,0 +1,223 @@
+"""Neuron, Layer, MLP and Dropout: the network is an ordinary graph of autograd Values."""
+
+import numbers
+import random
+
+from autograd import Value, dot
+
+from nn import init as initialisers
+from nn.module import Module
+
+ACTIVATIONS = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "leaky_relu": Value.leaky_relu,  # slope 0.01, PyTorch's default
+    "linear": None,
+}
+
+
+def _check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(map(repr, ACTIVATIONS))}")
+    return activation
+
+
+def _as_values(xs):
+    return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
+
+
+def _weighted_sum_unfused(ws, xs, b):
+    """((w1*x1 + w2*x2) + ...) + b from elementary nodes, summed in the same order as ``dot``."""
+    total = ws[0] * xs[0]
+    for w, x in zip(ws[1:], xs[1:]):
+        total = total + w * x
+    return total + b
+
+
+class Neuron(Module):
+    """act(w . x + b): ``nin`` weights, one bias, one activation."""
+
+    def __init__(self, nin, activation="relu", init=None, seed=None, fused=True, rng=None, fan_out=1):
+        super().__init__()
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"a neuron needs a whole number of inputs >= 1, got {nin!r}")
+        self.nin = nin
+        self.activation = _check_activation(activation)
+        draw, self.init = initialisers.resolve(init, activation)
+        rng = rng if rng is not None else random.Random(seed)
+        self.w = tuple(Value(draw(rng, nin, fan_out)) for _ in range(nin))
+        self.b = Value(0.0)
+        self.fused = bool(fused)
+        self._act = ACTIVATIONS[activation]
+        self._label_parameters()
+
+    def named_parameters(self):
+        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
+
+    def _state_entries(self):
+        return [("weight", [list(self.w)]), ("bias", [self.b])]  # the shapes of PyTorch's Linear(nin, 1)
+
+    def __call__(self, x):
+        """The neuron's output Value for the inputs x (floats or Values)."""
+        if isinstance(x, (Value, numbers.Real)):
+            x = [x]
+        if len(x) != self.nin:
+            raise ValueError(f"Neuron expects {self.nin} inputs, got {len(x)}")
+        return self._forward(_as_values(x))
+
+    def _forward(self, xs):
+        """The output for a list of Values of the right length (no checks: the hot path)."""
+        if self.fused:
+            out = dot(self.w, xs, self.b)
+        else:
+            out = _weighted_sum_unfused(self.w, xs, self.b)
+        act = self._act
+        return act(out) if act is not None else out
+
+    def __repr__(self):
+        return f"Neuron({self.nin} inputs, activation={self.activation!r}, init={self.init!r})"
+
+
+class Layer(Module):
+    """``nout`` neurons that all read the same ``nin`` inputs: PyTorch's Linear plus an activation."""
+
+    def __init__(self, nin, nout, activation="relu", init=None, seed=None, fused=True, rng=None):
+        super().__init__()
+        if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
+            raise ValueError(f"a layer needs a whole number of neurons >= 1, got {nout!r}")
+        rng = rng if rng is not None else random.Random(seed)
+        self.neurons = [Neuron(nin, activation, init, fused=fused, rng=rng, fan_out=nout) for _ in range(nout)]
+        self.nin, self.nout = nin, nout
+        self.activation = activation
+        self.init = self.neurons[0].init
+        self._fused = bool(fused)
+        self._act = ACTIVATIONS[activation]
+        self._label_parameters()
+
+    def children(self):
+        return list(self.neurons)
+
+    def named_parameters(self):
+        return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def _state_entries(self):
+        return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
+
+    def __call__(self, x):
+        """A list of ``nout`` output Values (always a list, even for one neuron)."""
+        if isinstance(x, (Value, numbers.Real)):
+            x = [x]
+        if len(x) != self.nin:
+            raise ValueError(f"Layer expects {self.nin} inputs, got {len(x)}")
+        return self._forward(_as_values(x))
+
+    def _forward(self, xs):
+        # The inner loop of the whole library: one dot node and one activation node per neuron.
+        # xs is a tuple of Values, so dot neither copies nor converts it.
+        act = self._act
+        if self._fused:
+            if act is None:
+                return [dot(n.w, xs, n.b) for n in self.neurons]
+            return [act(dot(n.w, xs, n.b)) for n in self.neurons]
+        outs = [_weighted_sum_unfused(n.w, xs, n.b) for n in self.neurons]
+        return [act(o) for o in outs] if act is not None else outs
+
+    def __repr__(self):
+        return f"Layer({self.nin} -> {self.nout}, activation={self.activation!r}, init={self.init!r})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(2, [16, 16, 1])`` is 2 inputs -> 16 -> 16 -> 1 output.
+
+    Hidden layers use ``activation``, the last one ``output_activation``. ``init=None`` picks
+    He for relu/leaky_relu and Glorot (xavier) for tanh/sigmoid/linear. ``fused=False`` builds
+    each weighted sum from ``*`` and ``+`` nodes instead of one ``dot`` node (same numbers).
+
+    >>> model = MLP(2, [4, 1], seed=0)
+    >>> len(model.parameters())
+    17
+    >>> model.parameters()[0].label
+    'layers.0.neurons.0.w.0'
+    """
+
+    def __init__(self, nin, nouts, activation="relu", output_activation="linear", init=None, seed=None, fused=True):
+        super().__init__()
+        if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
+            raise ValueError(f"an MLP needs a whole number of inputs >= 1, got {nin!r}")
+        nouts = list(nouts) if not isinstance(nouts, int) else [nouts]
+        if not nouts:
+            raise ValueError("an MLP needs at least one layer: nouts is empty")
+        _check_activation(activation)
+        _check_activation(output_activation)
+        rng = random.Random(seed)
+        sizes = [nin] + nouts
+        acts = [activation] * (len(nouts) - 1) + [output_activation]
+        layer_init = init if init is not None else initialisers.DEFAULT_FOR_ACTIVATION[activation]
+        self.layers = [Layer(sizes[i], sizes[i + 1], acts[i], layer_init, fused=fused, rng=rng) for i in range(len(nouts))]
+        self.nin, self.nouts = nin, nouts
+        self.activation, self.output_activation = activation, output_activation
+        self.init = self.layers[0].init
+        self.fused = bool(fused)
+        self._label_parameters()
+
+    def children(self):
+        return list(self.layers)
+
+    def named_parameters(self):
+        return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
+
+    def _state_entries(self):
+        # Keys of torch.nn.Sequential(Linear, act, Linear, act, ..., Linear[, act]): Linear i sits
+        # at index 2*i. Use nn.Identity() for a "linear" hidden activation to keep the indices.
+        entries = []
+        for i, layer in enumerate(self.layers):
+            for key, structure in layer._state_entries():
+                entries.append((f"{2 * i}.{key}", structure))
+        return entries
+
+    def __call__(self, x):
+        """The output Value for one output, else a list of Values; x is floats or Values."""
+        if isinstance(x, (Value, numbers.Real)):
+            x = [x]
+        if len(x) != self.nin:
+            raise ValueError(f"MLP expects {self.nin} inputs, got {len(x)}")
+        x = _as_values(x)
+        for layer in self.layers:
+            x = tuple(layer._forward(x))
+        return x[0] if len(x) == 1 else list(x)
+
+    def __repr__(self):
+        shape = f"{self.nin}" + "".join(
+            f" -> {layer.nout} {layer.activation}" for layer in self.layers
+        )
+        return f"MLP({shape}; {len(self.parameters())} parameters, init={self.init!r}, fused={self.fused})"
+
+
+class Dropout(Module):
+    """Zero each input with probability p in training mode and scale the rest by 1/(1-p).
+
+    In eval mode (``model.eval()``) it passes inputs through unchanged. ``seed`` makes the
+    masks reproducible.
+    """
+
+    def __init__(self, p=0.5, seed=None):
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
+        self.p = float(p)
+        self._rng = random.Random(seed)
+
+    def __call__(self, x):
+        """x (a Value or a list of Values) with dropout applied in training mode."""
+        if not self.training or self.p == 0.0:
+            return x
+        keep_scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
+        single = not isinstance(x, (list, tuple))
+        xs = [x] if single else x
+        rng, p = self._rng, self.p
+        out = [v * (0.0 if rng.random() < p else keep_scale) for v in xs]
+        return out[0] if single else out
+
+    def __repr__(self):
+        return f"Dropout(p={self.p})"
