@@ -17,6 +17,7 @@ Python: the Value graph is built by walking the accepted tree.
 
 import ast
 import math
+import warnings
 
 from autograd.engine import Value
 
@@ -32,7 +33,7 @@ FUNCTIONS = {
     "abs": Value.__abs__,
 }
 MAX_LENGTH = 10_000
-MAX_LABEL = 30  # inner nodes are labelled with their source text when it is at most this long
+MAX_LABEL = 32  # inner nodes are labelled with their source text when it is at most this long
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -124,7 +125,9 @@ def parse(text):
     if "\x00" in source:
         raise ExpressionError("the expression contains a NUL character", source, source.index("\x00") + 1)
     try:
-        tree = ast.parse(source, mode="eval").body
+        with warnings.catch_warnings():  # "1if x" and the like warn; the error or result is enough
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, mode="eval").body
     except SyntaxError as error:
         column = min(max(error.offset or 1, 1), len(source))
         raise ExpressionError(_reason(error), source, column) from None
@@ -186,7 +189,7 @@ def _check(tree, source):
 def _check_call(node, source):
     """A call must be FUNCTION(one argument); returns the argument to check next."""
     if not isinstance(node.func, ast.Name):
-        # Report on the callee itself: "__import__('os').system" is attribute access.
+        # Report on the callee itself: in "f(1).g(x)" the problem is the attribute access.
         if isinstance(node.func, (ast.Attribute, ast.Subscript, ast.Lambda)):
             _check(node.func, source)
         raise _error(f"only the named functions can be called ({', '.join(FUNCTIONS)})", node.func, source)
@@ -232,7 +235,7 @@ def _build(tree, source, leaves):
             done[node] = leaves[node.id]
             continue
         if isinstance(node, ast.Constant):
-            done[node] = Value(_number_of(node, source), label=_segment(node, source))
+            done[node] = Value(_number_of(node, source))  # unlabelled: the picture shows it as a constant
             continue
         children = _children(node)
         if not children_done:
@@ -253,7 +256,7 @@ def _build(tree, source, leaves):
         else:
             value = FUNCTIONS[node.func.id](done[node.args[0]])
         if value.op and not value.label:
-            value.label = _segment(node, source)
+            value.label = _label(node, source)
         done[node] = value
     return done[tree]
 
@@ -291,9 +294,20 @@ def _literal_exponent(node, source):
     return None
 
 
+def _label(node, source):
+    """A call keeps its text, "tanh(x)"; others get brackets, "(x1*w1)", so "(x1*w1).grad" reads right."""
+    text = _segment(node, source)
+    if text and not isinstance(node, ast.Call):
+        text = f"({text})" if len(text) + 2 <= MAX_LABEL else ""
+    return text
+
+
 def _segment(node, source):
     """The node's source text with spaces collapsed, or "" when it is too long to be a label."""
-    text = " ".join((ast.get_source_segment(source, node) or "").split())
+    if node.end_col_offset - node.col_offset > 4 * MAX_LABEL:  # ast counts UTF-8 bytes
+        return ""
+    raw = source.encode("utf-8")[node.col_offset : node.end_col_offset].decode("utf-8", errors="ignore")
+    text = " ".join(raw.split())
     return text if len(text) <= MAX_LABEL else ""
 
 
