@@ -1,10 +1,18 @@
-"""The classic single neuron o = tanh(x1*w1 + x2*w2 + b): forward, backward, every node printed."""
+"""The classic single neuron o = tanh(x1*w1 + x2*w2 + b): forward, backward, and every step explained.
 
-from autograd import Value, topological_order
+    python -m demos.walkthrough [--out DIR]
+
+Prints the chain-rule steps, writes the graph as SVG (out/neuron.svg, needs Graphviz) and
+the step-by-step page (out/neuron_walkthrough.html, open it in a browser).
+"""
+
+import autograd
+from autograd import Value
+from demos._common import out_dir, parser, report
 
 
 def build():
-    """The neuron from the README, with every node labelled."""
+    """The neuron, with every node labelled as in the textbook picture."""
     x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
     w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
     b = Value(6.8813735870195432, label="b")
@@ -12,20 +20,37 @@ def build():
     x1w1.label = "x1*w1"
     x2w2 = x2 * w2
     x2w2.label = "x2*w2"
-    n = x1w1 + x2w2 + b
+    x1w1x2w2 = x1w1 + x2w2
+    x1w1x2w2.label = "x1*w1 + x2*w2"
+    n = x1w1x2w2 + b
     n.label = "n"
     o = n.tanh()
     o.label = "o"
     return o
 
 
-def main():
+def main(argv=None):
+    """Explain the neuron's backward pass and write its pictures; returns a summary dict."""
+    args = parser(__doc__.splitlines()[0]).parse_args(argv)
+    out = out_dir(args.out)
     o = build()
-    o.backward()
-    print("o = tanh(x1*w1 + x2*w2 + b), after o.backward():\n")
-    print(f"{'node':<8} {'op':<6} {'data':>12} {'grad':>12}")
-    for node in topological_order(o):
-        print(f"{node.label or '?':<8} {node.op or 'leaf':<6} {node.data:>12.6f} {node.grad:>12.6f}")
+    print("o = tanh(x1*w1 + x2*w2 + b)\n")
+    print(autograd.explanation(o))  # runs the backward pass
+    grads = {leaf.label: leaf.grad for leaf in autograd.topological_order(o) if not leaf.parents}
+    print("\nthe graph, as text:")
+    print(autograd.tree(o))
+
+    written = []
+    try:
+        written.append(autograd.render(o, out / "neuron.svg", show_contributions=True))
+    except autograd.GraphvizNotFoundError as error:
+        print(f"\n(no SVG: {str(error).splitlines()[0]})")
+        written += sorted(out.glob("neuron*.dot"))
+    for node in autograd.topological_order(o):  # the page runs backward itself: start from zero
+        node.grad = 0.0
+    written.append(autograd.walkthrough(o, out / "neuron_walkthrough.html"))
+    report(written)
+    return {"output": o.data, "grads": grads, "files": written}
 
 
 if __name__ == "__main__":
