@@ -1,0 +1,182 @@
+"""nn modules: structure, names and labels, seeds, init, input checks, fused == unfused, vs PyTorch."""
+
+import math
+import statistics
+
+import pytest
+
+import nn
+from autograd import Value, topological_order
+
+
+def test_mlp_parameter_names_are_dotted_paths_and_labels():
+    model = nn.MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.1.neurons.0.b"
+    assert len(names) == len(set(names)) == 2 * 3 + 3 + 3 + 1
+    assert all(p.label == name for name, p in model.named_parameters())
+    assert model.parameters() == [p for _, p in model.named_parameters()]
+
+
+@pytest.mark.parametrize("module, count", [
+    (nn.Neuron(3, seed=0), 4),
+    (nn.Layer(3, 4, seed=0), 16),
+    (nn.MLP(2, [16, 16, 1], seed=0), 337),
+])
+def test_parameter_counts(module, count):
+    assert len(module.parameters()) == count
+
+
+def test_same_seed_same_model_and_the_global_rng_is_untouched():
+    import random
+    random.seed(123)
+    before = random.random()
+    random.seed(123)
+    a = [p.data for p in nn.MLP(3, [5, 2], seed=7).parameters()]
+    b = [p.data for p in nn.MLP(3, [5, 2], seed=7).parameters()]
+    c = [p.data for p in nn.MLP(3, [5, 2], seed=8).parameters()]
+    assert a == b != c
+    assert random.random() == before
+
+
+@pytest.mark.parametrize("activation, expected_init", [
+    ("relu", "he"), ("leaky_relu", "he"), ("tanh", "xavier"), ("sigmoid", "xavier"), ("linear", "xavier"),
+])
+def test_default_init_follows_the_activation(activation, expected_init):
+    assert nn.MLP(2, [4, 1], activation=activation, seed=0).init == expected_init
+
+
+def test_initialisers_have_the_textbook_spread():
+    wide = nn.Layer(200, 100, init="he", seed=0)
+    weights = [w.data for n in wide.neurons for w in n.w]
+    assert statistics.pstdev(weights) == pytest.approx(math.sqrt(2 / 200), rel=0.05)
+    limit = math.sqrt(6 / (200 + 100))
+    xavier = [w.data for n in nn.Layer(200, 100, init="xavier", seed=0).neurons for w in n.w]
+    assert max(map(abs, xavier)) <= limit and max(map(abs, xavier)) > 0.95 * limit
+    uniform = [w.data for n in nn.Layer(200, 100, init="uniform", seed=0).neurons for w in n.w]
+    assert max(map(abs, uniform)) <= 1.0 and max(map(abs, uniform)) > 0.99
+    assert all(n.b.data == 0.0 for n in wide.neurons)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.MLP(2, [3, 1])([1.0, 2.0, 3.0]), "MLP expects 2 inputs, got 3"),
+    (lambda: nn.Layer(2, 3)([1.0]), "Layer expects 2 inputs, got 1"),
+    (lambda: nn.Neuron(2)([1.0, 2.0, 3.0]), "Neuron expects 2 inputs, got 3"),
+    (lambda: nn.MLP(2, [3, 1], activation="swish"), "unknown activation 'swish'"),
+    (lambda: nn.MLP(2, [3, 1], init="zeros"), "unknown init 'zeros'"),
+    (lambda: nn.MLP(2, []), "at least one layer"),
+    (lambda: nn.MLP(0, [1]), "inputs >= 1"),
+    (lambda: nn.Dropout(1.5), "dropout probability"),
+])
+def test_bad_use_raises_a_clear_value_error(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_one_output_gives_a_value_several_give_a_list_and_inputs_may_be_values():
+    x = [Value(0.5, label="x0"), 2]
+    assert isinstance(nn.MLP(2, [3, 1], seed=0)(x), Value)
+    out = nn.MLP(2, [3, 2], seed=0)(x)
+    assert isinstance(out, list) and len(out) == 2
+    assert isinstance(nn.Layer(2, 1, seed=0)(x), list)
+
+
+def test_gradients_reach_value_inputs():
+    x = Value(0.5, label="x")
+    model = nn.MLP(1, [4, 1], activation="tanh", seed=0)
+    model(x).backward()
+    assert x.grad != 0.0
+
+
+def test_fused_makes_one_dot_node_per_neuron():
+    out = nn.MLP(2, [3, 1], seed=0)([1.0, -1.0])
+    ops = [node.op for node in topological_order(out)]
+    assert ops.count("dot") == 4 and "*" not in ops
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "linear"])
+def test_fused_and_unfused_give_identical_outputs_and_gradients(activation):
+    X = [[0.3, -1.2, 2.0], [-0.7, 0.1, 0.4], [1.5, 1.5, -0.2]]
+    results = []
+    for fused in (True, False):
+        model = nn.MLP(3, [5, 4, 2], activation=activation, output_activation="tanh", seed=3, fused=fused)
+        outs = [o for x in X for o in model(x)]
+        loss = nn.mse_loss(outs, [0.5] * len(outs))
+        loss.backward()
+        results.append(([o.data for o in outs], loss.data, [p.grad for p in model.parameters()]))
+    assert results[0] == results[1]  # exact, to the last bit
+
+
+def test_unfused_builds_the_sum_from_multiplies_and_adds():
+    out = nn.Neuron(3, activation="linear", seed=0, fused=False)([1.0, 2.0, 3.0])
+    assert out.op == "+" and out.parents[1].label == "b"
+    assert [n.op for n in topological_order(out)].count("*") == 3
+
+
+def test_train_eval_and_dropout():
+    drop = nn.Dropout(0.5, seed=0)
+    xs = [Value(1.0) for _ in range(1000)]
+    out = drop(xs)
+    kept = [o.data for o in out if o.data != 0.0]
+    assert set(kept) == {2.0} and 400 < len(kept) < 600
+    assert [o.data for o in nn.Dropout(0.5, seed=0)(xs)] == [o.data for o in out]
+    drop.eval()
+    assert drop(xs) is xs and not drop.training
+    model = nn.MLP(2, [3, 1])
+    assert model.eval() is model and not any(m.training for m in [model, *model.layers, *model.layers[0].neurons])
+    assert all(m.training for m in [model.train(), *model.layers])
+
+
+def test_zero_grad_sets_every_grad_to_zero():
+    model = nn.MLP(2, [3, 1], seed=0)
+    model([1.0, 2.0]).backward()
+    assert any(p.grad for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+@pytest.mark.parametrize("module, text", [
+    (nn.MLP(2, [16, 16, 1]), "MLP(2 -> 16 relu -> 16 relu -> 1 linear; 337 parameters, init='he', fused=True)"),
+    (nn.Layer(2, 3, activation="tanh"), "Layer(2 -> 3, activation='tanh', init='xavier')"),
+    (nn.Neuron(4), "Neuron(4 inputs, activation='relu', init='he')"),
+    (nn.Dropout(0.25), "Dropout(p=0.25)"),
+])
+def test_repr_reads_well(module, text):
+    assert repr(module) == text
+
+
+ACTIVATIONS_IN_TORCH = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU", "linear": "Identity"}
+
+
+def torch_twin(torch, model):
+    """A torch.nn.Sequential with the same weights, built from the model's state dict."""
+    layers = []
+    for layer in model.layers:
+        layers.append(torch.nn.Linear(layer.nin, layer.nout))
+        layers.append(getattr(torch.nn, ACTIVATIONS_IN_TORCH[layer.activation])())
+    twin = torch.nn.Sequential(*layers)
+    twin.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+    return twin
+
+
+@pytest.mark.parametrize("activation, output_activation", [
+    ("relu", "linear"), ("tanh", "sigmoid"), ("leaky_relu", "tanh"), ("sigmoid", "relu"),
+])
+def test_forward_and_every_gradient_match_pytorch(torch, activation, output_activation):
+    model = nn.MLP(3, [6, 5, 2], activation=activation, output_activation=output_activation, seed=11)
+    twin = torch_twin(torch, model)
+    X = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75], [-2.0, 0.1, 0.3], [0.0, 1.0, 1.0]]
+    outs = [model(x) for x in X]
+    loss = nn.mse_loss(outs, [[1.0, -1.0]] * len(X))
+    loss.backward()
+    t_out = twin(torch.tensor(X))
+    t_loss = torch.nn.functional.mse_loss(t_out, torch.tensor([[1.0, -1.0]] * len(X)))
+    t_loss.backward()
+    assert [o.data for row in outs for o in row] == pytest.approx(t_out.flatten().tolist(), abs=1e-12)
+    assert loss.data == pytest.approx(t_loss.item(), abs=1e-12)
+    for i, layer in enumerate(model.layers):
+        torch_linear = twin[2 * i]
+        grads = [w.grad for n in layer.neurons for w in n.w]
+        assert grads == pytest.approx(torch_linear.weight.grad.flatten().tolist(), abs=1e-12)
+        assert [n.b.grad for n in layer.neurons] == pytest.approx(torch_linear.bias.grad.tolist(), abs=1e-12)
