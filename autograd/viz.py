@@ -31,7 +31,7 @@ from autograd.engine import Value, topological_order
 
 MAX_NODES = 500
 
-_PARAMETER_NAME = re.compile(r"^(?:[A-Za-z_]\w*\.)+\w+$|^[wb](?:_?\d+)?$")
+_PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$|^[wb](?:_?\d+)?$")
 _NEURON_NAME = re.compile(r"^layers\.(\d+)\.neurons\.(\d+)\.")
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "leaky_relu"}
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -168,7 +168,7 @@ def _graph(root, rankdir, show_contributions, max_nodes, what):
             if show_contributions:
                 label += f"\n{fmt(node.grad)} × {fmt(local)} = {fmt(node.grad * local)}"
             edges.append((ids[parent], op_id, {"label": label, "fontsize": "10"}))
-    graph_attrs = {"rankdir": rankdir}
+    graph_attrs = {"rankdir": rankdir, "fontname": "Helvetica"}
     return graph_attrs, nodes, edges
 
 
@@ -321,36 +321,43 @@ def render(root, path, **draw_options):
     return path
 
 
-def tree(root):
+def tree(root, max_depth=32):
     """An indented text picture of the graph: op, data, grad and label of every node.
 
     A node used more than once is printed in full the first time and as ``-> see [k]``
-    after that. Iterative, so a chain of any depth prints.
+    after that. Deeper than max_depth levels, a subtree continues as its own block below
+    (so the text grows linearly however deep the graph is). Iterative.
     """
     expect_value(root, "tree")
     order = topological_order(root)
     name = names(order)
-    numbers_seen = {}
+    number = {}
     lines = []
-    stack = [(root, "", "")]  # node, prefix for its line, prefix for its children
-    while stack:
-        node, line_prefix, child_prefix = stack.pop()
-        values = f"data {fmt(node.data)}  grad {fmt(node.grad)}"
-        if not node.parents:
-            what = "leaf" if node.label else "constant"
-            lines.append(f"{line_prefix}{name[node]}  {values}  ({what})")
-            continue
-        if node in numbers_seen:
-            lines.append(f"{line_prefix}{name[node]} -> see [{numbers_seen[node]}]")
-            continue
-        number = len(numbers_seen) + 1
-        numbers_seen[node] = number
-        shown = formula(node, [name[p] for p in node.parents])
-        lines.append(f"{line_prefix}[{number}] {name[node]} = {shown}  {values}  (op {node.op})")
-        count = len(node.parents)
-        for i in reversed(range(count)):
-            last = i == count - 1
-            stack.append((node.parents[i], child_prefix + ("└── " if last else "├── "),
-                          child_prefix + ("    " if last else "│   ")))
+    blocks = [root]
+    while blocks:
+        if lines:
+            lines.append("")
+        stack = [(blocks.pop(0), "", "", 0)]  # node, prefix of its line, prefix of its children, depth
+        while stack:
+            node, line_prefix, child_prefix, depth = stack.pop()
+            values = f"data {fmt(node.data)}  grad {fmt(node.grad)}"
+            if not node.parents:
+                what = "leaf" if node.label else "constant"
+                lines.append(f"{line_prefix}{name[node]}  {values}  ({what})")
+                continue
+            if depth and node in number:
+                lines.append(f"{line_prefix}{name[node]} -> see [{number[node]}]")
+                continue
+            number.setdefault(node, len(number) + 1)
+            if depth > max_depth:
+                lines.append(f"{line_prefix}{name[node]} -> continued below at [{number[node]}]")
+                blocks.append(node)
+                continue
+            shown = formula(node, [name[p] for p in node.parents])
+            lines.append(f"{line_prefix}[{number[node]}] {name[node]} = {shown}  {values}  (op {node.op})")
+            count = len(node.parents)
+            for i in reversed(range(count)):
+                last = i == count - 1
+                stack.append((node.parents[i], child_prefix + ("└── " if last else "├── "),
+                              child_prefix + ("    " if last else "│   "), depth + 1))
     return "\n".join(lines)
-

@@ -199,10 +199,10 @@ _TEMPLATE = """<!DOCTYPE html>
   header h1 {{ font-size: 20px; margin: 0; }}
   header .note {{ font-size: 14px; opacity: 0.85; }}
   main {{ display: flex; gap: 16px; padding: 12px 18px; align-items: flex-start; }}
-  #graph {{ flex: 3; overflow: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px;
+  #graph {{ flex: 1; min-width: 0; overflow: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px;
            padding: 8px; max-height: calc(100vh - 110px); }}
-  #graph svg {{ max-width: 100%; height: auto; }}
-  #panel {{ flex: 2; min-width: 300px; background: #fff; border: 1px solid #ddd; border-radius: 6px;
+  #graph svg {{ width: 100%; height: auto; max-height: calc(100vh - 130px); }}
+  #panel {{ flex: 0 0 380px; background: #fff; border: 1px solid #ddd; border-radius: 6px;
            padding: 12px 16px; }}
   #step-title {{ font-size: 18px; margin: 0 0 8px; }}
   #step-text {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 17px;
