@@ -70,69 +70,82 @@ class Value:
 
     # Arithmetic; a plain number on either side becomes a constant leaf.
     def __add__(self, other):
-        return _record(ops.ADD, (self, _as_value(other, "+")))
+        if not isinstance(other, Value):
+            other = _as_value(other, "+")
+        return _record(ops.ADD, (self, other), (self.data, other.data))
 
     def __radd__(self, other):
-        return _record(ops.ADD, (_as_value(other, "+"), self))
+        other = _as_value(other, "+")
+        return _record(ops.ADD, (other, self), (other.data, self.data))
 
     def __sub__(self, other):
-        return _record(ops.SUB, (self, _as_value(other, "-")))
+        if not isinstance(other, Value):
+            other = _as_value(other, "-")
+        return _record(ops.SUB, (self, other), (self.data, other.data))
 
     def __rsub__(self, other):
-        return _record(ops.SUB, (_as_value(other, "-"), self))
+        other = _as_value(other, "-")
+        return _record(ops.SUB, (other, self), (other.data, self.data))
 
     def __mul__(self, other):
-        return _record(ops.MUL, (self, _as_value(other, "*")))
+        if not isinstance(other, Value):
+            other = _as_value(other, "*")
+        return _record(ops.MUL, (self, other), (self.data, other.data))
 
     def __rmul__(self, other):
-        return _record(ops.MUL, (_as_value(other, "*"), self))
+        other = _as_value(other, "*")
+        return _record(ops.MUL, (other, self), (other.data, self.data))
 
     def __truediv__(self, other):
-        return _record(ops.DIV, (self, _as_value(other, "/")))
+        if not isinstance(other, Value):
+            other = _as_value(other, "/")
+        return _record(ops.DIV, (self, other), (self.data, other.data))
 
     def __rtruediv__(self, other):
-        return _record(ops.DIV, (_as_value(other, "/"), self))
+        other = _as_value(other, "/")
+        return _record(ops.DIV, (other, self), (other.data, self.data))
 
     def __neg__(self):
-        return _record(ops.NEG, (self,))
+        return _record(ops.NEG, (self,), (self.data,))
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
-            return _record(ops.POW, (self, exponent))
-        return _record(ops.PowConst(_number(exponent, "**")), (self,))
+            return _record(ops.POW, (self, exponent), (self.data, exponent.data))
+        return _record(ops.PowConst(_number(exponent, "**")), (self,), (self.data,))
 
     def __rpow__(self, base):
-        return _record(ops.POW, (_as_value(base, "**"), self))
+        base = _as_value(base, "**")
+        return _record(ops.POW, (base, self), (base.data, self.data))
 
     def __abs__(self):
-        return _record(ops.ABS, (self,))
+        return _record(ops.ABS, (self,), (self.data,))
 
     def exp(self):
-        return _record(ops.EXP, (self,))
+        return _record(ops.EXP, (self,), (self.data,))
 
     def log(self):
-        return _record(ops.LOG, (self,))
+        return _record(ops.LOG, (self,), (self.data,))
 
     def tanh(self):
-        return _record(ops.TANH, (self,))
+        return _record(ops.TANH, (self,), (self.data,))
 
     def sigmoid(self):
-        return _record(ops.SIGMOID, (self,))
+        return _record(ops.SIGMOID, (self,), (self.data,))
 
     def relu(self):
-        return _record(ops.RELU, (self,))
+        return _record(ops.RELU, (self,), (self.data,))
 
     def leaky_relu(self, slope=0.01):
-        return _record(ops.LeakyRelu(_number(slope, "leaky_relu")), (self,))
+        return _record(ops.LeakyRelu(_number(slope, "leaky_relu")), (self,), (self.data,))
 
     def sin(self):
-        return _record(ops.SIN, (self,))
+        return _record(ops.SIN, (self,), (self.data,))
 
     def cos(self):
-        return _record(ops.COS, (self,))
+        return _record(ops.COS, (self,), (self.data,))
 
     def sqrt(self):
-        return _record(ops.SQRT, (self,))
+        return _record(ops.SQRT, (self,), (self.data,))
 
     # Comparisons look at .data and record nothing.
     def __lt__(self, other):
@@ -168,27 +181,26 @@ def topological_order(root):
     ``root`` comes last; backward walks the list in reverse. Iterative (a chain of a million
     nodes needs no recursion) and deterministic (the same graph always gives the same order).
     """
-    uses = {}  # node -> how many edges lead from it into the graph of root
+    order = []
+    visited = set()
     stack = [root]
     while stack:
         node = stack.pop()
-        seen = uses.get(node, 0)
-        uses[node] = seen + 1
-        if not seen:
-            stack.extend(node._parents)
-    # A node is ready for backward once every node that uses it has passed its gradient on.
-    order = []
-    ready = [root]
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for parent in reversed(node._parents):
-            left = uses[parent] - 1
-            if left:
-                uses[parent] = left
-            else:
-                ready.append(parent)
-    order.reverse()
+        if node is None:  # marker: every parent of the node below it is in order now
+            order.append(stack.pop())
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append(node)
+        stack.append(None)
+        for parent in node._parents:
+            if parent not in visited:
+                if parent._parents:
+                    stack.append(parent)
+                else:  # a leaf has nothing to wait for
+                    visited.add(parent)
+                    order.append(parent)
     return order
 
 
@@ -232,7 +244,7 @@ def grad(output, inputs, create_graph=False):
 def _local_grads_as_values(node):
     """The node's local derivatives rebuilt as Values (for create_graph=True)."""
     try:
-        return node._op.local_grads(*node._parents, node)
+        return node._op.local_grads(node._parents, node)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise type(error)(_failure_message(node._op, node._parents, error)) from None
 
@@ -242,21 +254,33 @@ def sum(values):
 
     Python's built-in sum would build a chain of "+" nodes as deep as the list.
     """
-    parents = tuple(_as_value(v, "sum") for v in values)
+    parents = tuple(values)
     if not parents:
         return Value(0.0)
-    return _record(ops.SUM, parents)
+    parents, inputs = _values_and_data(parents, "sum")
+    return _record(ops.SUM, parents, inputs)
 
 
 def dot(ws, xs, bias=None):
     """One node for w_1*x_1 + ... + w_n*x_n (+ bias); local derivatives x_i, w_i and 1."""
-    ws, xs = tuple(ws), tuple(xs)
-    if len(ws) != len(xs):
-        raise ValueError(f"dot needs as many weights as inputs, got {len(ws)} weights and {len(xs)} inputs")
-    parents = tuple(v if isinstance(v, Value) else _as_value(v, "dot") for v in ws + xs)
-    if bias is not None:
-        parents += (_as_value(bias, "dot"),)
-    return _record(ops.Dot(len(ws), bias is not None), parents)
+    if not isinstance(ws, (list, tuple)):
+        ws = tuple(ws)
+    if not isinstance(xs, (list, tuple)):
+        xs = tuple(xs)
+    n = len(ws)
+    if n != len(xs):
+        raise ValueError(f"dot needs as many weights as inputs, got {n} weights and {len(xs)} inputs")
+    parents, inputs = _values_and_data((*ws, *xs) if bias is None else (*ws, *xs, bias), "dot")
+    return _record(ops.dot_op(n, bias is not None), parents, inputs)
+
+
+def _values_and_data(parents, op_name):
+    """The parents as Values (numbers become constant leaves) and a list of their data."""
+    try:
+        return parents, [p.data for p in parents]
+    except AttributeError:  # a plain number among them (or something that is not a number)
+        parents = tuple(p if isinstance(p, Value) else _as_value(p, op_name) for p in parents)
+        return parents, [p.data for p in parents]
 
 
 class no_grad:
@@ -290,14 +314,13 @@ def is_grad_enabled():
     return _grad_enabled.get()
 
 
-def _record(op, parents):
+def _record(op, parents, inputs):
     """Run op forward on the parents' data and, unless in no_grad, record the new node."""
-    inputs = tuple(map(_data_of, parents))
     try:
-        out = op.forward(*inputs)
+        out = op.forward(inputs)
         if not _grad_enabled.get():
             return Value(out)
-        local_grads = op.local_grads(*inputs, out)
+        local_grads = op.local_grads(inputs, out)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise type(error)(_failure_message(op, parents, error)) from None
     node = _new_value(Value)

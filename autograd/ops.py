@@ -1,7 +1,7 @@
 """Every operation the engine knows: its forward value and its local derivatives, side by side.
 
-An op has a ``name`` (what ``Value.op`` shows), ``forward(*inputs)`` on floats, and
-``local_grads(*inputs, out)``: the partial derivative of the output with respect to each input.
+An op has a ``name`` (what ``Value.op`` shows), ``forward(inputs)`` on a tuple of floats, and
+``local_grads(inputs, out)``: the partial derivative of the output with respect to each input.
 
 ``local_grads`` is written with arithmetic and the small helpers below only, so the same line
 works on floats (in the forward pass) and on Values (when ``grad(..., create_graph=True)``
@@ -11,6 +11,7 @@ An op that cannot produce a number raises ValueError, ZeroDivisionError or Overf
 the reason; the engine adds the op's name, the operands and their labels to the message.
 """
 
+import functools
 import math
 from operator import mul
 
@@ -49,52 +50,59 @@ class Op:
 class Add(Op):
     name = "+"
 
-    def forward(self, a, b):
+    def forward(self, inputs):
+        a, b = inputs
         return a + b
 
-    def local_grads(self, a, b, out):
+    def local_grads(self, inputs, out):
         return (1.0, 1.0)
 
 
 class Sub(Op):
     name = "-"
 
-    def forward(self, a, b):
+    def forward(self, inputs):
+        a, b = inputs
         return a - b
 
-    def local_grads(self, a, b, out):
+    def local_grads(self, inputs, out):
         return (1.0, -1.0)
 
 
 class Mul(Op):
     name = "*"
 
-    def forward(self, a, b):
+    def forward(self, inputs):
+        a, b = inputs
         return a * b
 
-    def local_grads(self, a, b, out):
+    def local_grads(self, inputs, out):
+        a, b = inputs
         return (b, a)
 
 
 class Div(Op):
     name = "/"
 
-    def forward(self, a, b):
+    def forward(self, inputs):
+        a, b = inputs
         if b == 0:
             raise ZeroDivisionError("division by zero; the denominator must be non-zero")
         return a / b
 
-    def local_grads(self, a, b, out):
+    def local_grads(self, inputs, out):
+        a, b = inputs
         return (1.0 / b, -out / b)  # d(a/b)/db = -a/b**2, written so it does not underflow
 
 
 class Neg(Op):
     name = "neg"
 
-    def forward(self, a):
+    def forward(self, inputs):
+        (a,) = inputs
         return -a
 
-    def local_grads(self, a, out):
+    def local_grads(self, inputs, out):
         return (-1.0,)
 
 
@@ -105,10 +113,12 @@ class PowConst(Op):
         self.exponent = exponent
         self.name = f"**{exponent:g}"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         return _power(x, self.exponent)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (_power_base_grad(x, self.exponent),)
 
 
@@ -117,10 +127,12 @@ class Pow(Op):
 
     name = "**"
 
-    def forward(self, x, y):
+    def forward(self, inputs):
+        x, y = inputs
         return _power(x, y)
 
-    def local_grads(self, x, y, out):
+    def local_grads(self, inputs, out):
+        x, y = inputs
         base = _float(x)
         if base < 0:
             raise ValueError(
@@ -154,68 +166,77 @@ def _power_base_grad(x, n):
 class Abs(Op):
     name = "abs"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         return abs(x)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (1.0 if x > 0 else -1.0 if x < 0 else 0.0,)
 
 
 class Exp(Op):
     name = "exp"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         try:
             return math.exp(x)
         except OverflowError:
             raise OverflowError("the result is too large for a float (exp needs x <= 709.78)") from None
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
         return (out,)
 
 
 class Log(Op):
     name = "log"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         if x <= 0:
             raise ValueError("log is only defined for inputs > 0")
         return math.log(x)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (1.0 / x,)
 
 
 class Tanh(Op):
     name = "tanh"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         return math.tanh(x)  # math.tanh saturates to +-1 without overflow
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
         return (1.0 - out * out,)
 
 
 class Sigmoid(Op):
     name = "sigmoid"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         if x >= 0:  # exp of a non-positive number never overflows
             return 1.0 / (1.0 + math.exp(-x))
         e = math.exp(x)
         return e / (1.0 + e)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
         return (out * (1.0 - out),)
 
 
 class Relu(Op):
     name = "relu"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         return x if x > 0 else 0.0
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (1.0 if x > 0 else 0.0,)  # 0 at x == 0, as in PyTorch
 
 
@@ -225,44 +246,51 @@ class LeakyRelu(Op):
     def __init__(self, slope):
         self.slope = slope
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         return x if x > 0 else self.slope * x
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (1.0 if x > 0 else self.slope,)
 
 
 class Sin(Op):
     name = "sin"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         _finite_only("sin", x)
         return math.sin(x)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (_cos(x),)
 
 
 class Cos(Op):
     name = "cos"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         _finite_only("cos", x)
         return math.cos(x)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
+        (x,) = inputs
         return (-_sin(x),)
 
 
 class Sqrt(Op):
     name = "sqrt"
 
-    def forward(self, x):
+    def forward(self, inputs):
+        (x,) = inputs
         if x < 0:
             raise ValueError("sqrt is only defined for inputs >= 0")
         return math.sqrt(x)
 
-    def local_grads(self, x, out):
+    def local_grads(self, inputs, out):
         return (0.5 / out if _float(out) != 0 else math.inf,)
 
 
@@ -271,11 +299,11 @@ class Sum(Op):
 
     name = "sum"
 
-    def forward(self, *xs):
-        return sum(xs)
+    def forward(self, inputs):
+        return sum(inputs, 0.0)
 
-    def local_grads(self, *xs_and_out):
-        return (1.0,) * (len(xs_and_out) - 1)
+    def local_grads(self, inputs, out):
+        return (1.0,) * len(inputs)
 
 
 class Dot(Op):
@@ -287,15 +315,21 @@ class Dot(Op):
         self.n = n
         self.has_bias = has_bias
 
-    def forward(self, *inputs):
+    def forward(self, inputs):
         n = self.n
-        total = sum(map(mul, inputs[:n], inputs[n : 2 * n]))
+        total = sum(map(mul, inputs[:n], inputs[n : 2 * n]), 0.0)
         return total + inputs[2 * n] if self.has_bias else total
 
-    def local_grads(self, *inputs_and_out):
+    def local_grads(self, inputs, out):
         n = self.n
-        ws, xs = inputs_and_out[:n], inputs_and_out[n : 2 * n]
-        return xs + ws + (1.0,) if self.has_bias else xs + ws
+        ws, xs = inputs[:n], inputs[n : 2 * n]
+        return (*xs, *ws, 1.0) if self.has_bias else (*xs, *ws)
+
+
+@functools.lru_cache(maxsize=None)
+def dot_op(n, has_bias):
+    """The Dot op for n weights (shared by every node of that shape)."""
+    return Dot(n, has_bias)
 
 
 ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()

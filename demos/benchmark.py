@@ -1,0 +1,333 @@
+"""The benchmark: the engine against the same arithmetic written by hand with plain floats.
+
+    python -m demos.benchmark            (or: make bench)
+    python -m demos.benchmark --quick    (fewer repeats, smaller chains; for a smoke test)
+
+Every figure is the median of several repeats, all measured side by side in this one run, so
+the ratios hold on any machine even though the milliseconds do not.
+"""
+
+import argparse
+import gc
+import math
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from operator import mul
+
+import autograd
+from autograd import Value
+
+HIDDEN = (16, 16)
+N_POINTS = 100
+LR = 0.05
+REG = 1e-4
+
+
+def two_moons(n, seed=0, noise=0.1):
+    """Deterministic two-moons points with labels -1 / +1 (the benchmark's own copy)."""
+    rng = random.Random(seed)
+    X, y = [], []
+    for i in range(n):
+        t = math.pi * rng.random()
+        if i % 2:
+            X.append([math.cos(t) + rng.gauss(0, noise), math.sin(t) + rng.gauss(0, noise)])
+            y.append(-1.0)
+        else:
+            X.append([1 - math.cos(t) + rng.gauss(0, noise), 0.5 - math.sin(t) + rng.gauss(0, noise)])
+            y.append(1.0)
+    return X, y
+
+
+def init_weights(seed=1):
+    """Layer sizes 2-16-16-1: a list of (rows of weights, biases) per layer, plain floats."""
+    rng = random.Random(seed)
+    sizes = (2,) + HIDDEN + (1,)
+    layers = []
+    for nin, nout in zip(sizes, sizes[1:]):
+        scale = math.sqrt(2.0 / nin)
+        layers.append(([[rng.gauss(0, scale) for _ in range(nin)] for _ in range(nout)], [0.0] * nout))
+    return layers
+
+
+# ---------------------------------------------------------------- the floor: plain floats
+def floor_step(layers, X, y):
+    """Forward, hinge loss + L2, backward and SGD, by hand: the arithmetic and nothing else."""
+    n = len(X)
+    grads = [([[0.0] * len(row) for row in W], [0.0] * len(b)) for W, b in layers]
+    total = 0.0
+    last = len(layers) - 1
+    for x, target in zip(X, y):
+        acts = [x]  # activations per layer, kept for backward
+        pre = []
+        for li, (W, b) in enumerate(layers):
+            zs = [sum(map(mul, row, acts[-1])) + bj for row, bj in zip(W, b)]
+            pre.append(zs)
+            acts.append(zs if li == last else [z if z > 0 else 0.0 for z in zs])
+        margin = 1.0 - target * acts[-1][0]
+        if margin > 0:
+            total += margin
+            upstream = [-target / n]
+        else:
+            upstream = [0.0]
+        for li in range(last, -1, -1):
+            W, _ = layers[li]
+            gW, gb = grads[li]
+            if li != last:
+                upstream = [g if z > 0 else 0.0 for g, z in zip(upstream, pre[li])]
+            inputs = acts[li]
+            down = [0.0] * len(inputs)
+            for j, g in enumerate(upstream):
+                row, grow = W[j], gW[j]
+                for k, a in enumerate(inputs):
+                    grow[k] += a * g
+                    down[k] += row[k] * g
+                gb[j] += g
+            upstream = down
+    loss = total / n
+    for (W, b), (gW, gb) in zip(layers, grads):
+        for row, grow in zip(W, gW):
+            for k, w in enumerate(row):
+                loss += REG * w * w
+                row[k] = w - LR * (grow[k] + 2 * REG * w)
+        for j, bj in enumerate(b):
+            loss += REG * bj * bj
+            b[j] = bj - LR * (gb[j] + 2 * REG * bj)
+    return loss
+
+
+# ---------------------------------------------------------------- the engine, two ways
+def value_layers(layers):
+    return [([[Value(w) for w in row] for row in W], [Value(bj) for bj in b]) for W, b in layers]
+
+
+def params_of(vlayers):
+    return [p for W, b in vlayers for row in W for p in row] + [p for _, b in vlayers for p in b]
+
+
+def engine_step_elementary(vlayers, X, y, finish=None):
+    """(a) One node per scalar op: the graph is built from *, + and relu only."""
+    last = len(vlayers) - 1
+    total = None
+    for x, target in zip(X, y):
+        acts = x
+        for li, (W, b) in enumerate(vlayers):
+            zs = []
+            for row, bj in zip(W, b):
+                z = row[0] * acts[0]
+                for w, a in zip(row[1:], acts[1:]):
+                    z = z + w * a
+                z = z + bj
+                zs.append(z if li == last else z.relu())
+            acts = zs
+        hinge = (1.0 + (-target) * acts[0]).relu()
+        total = hinge if total is None else total + hinge
+    params = params_of(vlayers)
+    reg = params[0] * params[0]
+    for p in params[1:]:
+        reg = reg + p * p
+    loss = total * (1.0 / len(X)) + reg * REG
+    (finish or _backward_and_sgd)(loss, params)
+    return loss.data
+
+
+def engine_step_fused(vlayers, X, y, finish=None):
+    """(b) The same network with autograd.dot (one node per neuron) and autograd.sum."""
+    last = len(vlayers) - 1
+    hinges = []
+    for x, target in zip(X, y):
+        acts = [Value(a) for a in x]
+        for li, (W, b) in enumerate(vlayers):
+            if li == last:
+                acts = [autograd.dot(row, acts, bj) for row, bj in zip(W, b)]
+            else:
+                acts = [autograd.dot(row, acts, bj).relu() for row, bj in zip(W, b)]
+        hinges.append((1.0 - target * acts[0]).relu())
+    params = params_of(vlayers)
+    loss = autograd.sum(hinges) * (1.0 / len(X)) + autograd.dot(params, params) * REG
+    (finish or _backward_and_sgd)(loss, params)
+    return loss.data
+
+
+def _backward_and_sgd(loss, params):
+    loss.backward()
+    for p in params:
+        p.data -= LR * p.grad
+        p.grad = 0.0
+
+
+def nn_step(model, X, y):
+    """The same step with nn.MLP: forward, hinge loss + L2, backward, SGD."""
+    import nn
+
+    params = model.parameters()
+    scores = [model(x) for x in X]
+    hinges = [(1.0 - t * s).relu() for s, t in zip(scores, y)]
+    loss = autograd.sum(hinges) * (1.0 / len(X)) + autograd.dot(params, params) * REG
+    _backward_and_sgd(loss, params)
+    del nn
+    return loss.data
+
+
+# ---------------------------------------------------------------- measuring
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def count_nodes(vlayers, X, y, step):
+    """How many nodes one step's graph has."""
+    counted = []
+    step(vlayers, X, y, finish=lambda loss, params: counted.append(len(autograd.topological_order(loss))))
+    return counted[0]
+
+
+def chain_cost(n_nodes, repeats):
+    """Build + backward of y = y * 1.0001 + 0.0001 with n_nodes op nodes; seconds per op node."""
+
+    def run():
+        x = Value(1.0)
+        y = x
+        for _ in range(n_nodes // 2):
+            y = y * 1.0001 + 0.0001
+        y.backward()
+
+    return median_time(run, repeats) / n_nodes
+
+
+def bytes_per_node(make, n=20000):
+    """tracemalloc's count of the bytes n nodes keep alive, divided by n."""
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    kept = make(n)
+    after = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del kept
+    return (after - before) / n
+
+
+def leaves(n):
+    return [Value(float(i)) for i in range(n)]  # the list's 8 bytes per slot are subtracted below
+
+
+def mul_chain(n):
+    c, y = Value(1.0001), Value(1.0)
+    for _ in range(n):
+        y = y * c
+    return y
+
+
+def add_chain(n):
+    c, y = Value(0.5), Value(1.0)
+    for _ in range(n):
+        y = y + c
+    return y
+
+
+def _same_step_everywhere(X, y):
+    """The three implementations compute the same loss and the same updated weights."""
+    plain = init_weights()
+    losses = [floor_step(plain, X, y)]
+    updated = [[w for W, b in plain for row in W for w in row]]
+    for step in (engine_step_elementary, engine_step_fused):
+        vl = value_layers(init_weights())
+        losses.append(step(vl, X, y))
+        updated.append([p.data for W, b in vl for row in W for p in row])
+    worst = max(abs(a - b) for ws in updated[1:] for a, b in zip(ws, updated[0]))
+    spread = max(losses) - min(losses)
+    if spread > 1e-9 or worst > 1e-9:
+        raise SystemExit(f"benchmark implementations disagree: losses {losses}, weights differ by {worst}")
+    return spread, worst
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and smaller chains")
+    args = parser.parse_args(argv)
+    repeats = 3 if args.quick else 7
+    gc_state = (gc.isenabled(), gc.get_threshold())
+
+    X, y = two_moons(N_POINTS)
+    print(f"chainrule benchmark, Python {sys.version.split()[0]}; medians of {repeats} repeats")
+    print("(the floor, (a) and (b) compute the same loss and the same updated weights: checked)\n")
+
+    _same_step_everywhere(X, y)
+    floor = median_time(lambda: floor_step(init_weights(), X, y), repeats)
+    elementary = median_time(lambda: engine_step_elementary(value_layers(init_weights()), X, y), repeats)
+    fused = median_time(lambda: engine_step_fused(value_layers(init_weights()), X, y), repeats)
+    n_elem = count_nodes(value_layers(init_weights()), X, y, engine_step_elementary)
+    n_fused = count_nodes(value_layers(init_weights()), X, y, engine_step_fused)
+    rows = [
+        ("M floor: plain floats, by hand", floor, None, ""),
+        (f"M (a) *, + and relu nodes ({n_elem:,} nodes)", elementary, elementary / floor, "<= 30x"),
+        (f"M (b) dot and sum nodes ({n_fused:,} nodes)", fused, fused / floor, "<= 3x"),
+    ]
+    try:
+        import nn
+
+        def make_mlp(fused_flag):
+            return nn.MLP(2, list(HIDDEN) + [1], activation="relu", seed=1, fused=fused_flag)
+
+        mlp_fused = median_time(lambda: nn_step(make_mlp(True), X, y), repeats)
+        mlp_elem = median_time(lambda: nn_step(make_mlp(False), X, y), repeats)
+        rows.append(("M nn.MLP (fused)", mlp_fused, mlp_fused / floor, "<= 3x"))
+        rows.append(("M nn.MLP(fused=False)", mlp_elem, mlp_elem / floor, f"<= {1.1 * elementary / floor:.1f}x (a + 10%)"))
+    except (ImportError, AttributeError, TypeError) as error:
+        rows.append((f"M nn.MLP: not measured ({error})", float("nan"), None, ""))
+
+    print("Workload M: one training step of a 2-16-16-1 ReLU MLP on 100 two-moons points")
+    print(f"{'':46} {'ms':>9} {'x floor':>8}  target")
+    for name, seconds, ratio, target in rows:
+        ratio_text = f"{ratio:8.2f}" if ratio is not None else f"{'1.00':>8}"
+        print(f"{name:46} {seconds * 1e3:9.2f} {ratio_text}  {target}")
+
+    sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
+    per_node = {n: chain_cost(n, 3 if n < 1_000_000 else (1 if args.quick else 3)) for n in sizes}
+    print("\nWorkload C: build + backward of the chain y = y * 1.0001 + 0.0001")
+    for n, cost in per_node.items():
+        print(f"{n:>12,} op nodes  {cost * 1e6:7.3f} us/node  ({cost / per_node[sizes[0]]:.2f}x the 1e4 cost)")
+    print(f"{'':26} target: the largest within 1.5x of the 1e4 cost")
+
+    leaf = bytes_per_node(leaves) - 8
+    mul_node = bytes_per_node(mul_chain)
+    add_node = bytes_per_node(add_chain)
+    print("\nMemory (tracemalloc), bytes kept alive per node")
+    print(f"  leaf Value        {leaf:6.0f}")
+    print(f"  x * c  node       {mul_node:6.0f}   target <= 220")
+    print(f"  x + c  node       {add_node:6.0f}   target <= 220")
+
+    try:
+        import nn
+        from nn import datasets
+
+        Xd, yd = datasets.make_digits(seed=0)[:2]
+        model = nn.MLP(len(Xd[0]), [32, 10], seed=0)
+        opt = nn.optim.Adam(model.parameters(), lr=1e-2)
+
+        def epoch():
+            for xb, yb in datasets.batches(Xd, yd, 32, seed=0):
+                opt.zero_grad()
+                loss = nn.cross_entropy([model(x) for x in xb], yb)
+                loss.backward()
+                opt.step()
+
+        seconds = median_time(epoch, 1)
+        print(f"\nDigits: one epoch ({len(Xd)} samples, {len(Xd[0])}-32-10 MLP, Adam, batches of 32): {seconds:.2f} s")
+    except (ImportError, AttributeError, TypeError) as error:
+        print(f"\nDigits epoch: not measured ({error})")
+
+    if (gc.isenabled(), gc.get_threshold()) != gc_state:
+        print("\nWARNING: the garbage collector's state changed during the benchmark")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
