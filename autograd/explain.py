@@ -98,9 +98,8 @@ def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
     for node in reversed(order):
         for parent in node.parents:
             count[parent] += count[node]
-    leaves = [node for node in order if not node.parents]
     result = {}
-    for leaf in leaves:
+    for leaf in reading_order_leaves(root):
         if count[leaf] > max_paths:
             result[leaf] = None
             continue
@@ -121,6 +120,20 @@ def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
                     stack.append((parent, path + [(node, parent, local)]))
         result[leaf] = paths
     return result
+
+
+def reading_order_leaves(root):
+    """The leaves root depends on, each once, in the order they are written in its expression."""
+    leaves, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if not node.parents:
+            leaves.append(node)
+        stack.extend(reversed(node.parents))
+    return leaves
 
 
 def explanation(root):
@@ -149,7 +162,7 @@ def explanation(root):
             lines += [f"{'':>{width}}  {line}" for line in step_lines[1:]]
     lines.append("")
     lines.append("Gradients of the leaves (d%s/d leaf):" % name[root])
-    leaves = [node for node in order if not node.parents]
+    leaves = reading_order_leaves(root)
     label_width = max(len(f"{name[leaf]}.grad") for leaf in leaves)
     for leaf in leaves:
         lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(leaf.grad)}")
