@@ -219,6 +219,8 @@ def _write_outputs(root, outputs, quiz):
         print(f"wrote {outputs['dot']}")
     if "html" in outputs:
         path = outputs["html"]
+        for node in autograd.topological_order(root):  # the page runs backward itself
+            node.grad = 0.0
         try:
             written = autograd.walkthrough(root, path, quiz="grad" if quiz else None)
         except OSError as error:
