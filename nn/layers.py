@@ -55,6 +55,9 @@ class Neuron(Module):
     def named_parameters(self):
         return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
 
+    def parameters(self):
+        return [*self.w, self.b]  # the same order as named_parameters, without building names
+
     def _state_entries(self):
         return [("weight", [list(self.w)]), ("bias", [self.b])]  # the shapes of PyTorch's Linear(nin, 1)
 
@@ -100,6 +103,9 @@ class Layer(Module):
 
     def named_parameters(self):
         return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
+
+    def parameters(self):
+        return [p for n in self.neurons for p in (*n.w, n.b)]
 
     def _state_entries(self):
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
@@ -166,6 +172,9 @@ class MLP(Module):
 
     def named_parameters(self):
         return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
 
     def _state_entries(self):
         # Keys of torch.nn.Sequential(Linear, act, Linear, act, ..., Linear[, act]): Linear i sits

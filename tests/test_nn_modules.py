@@ -24,8 +24,9 @@ def test_mlp_parameter_names_are_dotted_paths_and_labels():
     (nn.Layer(3, 4, seed=0), 16),
     (nn.MLP(2, [16, 16, 1], seed=0), 337),
 ])
-def test_parameter_counts(module, count):
+def test_parameter_counts_and_order(module, count):
     assert len(module.parameters()) == count
+    assert module.parameters() == [p for _, p in module.named_parameters()]
 
 
 def test_same_seed_same_model_and_the_global_rng_is_untouched():
