@@ -109,6 +109,21 @@ def test_fused_and_unfused_give_identical_outputs_and_gradients(activation):
     assert results[0] == results[1]  # exact, to the last bit
 
 
+def test_fused_and_unfused_agree_bit_for_bit_on_wide_layers_too():
+    # Many terms per sum: this catches a dot that rounds differently from a chain of +
+    # (Python 3.12's built-in sum() of floats is compensated, so it would).
+    import random
+    rng = random.Random(0)
+    X = [[rng.gauss(0.0, 1.0) for _ in range(16)] for _ in range(20)]
+    outputs = []
+    for fused in (True, False):
+        model = nn.MLP(16, [16, 16, 1], seed=4, fused=fused)
+        outs = [model(x) for x in X]
+        nn.mse_loss(outs, [1.0] * len(outs)).backward()
+        outputs.append(([o.data for o in outs], [p.grad for p in model.parameters()]))
+    assert outputs[0] == outputs[1]
+
+
 def test_unfused_builds_the_sum_from_multiplies_and_adds():
     out = nn.Neuron(3, activation="linear", seed=0, fused=False)([1.0, 2.0, 3.0])
     assert out.op == "+" and out.parents[1].label == "b"
