@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from autograd.engine import topological_order
-from autograd.explain import backward_steps
+from autograd.explain import backward_steps, reading_order_leaves
 from autograd.viz import MAX_NODES, check_size, expect_value, fmt, formula, kind, names, run_dot, to_dot
 
 _QUIZ_MODES = (None, "grad", "data")
@@ -89,7 +89,7 @@ def _frames(root, order, quiz):
             "hide": [[pid, "grad"] for pid in changed] if quiz == "grad" else [],
             "set": changed,
         })
-    leaves = [node for node in order if not node.parents]
+    leaves = reading_order_leaves(root)
     frames.append({
         "phase": "done", "title": "Done: the gradients of the leaves", "node": None, "parents": [],
         "lines": [f"{name[leaf]}.grad = {fmt(leaf.grad)}" for leaf in leaves],
@@ -117,19 +117,27 @@ def _fallback_svg(root, order):
     depth = {}
     for node in order:
         depth[node] = 1 + max((depth[p] for p in node.parents), default=-1)
+    leaf_column = {}  # a leaf sits just left of its first use, not far away
+    for node in order:
+        for parent in node.parents:
+            if not parent.parents:
+                leaf_column[parent] = min(leaf_column.get(parent, depth[node] - 1), depth[node] - 1)
+    depth.update(leaf_column)
     char, row_h, gap_x, gap_y, op_w = 7.5, 20, 40, 26, 44
     texts = {node: [name[node], f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"] for node in order}
     width = {node: 16 + char * max(len(t) for t in texts[node]) for node in order}
     col_w = max(width.values()) + op_w + 2 * gap_x
-    rows = {}
-    pos = {}
-    for i, node in enumerate(order):
-        column = depth[node]
-        row = rows.get(column, 0)
-        rows[column] = row + 1
-        x = 20 + column * col_w + op_w + gap_x
-        y = 20 + row * (3 * row_h + gap_y)
-        pos[node] = (x, y)
+    columns = {}
+    for node in order:
+        columns.setdefault(depth[node], []).append(node)
+    pos, rows = {}, {}
+    for column in sorted(columns):
+        members = columns[column]
+        # Inner nodes near the middle of their operands, leaves after them in order of appearance.
+        members.sort(key=lambda v: (0, sum(pos[p][1] for p in v.parents) / len(v.parents)) if v.parents else (1, 0))
+        for row, node in enumerate(members):
+            pos[node] = (20 + column * col_w + op_w + gap_x, 20 + row * (3 * row_h + gap_y))
+        rows[column] = len(members)
     style = {"output": ("#ffe08a", 2.5), "parameter": ("#cfe8ff", 1), "leaf": ("#eeeeee", 1),
              "constant": ("#ffffff", 1), "inner": ("#ffffff", 1)}
     ids = {node: i for i, node in enumerate(order)}
@@ -144,10 +152,10 @@ def _fallback_svg(root, order):
                 px, py = pos[parent]
                 sx, sy = px + width[parent], py + 1.5 * row_h
                 parts.append(f'<g class="edge"><title>n{ids[parent]}-&gt;op{ids[node]}</title>'
-                             f'<path fill="none" stroke="#333" d="M{sx:.1f},{sy:.1f} C{(sx + ox) / 2:.1f},{sy:.1f} '
+                             f'<path fill="none" stroke="#333" marker-end="url(#arrow)" d="M{sx:.1f},{sy:.1f} C{(sx + ox) / 2:.1f},{sy:.1f} '
                              f'{(sx + ox) / 2:.1f},{oy:.1f} {ox - op_w / 2:.1f},{oy:.1f}"/></g>')
             parts.append(f'<g class="edge"><title>op{ids[node]}-&gt;n{ids[node]}</title>'
-                         f'<path fill="none" stroke="#333" d="M{ox + op_w / 2:.1f},{oy:.1f} L{x:.1f},{oy:.1f}"/></g>')
+                         f'<path fill="none" stroke="#333" marker-end="url(#arrow)" d="M{ox + op_w / 2:.1f},{oy:.1f} L{x:.1f},{oy:.1f}"/></g>')
             parts.append(f'<g id="op{ids[node]}" class="node"><title>op{ids[node]}</title>'
                          f'<ellipse fill="white" stroke="#333" cx="{ox:.1f}" cy="{oy:.1f}" rx="{op_w / 2}" ry="13"/>'
                          f'<text text-anchor="middle" x="{ox:.1f}" y="{oy + 4:.1f}">{html.escape(node.op)}</text></g>')
@@ -160,7 +168,10 @@ def _fallback_svg(root, order):
     total_w = 40 + (max(depth.values()) + 1) * col_w
     total_h = 40 + max(rows.values()) * (3 * row_h + gap_y)
     return (f'<svg class="graph fallback" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total_w:.0f} {total_h:.0f}" '
-            f'font-family="Helvetica, Arial, sans-serif" font-size="13">{"".join(parts)}</svg>')
+            f'font-family="Helvetica, Arial, sans-serif" font-size="13">'
+            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+            'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>'
+            f'{"".join(parts)}</svg>')
 
 
 def _json_for_script(data):
@@ -202,10 +213,10 @@ _TEMPLATE = """<!DOCTYPE html>
   #graph {{ flex: 1; min-width: 0; overflow: auto; background: #fff; border: 1px solid #ddd; border-radius: 6px;
            padding: 8px; max-height: calc(100vh - 110px); }}
   #graph svg {{ width: 100%; height: auto; max-height: calc(100vh - 130px); }}
-  #panel {{ flex: 0 0 380px; background: #fff; border: 1px solid #ddd; border-radius: 6px;
+  #panel {{ flex: 0 0 440px; background: #fff; border: 1px solid #ddd; border-radius: 6px;
            padding: 12px 16px; }}
   #step-title {{ font-size: 18px; margin: 0 0 8px; }}
-  #step-text {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 17px;
+  #step-text {{ font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 15px;
                line-height: 1.5; min-height: 4em; white-space: pre-wrap; }}
   #step-text .line {{ padding: 2px 0; }}
   #step-text .hidden-answer {{ color: #b35c00; }}
