@@ -162,10 +162,12 @@ def test_record_labels_escape_graphviz_syntax(label):
 
 
 @needs_dot
-@pytest.mark.parametrize("label", ['a|b{c}<d>"e', "back\\slash", "x.y z"])
-def test_dot_shows_awkward_labels_literally(label):
+@pytest.mark.parametrize("label", ['a|b{c}<d>"e', "<y>", "back\\slash", "x.y z"])
+@pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source])
+def test_dot_shows_awkward_labels_literally(label, source):
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
     a = Value(1.0, label=label)
-    svg = subprocess.run(["dot", "-Tsvg"], input=to_dot(a + 1).encode(), capture_output=True, check=True).stdout
+    svg = subprocess.run(["dot", "-Tsvg"], input=source(a + 1).encode(), capture_output=True, check=True).stdout
     shown = svg.decode().replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     assert f">{label}</text>" in shown
 
@@ -179,6 +181,12 @@ def test_big_graphs_are_refused_with_a_way_out(func):
     with pytest.raises(ValueError, match=r"1201 value nodes, more than max_nodes=500.*max_nodes=None.*tree\(root\)"):
         func(y)
     assert "digraph" in to_dot(y, max_nodes=None)
+
+
+@pytest.mark.parametrize("func", [to_dot, tree])
+def test_the_root_must_be_a_value(func):
+    with pytest.raises(TypeError, match=r"root must be a Value, got list"):
+        func([1.0])
 
 
 def test_to_dot_rejects_a_bad_rankdir():
