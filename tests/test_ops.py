@@ -262,3 +262,13 @@ def test_sum_of_nothing_is_zero():
 def test_dot_needs_equal_lengths():
     with pytest.raises(ValueError, match="2 weights and 3 inputs"):
         autograd.dot([Value(1.0)] * 2, [Value(1.0)] * 3)
+
+
+def test_gradcheck_reports_a_mismatch_as_a_table():
+    # relu at 0: backward says 0 (as PyTorch does), central differences say 0.5.
+    with pytest.raises(autograd.GradcheckError) as info:
+        autograd.gradcheck(lambda x, y: x.relu() + y, [Value(0.0, label="x"), Value(1.0, label="y")])
+    message = str(info.value)
+    for word in ("analytic", "numeric", "difference", "x", "0.5", "mismatch"):
+        assert word in message
+    assert sum("mismatch" in line for line in message.splitlines()) == 1  # only x's row

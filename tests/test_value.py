@@ -240,3 +240,8 @@ def test_an_op_result_is_a_new_unlabelled_node():
     assert y.label == ""
     assert y.grad == 0.0
     assert repr(y).startswith("Value(data=3.0, grad=0.0")
+
+
+def test_an_int_too_large_for_a_float_is_an_overflow_error():
+    with pytest.raises(OverflowError, match="too large"):
+        Value(10**400)
