@@ -157,10 +157,14 @@ def _power(x, n):
 
 
 def _power_base_grad(x, n):
-    """d(x**n)/dx = n * x**(n-1), with its limits at x = 0 spelled out."""
-    if _float(x) == 0 and _float(n) < 1:
-        return 0.0 if _float(n) == 0 else math.inf
-    return n * x ** (n - 1)
+    """d(x**n)/dx = n * x**(n-1); at x = 0 its limit is spelled out as a constant."""
+    if _float(x) == 0:
+        n = _float(n)
+        return math.inf if 0 < n < 1 else (1.0 if n == 1 else 0.0)
+    try:
+        return n * x ** (n - 1)
+    except OverflowError:
+        raise OverflowError("the derivative n * x ** (n - 1) is too large for a float") from None
 
 
 class Abs(Op):
