@@ -111,11 +111,6 @@ class Module:
         return self.load_state_dict(state, where=str(path))
 
 
-def count_parameters(module):
-    """How many scalar parameters a module has."""
-    return len(module.parameters())
-
-
 def _data_of(structure):
     if isinstance(structure, Value):
         return structure.data

@@ -196,3 +196,28 @@ def test_forward_and_every_gradient_match_pytorch(torch, activation, output_acti
         grads = [w.grad for n in layer.neurons for w in n.w]
         assert grads == pytest.approx(torch_linear.weight.grad.flatten().tolist(), abs=1e-12)
         assert [n.b.grad for n in layer.neurons] == pytest.approx(torch_linear.bias.grad.tolist(), abs=1e-12)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import nn.layers
+    for module in (nn, nn.layers):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted > 0, module.__name__
+
+
+def test_every_public_name_has_a_docstring():
+    import inspect
+
+    missing = []
+    for module in (nn.layers, nn.module, nn.losses, nn.optim, nn.datasets, nn.init):
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not callable(obj) or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if not inspect.getdoc(obj):
+                missing.append(f"{module.__name__}.{name}")
+            if inspect.isclass(obj):
+                missing += [f"{module.__name__}.{name}.{m}" for m, f in vars(obj).items()
+                            if not m.startswith("_") and callable(f) and not inspect.getdoc(getattr(obj, m))]
+    assert missing == []
