@@ -15,6 +15,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: venv
 	$(PY) -m demos.walkthrough
+	$(PY) -m demos.moons
 
 test: venv
 	$(PY) -m pytest
