@@ -208,7 +208,11 @@ def _cluster_tree(nodes):
 
 def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES):
     """The graph of root as Graphviz DOT source (needs neither the graphviz package nor ``dot``)."""
-    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, "to_dot")
+    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot")
+
+
+def _to_dot(root, rankdir, show_contributions, max_nodes, what):
+    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, what)
     lines = ["digraph chainrule {"]
     lines += [f'  {key}="{value}";' for key, value in graph_attrs.items()]
     lines.append('  node [fontname="Helvetica", fontsize="11"];')
@@ -307,7 +311,11 @@ def render(root, path, **draw_options):
             f"render: cannot tell the picture format from {str(path)!r}; "
             f"end the file name with one of {', '.join(_RENDER_FORMATS)}"
         )
-    source = to_dot(root, **draw_options)
+    source = _to_dot(root, draw_options.pop("rankdir", "LR"), draw_options.pop("show_contributions", False),
+                     draw_options.pop("max_nodes", MAX_NODES), "render")
+    if draw_options:
+        raise TypeError(f"render: unknown option(s) {', '.join(sorted(draw_options))}; "
+                        f"it takes rankdir, show_contributions and max_nodes")
     picture = run_dot(source, fmt_name, "render")
     if picture is None:
         dot_path = path.with_suffix(".dot")
