@@ -32,6 +32,7 @@ from autograd.engine import Value, topological_order
 MAX_NODES = 500
 
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$|^[wb](?:_?\d+)?$")
+_SIMPLE_NAME = re.compile(r"^[\w.]+$")
 _NEURON_NAME = re.compile(r"^layers\.(\d+)\.neurons\.(\d+)\.")
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "leaky_relu"}
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -62,8 +63,16 @@ def fmt(x):
 
 
 def names(order):
-    """Display names: a node's label, or ``v<i>`` (its index in topological order) when it has none."""
-    return {node: node.label or f"v{i}" for i, node in enumerate(order)}
+    """Names for formulas: a node's label, or ``v<i>`` (its index in topological order) when it has none.
+
+    A label that is more than one word or holds an operator is wrapped in parentheses, so
+    ``(x1*w1 + x2*w2).grad`` reads right.
+    """
+    return {node: _wrap(node.label) if node.label else f"v{i}" for i, node in enumerate(order)}
+
+
+def _wrap(label):
+    return label if _SIMPLE_NAME.match(label) else f"({label})"
 
 
 def kind(node, root):
@@ -149,11 +158,12 @@ def _graph(root, rankdir, show_contributions, max_nodes, what):
     for node in order:
         cluster = home.get(node)
         nid = ids[node]
+        title = node.label or name[node]
         attrs = {
             "shape": "record",
             "label": "{ %s | data %s | grad %s }" % (
-                record_escape(name[node]), record_escape(fmt(node.data)), record_escape(fmt(node.grad))),
-            "tooltip": name[node],
+                record_escape(title), record_escape(fmt(node.data)), record_escape(fmt(node.grad))),
+            "tooltip": title,
         }
         attrs.update(_STYLE[kind(node, root)])
         nodes.append((cluster, nid, attrs))

@@ -124,7 +124,7 @@ def _fallback_svg(root, order):
                 leaf_column[parent] = min(leaf_column.get(parent, depth[node] - 1), depth[node] - 1)
     depth.update(leaf_column)
     char, row_h, gap_x, gap_y, op_w = 7.5, 20, 40, 26, 44
-    texts = {node: [name[node], f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"] for node in order}
+    texts = {node: [node.label or name[node], f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"] for node in order}
     width = {node: 16 + char * max(len(t) for t in texts[node]) for node in order}
     col_w = max(width.values()) + op_w + 2 * gap_x
     columns = {}

@@ -86,7 +86,7 @@ def test_labels_cannot_break_out_of_the_page(tmp_path, monkeypatch):
     x = Value(1.0, label="</script><script>alert(1)</script>")
     page = walkthrough(x * 2, tmp_path / "walk.html").read_text(encoding="utf-8")
     assert "<script>alert(1)" not in page
-    assert frames_of(page)[0]["lines"][0].startswith("</script><script>alert(1)</script> = 1.0")
+    assert frames_of(page)[0]["lines"][0].startswith("(</script><script>alert(1)</script>) = 1.0")
 
 
 def test_walkthrough_checks_its_arguments(tmp_path):
