@@ -221,3 +221,12 @@ def test_every_public_name_has_a_docstring():
                 missing += [f"{module.__name__}.{name}.{m}" for m, f in vars(obj).items()
                             if not m.startswith("_") and callable(f) and not inspect.getdoc(getattr(obj, m))]
     assert missing == []
+
+
+def test_init_may_be_a_function_of_rng_fan_in_and_fan_out():
+    def constant(rng, fan_in, fan_out):
+        return 1.0 / fan_in
+
+    model = nn.MLP(4, [2, 1], init=constant)
+    assert model.init == "constant"
+    assert [w.data for w in model.layers[1].neurons[0].w] == [0.5, 0.5]
