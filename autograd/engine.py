@@ -167,12 +167,9 @@ class Value:
         An inner node's .grad holds its gradient from the latest backward pass only
         (PyTorch keeps none for inner nodes unless asked to).
         """
-        order = topological_order(self)
-        for node in order:
-            if node._parents:
-                node.grad = 0.0
-        self.grad += _number(grad, "backward")
-        _apply_chain_rule(order)
+        order = start_backward(self, grad)
+        for _ in chain_rule(order):
+            pass
 
 
 def topological_order(root):
@@ -204,15 +201,33 @@ def topological_order(root):
     return order
 
 
-def _apply_chain_rule(order, create_graph=False):
-    """The chain rule, and the only place it is written: walk the graph from root to leaves."""
+def start_backward(root, grad=1.0):
+    """Begin a backward pass: order the graph, zero inner nodes' grads, add grad to root.grad.
+
+    Returns the order for ``chain_rule``. Leaves keep their grads, so they accumulate.
+    """
+    grad = _number(grad, "backward")
+    order = topological_order(root)
+    for node in order:
+        if node._parents:
+            node.grad = 0.0
+    root.grad += grad
+    return order
+
+
+def chain_rule(order, create_graph=False):
+    """The chain rule, and the only place it is written: from the root back to the leaves.
+
+    A generator: it yields each inner node just before passing the node's gradient on to its
+    parents, so the explainer can watch one step at a time; ``backward`` simply runs it out.
+    """
     for node in reversed(order):
-        if not node._parents:
-            continue
-        local_grads = _local_grads_as_values(node) if create_graph else node._local_grads
-        upstream = node.grad
-        for parent, local in zip(node._parents, local_grads):
-            parent.grad += local * upstream
+        if node._parents:
+            yield node
+            local_grads = _local_grads_as_values(node) if create_graph else node._local_grads
+            upstream = node.grad
+            for parent, local in zip(node._parents, local_grads):
+                parent.grad += local * upstream
 
 
 def grad(output, inputs, create_graph=False):
@@ -231,7 +246,8 @@ def grad(output, inputs, create_graph=False):
         for node in saved:
             node.grad = 0.0
         output.grad = 1.0
-        _apply_chain_rule(order, create_graph)
+        for _ in chain_rule(order, create_graph):
+            pass
         grads = [v.grad for v in inputs]
     finally:
         for node, old in saved.items():

@@ -191,12 +191,37 @@ def test_third_derivatives_match_pytorch(f, x0, torch):
         assert close(d.data, td.item(), rel=1e-10), f"derivative {order}: {d.data!r} vs {td.item()!r}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: with create_graph, d(x**y)/dx = y * x**(y - 1) is rebuilt as a ** node, so at "
-    "x = 0, y = 1 it builds 0 ** 0 with a Value exponent and that node's exponent derivative raises",
-)
 def test_create_graph_at_zero_base_to_the_first_power():
     x, y = Value(0.0, label="x"), Value(1.0, label="y")
     (dx,) = autograd.grad(x**y, [x], create_graph=True)
     assert dx.data == 1.0  # PyTorch: 1.0
+
+
+ZERO_BASE_BUG = pytest.mark.xfail(
+    strict=True,
+    reason="engine bug (3c97e95): at x = 0 ops._power_base_grad returns the limit of n * x ** (n - 1) "
+    "as a constant, so with create_graph the n-th derivative of x ** n at 0 comes out 0, not n!",
+)
+
+
+@pytest.mark.parametrize(
+    "f, x0, derivatives",
+    [
+        (lambda x: x**2, 1.5, [3.0, 2.0]),
+        (lambda x: x**3, -1.0, [3.0, -6.0, 6.0]),
+        pytest.param(lambda x: x**2, 0.0, [0.0, 2.0], marks=ZERO_BASE_BUG),
+        pytest.param(lambda x: x**3, 0.0, [0.0, 0.0, 6.0], marks=ZERO_BASE_BUG),
+        pytest.param(lambda x: x**4, 0.0, [0.0, 0.0, 0.0, 24.0], marks=ZERO_BASE_BUG),
+        pytest.param(lambda x: x ** Value(2.0), 0.0, [0.0, 2.0], marks=ZERO_BASE_BUG),
+    ],
+    ids=["x**2 at 1.5", "x**3 at -1", "x**2 at 0", "x**3 at 0", "x**4 at 0", "x**Value(2) at 0"],
+)
+def test_derivatives_of_powers_including_at_zero(f, x0, derivatives):
+    """The same numbers PyTorch gives: d^n/dx^n x**n = n! everywhere, 0 included."""
+    x = Value(x0)
+    d = f(x)
+    got = []
+    for _ in derivatives:
+        (d,) = autograd.grad(d, [x], create_graph=True)
+        got.append(d.data)
+    assert got == derivatives
