@@ -13,7 +13,6 @@ the reason; the engine adds the op's name, the operands and their labels to the 
 
 import functools
 import math
-from operator import mul
 
 
 def _float(x):
@@ -157,10 +156,10 @@ def _power(x, n):
 
 
 def _power_base_grad(x, n):
-    """d(x**n)/dx = n * x**(n-1); at x = 0 its limit is spelled out as a constant."""
-    if _float(x) == 0:
+    """d(x**n)/dx = n * x**(n-1); at x = 0 with n <= 1 its limit is spelled out (0, 1 or inf)."""
+    if _float(x) == 0 and _float(n) <= 1:
         n = _float(n)
-        return math.inf if 0 < n < 1 else (1.0 if n == 1 else 0.0)
+        return 1.0 if n == 1 else (0.0 if n == 0 else math.inf)
     try:
         return n * x ** (n - 1)
     except OverflowError:
@@ -304,7 +303,10 @@ class Sum(Op):
     name = "sum"
 
     def forward(self, inputs):
-        return sum(inputs, 0.0)
+        total = 0.0
+        for x in inputs:  # left to right, as a chain of + would (sum() compensates on 3.12+)
+            total += x
+        return total
 
     def local_grads(self, inputs, out):
         return (1.0,) * len(inputs)
@@ -321,7 +323,9 @@ class Dot(Op):
 
     def forward(self, inputs):
         n = self.n
-        total = sum(map(mul, inputs[:n], inputs[n : 2 * n]), 0.0)
+        total = 0.0
+        for w, x in zip(inputs[:n], inputs[n : 2 * n]):  # the order of ((w1*x1 + w2*x2) + ...)
+            total += w * x
         return total + inputs[2 * n] if self.has_bias else total
 
     def local_grads(self, inputs, out):

@@ -197,22 +197,16 @@ def test_create_graph_at_zero_base_to_the_first_power():
     assert dx.data == 1.0  # PyTorch: 1.0
 
 
-ZERO_BASE_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="engine bug (3c97e95): at x = 0 ops._power_base_grad returns the limit of n * x ** (n - 1) "
-    "as a constant, so with create_graph the n-th derivative of x ** n at 0 comes out 0, not n!",
-)
-
 
 @pytest.mark.parametrize(
     "f, x0, derivatives",
     [
         (lambda x: x**2, 1.5, [3.0, 2.0]),
         (lambda x: x**3, -1.0, [3.0, -6.0, 6.0]),
-        pytest.param(lambda x: x**2, 0.0, [0.0, 2.0], marks=ZERO_BASE_BUG),
-        pytest.param(lambda x: x**3, 0.0, [0.0, 0.0, 6.0], marks=ZERO_BASE_BUG),
-        pytest.param(lambda x: x**4, 0.0, [0.0, 0.0, 0.0, 24.0], marks=ZERO_BASE_BUG),
-        pytest.param(lambda x: x ** Value(2.0), 0.0, [0.0, 2.0], marks=ZERO_BASE_BUG),
+        (lambda x: x**2, 0.0, [0.0, 2.0]),
+        (lambda x: x**3, 0.0, [0.0, 0.0, 6.0]),
+        (lambda x: x**4, 0.0, [0.0, 0.0, 0.0, 24.0]),
+        (lambda x: x ** Value(2.0), 0.0, [0.0, 2.0]),
     ],
     ids=["x**2 at 1.5", "x**3 at -1", "x**2 at 0", "x**3 at 0", "x**4 at 0", "x**Value(2) at 0"],
 )
