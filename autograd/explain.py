@@ -9,7 +9,7 @@ import numbers
 import sys
 from dataclasses import dataclass
 
-from autograd.engine import topological_order
+from autograd.engine import chain_rule, start_backward, topological_order
 from autograd.viz import expect_value, fmt, names
 
 MAX_PATH_NODES = 30
@@ -61,28 +61,27 @@ def backward_steps(root, grad=1.0):
     expect_value(root, "backward_steps")
     if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
         raise TypeError(f"backward_steps: grad must be a number, got {type(grad).__name__}: {grad!r}")
-    order = topological_order(root)
-    for node in order:
-        if node.parents:
-            node.grad = 0.0
-    root.grad += float(grad)
-    return _steps(order)
+    return _steps(start_backward(root, grad))
 
 
 def _steps(order):
+    """Drive the engine's chain rule one node at a time and describe what each step did."""
     name = names(order)
+    walk = chain_rule(order)  # yields each inner node just before applying its step
+    node = next(walk, None)
     number = 0
-    for node in reversed(order):
-        if not node.parents:
-            continue
+    while node is not None:
         number += 1
         upstream = node.grad
+        grads = {parent: parent.grad for parent in node.parents}
+        following = next(walk, None)  # the engine applies this node's step here
         entries = []
         for parent, local in zip(node.parents, node.local_grads):
             contribution = local * upstream
-            parent.grad += contribution
-            entries.append(ParentStep(parent, name[parent], local, contribution, parent.grad))
+            grads[parent] += contribution  # the engine's additions, in its order (a + a adds twice)
+            entries.append(ParentStep(parent, name[parent], local, contribution, grads[parent]))
         yield Step(number, node, name[node], upstream, tuple(entries))
+        node = following
 
 
 def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
