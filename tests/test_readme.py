@@ -1,0 +1,82 @@
+"""The README's code blocks, executed: every ```pycon block as a doctest (one namespace, in
+order, so later blocks use earlier names) and every ```console command as a program run."""
+
+import doctest
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```$", re.S | re.M)
+
+
+def blocks(kind):
+    return [body for lang, body in BLOCK.findall(README.read_text(encoding="utf-8")) if lang == kind]
+
+
+def test_the_readme_starts_with_a_two_command_quickstart():
+    text = README.read_text(encoding="utf-8")
+    first = text.index("## Quickstart")
+    assert first < text.index("\n## ", first + 1)
+    quickstart = blocks("console")[0]
+    assert quickstart.splitlines() == ["$ make demo", "$ make test"]
+
+
+def test_every_fenced_block_is_one_the_tests_run():
+    kinds = {lang for lang, _ in BLOCK.findall(README.read_text(encoding="utf-8"))}
+    assert kinds <= {"pycon", "console"}, f"README has blocks no test runs: {kinds - {'pycon', 'console'}}"
+
+
+def test_pycon_blocks(tmp_path, monkeypatch):
+    pytest.importorskip("graphviz", reason="the README renders a graph: pip install graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("the README renders a graph with Graphviz's dot: apt-get install graphviz")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    text = "\n".join(blocks("pycon"))
+    test = doctest.DocTestParser().get_doctest(text, {}, "README.md", str(README), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    report = []
+    runner.run(test, out=report.append)  # not print: doctest swaps sys.stdout while it runs
+    assert runner.tries > 30, f"only {runner.tries} README examples found"
+    assert runner.failures == 0, "".join(report)
+    assert (tmp_path / "out" / "neuron.svg").stat().st_size > 0
+
+
+def _console_commands():
+    for body in blocks("console")[1:]:  # the Quickstart is checked on its own below
+        for line in body.splitlines():
+            if line.startswith("$ "):
+                yield line[2:]
+
+
+@pytest.mark.parametrize("command", list(_console_commands()))
+def test_console_commands(command, tmp_path):
+    words = shlex.split(command)
+    assert words[0] == "chainrule", f"the README shows a command no test knows how to run: {command}"
+    (tmp_path / "out").mkdir()
+    result = subprocess.run([sys.executable, "-m", "autograd", *words[1:]], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "out = tanh(x1*w1 + x2*w2 + b) = 0.707107" in result.stdout
+    assert (tmp_path / "out" / "neuron.dot").stat().st_size > 0
+
+
+def test_quickstart_make_targets_exist():
+    """`make test` is what runs this suite; `make demo` is checked as a dry run (it is the demos'
+    own tests that run them)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed: apt-get install make")
+    for target in ("demo", "test"):
+        result = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True,
+                                env={**os.environ, "MAKEFLAGS": ""})
+        assert result.returncode == 0, result.stderr
+    assert "demos.walkthrough" in subprocess.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True,
+                                                 text=True).stdout
