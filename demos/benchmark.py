@@ -112,7 +112,7 @@ def engine_step_elementary(vlayers, X, y, finish=None):
     last = len(vlayers) - 1
     total = None
     for x, target in zip(X, y):
-        acts = x
+        acts = [Value(a) for a in x]
         for li, (W, b) in enumerate(vlayers):
             zs = []
             for row, bj in zip(W, b):
@@ -172,12 +172,14 @@ def nn_step(model, X, y):
 
 
 # ---------------------------------------------------------------- measuring
-def median_time(fn, repeats):
+def median_time(fn, repeats, setup=None):
+    """Median seconds of fn(setup()) over repeats; only fn is timed (CPU time of this process)."""
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        arg = setup() if setup else None
+        start = time.process_time()
+        fn(arg) if setup else fn()
+        times.append(time.process_time() - start)
     return statistics.median(times)
 
 
@@ -259,9 +261,9 @@ def main(argv=None):
     print("(the floor, (a) and (b) compute the same loss and the same updated weights: checked)\n")
 
     _same_step_everywhere(X, y)
-    floor = median_time(lambda: floor_step(init_weights(), X, y), repeats)
-    elementary = median_time(lambda: engine_step_elementary(value_layers(init_weights()), X, y), repeats)
-    fused = median_time(lambda: engine_step_fused(value_layers(init_weights()), X, y), repeats)
+    floor = median_time(lambda w: floor_step(w, X, y), repeats, init_weights)
+    elementary = median_time(lambda w: engine_step_elementary(w, X, y), repeats, lambda: value_layers(init_weights()))
+    fused = median_time(lambda w: engine_step_fused(w, X, y), repeats, lambda: value_layers(init_weights()))
     n_elem = count_nodes(value_layers(init_weights()), X, y, engine_step_elementary)
     n_fused = count_nodes(value_layers(init_weights()), X, y, engine_step_fused)
     rows = [
@@ -275,8 +277,8 @@ def main(argv=None):
         def make_mlp(fused_flag):
             return nn.MLP(2, list(HIDDEN) + [1], activation="relu", seed=1, fused=fused_flag)
 
-        mlp_fused = median_time(lambda: nn_step(make_mlp(True), X, y), repeats)
-        mlp_elem = median_time(lambda: nn_step(make_mlp(False), X, y), repeats)
+        mlp_fused = median_time(lambda m: nn_step(m, X, y), repeats, lambda: make_mlp(True))
+        mlp_elem = median_time(lambda m: nn_step(m, X, y), repeats, lambda: make_mlp(False))
         rows.append(("M nn.MLP (fused)", mlp_fused, mlp_fused / floor, "<= 3x"))
         rows.append(("M nn.MLP(fused=False)", mlp_elem, mlp_elem / floor, f"<= {1.1 * elementary / floor:.1f}x (a + 10%)"))
     except (ImportError, AttributeError, TypeError) as error:
