@@ -77,7 +77,9 @@ OPS = {
     "-": (2, lambda ns, a, b: a - b, True),
     "*": (2, lambda ns, a, b: a * b, True),
     "/ (1+y*y)": (2, lambda ns, a, b: a / (1 + b * b), True),
-    "(1+x*x) ** tanh y": (2, lambda ns, a, b: (1 + a * a) ** b.tanh(), True),
+    # The exponent stays in [0.5, 2.5]: at an exponent of exactly 0 PyTorch's pow backward masks
+    # the base's gradient with a `where`, which drops that gradient's derivative by the exponent.
+    "(1+x*x) ** (tanh y + 1.5)": (2, lambda ns, a, b: (1 + a * a) ** (b.tanh() + 1.5), True),
     "sum": (2, lambda ns, a, b: ns.sum3(a, b), True),
     "dot": (2, lambda ns, a, b: ns.dot(a, b), True),
 }
@@ -99,8 +101,9 @@ class Program:
 
 @st.composite
 def programs(draw, ops=tuple(sorted(OPS))):
-    """1-4 leaves in [-2, 2], then 1-8 steps, each reading any earlier nodes."""
-    leaves = draw(st.lists(st.floats(-2.0, 2.0, allow_nan=False), min_size=1, max_size=4))
+    """1-4 leaves in [-2, 2] (often exactly 0, 1, -1 or 0.5), then 1-8 steps reading earlier nodes."""
+    number = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5]), st.floats(-2.0, 2.0, allow_nan=False))
+    leaves = draw(st.lists(number, min_size=1, max_size=4))
     steps = []
     for k in range(draw(st.integers(1, 8))):
         available = len(leaves) + k
@@ -111,11 +114,27 @@ def programs(draw, ops=tuple(sorted(OPS))):
     return Program(leaves, steps)
 
 
+def _powers_lose_derivatives_at_zero():
+    """True while the engine gives d2/dx2 x**2 = 0 at x = 0 with create_graph (PyTorch: 2).
+
+    test_grad_higher_order.py::test_derivatives_of_powers_including_at_zero pins that bug down;
+    here programs that square or cube an exact 0 are skipped until it is fixed.
+    """
+    x = Value(0.0)
+    (d,) = autograd.grad(x**2, [x], create_graph=True)
+    return autograd.grad(d, [x])[0] != 2.0
+
+
+ZERO_POWER_BUG = _powers_lose_derivatives_at_zero()
+
+
 def build(program):
     """The program on fresh Values; skips programs whose numbers grow too large."""
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(program.leaves)]
     nodes = program.run(leaves, EngineOps)
     assume(all(abs(n.data) < LIMIT for n in nodes))
+    if ZERO_POWER_BUG:
+        assume(not any(name in ("square", "cube") and nodes[i].data == 0.0 for name, i, _ in program.steps))
     return leaves, nodes[-1]
 
 
