@@ -197,7 +197,6 @@ def test_create_graph_at_zero_base_to_the_first_power():
     assert dx.data == 1.0  # PyTorch: 1.0
 
 
-
 @pytest.mark.parametrize(
     "f, x0, derivatives",
     [
