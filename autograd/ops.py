@@ -13,6 +13,8 @@ the reason; the engine adds the op's name, the operands and their labels to the 
 
 import functools
 import math
+import sys
+from operator import mul
 
 
 def _float(x):
@@ -303,10 +305,7 @@ class Sum(Op):
     name = "sum"
 
     def forward(self, inputs):
-        total = 0.0
-        for x in inputs:  # left to right, as a chain of + would (sum() compensates on 3.12+)
-            total += x
-        return total
+        return _left_to_right_sum(inputs)
 
     def local_grads(self, inputs, out):
         return (1.0,) * len(inputs)
@@ -323,15 +322,26 @@ class Dot(Op):
 
     def forward(self, inputs):
         n = self.n
-        total = 0.0
-        for w, x in zip(inputs[:n], inputs[n : 2 * n]):  # the order of ((w1*x1 + w2*x2) + ...)
-            total += w * x
+        total = _left_to_right_sum(map(mul, inputs[:n], inputs[n : 2 * n]))
         return total + inputs[2 * n] if self.has_bias else total
 
     def local_grads(self, inputs, out):
         n = self.n
         ws, xs = inputs[:n], inputs[n : 2 * n]
         return (*xs, *ws, 1.0) if self.has_bias else (*xs, *ws)
+
+
+def _loop_sum(numbers):
+    total = 0.0
+    for x in numbers:
+        total += x
+    return total
+
+
+# A sum that equals the chain ((x1 + x2) + x3) + ... to the last bit, so a dot or sum node
+# gives exactly what the same graph of + nodes gives. The built-in sum() does that, faster,
+# before Python 3.12; from 3.12 it compensates rounding errors, so there we loop.
+_left_to_right_sum = functools.partial(sum, start=0.0) if sys.version_info < (3, 12) else _loop_sum
 
 
 @functools.lru_cache(maxsize=None)
