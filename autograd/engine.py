@@ -9,12 +9,10 @@ see ops.py), so backward is one line of the chain rule, repeated in topological 
 import contextvars
 import functools
 import numbers
-from operator import attrgetter
 
 from autograd import ops
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
-_data_of = attrgetter("data")
 
 
 class Value:
@@ -83,81 +81,77 @@ class Value:
 
     # Arithmetic; a plain number on either side becomes a constant leaf.
     def __add__(self, other):
-        if not isinstance(other, Value):
-            other = _as_value(other, "+")
-        return _record(ops.ADD, (self, other), (self.data, other.data))
+        return _binary(ops.ADD, self, other)
 
     def __radd__(self, other):
-        other = _as_value(other, "+")
-        return _record(ops.ADD, (other, self), (other.data, self.data))
+        return _binary(ops.ADD, other, self)
 
     def __sub__(self, other):
-        if not isinstance(other, Value):
-            other = _as_value(other, "-")
-        return _record(ops.SUB, (self, other), (self.data, other.data))
+        return _binary(ops.SUB, self, other)
 
     def __rsub__(self, other):
-        other = _as_value(other, "-")
-        return _record(ops.SUB, (other, self), (other.data, self.data))
+        return _binary(ops.SUB, other, self)
 
     def __mul__(self, other):
-        if not isinstance(other, Value):
-            other = _as_value(other, "*")
-        return _record(ops.MUL, (self, other), (self.data, other.data))
+        return _binary(ops.MUL, self, other)
 
     def __rmul__(self, other):
-        other = _as_value(other, "*")
-        return _record(ops.MUL, (other, self), (other.data, self.data))
+        return _binary(ops.MUL, other, self)
 
     def __truediv__(self, other):
-        if not isinstance(other, Value):
-            other = _as_value(other, "/")
-        return _record(ops.DIV, (self, other), (self.data, other.data))
+        return _binary(ops.DIV, self, other)
 
     def __rtruediv__(self, other):
-        other = _as_value(other, "/")
-        return _record(ops.DIV, (other, self), (other.data, self.data))
-
-    def __neg__(self):
-        return _record(ops.NEG, (self,), (self.data,))
+        return _binary(ops.DIV, other, self)
 
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
-            return _record(ops.POW, (self, exponent), (self.data, exponent.data))
+            return _binary(ops.POW, self, exponent)
         return _record(ops.PowConst(_number(exponent, "**")), (self,), (self.data,))
 
     def __rpow__(self, base):
-        base = _as_value(base, "**")
-        return _record(ops.POW, (base, self), (base.data, self.data))
+        return _binary(ops.POW, base, self)
+
+    def __neg__(self):
+        return _record(ops.NEG, (self,), (self.data,))
 
     def __abs__(self):
         return _record(ops.ABS, (self,), (self.data,))
 
     def exp(self):
+        """e ** self."""
         return _record(ops.EXP, (self,), (self.data,))
 
     def log(self):
+        """The natural logarithm (self must be > 0)."""
         return _record(ops.LOG, (self,), (self.data,))
 
     def tanh(self):
+        """The hyperbolic tangent."""
         return _record(ops.TANH, (self,), (self.data,))
 
     def sigmoid(self):
+        """1 / (1 + e ** -self), computed without overflow."""
         return _record(ops.SIGMOID, (self,), (self.data,))
 
     def relu(self):
+        """max(0, self); its derivative at 0 is 0, as in PyTorch."""
         return _record(ops.RELU, (self,), (self.data,))
 
     def leaky_relu(self, slope=0.01):
+        """self if self > 0, else slope * self."""
         return _record(ops.LeakyRelu(_number(slope, "leaky_relu")), (self,), (self.data,))
 
     def sin(self):
+        """The sine (radians)."""
         return _record(ops.SIN, (self,), (self.data,))
 
     def cos(self):
+        """The cosine (radians)."""
         return _record(ops.COS, (self,), (self.data,))
 
     def sqrt(self):
+        """The square root (self must be >= 0)."""
         return _record(ops.SQRT, (self,), (self.data,))
 
     # Comparisons look at .data and record nothing.
@@ -341,6 +335,15 @@ class no_grad:
 def is_grad_enabled():
     """False inside ``no_grad()``."""
     return _grad_enabled.get()
+
+
+def _binary(op, a, b):
+    """Record a two-operand op; either operand may be a plain number."""
+    if not isinstance(a, Value):
+        a = _as_value(a, op.name)
+    if not isinstance(b, Value):
+        b = _as_value(b, op.name)
+    return _record(op, (a, b), (a.data, b.data))
 
 
 def _record(op, parents, inputs):
