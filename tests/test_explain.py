@@ -12,20 +12,8 @@ import autograd
 from autograd import Step, Value, backward_steps, explain, explanation, topological_order
 from autograd.explain import chain_rule_paths
 from autograd.viz import names
+from graphs import neuron
 
-
-def neuron():
-    """o = tanh(x1*w1 + x2*w2 + b), every node labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    values = {"x1w1": x1 * w1, "x2w2": x2 * w2}
-    values["s"] = values["x1w1"] + values["x2w2"]
-    values["n"] = values["s"] + b
-    values["o"] = values["n"].tanh()
-    for label, value in values.items():
-        value.label = label
-    return values["o"]
 
 
 UNARY = [Value.tanh, Value.sigmoid, Value.sin, Value.cos, Value.relu, Value.__neg__, lambda v: v ** 2]

@@ -9,27 +9,11 @@ import pytest
 import nn
 from autograd import GraphvizNotFoundError, Value, draw, render, to_dot, topological_order, tree
 from autograd.viz import kind, record_escape
+from graphs import neuron
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
 
-
-def neuron():
-    """o = tanh(x1*w1 + x2*w2 + b), every node labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    x1w1 = x1 * w1
-    x1w1.label = "x1w1"
-    x2w2 = x2 * w2
-    x2w2.label = "x2w2"
-    s = x1w1 + x2w2
-    s.label = "s"
-    n = s + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 ATTR = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')

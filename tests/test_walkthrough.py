@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from autograd import Value, backward_steps, topological_order, walkthrough
+from graphs import neuron
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -16,19 +17,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
 
-
-def neuron():
-    """o = tanh(x1*w1 + x2*w2 + b), every node labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    values = {"x1w1": x1 * w1, "x2w2": x2 * w2}
-    values["s"] = values["x1w1"] + values["x2w2"]
-    values["n"] = values["s"] + b
-    values["o"] = values["n"].tanh()
-    for label, value in values.items():
-        value.label = label
-    return values["o"]
 
 
 def frames_of(page_text):
