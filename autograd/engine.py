@@ -79,7 +79,8 @@ class Value:
         """A new leaf with the same data, cut off from this graph."""
         return Value(self.data, self.label)
 
-    # Arithmetic; a plain number on either side becomes a constant leaf.
+    # Arithmetic. A plain number on either side is part of the op, not a node (as in PyTorch):
+    # x * 2 has one parent, x, and the op "*2". Value(2.0) * x keeps the 2 as a leaf.
     def __add__(self, other):
         return _binary(ops.ADD, self, other)
 
@@ -110,7 +111,7 @@ class Value:
         return _record(ops.PowConst(_number(exponent, "**")), (self,), (self.data,))
 
     def __rpow__(self, base):
-        return _binary(ops.POW, base, self)
+        return _record(ops.ConstantBasePow(_number(base, "**")), (self,), (self.data,))
 
     def __neg__(self):
         return _record(ops.NEG, (self,), (self.data,))
@@ -338,11 +339,11 @@ def is_grad_enabled():
 
 
 def _binary(op, a, b):
-    """Record a two-operand op; either operand may be a plain number."""
+    """Record a two-operand op; a plain number on either side becomes part of the op."""
     if not isinstance(a, Value):
-        a = _as_value(a, op.name)
+        return _record(ops.with_constant(op, _number(a, op.name), True), (b,), (b.data,))
     if not isinstance(b, Value):
-        b = _as_value(b, op.name)
+        return _record(ops.with_constant(op, _number(b, op.name), False), (a,), (a.data,))
     return _record(op, (a, b), (a.data, b.data))
 
 

@@ -134,16 +134,47 @@ class Pow(Op):
 
     def local_grads(self, inputs, out):
         x, y = inputs
-        base = _float(x)
-        if base < 0:
-            raise ValueError(
-                "the derivative with respect to the exponent needs a base > 0 (it is y * log(x))"
-            )
-        if base == 0:
-            if _float(y) <= 0:
-                raise ValueError("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
-            return (_power_base_grad(x, y), 0.0)
-        return (_power_base_grad(x, y), out * _log(x))
+        return (_power_base_grad(x, y), _power_exponent_grad(x, y, out))
+
+
+class ConstantBasePow(Op):
+    """c ** x for a plain-number base c: one parent, the exponent."""
+
+    def __init__(self, base):
+        self.base = base
+        self.name = f"{base:g}**"
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return _power(self.base, x)
+
+    def local_grads(self, inputs, out):
+        (x,) = inputs
+        return (_power_exponent_grad(self.base, x, out),)
+
+
+class WithConstant(Op):
+    """A two-operand op (+ - * /) with one operand a plain number, which becomes part of the op.
+
+    ``x * 2`` is one node with one parent, x, and the op "*2"; ``1 - x`` has the op "1-". Its
+    forward and local derivative are the two-operand op's own, with the number filled in.
+    """
+
+    def __init__(self, op, constant, constant_first):
+        self.op, self.constant, self.constant_first = op, constant, constant_first
+        self.name = f"{constant:g}{op.name}" if constant_first else f"{op.name}{constant:g}"
+
+    def operands(self, x):
+        return (self.constant, x) if self.constant_first else (x, self.constant)
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return self.op.forward(self.operands(x))
+
+    def local_grads(self, inputs, out):
+        (x,) = inputs
+        grads = self.op.local_grads(self.operands(x), out)
+        return (grads[1],) if self.constant_first else (grads[0],)
 
 
 def _power(x, n):
@@ -166,6 +197,18 @@ def _power_base_grad(x, n):
         return n * x ** (n - 1)
     except OverflowError:
         raise OverflowError("the derivative n * x ** (n - 1) is too large for a float") from None
+
+
+def _power_exponent_grad(x, y, out):
+    """d(x**y)/dy = x**y * log(x); it needs a base > 0, or 0 with y > 0 (where it is 0)."""
+    base = _float(x)
+    if base < 0:
+        raise ValueError("the derivative with respect to the exponent needs a base > 0 (it is x**y * log(x))")
+    if base == 0:
+        if _float(y) <= 0:
+            raise ValueError("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
+        return 0.0
+    return out * _log(x)
 
 
 class Abs(Op):
@@ -342,6 +385,12 @@ def _loop_sum(numbers):
 # gives exactly what the same graph of + nodes gives. The built-in sum() does that, faster,
 # before Python 3.12; from 3.12 it compensates rounding errors, so there we loop.
 _left_to_right_sum = functools.partial(sum, start=0.0) if sys.version_info < (3, 12) else _loop_sum
+
+
+@functools.lru_cache(maxsize=1024)
+def with_constant(op, constant, constant_first):
+    """The WithConstant op for op and that number (shared by the nodes that use it)."""
+    return WithConstant(op, constant, constant_first)
 
 
 @functools.lru_cache(maxsize=None)

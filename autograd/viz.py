@@ -37,6 +37,10 @@ _NEURON_NAME = re.compile(r"^layers\.(\d+)\.neurons\.(\d+)\.")
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "leaky_relu"}
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
 _INFIX = {"+", "-", "*", "/", "**"}
+# An op with one operand a plain number carries the number in its name: "*2" is x * 2,
+# "1-" is 1 - x, "2**" is 2 ** x (see ops.WithConstant, PowConst, ConstantBasePow).
+_NUMBER_AFTER = re.compile(r"^(\*\*|[-+*/])(.+)$")
+_NUMBER_BEFORE = re.compile(r"^(.+?)(\*\*|[-+*/])$")
 
 _STYLE = {
     "output": {"style": "filled,bold", "fillcolor": "#ffe08a", "penwidth": "2"},
@@ -93,8 +97,12 @@ def formula(node, args):
         return f"{args[0]} {op} {args[1]}"
     if op == "neg":
         return f"-{args[0]}"
-    if op.startswith("**"):
-        return f"{args[0]}{op}"
+    if len(args) == 1:
+        after, before = _NUMBER_AFTER.match(op), _NUMBER_BEFORE.match(op)
+        if before and _is_number(before.group(1)):
+            return f"{before.group(1)} {before.group(2)} {args[0]}"
+        if after and _is_number(after.group(2)):
+            return f"{args[0]} {after.group(1)} {after.group(2)}"
     if op == "sum":
         return " + ".join(args)
     if op == "dot":
@@ -102,6 +110,14 @@ def formula(node, args):
         terms = [f"{w}*{x}" for w, x in zip(args[:n], args[n : 2 * n])]
         return " + ".join(terms + list(args[2 * n :]))
     return f"{op}({', '.join(args)})"
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def check_size(order, max_nodes, what):

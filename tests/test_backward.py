@@ -157,11 +157,15 @@ def test_backward_of_a_leaf():
     assert x.grad == 1.0
 
 
-def test_constants_get_gradients_too():
+def test_a_plain_number_is_part_of_the_op_and_a_value_constant_is_a_leaf():
     x = Value(2.0)
     y = 3 * x
     y.backward()
-    assert y.parents[0].grad == 2.0  # d(3x)/d(3) = x
+    assert (y.op, y.parents, y.local_grads, x.grad) == ("3*", (x,), (3.0,), 3.0)
+    c = Value(3.0)  # a constant made a Value is a leaf with a gradient of its own
+    z = c * x
+    z.backward()
+    assert z.parents == (c, x) and c.grad == 2.0  # d(cx)/dc = x
 
 
 # --- topological order ------------------------------------------------------------------------

@@ -34,7 +34,7 @@ ERRORS = [
         ValueError,
         ["**", "-8.0", "'x'", "0.5", "'y'", "integer exponent"],
     ),
-    ("negative number base", lambda: (-8) ** x_(0.5, "y"), ValueError, ["**", "-8.0", "0.5", "'y'", "integer exponent"]),
+    ("negative number base", lambda: (-8) ** x_(0.5, "y"), ValueError, ["-8**", "0.5", "'y'", "integer exponent"]),
     (
         "exponent derivative at a negative base",
         lambda: x_(-2.0) ** x_(2.0, "y"),
@@ -48,7 +48,7 @@ ERRORS = [
         ["**", "0.0", "'x'", "'y'", "exponent"],
     ),
     ("a / 0", lambda: x_(1.0) / x_(0.0, "z"), ZeroDivisionError, ["/", "1.0", "'x'", "0.0", "'z'", "division by zero"]),
-    ("a / number 0", lambda: x_(1.0) / 0, ZeroDivisionError, ["/", "1.0", "'x'", "0.0", "division by zero"]),
+    ("a / number 0", lambda: x_(1.0) / 0, ZeroDivisionError, ["/0", "1.0", "'x'", "division by zero"]),
     ("number / 0", lambda: 1 / x_(0.0, "z"), ZeroDivisionError, ["/", "0.0", "'z'", "division by zero"]),
     ("a / -0.0", lambda: x_(1.0) / -0.0, ZeroDivisionError, ["/", "division by zero"]),
     ("0 ** -1", lambda: x_(0.0) ** -1, ZeroDivisionError, ["**-1", "0.0", "'x'", "negative power"]),

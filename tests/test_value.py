@@ -215,23 +215,22 @@ def test_parents_are_in_operand_order_with_aligned_local_grads(build, op, parent
 
 
 @pytest.mark.parametrize(
-    "build, constant_position, constant",
+    "build, op, local_grad",
     [
-        (lambda x: 2 * x, 0, 2.0),
-        (lambda x: x * 2, 1, 2.0),
-        (lambda x: 1 - x, 0, 1.0),
-        (lambda x: x / 3, 1, 3.0),
-        (lambda x: 2 ** x, 0, 2.0),
-        (lambda x: 5 + x, 0, 5.0),
+        (lambda x: 2 * x, "2*", 2.0),
+        (lambda x: x * 2, "*2", 2.0),
+        (lambda x: 1 - x, "1-", -1.0),
+        (lambda x: x / 4, "/4", 0.25),
+        (lambda x: 2 ** x, "2**", 2**1.5 * math.log(2)),
+        (lambda x: 5 + x, "5+", 1.0),
     ],
 )
-def test_a_number_on_either_side_becomes_a_constant_leaf(build, constant_position, constant):
+def test_a_plain_number_on_either_side_is_part_of_the_op(build, op, local_grad):
+    """As in PyTorch, a number is not a node: x * 2 has one parent, and the 2 is in the op."""
     x = Value(1.5, label="x")
     y = build(x)
-    c = y.parents[constant_position]
-    assert isinstance(c, Value) and c is not x
-    assert (c.data, c.op, c.parents) == (constant, "", ())
-    assert x in y.parents
+    assert (y.op, y.parents) == (op, (x,))
+    assert y.local_grads == pytest.approx((local_grad,), rel=1e-15)
 
 
 def test_an_op_result_is_a_new_unlabelled_node():

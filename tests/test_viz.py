@@ -119,7 +119,7 @@ def test_leaf_kinds(label, expected_kind):
 
 def test_output_parameters_inputs_and_constants_look_different():
     w, x = Value(2.0, label="w"), Value(3.0, label="x")
-    y = w * x + 1
+    y = w * x + Value(1.0)  # a Value with no label is drawn as a constant
     nodes, _ = parse_dot(to_dot(y))
     style = {kind(v, y): (nodes[node_id(y, v)].get("style"), nodes[node_id(y, v)].get("fillcolor"))
              for v in topological_order(y)}
@@ -162,7 +162,7 @@ def test_big_graphs_are_refused_with_a_way_out(func):
     y = x
     for _ in range(600):
         y = y * 1.0
-    with pytest.raises(ValueError, match=r"1201 value nodes, more than max_nodes=500.*max_nodes=None.*tree\(root\)"):
+    with pytest.raises(ValueError, match=r"601 value nodes, more than max_nodes=500.*max_nodes=None.*tree\(root\)"):
         func(y)
     assert "digraph" in to_dot(y, max_nodes=None)
 

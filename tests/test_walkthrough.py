@@ -83,7 +83,7 @@ def test_walkthrough_checks_its_arguments(tmp_path):
     y = Value(1.0)
     for _ in range(600):
         y = y + 1.0
-    with pytest.raises(ValueError, match="1201 value nodes, more than max_nodes=500"):
+    with pytest.raises(ValueError, match="601 value nodes, more than max_nodes=500"):
         walkthrough(y, tmp_path / "walk.html")
 
 
