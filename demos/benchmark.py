@@ -173,10 +173,15 @@ def nn_step(model, X, y):
 
 # ---------------------------------------------------------------- measuring
 def median_time(fn, repeats, setup=None):
-    """Median seconds of fn(setup()) over repeats; only fn is timed (CPU time of this process)."""
+    """Median seconds of fn(setup()) over repeats; only fn is timed (CPU time of this process).
+
+    Each repeat starts from a freshly collected heap, so every workload and size meets the
+    garbage collector in the same state (its cost depends on what earlier work left behind).
+    """
     times = []
     for _ in range(repeats):
         arg = setup() if setup else None
+        gc.collect()
         start = time.process_time()
         fn(arg) if setup else fn()
         times.append(time.process_time() - start)
@@ -191,16 +196,22 @@ def count_nodes(vlayers, X, y, step):
 
 
 def chain_cost(n_nodes, repeats):
-    """Build + backward of y = y * 1.0001 + 0.0001 with n_nodes op nodes; seconds per op node."""
+    """Build + backward of y = y * 1.0001 + 0.0001 with n_nodes op nodes; seconds per op node.
+
+    Freeing the graph afterwards is not timed.
+    """
+    graphs = []
 
     def run():
-        x = Value(1.0)
-        y = x
+        y = Value(1.0)
         for _ in range(n_nodes // 2):
             y = y * 1.0001 + 0.0001
         y.backward()
+        graphs.append(y)
 
-    return median_time(run, repeats) / n_nodes
+    seconds = median_time(lambda _: run(), repeats, setup=lambda: graphs.clear())
+    graphs.clear()
+    return seconds / n_nodes
 
 
 def bytes_per_node(make, n=20000):
