@@ -384,7 +384,11 @@ def _loop_sum(numbers):
 # A sum that equals the chain ((x1 + x2) + x3) + ... to the last bit, so a dot or sum node
 # gives exactly what the same graph of + nodes gives. The built-in sum() does that, faster,
 # before Python 3.12; from 3.12 it compensates rounding errors, so there we loop.
-_left_to_right_sum = functools.partial(sum, start=0.0) if sys.version_info < (3, 12) else _loop_sum
+def _builtin_sum(numbers):
+    return sum(numbers, 0.0)
+
+
+_left_to_right_sum = _builtin_sum if sys.version_info < (3, 12) else _loop_sum
 
 
 @functools.lru_cache(maxsize=1024)

@@ -8,13 +8,14 @@ One row of CASES is one op: how to build it from Values, its float reference, an
 """
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import pytest
 
 import autograd
-from autograd import Value
+from autograd import Value, ops
 
 REL = 1e-12  # agreement with PyTorch and with the float reference
 
@@ -276,3 +277,19 @@ def test_gradcheck_reports_a_mismatch_as_a_table():
     for word in ("analytic", "numeric", "difference", "x", "0.5", "mismatch"):
         assert word in message
     assert sum("mismatch" in line for line in message.splitlines()) == 1  # only x's row
+
+
+def test_dot_and_sum_add_left_to_right_on_every_python():
+    """Both ways ops may sum (the built-in before 3.12, a loop from 3.12, where sum() compensates)
+    give the plain chain ((x1 + x2) + x3) + ..., so dot equals the same graph of * and + nodes."""
+    import random
+
+    rng = random.Random(7)
+    for _ in range(200):
+        xs = [rng.uniform(-1e3, 1e3) * 10 ** rng.randint(-8, 8) for _ in range(rng.randint(1, 40))]
+        chain = 0.0
+        for x in xs:
+            chain = chain + x
+        assert ops._loop_sum(xs) == chain
+        if sys.version_info < (3, 12):
+            assert ops._builtin_sum(xs) == chain
