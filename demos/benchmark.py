@@ -18,7 +18,9 @@ import tracemalloc
 from operator import mul
 
 import autograd
+import nn
 from autograd import Value
+from nn import datasets
 
 HIDDEN = (16, 16)
 N_POINTS = 100
@@ -160,14 +162,11 @@ def _backward_and_sgd(loss, params):
 
 def nn_step(model, X, y):
     """The same step with nn.MLP: forward, hinge loss + L2, backward, SGD."""
-    import nn
-
     params = model.parameters()
     scores = [model(x) for x in X]
     hinges = [(1.0 - t * s).relu() for s, t in zip(scores, y)]
     loss = autograd.sum(hinges) * (1.0 / len(X)) + autograd.dot(params, params) * REG
     _backward_and_sgd(loss, params)
-    del nn
     return loss.data
 
 
@@ -186,6 +185,24 @@ def median_time(fn, repeats, setup=None):
         fn(arg) if setup else fn()
         times.append(time.process_time() - start)
     return statistics.median(times)
+
+
+def medians_interleaved(workloads, repeats):
+    """{name: median seconds}, the workloads timed in turn, round after round.
+
+    Interleaving puts every workload through the same stretches of machine time, so the
+    ratios hold even when the machine's speed drifts during the run.
+    """
+    times = {name: [] for name in workloads}
+    for _ in range(repeats):
+        for name, (fn, setup) in workloads.items():
+            times[name].append(median_time(fn, 1, setup))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def make_mlp(fused):
+    """The benchmark's network as an nn.MLP (same sizes and activation)."""
+    return nn.MLP(2, list(HIDDEN) + [1], activation="relu", seed=1, fused=fused)
 
 
 def count_nodes(vlayers, X, y, step):
@@ -272,34 +289,31 @@ def main(argv=None):
     print("(the floor, (a) and (b) compute the same loss and the same updated weights: checked)\n")
 
     _same_step_everywhere(X, y)
-    floor = median_time(lambda w: floor_step(w, X, y), repeats, init_weights)
-    elementary = median_time(lambda w: engine_step_elementary(w, X, y), repeats, lambda: value_layers(init_weights()))
-    fused = median_time(lambda w: engine_step_fused(w, X, y), repeats, lambda: value_layers(init_weights()))
+    engine_weights = lambda: value_layers(init_weights())  # noqa: E731
+    seconds = medians_interleaved(
+        {
+            "floor": (lambda w: floor_step(w, X, y), init_weights),
+            "a": (lambda w: engine_step_elementary(w, X, y), engine_weights),
+            "b": (lambda w: engine_step_fused(w, X, y), engine_weights),
+            "mlp": (lambda m: nn_step(m, X, y), lambda: make_mlp(fused=True)),
+            "mlp unfused": (lambda m: nn_step(m, X, y), lambda: make_mlp(fused=False)),
+        },
+        repeats,
+    )
+    floor = seconds["floor"]
     n_elem = count_nodes(value_layers(init_weights()), X, y, engine_step_elementary)
     n_fused = count_nodes(value_layers(init_weights()), X, y, engine_step_fused)
     rows = [
-        ("M floor: plain floats, by hand", floor, None, ""),
-        (f"M (a) *, + and relu nodes ({n_elem:,} nodes)", elementary, elementary / floor, "<= 30x"),
-        (f"M (b) dot and sum nodes ({n_fused:,} nodes)", fused, fused / floor, "<= 3x"),
+        ("M floor: plain floats, by hand", "floor", ""),
+        (f"M (a) *, + and relu nodes ({n_elem:,} nodes)", "a", "<= 30x"),
+        (f"M (b) dot and sum nodes ({n_fused:,} nodes)", "b", "<= 3x"),
+        ("M nn.MLP (fused)", "mlp", "<= 3x"),
+        ("M nn.MLP(fused=False)", "mlp unfused", f"<= {1.1 * seconds['a'] / floor:.1f}x (a + 10%)"),
     ]
-    try:
-        import nn
-
-        def make_mlp(fused_flag):
-            return nn.MLP(2, list(HIDDEN) + [1], activation="relu", seed=1, fused=fused_flag)
-
-        mlp_fused = median_time(lambda m: nn_step(m, X, y), repeats, lambda: make_mlp(True))
-        mlp_elem = median_time(lambda m: nn_step(m, X, y), repeats, lambda: make_mlp(False))
-        rows.append(("M nn.MLP (fused)", mlp_fused, mlp_fused / floor, "<= 3x"))
-        rows.append(("M nn.MLP(fused=False)", mlp_elem, mlp_elem / floor, f"<= {1.1 * elementary / floor:.1f}x (a + 10%)"))
-    except (ImportError, AttributeError, TypeError) as error:
-        rows.append((f"M nn.MLP: not measured ({error})", float("nan"), None, ""))
-
     print("Workload M: one training step of a 2-16-16-1 ReLU MLP on 100 two-moons points")
     print(f"{'':46} {'ms':>9} {'x floor':>8}  target")
-    for name, seconds, ratio, target in rows:
-        ratio_text = f"{ratio:8.2f}" if ratio is not None else f"{'1.00':>8}"
-        print(f"{name:46} {seconds * 1e3:9.2f} {ratio_text}  {target}")
+    for name, key, target in rows:
+        print(f"{name:46} {seconds[key] * 1e3:9.2f} {seconds[key] / floor:8.2f}  {target}")
 
     sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
     per_node = {n: chain_cost(n, 3 if n < 1_000_000 else (1 if args.quick else 3)) for n in sizes}
@@ -316,25 +330,19 @@ def main(argv=None):
     print(f"  x * c  node       {mul_node:6.0f}   target <= 220")
     print(f"  x + c  node       {add_node:6.0f}   target <= 220")
 
-    try:
-        import nn
-        from nn import datasets
+    Xd, yd = datasets.make_digits(seed=0)
+    model = nn.MLP(len(Xd[0]), [32, 10], seed=0)
+    opt = nn.optim.Adam(model.parameters(), lr=1e-2)
 
-        Xd, yd = datasets.make_digits(seed=0)[:2]
-        model = nn.MLP(len(Xd[0]), [32, 10], seed=0)
-        opt = nn.optim.Adam(model.parameters(), lr=1e-2)
+    def epoch():
+        for xb, yb in datasets.batches(Xd, yd, 32, seed=0):
+            opt.zero_grad()
+            loss = nn.cross_entropy([model(x) for x in xb], yb)
+            loss.backward()
+            opt.step()
 
-        def epoch():
-            for xb, yb in datasets.batches(Xd, yd, 32, seed=0):
-                opt.zero_grad()
-                loss = nn.cross_entropy([model(x) for x in xb], yb)
-                loss.backward()
-                opt.step()
-
-        seconds = median_time(epoch, 1)
-        print(f"\nDigits: one epoch ({len(Xd)} samples, {len(Xd[0])}-32-10 MLP, Adam, batches of 32): {seconds:.2f} s")
-    except (ImportError, AttributeError, TypeError) as error:
-        print(f"\nDigits epoch: not measured ({error})")
+    epoch_seconds = median_time(epoch, 1)
+    print(f"\nDigits: one epoch ({len(Xd)} samples, {len(Xd[0])}-32-10 MLP, Adam, batches of 32): {epoch_seconds:.2f} s")
 
     if (gc.isenabled(), gc.get_threshold()) != gc_state:
         print("\nWARNING: the garbage collector's state changed during the benchmark")
