@@ -100,7 +100,8 @@ def _frames(root, order, quiz):
 
 def _svg(root, order):
     """The graph as inline SVG: Graphviz's layout when ``dot`` is installed, else our own."""
-    svg = run_dot(to_dot(root, max_nodes=None), "svg", "walkthrough")
+    # Top to bottom: a tall picture fits beside the step panel at a size a class can read.
+    svg = run_dot(to_dot(root, rankdir="TB", max_nodes=None), "svg", "walkthrough")
     if svg is None:
         return _fallback_svg(root, order)
     svg = svg.decode("utf-8")
