@@ -138,10 +138,9 @@ def test_rejected_with_a_pointer(text, message, column, width):
         ("", "the expression is empty"),
         ("   \n ", "the expression is empty"),
         ("x\x00", "NUL character"),
-        ("-" * 5000 + "x", "nested too deeply"),
         ("(" * 300 + "x" + ")" * 300, "too many nested parentheses"),
         ("x + " * 3000 + "x", "too long"),
-        ("9" * 5000, "4300 digits"),
+        ("9" * 5000, "4300"),
     ],
 )
 def test_rejected_without_crashing(text, message):
@@ -188,3 +187,15 @@ def test_the_parser_never_runs_python():
         source = (Path(autograd.__file__).parent / name).read_text()
         for forbidden in ("eval(", "exec(", "compile(", "__import__("):
             assert forbidden not in source.replace('mode="eval"', ""), f"{forbidden} in {name}"
+
+
+def test_very_deep_unary_minus_is_refused_or_computed_never_a_crash():
+    """Python 3.11+ refuses to parse 5000 nested minus signs; 3.10 parses them. Either way the
+    answer is clean: a one-line refusal, or the right number (no RecursionError)."""
+    try:
+        expression = parse("-" * 5000 + "x")
+    except ExpressionError as error:
+        assert "nested too deeply" in str(error)
+        return
+    root, _ = expression.build({"x": 2.0})
+    assert root.data == 2.0  # an even number of minus signs
