@@ -8,6 +8,7 @@
 7.0
 """
 
+# autograd.sum is not in __all__, so "from autograd import *" leaves Python's sum alone.
 from autograd.engine import (
     Value,
     dot,
@@ -40,6 +41,5 @@ __all__ = [
     "GradcheckError",
     "is_grad_enabled",
     "no_grad",
-    "sum",
     "topological_order",
 ]

@@ -8,11 +8,13 @@ see ops.py), so backward is one line of the chain rule, repeated in topological 
 
 import contextvars
 import functools
+import inspect
 import numbers
 
 from autograd import ops
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
+_saved_grad_modes = contextvars.ContextVar("chainrule_saved_grad_modes", default=())  # for nesting
 
 
 class Value:
@@ -193,19 +195,16 @@ def topological_order(root):
         node = stack.pop()
         if node is None:  # marker: every parent of the node below it is in order now
             order.append(stack.pop())
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append(node)
-        stack.append(None)
-        for parent in node.parents:
-            if parent not in visited:
-                if parent._op is not None:
+        elif node not in visited:
+            visited.add(node)
+            if node._op is None:  # a leaf has nothing to wait for
+                order.append(node)
+                continue
+            stack.append(node)
+            stack.append(None)
+            for parent in reversed(node.parents):  # the first operand comes first
+                if parent not in visited:
                     stack.append(parent)
-                else:  # a leaf has nothing to wait for
-                    visited.add(parent)
-                    order.append(parent)
     return order
 
 
@@ -234,8 +233,11 @@ def chain_rule(order, create_graph=False):
             yield node
             local_grads = _local_grads_as_values(node) if create_graph else node.local_grads
             upstream = node.grad
-            for parent, local in zip(node.parents, local_grads):
-                parent.grad += local * upstream
+            try:
+                for parent, local in zip(node.parents, local_grads):
+                    parent.grad += local * upstream
+            except ValueError as error:  # an undefined local derivative (see ops.Undefined)
+                raise ValueError(_failure_message(node._op, node.parents, error)) from None
 
 
 def grad(output, inputs, create_graph=False):
@@ -310,21 +312,24 @@ def _values_and_data(parents, op_name):
 class no_grad:
     """Inside ``with no_grad():`` (or a function decorated ``@no_grad()``) ops record no graph.
 
-    Per thread and per async task (a contextvar); nests.
+    Per thread and per async task (contextvars); nests; one instance may be shared by threads.
     """
 
-    def __init__(self):
-        self._tokens = []
-
     def __enter__(self):
-        self._tokens.append(_grad_enabled.set(False))
+        _saved_grad_modes.set(_saved_grad_modes.get() + (_grad_enabled.get(),))
+        _grad_enabled.set(False)
         return self
 
     def __exit__(self, *exc_info):
-        _grad_enabled.reset(self._tokens.pop())
+        saved = _saved_grad_modes.get()
+        _grad_enabled.set(saved[-1])
+        _saved_grad_modes.set(saved[:-1])
         return False
 
     def __call__(self, func):
+        if inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func):
+            raise TypeError(f"@no_grad() decorates plain functions; use 'with no_grad():' inside {func.__name__}")
+
         @functools.wraps(func)
         def without_graph(*args, **kwargs):
             with no_grad():

@@ -40,15 +40,46 @@ def _finite_only(name, x):
 
 
 class Op:
-    """Base class: one instance per kind of operation (or per exponent / slope)."""
+    """Base class: one instance per kind of operation (or per exponent / slope / constant)."""
 
     name = "?"
+
+    def forward(self, inputs):
+        """The output (a float) for a tuple of input floats."""
+        raise NotImplementedError
+
+    def local_grads(self, inputs, out):
+        """d out / d input for each input, as a tuple aligned with inputs."""
+        raise NotImplementedError
 
     def __repr__(self):
         return f"<op {self.name}>"
 
 
+class Undefined(float):
+    """A local derivative that does not exist (it reads as nan): the chain rule raises, with the
+    reason, as soon as backward multiplies by it, and only then (it may never be needed)."""
+
+    def __new__(cls, reason):
+        self = super().__new__(cls, math.nan)
+        self.reason = reason
+        return self
+
+    def __mul__(self, other):
+        raise ValueError(self.reason)
+
+    __rmul__ = __mul__
+
+
+def _number_text(x):
+    """A constant as an op name shows it: every digit, and no ".0" on a whole number."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
 class Add(Op):
+    """a + b."""
+
     name = "+"
 
     def forward(self, inputs):
@@ -60,6 +91,8 @@ class Add(Op):
 
 
 class Sub(Op):
+    """a - b."""
+
     name = "-"
 
     def forward(self, inputs):
@@ -71,6 +104,8 @@ class Sub(Op):
 
 
 class Mul(Op):
+    """a * b."""
+
     name = "*"
 
     def forward(self, inputs):
@@ -83,6 +118,8 @@ class Mul(Op):
 
 
 class Div(Op):
+    """a / b (b must be non-zero)."""
+
     name = "/"
 
     def forward(self, inputs):
@@ -97,6 +134,8 @@ class Div(Op):
 
 
 class Neg(Op):
+    """-a."""
+
     name = "neg"
 
     def forward(self, inputs):
@@ -112,7 +151,7 @@ class PowConst(Op):
 
     def __init__(self, exponent):
         self.exponent = exponent
-        self.name = f"**{exponent:g}"
+        self.name = f"**{_number_text(exponent)}"
 
     def forward(self, inputs):
         (x,) = inputs
@@ -142,7 +181,7 @@ class ConstantBasePow(Op):
 
     def __init__(self, base):
         self.base = base
-        self.name = f"{base:g}**"
+        self.name = f"{_number_text(base)}**"
 
     def forward(self, inputs):
         (x,) = inputs
@@ -162,7 +201,8 @@ class WithConstant(Op):
 
     def __init__(self, op, constant, constant_first):
         self.op, self.constant, self.constant_first = op, constant, constant_first
-        self.name = f"{constant:g}{op.name}" if constant_first else f"{op.name}{constant:g}"
+        number = _number_text(constant)
+        self.name = f"{number}{op.name}" if constant_first else f"{op.name}{number}"
 
     def operands(self, x):
         return (self.constant, x) if self.constant_first else (x, self.constant)
@@ -203,15 +243,17 @@ def _power_exponent_grad(x, y, out):
     """d(x**y)/dy = x**y * log(x); it needs a base > 0, or 0 with y > 0 (where it is 0)."""
     base = _float(x)
     if base < 0:
-        raise ValueError("the derivative with respect to the exponent needs a base > 0 (it is x**y * log(x))")
+        return Undefined("the derivative with respect to the exponent needs a base > 0 (it is x**y * log(x))")
     if base == 0:
         if _float(y) <= 0:
-            raise ValueError("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
+            return Undefined("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
         return 0.0
     return out * _log(x)
 
 
 class Abs(Op):
+    """|x|; its derivative at 0 is 0, as in PyTorch."""
+
     name = "abs"
 
     def forward(self, inputs):
@@ -220,10 +262,13 @@ class Abs(Op):
 
     def local_grads(self, inputs, out):
         (x,) = inputs
-        return (1.0 if x > 0 else -1.0 if x < 0 else 0.0,)
+        x = _float(x)
+        return (1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan,)
 
 
 class Exp(Op):
+    """e ** x."""
+
     name = "exp"
 
     def forward(self, inputs):
@@ -238,6 +283,8 @@ class Exp(Op):
 
 
 class Log(Op):
+    """The natural logarithm (x > 0)."""
+
     name = "log"
 
     def forward(self, inputs):
@@ -252,6 +299,8 @@ class Log(Op):
 
 
 class Tanh(Op):
+    """tanh(x)."""
+
     name = "tanh"
 
     def forward(self, inputs):
@@ -263,6 +312,8 @@ class Tanh(Op):
 
 
 class Sigmoid(Op):
+    """1 / (1 + e ** -x), without overflow for any x."""
+
     name = "sigmoid"
 
     def forward(self, inputs):
@@ -277,11 +328,13 @@ class Sigmoid(Op):
 
 
 class Relu(Op):
+    """max(0, x); nan stays nan."""
+
     name = "relu"
 
     def forward(self, inputs):
         (x,) = inputs
-        return x if x > 0 else 0.0
+        return 0.0 if x <= 0 else x
 
     def local_grads(self, inputs, out):
         (x,) = inputs
@@ -289,6 +342,8 @@ class Relu(Op):
 
 
 class LeakyRelu(Op):
+    """x for x > 0, else slope * x."""
+
     name = "leaky_relu"
 
     def __init__(self, slope):
@@ -304,6 +359,8 @@ class LeakyRelu(Op):
 
 
 class Sin(Op):
+    """sin(x), radians."""
+
     name = "sin"
 
     def forward(self, inputs):
@@ -317,6 +374,8 @@ class Sin(Op):
 
 
 class Cos(Op):
+    """cos(x), radians."""
+
     name = "cos"
 
     def forward(self, inputs):
@@ -330,6 +389,8 @@ class Cos(Op):
 
 
 class Sqrt(Op):
+    """The square root (x >= 0)."""
+
     name = "sqrt"
 
     def forward(self, inputs):
@@ -391,9 +452,13 @@ def _builtin_sum(numbers):
 _left_to_right_sum = _builtin_sum if sys.version_info < (3, 12) else _loop_sum
 
 
-@functools.lru_cache(maxsize=1024)
 def with_constant(op, constant, constant_first):
     """The WithConstant op for op and that number (shared by the nodes that use it)."""
+    return _cached_with_constant(op, constant, constant_first, math.copysign(1.0, constant))
+
+
+@functools.lru_cache(maxsize=1024)
+def _cached_with_constant(op, constant, constant_first, sign):  # sign: 0.0 and -0.0 are equal keys
     return WithConstant(op, constant, constant_first)
 
 
