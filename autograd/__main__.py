@@ -15,6 +15,7 @@ from pathlib import Path
 
 import autograd
 from autograd.expression import FUNCTIONS, ExpressionError, parse
+from autograd.viz import fmt
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
@@ -54,6 +55,10 @@ def build_parser():
     parser.add_argument(
         "--quiz", action="store_true", help="quiz yourself: type each gradient before it is shown (and a quiz page with --html)"
     )
+    parser.add_argument(
+        "--max-nodes", type=int, default=autograd.viz.MAX_NODES, metavar="N",
+        help=f"draw --svg/--png/--html only for graphs of at most N nodes (default {autograd.viz.MAX_NODES}; 0: any size)",
+    )
     return parser
 
 
@@ -68,7 +73,7 @@ def parse_values(items):
         if not name.isidentifier() or keyword.iskeyword(name):
             raise UsageError(f"{name!r} in {item!r} is not a valid variable name (use letters, digits and _)")
         if name in values:
-            raise UsageError(f"{name} is given twice ({name}={_fmt(values[name])} and {item})")
+            raise UsageError(f"{name} is given twice ({name}={fmt(values[name])} and {item})")
         try:
             number = float(text)
         except ValueError:
@@ -114,9 +119,10 @@ def _run(args):
     if root.op:
         root.label = "out"
     inputs = list(leaves.values())
+    _check_drawable(root, outputs, args.max_nodes)
     grads = autograd.grad(root, inputs)
 
-    print(f"{root.label} = {expression.text} = {_fmt(root.data)}" if root.op else f"{expression.text} = {_fmt(root.data)}")
+    print(f"{root.label} = {expression.text} = {fmt(root.data)}" if root.op else f"{expression.text} = {fmt(root.data)}")
     if args.steps:
         _step_through(root)
     elif args.quiz:
@@ -125,7 +131,7 @@ def _run(args):
         print(f"\ngradients (d out / d input):")
         width = max(len(name) for name in leaves)
         for (name, leaf), g in zip(leaves.items(), grads):
-            print(f"  {name:<{width}}  {_fmt(g)}")
+            print(f"  {name:<{width}}  {fmt(g)}")
     if not args.steps and not args.quiz:
         print()
         print(autograd.explanation(root))
@@ -143,14 +149,14 @@ def _set_grads(root):
 
 def _step_through(root):
     """Print one backward step per line of input (Enter); at end of input, the rest at once."""
-    interactive = sys.stdin.isatty()
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     print("\nbackward, one step at a time (Enter: next step):")
     waiting = True
     for step in autograd.backward_steps(root):
         if waiting:
             if interactive:
                 print("  [Enter] ", end="", flush=True)
-            if not sys.stdin.readline():
+            if not _read_line():
                 waiting = False
         lines = step.lines()
         print(f"{step.number:>3}. {lines[0]}")
@@ -169,14 +175,14 @@ def _quiz(root, inputs):
     for number, node in enumerate(reversed(order[:-1]), start=1):
         name = _name(node)
         users = [
-            f"{_name(user)} (local {_fmt(local)}, grad {_fmt(user.grad)})"
+            f"{_name(user)} (local {fmt(local)}, grad {fmt(user.grad)})"
             for user in reversed(order)
             for parent, local in zip(user.parents, user.local_grads)
             if parent is node
         ]
-        print(f"\n{number}. {name} = {_fmt(node.data)} is used by {', '.join(users)}")
+        print(f"\n{number}. {name} = {fmt(node.data)} is used by {', '.join(users)}")
         print(f"   d out / d {name} = ? ", end="", flush=True)
-        line = sys.stdin.readline() if answers else ""
+        line = _read_line() if answers else ""
         if not line:
             answers = False
             print()
@@ -186,11 +192,19 @@ def _quiz(root, inputs):
             correct = math.isclose(float(guess), node.grad, rel_tol=1e-3, abs_tol=1e-3)
         except ValueError:
             correct = False
-        if line and not sys.stdin.isatty():
+        if line and not sys.stdin.isatty():  # (a line was read, so stdin is open)
             print(guess)  # echo a piped answer, so the transcript reads as typed
         right += correct
-        print(f"   {'right' if correct else 'the answer is'}: {_fmt(node.grad)}")
+        print(f"   {'right' if correct else 'the answer is'}: {fmt(node.grad)}")
     print(f"\nscore: {right} of {asked}")
+
+
+def _check_drawable(root, outputs, max_nodes):
+    """Refuse, before any output, a picture Graphviz could take minutes to lay out."""
+    size = len(autograd.topological_order(root))
+    if max_nodes > 0 and size > max_nodes and outputs.keys() & {"svg", "png", "html"}:
+        raise UsageError(f"the graph has {size} nodes, more than --max-nodes {max_nodes}: drawing it could take "
+                         "Graphviz minutes; pass --max-nodes 0 to draw it anyway, or use --dot")
 
 
 def _output_paths(args):
@@ -208,21 +222,21 @@ def _write_outputs(root, outputs, quiz):
         if option in outputs:
             path = outputs[option]
             try:
-                written = autograd.render(root, path, show_contributions=True)
+                written = autograd.render(root, path, show_contributions=True, max_nodes=None)
             except (RuntimeError, OSError) as error:
                 raise UsageError(f"could not render {path}: {_one_line(error)}") from None
             except Exception as error:  # graphviz reports a failed `dot` run as CalledProcessError
                 raise UsageError(f"could not render {path}: {type(error).__name__}: {_one_line(error)}") from None
             print(f"wrote {written}")
     if "dot" in outputs:
-        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True))
+        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None))
         print(f"wrote {outputs['dot']}")
     if "html" in outputs:
         path = outputs["html"]
         for node in autograd.topological_order(root):  # the page runs backward itself
             node.grad = 0.0
         try:
-            written = autograd.walkthrough(root, path, quiz="grad" if quiz else None)
+            written = autograd.walkthrough(root, path, quiz="grad" if quiz else None, max_nodes=None)
         except OSError as error:
             raise UsageError(f"could not write {path}: {_one_line(error)}") from None
         print(f"wrote {written}")
@@ -230,6 +244,8 @@ def _write_outputs(root, outputs, quiz):
 
 def _with_suffix(target, suffix, option):
     path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"--{option} needs a file name, and {target!r} is a folder")
     if not path.suffix:
         return path.with_suffix(suffix)
     if path.suffix.lower() != suffix:
@@ -244,14 +260,13 @@ def _write_text(path, text):
         raise UsageError(f"could not write {path}: {_one_line(error)}") from None
 
 
+def _read_line():
+    """One line of input, or "" at its end (also when there is no stdin at all)."""
+    return sys.stdin.readline() if sys.stdin is not None else ""
+
+
 def _name(node):
     return node.label or node.op or f"{node.data:g}"
-
-
-def _fmt(x):
-    """At most 6 significant digits, and a float stays recognisable: 1.0, not 1."""
-    text = f"{x:.6g}"
-    return text + ".0" if text.lstrip("-").isdigit() else text
 
 
 def _one_line(error):

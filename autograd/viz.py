@@ -76,7 +76,19 @@ def names(order):
 
 
 def _wrap(label):
-    return label if _SIMPLE_NAME.match(label) else f"({label})"
+    return label if _SIMPLE_NAME.match(label) or _in_one_pair_of_brackets(label) else f"({label})"
+
+
+def _in_one_pair_of_brackets(text):
+    """True for "(x1*w1)", False for "(a) + (b)": the first bracket closes at the very end."""
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return i == len(text) - 1
+    return False
 
 
 def kind(node, root):

@@ -205,6 +205,39 @@ def test_python_m_autograd_error_has_no_traceback():
     assert result.stderr.splitlines()[0].startswith("chainrule: error: column 17: attribute access")
 
 
+@pytest.mark.parametrize("option", ["--steps", "--quiz"])
+def test_no_stdin_at_all_is_the_end_of_input(option):
+    result = subprocess.run([sys.executable, "-m", "autograd", "x*y", "x=1", "y=2", option],
+                            stdin=subprocess.DEVNULL if option == "--quiz" else None, capture_output=True,
+                            text=True, cwd=ROOT, timeout=60, preexec_fn=lambda: os.close(0))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "x  2.0" in result.stdout
+
+
+def test_a_folder_is_not_a_file_name(tmp_path):
+    code, out, err = run(["x*y", "x=1", "y=2", "--dot", str(tmp_path)])
+    assert code == 2 and "is a folder" in err and out == ""
+
+
+def test_big_graphs_are_refused_before_any_output_unless_asked(tmp_path):
+    big = "+".join(["x"] * 600)
+    code, out, err = run([big, "x=1", "--svg", str(tmp_path / "g.svg")])
+    assert code == 2 and out == ""
+    assert "600 nodes, more than --max-nodes 500" in err and "--max-nodes 0" in err
+    code, out, err = run([big, "x=1", "--dot", str(tmp_path / "g.dot")])  # DOT text needs no layout
+    assert code == 0 and (tmp_path / "g.dot").stat().st_size > 0
+    small = "+".join(["x"] * 6)  # 6 nodes
+    code, out, err = run([small, "x=1", "--html", str(tmp_path / "g.html"), "--max-nodes", "5"])
+    assert code == 2 and "6 nodes, more than --max-nodes 5" in err
+    code, out, err = run([small, "x=1", "--html", str(tmp_path / "g.html"), "--max-nodes", "0"])
+    assert code == 0 and (tmp_path / "g.html").stat().st_size > 0
+
+
+def test_labels_in_brackets_are_not_bracketed_twice():
+    code, out, err = run(NEURON)
+    assert "((" not in out and "(x1*w1).grad" in out
+
+
 # ---- fuzzing: random text never crashes the command and never runs as Python --------------
 
 TOUCHED = []
