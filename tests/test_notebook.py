@@ -36,7 +36,7 @@ def test_tour_runs_in_a_fresh_kernel(tmp_path, monkeypatch):
         pytest.skip("the python3 kernel does not run this interpreter; install ipykernel into this venv")
     monkeypatch.setenv("CHAINRULE_OUT", str(tmp_path))  # the kernel inherits it: files go to tmp_path
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(ROOT)}})
+    client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(NOTEBOOK.parent)}})  # where Jupyter starts it
     client.execute()  # raises CellExecutionError on the first failing cell
     errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
     assert errors == []
