@@ -108,6 +108,10 @@ class Module:
                 f"{path}: not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
                 "the file may be truncated or damaged"
             ) from None
+        except RecursionError:
+            raise ValueError(f"{path}: nested too deeply to be a saved model") from None
+        except ValueError as error:  # e.g. an integer with more digits than Python converts
+            raise ValueError(f"{path}: not a saved model ({error})") from None
         return self.load_state_dict(state, where=str(path))
 
 
@@ -130,7 +134,10 @@ def _check(value, structure, where, writes):
     if isinstance(structure, Value):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ValueError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError(f"{where}: {value!r:.40} is too large for a float") from None
         if not math.isfinite(number):
             raise ValueError(f"{where}: expected a finite number, got {value!r}")
         writes.append((structure, number))
@@ -143,6 +150,16 @@ def _check(value, structure, where, writes):
         _check(v, s, f"{where}[{i}]", writes)
 
 
+def _mode_for(path):
+    """The permissions the file has, or a new file would get (0666 less the umask)."""
+    try:
+        return os.stat(path).st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def _atomic_write(path, text):
     fd, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -150,6 +167,7 @@ def _atomic_write(path, text):
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(temp, _mode_for(path))  # mkstemp makes the file private (0600)
         os.replace(temp, path)
     except BaseException:
         try:

@@ -15,6 +15,7 @@ class Optimizer:
     """Base class: holds the parameters, the step count and per-parameter buffers."""
 
     _buffers = ()  # names of the per-parameter buffers a subclass keeps
+    _buffers_set_together = ()  # groups of buffers that start on the same step
 
     def __init__(self, params, lr):
         if hasattr(params, "parameters"):
@@ -69,12 +70,22 @@ class Optimizer:
                 if not isinstance(buf, (list, tuple)) or len(buf) != len(self.params):
                     raise ValueError(f"{name}.load_state_dict: buffer {key!r} must list {len(self.params)} numbers")
                 for i, v in enumerate(buf):
-                    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v):
-                        raise ValueError(f"{name}.load_state_dict: buffer {key!r}[{i}] is {v!r}, not a finite number")
+                    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not _finite(v):
+                        raise ValueError(f"{name}.load_state_dict: buffer {key!r}[{i}] is {v!r:.40}, not a finite number")
                 buf = [float(v) for v in buf]
             new[key] = buf
+        for group in self._buffers_set_together:
+            if len({new[key] is None for key in group}) > 1:
+                raise ValueError(f"{name}.load_state_dict: buffers {list(group)} must be all lists or all None")
         self.steps, self.state = steps, new
         return self
+
+
+def _finite(number):
+    try:
+        return math.isfinite(number)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 def _check_hyper(owner, name, value, low=0.0, high=None):
@@ -123,6 +134,7 @@ class Adam(Optimizer):
     """
 
     _buffers = ("exp_avg", "exp_avg_sq")
+    _buffers_set_together = (("exp_avg", "exp_avg_sq"),)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)

@@ -176,3 +176,11 @@ def test_bad_optimizer_settings_raise_value_error(make, message):
 def test_optimizers_accept_a_module():
     model = nn.MLP(2, [3, 1], seed=0)
     assert nn.optim.SGD(model, lr=0.1).params == model.parameters()
+
+
+def test_adam_state_with_one_buffer_missing_is_refused():
+    params = [Value(1.0), Value(2.0)]
+    opt = nn.optim.Adam(params, lr=0.1)
+    with pytest.raises(ValueError, match="must be all lists or all None"):
+        opt.load_state_dict({"type": "Adam", "steps": 3, "state": {"exp_avg": [0.1, 0.1], "exp_avg_sq": None}})
+    assert opt.steps == 0 and opt.state["exp_avg"] is None

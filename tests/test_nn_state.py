@@ -163,3 +163,29 @@ def test_binary_file_raises_and_changes_nothing(tmp_path):
     with pytest.raises(ValueError, match="not a text file"):
         model.load(path)
     assert snapshot(model) == before
+
+
+def test_files_and_numbers_python_cannot_read_are_clear_errors(tmp_path):
+    model = nn.MLP(2, [2, 1], seed=0)
+    before = [p.data for p in model.parameters()]
+    state = model.state_dict()
+    state["0.weight"][0][0] = 10**400  # an int no float can hold
+    with pytest.raises(ValueError, match=r"'0.weight'\[0\]\[0\]: 1000.* is too large for a float"):
+        model.load_state_dict(state)
+    for text, message in [("[" * 100_000, "nested too deeply"), ("9" * 5000, "not a saved model")]:
+        path = tmp_path / "bad.json"
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            model.load(path)
+    assert [p.data for p in model.parameters()] == before
+
+
+def test_save_keeps_the_file_permissions_a_new_file_would_get(tmp_path):
+    path = tmp_path / "model.json"
+    nn.MLP(2, [1], seed=0).save(path)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    os.chmod(path, 0o640)
+    nn.MLP(2, [1], seed=0).save(path)
+    assert path.stat().st_mode & 0o777 == 0o640
