@@ -11,6 +11,7 @@ import keyword
 import math
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 import autograd
@@ -67,7 +68,7 @@ def parse_values(items):
     values = {}
     for item in items:
         name, equals, text = item.partition("=")
-        name, text = name.strip(), text.strip()
+        name, text = unicodedata.normalize("NFKC", name.strip()), text.strip()  # as Python reads names
         if not equals:
             raise UsageError(f"expected NAME=NUMBER, got {item!r} (for example x=2)")
         if not name.isidentifier() or keyword.iskeyword(name):

@@ -289,3 +289,9 @@ def test_fuzz_never_crashes_and_never_executes(sentinel_file, data):
         assert err.startswith("chainrule: error: ")
     assert TOUCHED == []
     assert not sentinel_file.exists()
+
+
+def test_names_are_read_as_python_reads_them():
+    """Python folds "ﬁ" (one ligature character) to "fi"; NAME=NUMBER does the same."""
+    code, out, err = run(["\ufb01*2", "\ufb01=1"])
+    assert (code, err) == (0, "") and "fi  2.0" in out
