@@ -175,7 +175,8 @@ class Value:
 
         Leaves accumulate: calling backward twice doubles their grads (zero them in between).
         An inner node's .grad holds its gradient from the latest backward pass only
-        (PyTorch keeps none for inner nodes unless asked to).
+        (PyTorch keeps none for inner nodes unless asked to). A local derivative that does not
+        exist (d(x**y)/dy at x < 0) raises ValueError when reached; grads added before it stay.
         """
         order = start_backward(self, grad)
         for _ in chain_rule(order):
