@@ -91,6 +91,8 @@ def cross_entropy(logits, target):
 def _cross_entropy_one(logits, target):
     if not _is_batch(logits) or not logits:
         raise ValueError(f"cross_entropy: expected a list of logits (one per class), got {logits!r:.60}")
+    if any(_is_batch(v) for v in logits):
+        raise ValueError("cross_entropy: a batch of logit lists needs a list of targets, one per sample")
     if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index from 0 to {len(logits) - 1}, got {target!r}")
     shift = max(float(v) for v in logits)  # a constant: the loss does not change, only the rounding

@@ -113,3 +113,8 @@ def test_single_prediction_equals_a_batch_of_one(loss, prediction, target):
 def test_bad_loss_inputs_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_a_batch_of_logits_with_one_target_is_a_clear_error():
+    with pytest.raises(ValueError, match="needs a list of targets"):
+        nn.cross_entropy([[1.0, 2.0], [0.0, 1.0]], 1)
