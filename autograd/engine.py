@@ -405,6 +405,8 @@ def _to_float(data):
 
 
 def _number(x, op_name):
+    if type(x) is float:  # the common case, checked first because it is the cheapest
+        return x
     if isinstance(x, Value):
         return x.data
     if isinstance(x, numbers.Real):
