@@ -129,6 +129,10 @@ class Value:
         """The natural logarithm (self must be > 0)."""
         return _record(ops.LOG, (self,), (self.data,))
 
+    def log1p(self):
+        """log(1 + self), accurate for tiny self (self must be > -1)."""
+        return _record(ops.LOG1P, (self,), (self.data,))
+
     def tanh(self):
         """The hyperbolic tangent."""
         return _record(ops.TANH, (self,), (self.data,))

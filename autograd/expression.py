@@ -24,6 +24,7 @@ from autograd.engine import Value
 FUNCTIONS = {
     "exp": Value.exp,
     "log": Value.log,
+    "log1p": Value.log1p,
     "tanh": Value.tanh,
     "sigmoid": Value.sigmoid,
     "relu": Value.relu,

@@ -298,6 +298,22 @@ class Log(Op):
         return (1.0 / x,)
 
 
+class Log1p(Op):
+    """log(1 + x) (x > -1), exact even where 1 + x would round away a tiny x."""
+
+    name = "log1p"
+
+    def forward(self, inputs):
+        (x,) = inputs
+        if x <= -1:
+            raise ValueError("log1p is only defined for inputs > -1")
+        return math.log1p(x)
+
+    def local_grads(self, inputs, out):
+        (x,) = inputs
+        return (1.0 / (1 + x),)
+
+
 class Tanh(Op):
     """tanh(x)."""
 
@@ -469,5 +485,5 @@ def dot_op(n, has_bias):
 
 
 ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()
-ABS, EXP, LOG, TANH, SIGMOID, RELU = Abs(), Exp(), Log(), Tanh(), Sigmoid(), Relu()
+ABS, EXP, LOG, LOG1P, TANH, SIGMOID, RELU = Abs(), Exp(), Log(), Log1p(), Tanh(), Sigmoid(), Relu()
 SIN, COS, SQRT, SUM = Sin(), Cos(), Sqrt(), Sum()

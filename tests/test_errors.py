@@ -26,6 +26,7 @@ def x_(data, label="x"):
 ERRORS = [
     ("log of 0", lambda: x_(0.0).log(), ValueError, ["log", "0.0", "'x'", "> 0"]),
     ("log of -1", lambda: x_(-1.0).log(), ValueError, ["log", "-1.0", "'x'", "> 0"]),
+    ("log1p of -1", lambda: x_(-1.0).log1p(), ValueError, ["log1p", "-1.0", "'x'", "> -1"]),
     ("sqrt of -4", lambda: x_(-4.0).sqrt(), ValueError, ["sqrt", "-4.0", "'x'", ">= 0"]),
     ("negative base, number exponent", lambda: x_(-8.0) ** 0.5, ValueError, ["**", "-8.0", "'x'", "integer exponent"]),
     (

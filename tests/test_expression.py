@@ -28,6 +28,7 @@ NEURON_VALUES = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.88137358701
         ("sigmoid(0) + relu(-x) + abs(-x)", {"x": 2}, 2.5),
         ("sin(x)**2 + cos(x)**2", {"x": 0.7}, 1.0),
         ("sqrt(x)", {"x": 9}, 3.0),
+        ("log1p(x)", {"x": 1e-20}, 1e-20),
         ("1e-3 * 1_000", {}, 1.0),
         ("  x\n + 1  ", {"x": 1}, 2.0),  # newlines and outer spaces are just spaces
         (NEURON, NEURON_VALUES, math.sqrt(0.5)),

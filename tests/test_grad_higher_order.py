@@ -17,6 +17,7 @@ FUNCTIONS = [
     ("1 / a", lambda a, b: 1 / a, 1.5, -2.0),
     ("exp", lambda a, b: (a * b).exp(), 0.5, -1.2),
     ("log", lambda a, b: (a * a + b).log(), 1.5, 0.5),
+    ("log1p", lambda a, b: (a * b).log1p(), 0.5, -1.2),
     ("tanh", lambda a, b: (a * b).tanh(), 0.5, -1.2),
     ("sigmoid", lambda a, b: (a - b).sigmoid(), 0.5, -1.2),
     ("sin", lambda a, b: (a * b).sin(), 0.5, -1.2),

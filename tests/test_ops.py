@@ -70,6 +70,7 @@ CASES = [
     # unary methods
     Case("exp", lambda a: a.exp(), math.exp, [(-2.0,), (0.0,), (1.5,), (700.0,)]),
     Case("log", lambda a: a.log(), math.log, [(0.01,), (0.5,), (1.0,), (3.0,), (1e10,)]),
+    Case("log1p", lambda a: a.log1p(), math.log1p, [(-0.5,), (1e-20,), (0.0,), (3.0,), (1e10,)]),
     Case("tanh", lambda a: a.tanh(), math.tanh, [(-3.0,), (-0.5,), (0.0,), (0.5,), (20.0,)]),
     Case("sigmoid", lambda a: a.sigmoid(), sigmoid_ref, [(-30.0,), (-1.0,), (0.0,), (2.0,), (40.0,)]),
     Case("relu", lambda a: a.relu(), lambda a: max(a, 0.0), [(-1.0,), (0.0,), (2.5,)], kinks=((0.0,),)),
@@ -236,6 +237,7 @@ def test_tanh_and_sigmoid_at_extremes_match_pytorch(method, x, torch):
         (lambda a: abs(a), "abs"),
         (lambda a: a.exp(), "exp"),
         (lambda a: a.log(), "log"),
+        (lambda a: a.log1p(), "log1p"),
         (lambda a: a.tanh(), "tanh"),
         (lambda a: a.sigmoid(), "sigmoid"),
         (lambda a: a.relu(), "relu"),

@@ -2,7 +2,8 @@
 
 A program is a list of steps over 1-4 leaves; each step applies one op to earlier nodes (any
 earlier node, so reuse, diamonds and ``a op a`` all occur). The ops keep their inputs inside
-their domain: log and sqrt see ``x*x + 1``, exp sees ``tanh(x)``, division is by ``1 + x*x``.
+their domain: log and sqrt see ``x*x + 1``, log1p sees ``x*x``, exp sees ``tanh(x)``, division
+is by ``1 + x*x``.
 
 HYPOTHESIS_EXAMPLES sets the number of examples per property (300 unless told otherwise).
 """
@@ -63,6 +64,7 @@ OPS = {
     "cos": (1, lambda ns, a, b: a.cos(), True),
     "exp of tanh": (1, lambda ns, a, b: a.tanh().exp(), True),
     "log of x*x+1": (1, lambda ns, a, b: (a * a + 1).log(), True),
+    "log1p of x*x": (1, lambda ns, a, b: (a * a).log1p(), True),
     "sqrt of x*x+1": (1, lambda ns, a, b: (a * a + 1).sqrt(), True),
     "square": (1, lambda ns, a, b: a**2, True),
     "cube": (1, lambda ns, a, b: a**3, True),
