@@ -58,8 +58,9 @@ def hinge_loss(score, label):
 def binary_cross_entropy_with_logits(logit, target):
     """-[y log sigmoid(x) + (1-y) log(1 - sigmoid(x))] for a logit x, stable for any size of x.
 
-    Written as max(x, 0) - x*y + log(1 + exp(-|x|)), one smooth branch per sign of x so the
-    gradient is sigmoid(x) - y everywhere (including at x = 0).
+    Written as max(x, 0) - x*y + log1p(exp(-|x|)), one smooth branch per sign of x so the
+    gradient is sigmoid(x) - y everywhere (including at x = 0); log1p keeps the tiny loss of a
+    confident right answer (4.2e-18 at x = 40, y = 1) where log(1 + ...) would round it to 0.
     """
     pairs = _pairs("binary_cross_entropy_with_logits", logit, target)
     terms = []
@@ -68,9 +69,9 @@ def binary_cross_entropy_with_logits(logit, target):
         if not isinstance(x, Value):
             x = Value(x)
         if x.data >= 0:
-            terms.append(x - x * y + (1 + (-x).exp()).log())
+            terms.append(x - x * y + (-x).exp().log1p())
         else:
-            terms.append(-(x * y) + (1 + x.exp()).log())
+            terms.append(-(x * y) + x.exp().log1p())
     return _mean(terms)
 
 

@@ -1,5 +1,7 @@
 """Each loss and its gradient against PyTorch, one sample and batches; stability; errors."""
 
+import math
+
 import pytest
 
 import nn
@@ -50,6 +52,15 @@ def test_binary_cross_entropy_with_logits_matches_torch(torch, logits):
     check_against_torch(torch, nn.binary_cross_entropy_with_logits,
                         lambda t, y: torch.nn.functional.binary_cross_entropy_with_logits(t, torch.tensor(y)),
                         logits, targets)
+
+
+def test_binary_cross_entropy_with_logits_keeps_the_tiny_loss_of_a_confident_right_answer():
+    # exp(-40) is 4.2e-18; log(1 + exp(-40)) would round it away to 0.0
+    x = Value(40.0)
+    loss = nn.binary_cross_entropy_with_logits(x, 1.0)
+    loss.backward()
+    assert loss.data == math.log1p(math.exp(-40.0)) > 0
+    assert x.grad == pytest.approx(-math.exp(-40.0), rel=1e-12)
 
 
 @pytest.mark.parametrize("logits, target", [
