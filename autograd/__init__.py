@@ -8,6 +8,8 @@
 7.0
 """
 
+__version__ = "0.2.0"
+
 # autograd.sum is not in __all__, so "from autograd import *" leaves Python's sum alone.
 from autograd.engine import (
     Value,

@@ -3,12 +3,18 @@
 Every edge of the graph stores its local derivative (computed in the forward pass by the op,
 see ops.py), so backward is one line of the chain rule, repeated in topological order:
 
-    parent.grad += local_grad * node.grad
+    grads[parent] += local_grad * grads[node]
+
+The walk keeps the gradients in a dict of its own and writes ``.grad`` only when it has
+finished (``backward``), so a failed pass changes nothing and ``grad()`` changes nothing at all.
 """
 
 import contextvars
+from collections import deque
+from operator import countOf
 import functools
 import inspect
+import math
 import numbers
 
 from autograd import ops
@@ -29,16 +35,33 @@ class Value:
     # in its own slots (_a, _b, _local_a, _local_b), not in a tuple: one object per node instead
     # of two makes Python's garbage collector, which visits every live node, about three times
     # cheaper. An n-ary node (sum, dot) keeps tuples in _a and _local_a. A leaf has _op None.
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_local_a", "_local_b")
+    __slots__ = ("data", "_grad", "label", "_op", "_a", "_b", "_local_a", "_local_b")
 
     def __init__(self, data, label=""):
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
-        self.data = _to_float(data)
-        self.grad = 0.0
+        if isinstance(data, Value):
+            raise TypeError(f"Value(data) got a Value ({_describe(data)}): use that Value itself, "
+                            f"or its number, .data, to start a new leaf")
+        self.data = _to_float(data, "Value(data)")
+        self._grad = 0.0
         self.label = label
         self._op = None
         self._a = self._b = self._local_a = self._local_b = None
+
+    @property
+    def grad(self):
+        """d(output)/d(self) from the latest backward(); leaves add up over passes."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if type(value) is not float:
+            if isinstance(value, (bool, Value)) or not isinstance(value, numbers.Real):
+                raise TypeError(f".grad of {_name(self)} must be a real number, "
+                                f"got {type(value).__name__}: {value!r}")
+            value = _to_float(value, f".grad of {_name(self)}")
+        self._grad = value
 
     # Read-only graph facts: what backward, the visualiser and the explainer read.
     @property
@@ -71,7 +94,21 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
     def __float__(self):
-        return self.data
+        raise TypeError(
+            f"float() of a Value ({_describe(self)}) would take it out of the graph, so its "
+            f"gradient would be lost; math.exp(x), math.sqrt(x), math.tanh(x) do this too. Use the "
+            f"Value's own method (x.exp(), x.sqrt(), x.tanh(), ...), or x.data / x.item() for the number")
+
+    def __int__(self):
+        raise TypeError(f"int() of a Value ({_describe(self)}) has no gradient; use int(x.data) for the number")
+
+    def __round__(self, ndigits=None):
+        raise TypeError(f"round() of a Value ({_describe(self)}) has no gradient; "
+                        f"use round(x.data) for the number")
+
+    def __bool__(self):
+        """True when the data is non-zero, as a one-element tensor in PyTorch."""
+        return self.data != 0
 
     def item(self):
         """The data as a plain float (PyTorch's name)."""
@@ -110,10 +147,10 @@ class Value:
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
             return _binary(ops.POW, self, exponent)
-        return _record(ops.PowConst(_number(exponent, "**")), (self,), (self.data,))
+        return _record(ops.PowConst(_number(exponent, "**", self)), (self,), (self.data,))
 
     def __rpow__(self, base):
-        return _record(ops.ConstantBasePow(_number(base, "**")), (self,), (self.data,))
+        return _record(ops.ConstantBasePow(_number(base, "**", self)), (self,), (self.data,))
 
     def __neg__(self):
         return _record(ops.NEG, (self,), (self.data,))
@@ -147,7 +184,7 @@ class Value:
 
     def leaky_relu(self, slope=0.01):
         """self if self > 0, else slope * self."""
-        return _record(ops.LeakyRelu(_number(slope, "leaky_relu")), (self,), (self.data,))
+        return _record(ops.LeakyRelu(_number(slope, "leaky_relu", self)), (self,), (self.data,))
 
     def sin(self):
         """The sine (radians)."""
@@ -161,30 +198,37 @@ class Value:
         """The square root (self must be >= 0)."""
         return _record(ops.SQRT, (self,), (self.data,))
 
-    # Comparisons look at .data and record nothing.
+    # Comparisons look at .data and record nothing; a plain number is compared exactly, as
+    # Python compares a float with an int (x < 10**400 is True, not an overflow).
     def __lt__(self, other):
-        return self.data < _number(other, "<")
+        return self.data < _comparable(other, "<")
 
     def __le__(self, other):
-        return self.data <= _number(other, "<=")
+        return self.data <= _comparable(other, "<=")
 
     def __gt__(self, other):
-        return self.data > _number(other, ">")
+        return self.data > _comparable(other, ">")
 
     def __ge__(self, other):
-        return self.data >= _number(other, ">=")
+        return self.data >= _comparable(other, ">=")
 
     def backward(self, grad=1.0):
         """Add d(self)/d(node) * grad to every node's .grad, as PyTorch does.
 
+        The gradients are computed first and written only when the whole pass has succeeded:
+        a pass that raises (an undefined derivative, say d(x**y)/dy at x < 0) changes no .grad.
         Leaves accumulate: calling backward twice doubles their grads (zero them in between).
-        An inner node's .grad holds its gradient from the latest backward pass only
-        (PyTorch keeps none for inner nodes unless asked to). A local derivative that does not
-        exist (d(x**y)/dy at x < 0) raises ValueError when reached; grads added before it stay.
+        An inner node's .grad holds its gradient from the latest pass only (PyTorch keeps none
+        for inner nodes unless asked to).
         """
-        order = start_backward(self, grad)
-        for _ in chain_rule(order):
-            pass
+        order = topological_order(self)
+        grads = start_grads(order, seed_gradient(grad, "backward"))
+        deque(chain_rule(order, grads), maxlen=0)  # run the walk out
+        for node, g in grads.items():  # commit
+            if node._op is None:
+                node._grad += g
+            else:
+                node._grad = g
 
 
 def topological_order(root):
@@ -213,63 +257,77 @@ def topological_order(root):
     return order
 
 
-def start_backward(root, grad=1.0):
-    """Begin a backward pass: order the graph, zero inner nodes' grads, add grad to root.grad.
-
-    Returns the order for ``chain_rule``. Leaves keep their grads, so they accumulate.
-    """
-    grad = _number(grad, "backward")
-    order = topological_order(root)
-    for node in order:
-        if node._op is not None:
-            node.grad = 0.0
-    root.grad += grad
-    return order
+def start_grads(order, seed):
+    """The walk's own storage: a gradient for every node of ``order``, 0.0 but the root's seed."""
+    grads = dict.fromkeys(order, 0.0)
+    grads[order[-1]] = seed
+    return grads
 
 
-def chain_rule(order, create_graph=False):
+def chain_rule(order, grads, create_graph=False):
     """The chain rule, and the only place it is written: from the root back to the leaves.
 
-    A generator: it yields each inner node just before passing the node's gradient on to its
-    parents, so the explainer can watch one step at a time; ``backward`` simply runs it out.
+    ``grads`` is the walk's own storage, ``{node: gradient}`` for every node of ``order``
+    (see ``start_grads``); the walk adds into it and never writes a node's ``.grad``. A
+    generator: it yields each inner node, whose gradient is then complete, just before passing
+    it on to the node's parents, so the explainer can watch one step at a time.
     """
     for node in reversed(order):
-        if node._op is not None:
-            yield node
-            local_grads = _local_grads_as_values(node) if create_graph else node.local_grads
-            upstream = node.grad
-            try:
-                for parent, local in zip(node.parents, local_grads):
-                    parent.grad += local * upstream
-            except ValueError as error:  # an undefined local derivative (see ops.Undefined)
-                raise ValueError(_failure_message(node._op, node.parents, error)) from None
+        if node._op is None:
+            continue
+        upstream = grads[node]
+        yield node
+        try:
+            if create_graph:
+                for parent, local in zip(node.parents, _local_grads_as_values(node)):
+                    grads[parent] += local * upstream
+            elif node._b is not None:  # two operands (the slots are read directly: the hot path)
+                grads[node._a] += node._local_a * upstream
+                grads[node._b] += node._local_b * upstream
+            elif type(node._a) is tuple:  # sum, dot
+                for parent, local in zip(node._a, node._local_a):
+                    grads[parent] += local * upstream
+            else:
+                grads[node._a] += node._local_a * upstream
+        except ValueError as error:  # an undefined local derivative (see ops.Undefined)
+            raise ValueError(_failure_message(node._op, node.parents, error)) from None
+
+
+def gradients(root, grad=1.0):
+    """{node: d root/d node * grad} for every node of root's graph; writes no ``.grad``."""
+    order = topological_order(root)
+    grads = start_grads(order, seed_gradient(grad, "gradients"))
+    deque(chain_rule(order, grads), maxlen=0)
+    return grads
 
 
 def grad(output, inputs, create_graph=False):
-    """d output / d input for each input, without touching any node's ``.grad``.
+    """d output / d input for each input; reads the graph and writes no node's ``.grad``.
 
-    With ``create_graph=True`` the results are Values wired into the graph, so they can be
+    Safe to call from several threads at once, also on graphs that share leaves. With
+    ``create_graph=True`` the results are Values wired into the graph, so they can be
     differentiated again (second and third derivatives). An input that ``output`` does not
     depend on gets 0.0 (PyTorch would need ``allow_unused=True`` and give None).
     """
     output = _expect_value(output, "grad", "output")
     inputs = [_expect_value(v, "grad", "every input") for v in inputs]
     order = topological_order(output)
-    saved = {node: node.grad for node in order}
-    saved.update((v, v.grad) for v in inputs if v not in saved)
-    try:
-        for node in saved:
-            node.grad = 0.0
-        output.grad = 1.0
-        for _ in chain_rule(order, create_graph):
-            pass
-        grads = [v.grad for v in inputs]
-    finally:
-        for node, old in saved.items():
-            node.grad = old
+    grads = start_grads(order, 1.0)
+    deque(chain_rule(order, grads, create_graph), maxlen=0)
+    results = [grads.get(v, 0.0) for v in inputs]
     if create_graph:
-        return [g if isinstance(g, Value) else Value(g) for g in grads]
-    return grads
+        return [g if isinstance(g, Value) else Value(g) for g in results]
+    return results
+
+
+def seed_gradient(grad, func_name):
+    """The gradient a backward pass starts from: a real number (not a bool, not a Value)."""
+    if isinstance(grad, Value):
+        raise TypeError(f"{func_name}: grad must be a number, got a Value ({_describe(grad)}); "
+                        f"pass its number, grad=v.data")
+    if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
+        raise TypeError(f"{func_name}: grad must be a number, got {type(grad).__name__}: {grad!r}")
+    return _real(grad, f"{func_name}(grad=...)")
 
 
 def _local_grads_as_values(node):
@@ -285,7 +343,7 @@ def sum(values):
 
     Python's built-in sum would build a chain of "+" nodes as deep as the list.
     """
-    parents = tuple(values)
+    parents = tuple(_operands(values, "sum", "values"))
     if not parents:
         return Value(0.0)
     parents, inputs = _values_and_data(parents, "sum")
@@ -294,10 +352,8 @@ def sum(values):
 
 def dot(ws, xs, bias=None):
     """One node for w_1*x_1 + ... + w_n*x_n (+ bias); local derivatives x_i, w_i and 1."""
-    if not isinstance(ws, (list, tuple)):
-        ws = tuple(ws)
-    if not isinstance(xs, (list, tuple)):
-        xs = tuple(xs)
+    ws = _operands(ws, "dot", "ws")
+    xs = _operands(xs, "dot", "xs")
     n = len(ws)
     if n != len(xs):
         raise ValueError(f"dot needs as many weights as inputs, got {n} weights and {len(xs)} inputs")
@@ -305,13 +361,35 @@ def dot(ws, xs, bias=None):
     return _record(ops.dot_op(n, bias is not None), parents, inputs)
 
 
+def _operands(items, func_name, argument):
+    if type(items) is list or type(items) is tuple:
+        return items
+    if isinstance(items, (str, bytes, dict, Value)) or not hasattr(items, "__iter__"):
+        raise TypeError(f"{func_name}: {argument} must be a list of Values or numbers, "
+                        f"got {type(items).__name__}: {items!r}")
+    return tuple(items)
+
+
 def _values_and_data(parents, op_name):
-    """The parents as Values (numbers become constant leaves) and a list of their data."""
-    try:
+    """The parents as Values (numbers become constant leaves) and a list of their data.
+
+    Exactly Values and real numbers are taken; anything else (an object that merely has a
+    .data, a tensor, a string) is refused with its position and type.
+    """
+    if countOf(map(type, parents), Value) == len(parents):  # the common case: all Values
         return parents, [p.data for p in parents]
-    except AttributeError:  # a plain number among them (or something that is not a number)
-        parents = tuple(p if isinstance(p, Value) else _as_value(p, op_name) for p in parents)
-        return parents, [p.data for p in parents]
+    converted = []
+    for position, p in enumerate(parents):
+        if isinstance(p, Value):
+            converted.append(p)
+        elif type(p) is float:
+            converted.append(Value(p))
+        elif isinstance(p, numbers.Real) and not isinstance(p, bool):
+            converted.append(Value(_to_float(p, f"{op_name}: item {position}")))
+        else:
+            raise TypeError(f"{op_name}: item {position} must be a Value or a real number, "
+                            f"got {type(p).__name__}: {p!r}")
+    return tuple(converted), [p.data for p in converted]
 
 
 class no_grad:
@@ -351,9 +429,13 @@ def is_grad_enabled():
 def _binary(op, a, b):
     """Record a two-operand op; a plain number on either side becomes part of the op."""
     if not isinstance(a, Value):
-        return _record(ops.with_constant(op, _number(a, op.name), True), (b,), (b.data,))
+        return _record(ops.with_constant(op, _number(a, op.name, b), True), (b,), (b.data,))
     if not isinstance(b, Value):
-        return _record(ops.with_constant(op, _number(b, op.name), False), (a,), (a.data,))
+        constant = _number(b, op.name, a)
+        if constant == 0 and op is ops.DIV and b != 0:
+            raise ZeroDivisionError(f"/ of {_describe(a)} by the constant {_short(b)}: it is too small "
+                                    f"for a float and rounds to 0.0")
+        return _record(ops.with_constant(op, constant, False), (a,), (a.data,))
     return _record(op, (a, b), (a.data, b.data))
 
 
@@ -368,7 +450,7 @@ def _record(op, parents, inputs):
         raise type(error)(_failure_message(op, parents, error)) from None
     node = _new_value(Value)
     node.data = out
-    node.grad = 0.0
+    node._grad = 0.0
     node.label = ""
     node._op = op
     if len(parents) == 2:
@@ -397,25 +479,57 @@ def _describe(value):
     return f"{value.data!r} (label {value.label!r})" if value.label else repr(value.data)
 
 
-def _to_float(data):
+def _to_float(data, where):
+    """A real number as a float; a finite number too large for a float is an error, whatever
+    its type (int, Fraction, numpy.longdouble), while an inf or nan written on purpose stays."""
     if type(data) is float:
         return data
-    if isinstance(data, numbers.Real):
-        try:
-            return float(data)
-        except OverflowError:
-            raise OverflowError(f"Value(data): {data!r} is too large for a float") from None
-    raise TypeError(f"Value(data) needs a real number (int, float or bool), got {type(data).__name__}: {data!r}")
+    if not isinstance(data, numbers.Real):
+        raise TypeError(f"{where} needs a real number (int, float, Fraction, numpy scalar), "
+                        f"got {type(data).__name__}: {data!r}")
+    try:
+        x = float(data)
+    except OverflowError:
+        x = math.inf
+    if math.isinf(x) and data == data and data != math.inf and data != -math.inf:  # exact compares
+        raise OverflowError(f"{where}: {_short(data)} is too large for a float")
+    return x
 
 
-def _number(x, op_name):
+def _real(x, where):
+    """A number the user gave, as a float (used for seeds; a bool is refused by the caller)."""
+    if type(x) is float:
+        return x
+    return _to_float(x, where)
+
+
+def _number(x, op_name, operand=None):
+    """A constant operand of an op, as a float (a Value gives its data)."""
     if type(x) is float:  # the common case, checked first because it is the cheapest
         return x
     if isinstance(x, Value):
         return x.data
+    if not isinstance(x, numbers.Real):
+        raise TypeError(f"{op_name}: expected a number or a Value, got {type(x).__name__}: {x!r}")
+    where = op_name if operand is None else f"{op_name} of {_describe(operand)} and the constant"
+    return _to_float(x, where)
+
+
+def _comparable(x, op_name):
+    if isinstance(x, Value):
+        return x.data
     if isinstance(x, numbers.Real):
-        return float(x)
+        return x  # Python compares float with int and Fraction exactly
     raise TypeError(f"{op_name}: expected a number or a Value, got {type(x).__name__}: {x!r}")
+
+
+def _short(number):
+    text = repr(number)
+    return text if len(text) <= 40 else f"{text[:18]}...{text[-18:]} ({len(text)} characters)"
+
+
+def _name(value):
+    return f"the Value labelled {value.label!r}" if value.label else f"a Value (data {value.data!r})"
 
 
 def _as_value(x, op_name):

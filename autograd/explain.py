@@ -9,7 +9,7 @@ import numbers
 import sys
 from dataclasses import dataclass
 
-from autograd.engine import chain_rule, start_backward, topological_order
+from autograd.engine import chain_rule, seed_gradient, start_grads, topological_order
 from autograd.viz import expect_value, fmt, names
 
 MAX_PATH_NODES = 30
@@ -55,33 +55,45 @@ class Step:
 def backward_steps(root, grad=1.0):
     """Backward as an iterator: each ``next()`` applies one node's chain rule and returns its Step.
 
-    Starts at once, as ``root.backward(grad)`` does: inner nodes' grads are set to 0 and grad is
-    added to ``root.grad``. Leaves have nothing to pass on, so they get no step.
+    It acts, as ``root.backward(grad)`` does, one step at a time: after each step the parents'
+    ``.grad`` show their running totals (leaves add to what they held, inner nodes start from 0),
+    and after the last step every ``.grad`` equals what ``backward()`` gives, to the last bit.
+    A step that raises restores every ``.grad`` this pass had written. Leaves get no step.
     """
     expect_value(root, "backward_steps")
-    if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
-        raise TypeError(f"backward_steps: grad must be a number, got {type(grad).__name__}: {grad!r}")
-    return _steps(start_backward(root, grad))
+    seed = seed_gradient(grad, "backward_steps")
+    order = topological_order(root)
+    before = {node: node.grad for node in order}  # to restore if a step raises
+    base = {node: (before[node] if node._op is None else 0.0) for node in order}
+    root.grad = base[root] + seed  # started at once, as backward() starts
+    return _steps(order, start_grads(order, seed), before, base)
 
 
-def _steps(order):
-    """Drive the engine's chain rule one node at a time and describe what each step did."""
+def _steps(order, grads, before, base):
+    """Drive the engine's chain rule one node at a time; show each step's totals on .grad."""
     name = names(order)
-    walk = chain_rule(order)  # yields each inner node just before applying its step
-    node = next(walk, None)
-    number = 0
-    while node is not None:
-        number += 1
-        upstream = node.grad
-        grads = {parent: parent.grad for parent in node.parents}
-        following = next(walk, None)  # the engine applies this node's step here
-        entries = []
-        for parent, local in zip(node.parents, node.local_grads):
-            contribution = local * upstream
-            grads[parent] += contribution  # the engine's additions, in its order (a + a adds twice)
-            entries.append(ParentStep(parent, name[parent], local, contribution, grads[parent]))
-        yield Step(number, node, name[node], upstream, tuple(entries))
-        node = following
+    walk = chain_rule(order, grads)  # yields each inner node just before applying its step
+    try:
+        node = next(walk, None)
+        number = 0
+        while node is not None:
+            number += 1
+            upstream = grads[node]
+            running = {parent: grads[parent] for parent in node.parents}
+            following = next(walk, None)  # the engine applies this node's step here
+            entries = []
+            for parent, local in zip(node.parents, node.local_grads):
+                contribution = local * upstream
+                running[parent] += contribution  # the engine's additions, in its order (a + a adds twice)
+                entries.append(ParentStep(parent, name[parent], local, contribution, running[parent]))
+            for parent in node.parents:
+                parent.grad = base[parent] + grads[parent]
+            yield Step(number, node, name[node], upstream, tuple(entries))
+            node = following
+    except Exception:  # not GeneratorExit: steps already taken stay when the walk is dropped
+        for node, old in before.items():
+            node.grad = old
+        raise
 
 
 def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):

@@ -19,7 +19,7 @@ from operator import mul
 
 def _float(x):
     """The number inside a float or a Value (used for branching, never for results)."""
-    return x if type(x) is float else float(x)
+    return x if type(x) is float else x.data
 
 
 def _log(x):
@@ -37,6 +37,13 @@ def _cos(x):
 def _finite_only(name, x):
     if math.isinf(x):
         raise ValueError(f"{name} of an infinite value is undefined")
+
+
+def _unless_overflow(out, inputs):
+    """out, an inf or nan, unless every input was finite: then the float overflowed (an error)."""
+    if all(x - x == 0.0 for x in inputs):
+        raise OverflowError("the result is too large for a float")
+    return out
 
 
 class Op:
@@ -84,7 +91,8 @@ class Add(Op):
 
     def forward(self, inputs):
         a, b = inputs
-        return a + b
+        out = a + b
+        return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
     def local_grads(self, inputs, out):
         return (1.0, 1.0)
@@ -97,7 +105,8 @@ class Sub(Op):
 
     def forward(self, inputs):
         a, b = inputs
-        return a - b
+        out = a - b
+        return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
     def local_grads(self, inputs, out):
         return (1.0, -1.0)
@@ -110,7 +119,8 @@ class Mul(Op):
 
     def forward(self, inputs):
         a, b = inputs
-        return a * b
+        out = a * b
+        return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
     def local_grads(self, inputs, out):
         a, b = inputs
@@ -126,7 +136,8 @@ class Div(Op):
         a, b = inputs
         if b == 0:
             raise ZeroDivisionError("division by zero; the denominator must be non-zero")
-        return a / b
+        out = a / b
+        return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
     def local_grads(self, inputs, out):
         a, b = inputs
@@ -229,14 +240,20 @@ def _power(x, n):
 
 
 def _power_base_grad(x, n):
-    """d(x**n)/dx = n * x**(n-1); at x = 0 with n <= 1 its limit is spelled out (0, 1 or inf)."""
+    """d(x**n)/dx = n * x**(n-1); exactly 0 for n = 0, and at x = 0 with n < 1 its limit (inf).
+
+    A derivative too large for a float is recorded as +-inf, as PyTorch does: the forward value
+    is fine, and only a backward pass through it would see the inf.
+    """
+    if _float(n) == 0:
+        return 0.0
     if _float(x) == 0 and _float(n) <= 1:
-        n = _float(n)
-        return 1.0 if n == 1 else (0.0 if n == 0 else math.inf)
+        return 1.0 if _float(n) == 1 else math.inf
     try:
         return n * x ** (n - 1)
-    except OverflowError:
-        raise OverflowError("the derivative n * x ** (n - 1) is too large for a float") from None
+    except OverflowError:  # only on floats: |x ** (n - 1)| is beyond the largest float
+        negative = (n < 0) != (x < 0 and float(n - 1).is_integer() and (n - 1) % 2 == 1)
+        return -math.inf if negative else math.inf
 
 
 def _power_exponent_grad(x, y, out):
@@ -425,7 +442,8 @@ class Sum(Op):
     name = "sum"
 
     def forward(self, inputs):
-        return _left_to_right_sum(inputs)
+        out = _left_to_right_sum(inputs)
+        return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
     def local_grads(self, inputs, out):
         return (1.0,) * len(inputs)
@@ -443,7 +461,8 @@ class Dot(Op):
     def forward(self, inputs):
         n = self.n
         total = _left_to_right_sum(map(mul, inputs[:n], inputs[n : 2 * n]))
-        return total + inputs[2 * n] if self.has_bias else total
+        out = total + inputs[2 * n] if self.has_bias else total
+        return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
     def local_grads(self, inputs, out):
         n = self.n

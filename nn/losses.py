@@ -96,7 +96,7 @@ def _cross_entropy_one(logits, target):
         raise ValueError("cross_entropy: a batch of logit lists needs a list of targets, one per sample")
     if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index from 0 to {len(logits) - 1}, got {target!r}")
-    shift = max(float(v) for v in logits)  # a constant: the loss does not change, only the rounding
+    shift = max(v.data if isinstance(v, Value) else float(v) for v in logits)  # a constant: the loss does not change, only the rounding
     shifted = [v - shift for v in logits]
     exps = [s.exp() if isinstance(s, Value) else Value(s).exp() for s in shifted]
     return autograd.sum(exps).log() - shifted[target]

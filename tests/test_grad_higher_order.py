@@ -85,7 +85,7 @@ def test_the_same_input_twice():
 def test_an_input_the_output_does_not_use_gets_zero(create_graph):
     x, unused = Value(2.0), Value(5.0)
     (dx, du) = autograd.grad(x * x, [x, unused], create_graph=create_graph)
-    assert float(dx) == 4.0 and float(du) == 0.0
+    assert getattr(dx, "data", dx) == 4.0 and getattr(du, "data", du) == 0.0
     if create_graph:
         assert isinstance(du, Value)
         assert autograd.grad(du, [x, unused]) == [0.0, 0.0]
