@@ -35,14 +35,15 @@ def _pair(owner, what, value, smallest):
 
 def image_shape(x, owner):
     """(channels, rows, cols) of a [channel][row][col] nested list, checked to be rectangular."""
-    if not isinstance(x, (list, tuple)) or not x or not all(isinstance(c, (list, tuple)) and c for c in x):
+    if (not isinstance(x, (list, tuple)) or not x or not all(isinstance(c, (list, tuple)) and c for c in x)
+            or not isinstance(x[0][0], (list, tuple)) or not x[0][0]):
         raise ValueError(f"{owner} expects an image as nested lists [channel][row][col], got {x!r:.60}")
-    rows, cols = len(x[0]), len(x[0][0]) if isinstance(x[0][0], (list, tuple)) else -1
+    rows, cols = len(x[0]), len(x[0][0])
     for c, channel in enumerate(x):
         if len(channel) != rows:
             raise ValueError(f"{owner}: channel {c} has {len(channel)} rows, channel 0 has {rows}")
         for r, row in enumerate(channel):
-            if not isinstance(row, (list, tuple)) or len(row) != cols or cols < 1:
+            if not isinstance(row, (list, tuple)) or len(row) != cols:
                 raise ValueError(f"{owner}: channel {c}, row {r} is not a list of {cols} numbers or Values: {row!r:.60}")
     return len(x), rows, cols
 
