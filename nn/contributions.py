@@ -64,16 +64,22 @@ def grad_contributions(loss, parameter):
 
 
 def _fmt(x):
-    return f"{x:.4g}"
+    return f"{x:.4g}" if x != 0 else "0"
 
 
 def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     """``parameter.grad`` written as the sum of its contributions, one line per node that uses it.
 
     ``where`` maps a node to a short description of it (``{node: "t=2"}``, see ``time_steps``
-    and ``positions``). At most ``max_terms`` lines are written; the sum always covers all terms.
+    and ``positions``); the lines then follow its order. At most ``max_terms`` lines are
+    written; the sum always covers all terms.
     """
     terms = grad_contributions(loss, parameter)
+    if where:
+        rank = {node: i for i, node in enumerate(where)}
+        lines_order = sorted(terms, key=lambda t: rank.get(t.node, len(rank)))
+    else:
+        lines_order = terms
     order = topological_order(loss)
     number = {node: i for i, node in enumerate(order)}
     name_p = parameter.label or "parameter"
@@ -87,14 +93,14 @@ def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     where = where or {}
     lines = [f"{name_p}.grad = Σ over the {len(terms)} node(s) that use {name_p} of "
              f"∂{name_l}/∂node × ∂node/∂{name_p}:"]
-    tags = [where.get(t.node, f"use {i + 1}") for i, t in enumerate(terms)]
+    tags = [where.get(t.node, f"use {i + 1}") for i, t in enumerate(lines_order)]
     width = max(len(tag) for tag in tags)
-    for tag, t in list(zip(tags, terms))[:max_terms]:
-        factor = f" ({name(t.partner)})" if t.partner is not None else ""
-        lines.append(f"  {tag:<{width}}  ∂{name_l}/∂{name(t.node)} × {_fmt(t.local)}{factor} = "
+    for tag, t in list(zip(tags, lines_order))[:max_terms]:
+        local = name(t.partner) if t.partner is not None else f"∂{name(t.node)}/∂{name_p}"
+        lines.append(f"  {tag:<{width}}  ∂{name_l}/∂{name(t.node)} × {local} = "
                      f"{_fmt(t.upstream)} × {_fmt(t.local)} = {_fmt(t.contribution)}")
     if len(terms) > max_terms:
-        rest = sum(t.contribution for t in terms[max_terms:])
+        rest = sum(t.contribution for t in lines_order[max_terms:])
         lines.append(f"  ... and {len(terms) - max_terms} more term(s), together {_fmt(rest)}")
     total = 0.0
     for t in reversed(terms):  # the order backward adds them in
