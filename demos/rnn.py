@@ -10,14 +10,15 @@ hidden unit just keeps its value). For each, ||∂L/∂h_t|| at every step t bef
 the default the gradient reaching h_1 is hundreds of times smaller than at h_10 (it vanishes
 through time), with the identity it stays within a small factor. Both are trained with Adam;
 prints the test accuracy per epoch, one shared weight's gradient written as a sum over the
-time steps, and plots both to out/rnn_gradients.png.
+time steps, and plots both to out/rnn_gradients.png. It also draws a small RNN unrolled over
+3 steps, one box per time step (out/rnn_unrolled_T3.svg; needs Graphviz's dot).
 """
 
 import math
 import random
 
 import nn
-from autograd import grad, no_grad
+from autograd import GraphvizNotFoundError, grad, no_grad, render
 from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
 
 T = 10
@@ -107,6 +108,19 @@ def plot(norms, curves, path, plt):
     return save(fig, path, plt)
 
 
+def draw_unrolled(path):
+    """A 2-unit RNN unrolled over 3 steps, one box per time step; the .dot source when Graphviz is missing."""
+    rnn = nn.RNN(1, 2, seed=0)
+    outputs, _ = rnn([[1.0], [-1.0], [1.0]])
+    loss = outputs[-1][0] + outputs[-1][1]
+    loss.label = "L"
+    loss.backward()
+    try:
+        return render(loss, path, groups=nn.time_steps(outputs))
+    except GraphvizNotFoundError:
+        return path.with_suffix(".dot")
+
+
 def main(argv=None):
     """Measure the gradients, train, explain one shared weight's gradient, plot; returns a summary dict."""
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
@@ -137,7 +151,7 @@ def main(argv=None):
         print(f"  {name + ' W_hh':<14} " + " ".join(f"{a:.0%}" for a in values))
     first_95 = {name: next((i + 1 for i, a in enumerate(values) if a >= 0.95), None) for name, values in curves.items()}
 
-    written = []
+    written = [draw_unrolled(out / "rnn_unrolled_T3.svg")]
     plt = pyplot()
     if plt is not None:
         written.append(plot(norms, curves, out / "rnn_gradients.png", plt))

@@ -137,7 +137,7 @@ def test_a_shared_weight_gradient_is_the_sum_of_one_term_per_time_step():
     assert text.splitlines()[0].startswith("weight_hh_l0.0.1.grad = Σ over the 4 node(s)")
     assert [line.split()[0] for line in text.splitlines()[1:5]] == ["t=1", "t=2", "t=3", "t=4"]
     assert f"sum = {w.grad!r}" in text
-    assert "(h2.1)" in text
+    assert "× h2.1 = " in text
 
 
 def test_explaining_changes_no_gradient():
@@ -178,3 +178,42 @@ def test_repr():
     assert repr(nn.RNN(2, 3, num_layers=2, nonlinearity="relu", bias=False)) == \
         "RNN(2, 3, num_layers=2, nonlinearity='relu', bias=False)"
     assert repr(nn.RNNCell(1, 4)) == "RNNCell(1, 4)"
+
+
+def unrolled(T=3):
+    rnn = nn.RNN(1, 2, seed=0)
+    outputs, _ = rnn([[1.0], [0.5], [-1.0]][:T])
+    loss = outputs[-1][0] * outputs[-1][1]
+    loss.backward()
+    return rnn, outputs, loss
+
+
+def test_the_unrolled_graph_is_drawn_with_one_box_per_time_step():
+    import re
+
+    import autograd
+    rnn, outputs, loss = unrolled()
+    source = autograd.to_dot(loss, groups=nn.time_steps(outputs))
+    boxes = re.findall(r'subgraph cluster_group\d+ \{ label="(t=\d)"; [^;]*; [^;]*; (.*) \}', source)
+    assert [title for title, _ in boxes] == ["t=1", "t=2", "t=3"]
+    ids_of = {}
+    for line in source.splitlines():
+        match = re.match(r'\s+(n\d+) \[.*tooltip="([^"]*)"', line)
+        if match:
+            ids_of[match[2]] = match[1]
+    for t, (_, members) in enumerate(boxes, start=1):
+        members = members.rstrip(";").split("; ")
+        assert ids_of[f"h{t}.0"] in members and ids_of[f"h{t}.1"] in members and ids_of[f"x{t}.0"] in members
+        assert not any(ids_of[p.label] in members for p in rnn.parameters())  # shared weights stay outside
+
+
+def test_render_draws_the_time_step_boxes(tmp_path):
+    import shutil
+
+    import autograd
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot program is needed: apt-get install graphviz")
+    _, outputs, loss = unrolled()
+    svg = autograd.render(loss, tmp_path / "rnn.svg", groups=nn.time_steps(outputs)).read_text()
+    assert svg.count('class="cluster"') == 3
+    assert all(f">t={t}</text>" in svg for t in (1, 2, 3))
