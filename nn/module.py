@@ -4,7 +4,9 @@ A module finds its own parameters and sub-modules, as PyTorch's does: every attr
 Value (a parameter), a Module (a sub-module), or a list or tuple of them (nested to any depth),
 in the order the attributes were first assigned. Names are dotted paths: ``cell.weight_hh.3.1``
 is row 3, column 1 of the list ``weight_hh`` of the sub-module ``cell``. A Value reachable twice
-(a shared weight) is listed once, under its first name. (PyTorch registers only
+(a shared weight) is listed once, under its first name, and ``named_parameters()`` (so also
+``parameters()``) sets each Value's label to its name, so pictures of the graph read
+``cell.weight_hh.3.1``. (PyTorch registers only
 ``nn.Parameter`` attributes; here every Value attribute is a parameter, so keep computed
 Values out of attributes.)
 

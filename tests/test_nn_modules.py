@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 import nn
-from autograd import Value, topological_order
+from autograd import Value, dot, topological_order
 
 
 def test_mlp_parameter_names_are_dotted_paths_and_labels():
@@ -257,7 +257,7 @@ class Tiny(nn.Module):
         h = None
         for x in xs:
             h = self.cell(x, h)
-        h = [nn.sequential.dot(row, h) for row in self.weight_hh]
+        h = [dot(row, h) for row in self.weight_hh]
         return self.heads[1][1](self.heads[1][0](self.heads[0](h)))[0] * self.scale
 
 
