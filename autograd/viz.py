@@ -244,12 +244,25 @@ def _cluster_tree(nodes):
     return loose, layers
 
 
-def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES):
-    """The graph of root as Graphviz DOT source (needs neither the graphviz package nor ``dot``)."""
-    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot")
+def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, groups=None):
+    """The graph of root as Graphviz DOT source (needs neither the graphviz package nor ``dot``).
+
+    ``groups`` ({node: title}, e.g. ``nn.time_steps(outputs)``) draws a box around each title's nodes.
+    """
+    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot", groups)
 
 
-def _to_dot(root, rankdir, show_contributions, max_nodes, what):
+def _group_lines(root, groups):
+    """One cluster per title of groups, naming its nodes (and their op nodes) by the ids _graph gives them."""
+    members = {title: [] for title in groups.values()}  # the boxes in the order of groups
+    for i, node in enumerate(topological_order(root)):
+        if node in groups:
+            members[groups[node]].extend([f"n{i}"] + ([f"op{i}"] if node.parents else []))
+    return [f'  subgraph cluster_group{k} {{ label="{_string_escape(str(title))}"; style="rounded"; '
+            f'color="#888888"; {"; ".join(ids)}; }}' for k, (title, ids) in enumerate(members.items()) if ids]
+
+
+def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None):
     graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, what)
     lines = ["digraph chainrule {"]
     lines += [f'  {key}="{value}";' for key, value in graph_attrs.items()]
@@ -270,6 +283,8 @@ def _to_dot(root, rankdir, show_contributions, max_nodes, what):
             lines += [node_line(nid, attrs, "      ") for nid, attrs in members]
             lines.append("    }")
         lines.append("  }")
+    if groups:
+        lines += _group_lines(root, groups)
     for tail, head, attrs in edges:
         extra = f" [{_attr_list(attrs, False)}]" if attrs else ""
         lines.append(f"  {tail} -> {head}{extra};")
@@ -350,10 +365,10 @@ def render(root, path, **draw_options):
             f"end the file name with one of {', '.join(_RENDER_FORMATS)}"
         )
     source = _to_dot(root, draw_options.pop("rankdir", "LR"), draw_options.pop("show_contributions", False),
-                     draw_options.pop("max_nodes", MAX_NODES), "render")
+                     draw_options.pop("max_nodes", MAX_NODES), "render", draw_options.pop("groups", None))
     if draw_options:
         raise TypeError(f"render: unknown option(s) {', '.join(sorted(draw_options))}; "
-                        f"it takes rankdir, show_contributions and max_nodes")
+                        f"it takes rankdir, show_contributions, max_nodes and groups")
     picture = run_dot(source, fmt_name, "render")
     if picture is None:
         dot_path = path.with_suffix(".dot")

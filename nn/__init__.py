@@ -1,4 +1,4 @@
-"""nn: neurons, layers and MLPs built from autograd Values, with losses, optimizers and datasets.
+"""nn: neurons, layers, MLPs, Sequential, RNN and Conv2d built from autograd Values, with losses, optimizers and datasets.
 
 >>> import nn
 >>> model = nn.MLP(2, [8, 1], seed=0)
@@ -9,6 +9,9 @@
 """
 
 from nn import datasets, init, losses, optim
+from nn.contributions import Contribution, explain_grad_sum, grad_contributions, positions, time_steps
+from nn.conv import Conv2d, MaxPool2d
+from nn.interop import from_torch, to_torch
 from nn.layers import MLP, Dropout, Layer, Neuron
 from nn.losses import (
     binary_cross_entropy_with_logits,
@@ -19,6 +22,8 @@ from nn.losses import (
     mse_loss,
 )
 from nn.module import Module
+from nn.recurrent import RNN, RNNCell
+from nn.sequential import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 
 __all__ = [
     "Module",
@@ -26,6 +31,23 @@ __all__ = [
     "Layer",
     "MLP",
     "Dropout",
+    "Sequential",
+    "Linear",
+    "ReLU",
+    "Tanh",
+    "Sigmoid",
+    "Flatten",
+    "RNNCell",
+    "RNN",
+    "Conv2d",
+    "MaxPool2d",
+    "to_torch",
+    "from_torch",
+    "grad_contributions",
+    "explain_grad_sum",
+    "Contribution",
+    "time_steps",
+    "positions",
     "mse_loss",
     "hinge_loss",
     "binary_cross_entropy_with_logits",

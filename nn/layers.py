@@ -52,9 +52,6 @@ class Neuron(Module):
         self._act = ACTIVATIONS[activation]
         self._label_parameters()
 
-    def named_parameters(self):
-        return [(f"w.{i}", w) for i, w in enumerate(self.w)] + [("b", self.b)]
-
     def parameters(self):
         return [*self.w, self.b]  # the same order as named_parameters, without building names
 
@@ -97,12 +94,6 @@ class Layer(Module):
         self._fused = bool(fused)
         self._act = ACTIVATIONS[activation]
         self._label_parameters()
-
-    def children(self):
-        return list(self.neurons)
-
-    def named_parameters(self):
-        return [(f"neurons.{i}.{name}", p) for i, n in enumerate(self.neurons) for name, p in n.named_parameters()]
 
     def parameters(self):
         return [p for n in self.neurons for p in (*n.w, n.b)]
@@ -166,12 +157,6 @@ class MLP(Module):
         self.init = self.layers[0].init
         self.fused = bool(fused)
         self._label_parameters()
-
-    def children(self):
-        return list(self.layers)
-
-    def named_parameters(self):
-        return [(f"layers.{i}.{name}", p) for i, layer in enumerate(self.layers) for name, p in layer.named_parameters()]
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]

@@ -1,8 +1,20 @@
 """Module: the base of every layer. Parameters, train/eval, and state dicts that survive a round trip.
 
+A module finds its own parameters and sub-modules, as PyTorch's does: every attribute that is a
+Value (a parameter), a Module (a sub-module), or a list or tuple of them (nested to any depth),
+in the order the attributes were first assigned. Names are dotted paths: ``cell.weight_hh.3.1``
+is row 3, column 1 of the list ``weight_hh`` of the sub-module ``cell``. A Value reachable twice
+(a shared weight) is listed once, under its first name, and ``named_parameters()`` (so also
+``parameters()``) sets each Value's label to its name, so pictures of the graph read
+``cell.weight_hh.3.1``. (PyTorch registers only
+``nn.Parameter`` attributes; here every Value attribute is a parameter, so keep computed
+Values out of attributes.)
+
 A state dict maps names to numbers, lists of numbers or lists of rows (the JSON-friendly
-version of PyTorch's tensors). ``load_state_dict`` checks every key, shape and number first
-and only then writes: a bad dict raises ValueError and leaves the model exactly as it was.
+version of PyTorch's tensors): an attribute that is a Value or a nested list of Values is one
+entry, a sub-module's entries get its name as a prefix. ``load_state_dict`` checks every key,
+shape and number first and only then writes: a bad dict raises ValueError and leaves the model
+exactly as it was.
 """
 
 import json
@@ -16,28 +28,74 @@ from autograd import Value
 
 
 class Module:
-    """Base class: subclasses list their parameters and sub-modules; everything else is here."""
+    """Base class: subclasses assign Values and Modules to attributes; everything else is here.
+
+    >>> class Affine(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = [Value(2.0), Value(3.0)]
+    ...         self.shift = Value(0.5)
+    ...     def __call__(self, x):
+    ...         return [s * xi + self.shift for s, xi in zip(self.scale, x)]
+    >>> [name for name, _ in Affine().named_parameters()]
+    ['scale.0', 'scale.1', 'shift']
+    >>> Affine().state_dict()
+    {'scale': [2.0, 3.0], 'shift': 0.5}
+    """
 
     def __init__(self):
         self.training = True
 
-    # What a subclass overrides.
-    def named_parameters(self):
-        """Pairs (dotted name, Value) in a stable order; the name is also the Value's label."""
-        return []
-
-    def children(self):
-        """The direct sub-modules, in order."""
-        return []
+    # What a subclass may override.
+    def _members(self):
+        """Pairs (name, attribute value) searched for parameters and sub-modules, in assignment order."""
+        return vars(self).items()
 
     def _state_entries(self):
-        """Pairs (key, structure) where structure is a Value, a list of Values or a list of rows."""
-        return list(self.named_parameters())
+        """Pairs (key, structure) where structure is a Value or a nested list of Values."""
+        entries = []
+        for name, value in self._members():
+            entries += _state_entries_of(value, name)
+        return entries
 
     # Shared behaviour.
+    def named_parameters(self):
+        """Pairs (dotted name, Value) in assignment order, each Value once; each Value is labelled with its name."""
+        pairs = []
+        _collect_parameters(self, "", pairs, set(), set())
+        for name, p in pairs:
+            p.label = name
+        return pairs
+
     def parameters(self):
         """Every trainable Value, in the order of ``named_parameters()``."""
         return [p for _, p in self.named_parameters()]
+
+    def named_children(self):
+        """Pairs (name, sub-module) for the direct sub-modules, in assignment order."""
+        pairs, seen = [], set()
+        for name, value in self._members():
+            for path, module in _modules_in(value, name):
+                if id(module) not in seen:
+                    seen.add(id(module))
+                    pairs.append((path, module))
+        return pairs
+
+    def children(self):
+        """The direct sub-modules, in order."""
+        return [module for _, module in self.named_children()]
+
+    def modules(self):
+        """This module and every module inside it, depth first (PyTorch's order)."""
+        found, seen, stack = [], set(), [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append(module)
+            stack.extend(reversed(module.children()))
+        return found
 
     def zero_grad(self):
         """Set every parameter's .grad to 0.0 (do it before each backward: leaves accumulate)."""
@@ -45,10 +103,9 @@ class Module:
             p.grad = 0.0
 
     def train(self, mode=True):
-        """Switch this module and its children to training mode (or eval mode with False)."""
-        self.training = bool(mode)
-        for child in self.children():
-            child.train(mode)
+        """Switch this module and every module inside it to training mode (or eval mode with False)."""
+        for module in self.modules():
+            module.training = bool(mode)
         return self
 
     def eval(self):
@@ -56,8 +113,7 @@ class Module:
         return self.train(False)
 
     def _label_parameters(self):
-        for name, p in self.named_parameters():
-            p.label = name
+        self.named_parameters()  # labels every parameter with its name
 
     def state_dict(self):
         """The parameters' numbers by name, as plain floats and lists (JSON-ready)."""
@@ -113,6 +169,50 @@ class Module:
         except ValueError as error:  # e.g. an integer with more digits than Python converts
             raise ValueError(f"{path}: not a saved model ({error})") from None
         return self.load_state_dict(state, where=str(path))
+
+
+def _is_tensor(value):
+    """A Value, or a non-empty (nested) list or tuple whose items are all tensors."""
+    if isinstance(value, Value):
+        return True
+    return isinstance(value, (list, tuple)) and len(value) > 0 and all(_is_tensor(v) for v in value)
+
+
+def _state_entries_of(value, name):
+    if _is_tensor(value):
+        return [(name, value)]
+    if isinstance(value, Module):
+        return [(f"{name}.{key}", structure) for key, structure in value._state_entries()]
+    if isinstance(value, (list, tuple)):
+        return [entry for i, item in enumerate(value) for entry in _state_entries_of(item, f"{name}.{i}")]
+    return []
+
+
+def _collect_parameters(value, name, pairs, seen_values, seen_modules):
+    """Append (dotted name, Value) for every parameter reachable from value, each once."""
+    if isinstance(value, Value):
+        if value not in seen_values:
+            seen_values.add(value)
+            pairs.append((name, value))
+    elif isinstance(value, Module):
+        if id(value) in seen_modules:
+            return
+        seen_modules.add(id(value))
+        prefix = f"{name}." if name else ""
+        for attribute, item in value._members():
+            _collect_parameters(item, prefix + attribute, pairs, seen_values, seen_modules)
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            _collect_parameters(item, f"{name}.{i}", pairs, seen_values, seen_modules)
+
+
+def _modules_in(value, name):
+    """Pairs (path, Module) for value itself or the Modules in a (nested) list or tuple."""
+    if isinstance(value, Module):
+        return [(name, value)]
+    if isinstance(value, (list, tuple)):
+        return [pair for i, item in enumerate(value) for pair in _modules_in(item, f"{name}.{i}")]
+    return []
 
 
 def _data_of(structure):

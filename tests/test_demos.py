@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from demos import digits, housing, moons, optimizers, vanishing, walkthrough
+from demos import cnn, digits, housing, moons, optimizers, rnn, vanishing, walkthrough
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,6 +78,33 @@ def test_vanishing_measures_what_the_textbooks_say(tmp_path, capsys):
     }
     assert "layer" in out and "output" in out
     assert [Path(p).name for p in result["files"]] == ["vanishing_gradients.png"] and nonempty(result["files"])
+
+
+def test_rnn_remembers_the_first_bit_and_its_gradients_vanish_through_time(tmp_path, capsys):
+    result = rnn.main(["--fast", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert result["accuracy"]["identity"] >= 0.95
+    assert result["ratios"]["default"] < 1e-2 < 0.1 < result["ratios"]["identity"]  # ||dL/dh_1|| / ||dL/dh_10||
+    norms = result["norms"]["default"]
+    assert all(a < b for a, b in zip(norms, norms[1:]))  # smaller and smaller going back in time
+    lines = result["explanation"].splitlines()
+    assert lines[0].startswith("rnn.weight_hh_l0.0.0.grad = Σ over the 10 node(s)")
+    assert [line.split()[0] for line in lines[1:11]] == [f"t={t}" for t in range(1, 11)]
+    assert "× h9.0 =" in lines[10] and "sum = " in lines[11]
+    assert "||∂L/∂h_1|| / ||∂L/∂h_10||" in out
+    names = [Path(p).name for p in result["files"]]
+    assert names[0] in ("rnn_unrolled_T3.svg", "rnn_unrolled_T3.dot") and names[1:] == ["rnn_gradients.png"]
+    assert nonempty(result["files"])
+
+
+def test_cnn_learns_the_digits_and_writes_a_kernel_gradient_as_a_sum_over_positions(tmp_path, capsys):
+    result = cnn.main(["--fast", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert result["test_accuracy"] >= 0.8 and result["train_accuracy"] >= 0.9
+    assert result["positions"] == 36 and len(result["terms"]) == 9  # max pooling keeps one position in four
+    assert result["explanation"].splitlines()[0].startswith("0.weight.0.0.1.1.grad = Σ over the 9 node(s)")
+    assert "Conv2d(1, 4, kernel_size=(3, 3))" in out and "kernel 3" in out
+    assert [Path(p).name for p in result["files"]] == ["cnn_kernels.png"] and nonempty(result["files"])
 
 
 def test_python_m_demo_writes_to_out_folder(tmp_path):

@@ -6,7 +6,7 @@ import statistics
 import pytest
 
 import nn
-from autograd import Value, topological_order
+from autograd import Value, dot, topological_order
 
 
 def test_mlp_parameter_names_are_dotted_paths_and_labels():
@@ -202,7 +202,12 @@ def test_docstring_examples_run():
     import doctest
 
     import nn.layers
-    for module in (nn, nn.layers):
+    import nn.contributions
+    import nn.conv
+    import nn.module
+    import nn.recurrent
+    import nn.sequential
+    for module in (nn, nn.layers, nn.module, nn.sequential, nn.recurrent, nn.conv, nn.contributions):
         result = doctest.testmod(module)
         assert result.failed == 0 and result.attempted > 0, module.__name__
 
@@ -211,7 +216,8 @@ def test_every_public_name_has_a_docstring():
     import inspect
 
     missing = []
-    for module in (nn.layers, nn.module, nn.losses, nn.optim, nn.datasets, nn.init):
+    for module in (nn.layers, nn.module, nn.losses, nn.optim, nn.datasets, nn.init, nn.sequential, nn.recurrent,
+                   nn.conv, nn.interop, nn.contributions):
         for name, obj in vars(module).items():
             if name.startswith("_") or not callable(obj) or getattr(obj, "__module__", None) != module.__name__:
                 continue
@@ -230,3 +236,146 @@ def test_init_may_be_a_function_of_rng_fan_in_and_fan_out():
     model = nn.MLP(4, [2, 1], init=constant)
     assert model.init == "constant"
     assert [w.data for w in model.layers[1].neurons[0].w] == [0.5, 0.5]
+
+
+# Modules that find their own parameters (no named_parameters override).
+
+
+class Tiny(nn.Module):
+    """A user's module: a list of lists of Values, a sub-module, a list of sub-modules, a Value."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight_hh = [[Value(0.1 * (3 * i + j)) for j in range(2)] for i in range(2)]
+        self.note = "not a parameter"
+        self.cell = nn.RNNCell(1, 2, seed=0)
+        self.heads = [nn.Linear(2, 1, seed=1), (nn.Dropout(0.5), nn.Tanh())]
+        self.scale = Value(2.0)
+        self.sizes = [1, 2]  # numbers, not parameters
+
+    def __call__(self, xs):
+        h = None
+        for x in xs:
+            h = self.cell(x, h)
+        h = [dot(row, h) for row in self.weight_hh]
+        return self.heads[1][1](self.heads[1][0](self.heads[0](h)))[0] * self.scale
+
+
+def test_a_user_module_finds_its_parameters_in_assignment_order_with_dotted_names():
+    model = Tiny()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["weight_hh.0.0", "weight_hh.0.1", "weight_hh.1.0", "weight_hh.1.1",
+                     "cell.weight_ih.0.0", "cell.weight_ih.1.0",
+                     "cell.weight_hh.0.0", "cell.weight_hh.0.1", "cell.weight_hh.1.0", "cell.weight_hh.1.1",
+                     "cell.bias_ih.0", "cell.bias_ih.1", "cell.bias_hh.0", "cell.bias_hh.1",
+                     "heads.0.weight.0.0", "heads.0.weight.0.1", "heads.0.bias.0", "scale"]
+    assert all(p.label == name for name, p in model.named_parameters())
+    assert [type(m).__name__ for m in model.children()] == ["RNNCell", "Linear", "Dropout", "Tanh"]
+    assert [name for name, _ in model.named_children()] == ["cell", "heads.0", "heads.1.0", "heads.1.1"]
+    assert len(model.modules()) == 5
+
+
+def test_a_user_module_state_dict_round_trips_through_a_file(tmp_path):
+    model, other = Tiny(), Tiny()
+    assert list(model.state_dict()) == ["weight_hh", "cell.weight_ih", "cell.weight_hh", "cell.bias_ih",
+                                        "cell.bias_hh", "heads.0.weight", "heads.0.bias", "scale"]
+    assert model.state_dict()["weight_hh"] == [[0.0, 0.1], [0.30000000000000004, 0.4]]
+    for p in other.parameters():
+        p.data = 0.0
+    other.load(model.save(tmp_path / "tiny.json"))
+    assert [p.data for p in other.parameters()] == [p.data for p in model.parameters()]
+    bad = model.state_dict()
+    bad["cell.weight_hh"] = [[1.0]]
+    with pytest.raises(ValueError, match=r"key 'cell.weight_hh': expected a list of 2, got a list of 1"):
+        other.load_state_dict(bad)
+
+
+def test_zero_grad_train_and_eval_reach_every_module_of_a_user_module():
+    model = Tiny()
+    model.heads[1][0].p = 0.0  # keep every gradient nonzero
+    model([[1.0], [0.5]]).backward()
+    assert all(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+    model.eval()
+    assert not any(m.training for m in model.modules())
+    assert model.heads[1][0]([Value(1.0)])[0].data == 1.0  # dropout does nothing in eval mode
+    assert all(m.training for m in model.train().modules())
+
+
+def test_a_value_shared_by_two_attributes_is_one_parameter():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Linear(2, 2, seed=0)
+            self.decoder_weight = self.encoder.weight  # weight tying
+    model = Tied()
+    assert len(model.parameters()) == 6
+    assert list(model.state_dict()) == ["encoder.weight", "encoder.bias", "decoder_weight"]
+
+
+def test_files_saved_before_modules_found_their_parameters_still_load():
+    saved = {"0.weight": [[0.5, -0.25], [1.0, 2.0]], "0.bias": [0.0, 0.1], "2.weight": [[0.3, -0.7]], "2.bias": [0.2]}
+    model = nn.MLP(2, [2, 1], seed=0).load_state_dict(saved)
+    assert [p.data for p in model.parameters()] == [0.5, -0.25, 0.0, 1.0, 2.0, 0.1, 0.3, -0.7, 0.2]
+    assert nn.Layer(2, 2).load_state_dict({"weight": saved["0.weight"], "bias": saved["0.bias"]}).neurons[1].b.data == 0.1
+
+
+# Sequential, Linear and the activation modules.
+
+
+def test_sequential_keys_are_those_of_torch_sequential_with_the_same_layers(torch):
+    model = nn.Sequential(nn.Linear(3, 4, seed=0), nn.ReLU(), nn.Dropout(0.1), nn.Linear(4, 2, seed=1), nn.Sigmoid())
+    twin = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Dropout(0.1), torch.nn.Linear(4, 2),
+                               torch.nn.Sigmoid())
+    assert list(model.state_dict()) == list(twin.state_dict()) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    assert model.parameters()[0].label == "0.weight.0.0"
+    twin.load_state_dict({k: torch.tensor(v) for k, v in model.state_dict().items()})
+    model.eval()
+    twin.eval()
+    X = [[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]]
+    outs = [model(x) for x in X]
+    loss = nn.mse_loss(outs, [[1.0, 0.0]] * 2)
+    loss.backward()
+    t_loss = torch.nn.functional.mse_loss(twin(torch.tensor(X)), torch.tensor([[1.0, 0.0]] * 2))
+    t_loss.backward()
+    assert loss.data == pytest.approx(t_loss.item(), abs=1e-12)
+    for i in (0, 3):
+        assert [w.grad for row in model[i].weight for w in row] == \
+            pytest.approx(twin[i].weight.grad.flatten().tolist(), abs=1e-12)
+        assert [b.grad for b in model[i].bias] == pytest.approx(twin[i].bias.grad.tolist(), abs=1e-12)
+
+
+@pytest.mark.parametrize("activation, fn", [(nn.ReLU(), "relu"), (nn.Tanh(), "tanh"), (nn.Sigmoid(), "sigmoid")])
+def test_activation_modules_apply_to_every_element_of_nested_lists(torch, activation, fn):
+    x = [[0.5, -1.0], [2.0, -0.1]]
+    out = activation(x)
+    assert [v.data for row in out for v in row] == pytest.approx(getattr(torch, fn)(torch.tensor(x)).flatten().tolist(),
+                                                                 abs=1e-15)
+    assert activation.parameters() == []
+
+
+def test_dropout_in_sequential_drops_in_training_and_not_in_eval():
+    model = nn.Sequential(nn.Linear(4, 50, seed=0), nn.Dropout(0.5, seed=0))
+    x = [1.0, 2.0, 3.0, 4.0]
+    assert 10 < sum(v.data == 0.0 for v in model(x)) < 40
+    model.eval()
+    assert all(v.data != 0.0 for v in model(x))
+
+
+def test_linear_initialises_as_pytorch_does_and_checks_its_input():
+    layer = nn.Linear(16, 8, seed=0)
+    assert all(abs(p.data) <= 0.25 for p in layer.parameters()) and max(abs(p.data) for p in layer.parameters()) > 0.2
+    assert len(nn.Linear(1, 3)(0.5)) == 3
+    with pytest.raises(ValueError, match=r"Linear\(in_features=16, out_features=8, bias=True\) expects 16 inputs, got 2"):
+        layer([1.0, 2.0])
+    with pytest.raises(TypeError, match="Sequential: argument 1 must be a Module"):
+        nn.Sequential(layer, "relu")
+
+
+def test_sequential_indexing_and_repr():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert len(model) == 3 and isinstance(model[1], nn.ReLU) and len(model[:2]) == 2
+    assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear"]
+    assert repr(model) == ("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n"
+                           "  (2): Linear(in_features=3, out_features=1, bias=True)\n)")

@@ -1,0 +1,181 @@
+"""Sequential and the layers it chains: Linear, ReLU, Tanh, Sigmoid, Flatten (PyTorch's names).
+
+A layer takes one sample (not a batch): Linear a list of numbers or Values, the activations
+any nesting of lists (a vector, or ``[channel][row][col]`` feature maps), Flatten nested lists.
+
+>>> import nn
+>>> model = nn.Sequential(nn.Linear(2, 4, seed=0), nn.ReLU(), nn.Linear(4, 1, seed=1))
+>>> list(model.state_dict())
+['0.weight', '0.bias', '2.weight', '2.bias']
+>>> len(model([0.5, -1.0]))
+1
+"""
+
+import math
+import numbers
+import random
+
+from autograd import Value, dot
+
+from nn.module import Module
+
+
+def _check_size(owner, what, n):
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"{owner}: {what} must be a whole number >= 1, got {n!r}")
+    return n
+
+
+def _as_values(xs):
+    return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
+
+
+def uniform_rows(rng, rows, cols, bound):
+    """rows x cols Values drawn from U(-bound, bound), row by row (PyTorch's default for its layers)."""
+    return [[Value(rng.uniform(-bound, bound)) for _ in range(cols)] for _ in range(rows)]
+
+
+def as_vector(x, owner, n):
+    """x (a list of numbers or Values, or one of them when n is 1) as a tuple of n Values."""
+    if isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool):
+        x = [x]
+    if not isinstance(x, (list, tuple)):
+        raise TypeError(f"{owner} expects a list of {n} numbers or Values, got {type(x).__name__}: {x!r:.60}")
+    if len(x) != n:
+        raise ValueError(f"{owner} expects {n} inputs, got {len(x)}")
+    return _as_values(x)
+
+
+class Linear(Module):
+    """y = W x + b with W of shape out_features x in_features: PyTorch's Linear (no activation).
+
+    Weights and bias start uniform in +-1/sqrt(in_features), as PyTorch's do.
+    """
+
+    def __init__(self, in_features, out_features, bias=True, seed=None, rng=None):
+        super().__init__()
+        self.in_features = _check_size("Linear", "in_features", in_features)
+        self.out_features = _check_size("Linear", "out_features", out_features)
+        rng = rng if rng is not None else random.Random(seed)
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = uniform_rows(rng, out_features, in_features, bound)
+        self.bias = uniform_rows(rng, 1, out_features, bound)[0] if bias else None
+        self._label_parameters()
+
+    def __call__(self, x):
+        """A list of out_features Values (one ``dot`` node each) for in_features inputs."""
+        xs = as_vector(x, repr(self), self.in_features)
+        if self.bias is None:
+            return [dot(row, xs) for row in self.weight]
+        return [dot(row, xs, b) for row, b in zip(self.weight, self.bias)]
+
+    def __repr__(self):
+        return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
+
+
+def apply_elementwise(fn, x):
+    """fn applied to every Value (or number) in x, keeping the nesting of lists."""
+    if isinstance(x, (list, tuple)):
+        return [apply_elementwise(fn, item) for item in x]
+    return fn(x if isinstance(x, Value) else Value(x))
+
+
+class ReLU(Module):
+    """max(0, x) for every element."""
+
+    def __call__(self, x):
+        """x with relu applied elementwise (any nesting of lists)."""
+        return apply_elementwise(Value.relu, x)
+
+    def __repr__(self):
+        return "ReLU()"
+
+
+class Tanh(Module):
+    """tanh(x) for every element."""
+
+    def __call__(self, x):
+        """x with tanh applied elementwise (any nesting of lists)."""
+        return apply_elementwise(Value.tanh, x)
+
+    def __repr__(self):
+        return "Tanh()"
+
+
+class Sigmoid(Module):
+    """1 / (1 + e^-x) for every element."""
+
+    def __call__(self, x):
+        """x with sigmoid applied elementwise (any nesting of lists)."""
+        return apply_elementwise(Value.sigmoid, x)
+
+    def __repr__(self):
+        return "Sigmoid()"
+
+
+class Flatten(Module):
+    """Nested lists (e.g. ``[channel][row][col]``) to one flat list, row by row.
+
+    PyTorch's Flatten keeps dimension 0 as the batch; here a sample has no batch dimension,
+    so the whole sample is flattened (the same numbers in the same order).
+    """
+
+    def __call__(self, x):
+        """Every element of x, in reading order, as one list."""
+        flat, stack = [], [x]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, (list, tuple)):
+                stack.extend(reversed(item))
+            else:
+                flat.append(item)
+        return flat
+
+    def __repr__(self):
+        return "Flatten()"
+
+
+class Sequential(Module):
+    """Modules called one after another; the state-dict keys are PyTorch's (``0.weight``, ``2.bias``).
+
+    Its sub-modules are named by their position, ``"0"``, ``"1"``, ...; ``model[i]``, ``len(model)``
+    and iteration work as in PyTorch.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        for i, module in enumerate(modules):
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: argument {i} must be a Module (e.g. nn.Linear, nn.ReLU()), "
+                                f"got {type(module).__name__}: {module!r:.60}")
+        self._layers = list(modules)
+        self._label_parameters()
+
+    def _members(self):
+        return [(str(i), module) for i, module in enumerate(self._layers)]
+
+    def __call__(self, x):
+        """x passed through every module in order."""
+        for module in self._layers:
+            x = module(x)
+        return x
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self._layers[index])
+        return self._layers[index]
+
+    def __len__(self):
+        return len(self._layers)
+
+    def __iter__(self):
+        return iter(self._layers)
+
+    def __repr__(self):
+        if not self._layers:
+            return "Sequential()"
+        lines = []
+        for i, module in enumerate(self._layers):
+            inner = repr(module).replace("\n", "\n  ")
+            lines.append(f"  ({i}): {inner}")
+        return "Sequential(\n" + "\n".join(lines) + "\n)"
