@@ -24,10 +24,10 @@ _KINDS = [
 def write_atomic(path, data, *, what):
     """Write data (str as UTF-8, or bytes) to path whole or not at all; returns path as a Path.
 
-    Creates missing parent folders; keeps an existing file's permissions; writes through a
-    symlink to the file it points to. Refuses a read-only file and anything that is not a
-    regular file (a folder, a FIFO, a device) with an OSError that names path and what
-    (the function writing, e.g. "render").
+    Creates missing parent folders; keeps an existing file's permissions (and its owner, where
+    allowed); writes through a symlink to the file it points to. Refuses a read-only file and
+    anything that is not a regular file (a folder, a FIFO, a device) with an OSError that names
+    path and what (the function writing, e.g. "render").
     """
     if isinstance(data, str):
         try:
@@ -40,7 +40,8 @@ def write_atomic(path, data, *, what):
         raise ValueError(f"{what}: the file name is empty; give a path such as 'out/graph.svg'")
     given = Path(path)
     target = Path(os.path.realpath(given))  # through symlinks, to the file that will change
-    mode = _mode_of_existing(given, target, what)
+    old = _existing(given, target, what)
+    mode = None if old is None else stat.S_IMODE(old.st_mode)
     _make_parent(given, target.parent, what)
     temp = None
     try:
@@ -49,7 +50,8 @@ def write_atomic(path, data, *, what):
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        if mode is not None:
+        if old is not None:
+            _keep_owner(temp, old)
             os.chmod(temp, mode)  # the umask may have taken bits the old file had
         os.replace(temp, target)
         temp = None
@@ -66,8 +68,8 @@ def write_atomic(path, data, *, what):
     return given
 
 
-def _mode_of_existing(given, target, what):
-    """The permission bits of the file at target, None when there is none; refuses what must not be replaced."""
+def _existing(given, target, what):
+    """os.stat of the file at target, None when there is none; refuses what must not be replaced."""
     try:
         info = os.stat(target)
     except FileNotFoundError:
@@ -83,7 +85,16 @@ def _mode_of_existing(given, target, what):
     if not os.access(target, os.W_OK) or not info.st_mode & stat.S_IWUSR:
         raise _os_error(errno.EACCES, f"{what}: {given} is read-only, so it was not replaced; "
                                       f"make it writable (chmod u+w) or choose another name")
-    return stat.S_IMODE(info.st_mode)
+    return info
+
+
+def _keep_owner(temp, old):
+    """Give the new file the old one's owner and group (e.g. root saving a user's file), if allowed."""
+    if hasattr(os, "chown") and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+        try:
+            os.chown(temp, old.st_uid, old.st_gid)
+        except PermissionError:
+            pass
 
 
 def _make_parent(given, parent, what):

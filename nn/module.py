@@ -112,7 +112,9 @@ class Module:
 
     def _read_state_file(self, path):
         """The text of path, refused unread when it is not a regular file or far too large for this model."""
-        limit = _BYTES_SLACK + _BYTES_PER_NUMBER * len(self.parameters())
+        entries = self._state_entries()
+        numbers_ = sum(len(_flatten(structure)) for _, structure in entries)
+        limit = _BYTES_SLACK + _BYTES_PER_NUMBER * numbers_ + sum(2 * len(key) for key, _ in entries)
         if not stat.S_ISREG(os.stat(path).st_mode):
             raise ValueError(f"{path}: not a regular file (expected JSON written by save)")
         with open(path, "rb") as f:
@@ -121,7 +123,7 @@ class Module:
         if size > limit or len(data) > limit:
             raise ValueError(
                 f"{path}: {max(size, len(data)):,} bytes is far more than a saved model of "
-                f"{len(self.parameters()):,} parameters needs (at most {limit:,} bytes); "
+                f"{numbers_:,} parameters needs (at most {limit:,} bytes); "
                 "is it the right file, and the right model?"
             )
         try:

@@ -239,3 +239,12 @@ def test_the_library_writes_files_only_through_write_atomic():
                 with open(os.path.join(ROOT, folder, name), encoding="utf-8") as f:
                     text = f.read()
                 assert ".write_text(" not in text and ".write_bytes(" not in text, name
+
+
+def test_replacing_a_file_keeps_its_owner(tmp_path):
+    path = tmp_path / "theirs.json"
+    path.write_text("{}")
+    owner = (12345, 12345) if os.geteuid() == 0 else (os.getuid(), os.getgid())  # root saving a user's file
+    os.chown(path, *owner)
+    write_atomic(path, "new", what="test")
+    assert (path.stat().st_uid, path.stat().st_gid) == owner
