@@ -430,9 +430,9 @@ def run_dot(source, fmt_name, what):
     except subprocess.TimeoutExpired:  # subprocess.run has killed dot
         raise GraphvizError(
             f"{what}: Graphviz's dot was stopped after {timeout:g} s without finishing the layout "
-            f"({source.count(' -> ')} arrows). Draw a smaller graph (fewer nodes, or a lower "
-            "max_nodes / --max-nodes), or use text: tree(root), to_dot(root), or the command line's "
-            "--dot; to wait longer, raise autograd.viz.DOT_TIMEOUT"
+            f"({source.count(' -> ')} arrows). Draw a smaller graph (fewer nodes; keep the "
+            "max_nodes / --max-nodes limit on), or see it as text: tree(root), to_dot(root) or the "
+            "command line's --dot. To wait longer, raise autograd.viz.DOT_TIMEOUT."
         ) from None
     except OSError as error:
         raise GraphvizError(f"{what}: could not run Graphviz's dot ({exe}): {error.strerror or error}") from None
