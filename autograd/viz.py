@@ -18,18 +18,41 @@ edges. How a value node looks depends on its kind:
 Values whose names start with ``layers.L.neurons.N.`` are grouped into a box per neuron inside
 a box per layer, together with the nodes that neuron computes.
 
+Two rules keep a picture readable and quick for ``dot`` to lay out (Graphviz spends time on
+every column an arrow crosses, so one value used all along a long chain, as ``x`` in
+``x+x+...+x``, made it take minutes):
+
+- an operand whose arrow would cross more than ``LONG_EDGE`` columns is drawn again next to
+  the operation that uses it, as a dashed box "x (reused)" (same colour as the original);
+- an operand used ``MERGE_AT`` times or more by one operation (``sum([x] * 100)``) gets one
+  arrow marked with the count (``×100``); ``a + a`` still draws two arrows.
+
+Labels are only ever text: control characters are shown as escapes (``\\x1b``), and every
+label reaches DOT through one escaping function, whichever of ``to_dot``, ``draw``, ``render``
+or ``walkthrough`` draws it. ``dot`` runs with a time limit (``DOT_TIMEOUT`` seconds).
+
 The graphviz Python package is imported only by ``draw``; ``to_dot`` needs nothing, and
 ``render`` needs only Graphviz's ``dot`` program.
 """
 
+import os
 import re
 import shutil
+import signal
+import stat
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 from autograd.engine import Value, topological_order
+from autograd.files import write_atomic
 
 MAX_NODES = 500
+LONG_EDGE = 6  # columns (values and operations) an arrow may cross before its operand is drawn again
+ARROWS_PER_NODE = 4  # a picture may have this many arrows per allowed node (dot's time grows with arrows)
+MERGE_AT = 3  # uses of one operand by one operation drawn as a single arrow with a count
+DOT_TIMEOUT = 8.0  # seconds dot may take before it is stopped
+_PICTURE_CHARS = 80  # longer names are shortened in pictures (dot refuses strings over 16 KiB)
 
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$|^[wb](?:_?\d+)?$")
 _SIMPLE_NAME = re.compile(r"^[\w.]+$")
@@ -51,7 +74,11 @@ _STYLE = {
 }
 
 
-class GraphvizNotFoundError(RuntimeError):
+class GraphvizError(RuntimeError):
+    """Graphviz's ``dot`` failed or was stopped at its time limit, so no picture was made."""
+
+
+class GraphvizNotFoundError(GraphvizError):
     """Graphviz's ``dot`` program is not installed (or not on PATH), so no picture was made."""
 
 
@@ -70,9 +97,27 @@ def names(order):
     """Names for formulas: a node's label, or ``v<i>`` (its index in topological order) when it has none.
 
     A label that is more than one word or holds an operator is wrapped in parentheses, so
-    ``(x1*w1 + x2*w2).grad`` reads right.
+    ``(x1*w1 + x2*w2).grad`` reads right. Control characters show as escapes (see ``visible``).
     """
-    return {node: _wrap(node.label) if node.label else f"v{i}" for i, node in enumerate(order)}
+    return {node: _wrap(visible(node.label)) if node.label else f"v{i}" for i, node in enumerate(order)}
+
+
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_NAMED_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def visible(text):
+    r"""text with every control character, lone surrogate and U+FFFE/U+FFFF shown as an escape: "a\x1bb"."""
+    return _INVISIBLE.sub(lambda m: _NAMED_ESCAPES.get(m[0]) or (
+        f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"), text)
+
+
+def _shorten(text, limit=_PICTURE_CHARS):
+    """text, or its start and end around "…" when longer than limit characters."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 1) // 2
+    return f"{text[:keep]}…{text[-keep:]}"
 
 
 def _wrap(label):
@@ -133,13 +178,33 @@ def _is_number(text):
 
 
 def check_size(order, max_nodes, what):
-    """Raise ValueError when the graph has more than max_nodes values (None: no limit)."""
-    if max_nodes is not None and len(order) > max_nodes:
+    """Raise ValueError when the graph has more than max_nodes values or more than
+    ``ARROWS_PER_NODE * max_nodes`` arrows into operations (None or 0: no limit)."""
+    if max_nodes is None:
+        return
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise TypeError(f"{what}: max_nodes must be a whole number or None, got {max_nodes!r}")
+    if max_nodes < 0:
+        raise ValueError(f"{what}: max_nodes must be 0 or more (0 or None: no limit), got {max_nodes}")
+    if max_nodes and len(order) > max_nodes:
         raise ValueError(
             f"{what}: this graph has {len(order)} value nodes, more than max_nodes={max_nodes}, "
             f"and Graphviz could take minutes to lay it out. To draw it anyway pass "
-            f"max_nodes=None; for a quick look print tree(root) instead."
+            f"max_nodes=None (or 0); for a quick look print tree(root) instead."
         )
+    arrows = arrow_count(order)
+    if max_nodes and arrows > ARROWS_PER_NODE * max_nodes:
+        raise ValueError(
+            f"{what}: this graph has {arrows} arrows from values into operations, more than "
+            f"{ARROWS_PER_NODE} × max_nodes = {ARROWS_PER_NODE * max_nodes}, and Graphviz could take minutes to "
+            f"lay it out. To draw it anyway pass max_nodes=None (or 0); for a quick look print tree(root) instead."
+        )
+
+
+def arrow_count(order):
+    """How many arrows from values into operations a picture of the graph draws (see MERGE_AT)."""
+    return sum(uses if uses < MERGE_AT else 1
+               for node in order if node.parents for uses in Counter(node.parents).values())
 
 
 def expect_value(root, func_name):
@@ -179,19 +244,20 @@ def _graph(root, rankdir, show_contributions, max_nodes, what):
         raise ValueError(f"{what}: rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     order = topological_order(root)
     check_size(order, max_nodes, what)
-    name = names(order)
+    name = {node: _shorten(text) for node, text in names(order).items()}
+    title = {node: _shorten(visible(node.label)) if node.label else name[node] for node in order}
     ids = {node: f"n{i}" for i, node in enumerate(order)}
+    column = _columns(order)
     home = _clusters(order)
-    nodes, edges = [], []
+    nodes, edges, copies = [], [], set()
     for node in order:
         cluster = home.get(node)
         nid = ids[node]
-        title = node.label or name[node]
         attrs = {
             "shape": "record",
             "label": "{ %s | data %s | grad %s }" % (
-                record_escape(title), record_escape(fmt(node.data)), record_escape(fmt(node.grad))),
-            "tooltip": title,
+                record_escape(title[node]), record_escape(fmt(node.data)), record_escape(fmt(node.grad))),
+            "tooltip": title[node],
         }
         attrs.update(_STYLE[kind(node, root)])
         nodes.append((cluster, nid, attrs))
@@ -201,24 +267,70 @@ def _graph(root, rankdir, show_contributions, max_nodes, what):
         nodes.append((cluster, op_id, {"shape": "circle" if len(node.op) <= 2 else "ellipse",
                                         "label": node.op, "fontsize": "12", "margin": "0.02"}))
         edges.append((op_id, nid, {}))
+        uses = Counter(node.parents)
+        merged = set()
         for parent, local in zip(node.parents, node.local_grads):
+            if parent in merged:
+                continue
+            tail = ids[parent]
+            if column[node] - 1 - column[parent] > LONG_EDGE:
+                tail = f"{tail}r{nid[1:]}"  # the operand again, next to this operation
+                if tail not in copies:
+                    copies.add(tail)
+                    nodes.append((cluster, tail, _reused(parent, root, title[parent])))
             label = f"∂{name[node]}/∂{name[parent]} = {fmt(local)}"
+            upstream = f"{fmt(node.grad)} × {fmt(local)}"
+            if uses[parent] >= MERGE_AT:  # one arrow for all of this operation's uses of parent
+                merged.add(parent)
+                locals_ = [g for p, g in zip(node.parents, node.local_grads) if p is parent]
+                if len(set(locals_)) == 1:
+                    label += f" ×{uses[parent]}"
+                    upstream += f" × {uses[parent]}"
+                else:
+                    label = f"∂{name[node]}/∂{name[parent]}: {uses[parent]} uses, together {fmt(sum(locals_))}"
+                    upstream = f"{fmt(node.grad)} × {fmt(sum(locals_))}"
+                local = sum(locals_)
             if show_contributions:
-                label += f"\n{fmt(node.grad)} × {fmt(local)} = {fmt(node.grad * local)}"
-            edges.append((ids[parent], op_id, {"label": label, "fontsize": "10"}))
+                label += f"\n{upstream} = {fmt(node.grad * local)}"
+            edges.append((tail, op_id, {"label": label, "fontsize": "10"}))
     graph_attrs = {"rankdir": rankdir, "fontname": "Helvetica"}
     return graph_attrs, nodes, edges
 
 
+def _columns(order):
+    """node -> the column dot will roughly draw it in; a value's op node sits in the column before it.
+
+    An operation goes one column after its latest operand; a leaf just before its first use.
+    """
+    column = {}
+    for node in order:
+        if node.parents:
+            column[node] = 2 + max(column.get(p, 0) for p in node.parents)
+    for node in order:
+        for parent in node.parents:
+            if not parent.parents:
+                column[parent] = min(column.get(parent, column[node] - 2), column[node] - 2)
+    return column
+
+
+def _reused(node, root, title):
+    """Attributes of a second drawing of node, placed beside an operation that uses it far away."""
+    style = _STYLE[kind(node, root)]
+    return {"shape": "box", "style": "rounded,dashed" + (",filled" if "fillcolor" in style else ""),
+            **({"fillcolor": style["fillcolor"]} if "fillcolor" in style else {}),
+            "label": f"{title} (reused)", "fontsize": "10",
+            "tooltip": f"{title}: the same value as the full box {title}, drawn again here to keep the arrow short"}
+
+
 def record_escape(text):
-    """Text made literal inside a Graphviz record label (escapes \\ | { } < > and quotes)."""
-    text = re.sub(r'([\\|{}<>"])', r"\\\1", text)
+    """Text made literal inside a Graphviz record label (escapes \\ | { } < > & and quotes)."""
+    text = re.sub(r'([\\|{}<>"])', r"\\\1", text).replace("&", "&amp;")
     return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n")
 
 
 def _string_escape(text):
-    """Text made literal inside a DOT double-quoted string (newlines become line breaks)."""
-    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    """Text made literal inside a DOT double-quoted string (newlines become line breaks, & an entity)."""
+    text = text.replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
 
 
@@ -268,6 +380,16 @@ def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None):
     lines += [f'  {key}="{value}";' for key, value in graph_attrs.items()]
     lines.append('  node [fontname="Helvetica", fontsize="11"];')
     lines.append('  edge [fontname="Helvetica"];')
+    lines += _statements(nodes, edges)
+    if groups:
+        lines += _group_lines(root, groups)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _statements(nodes, edges):
+    """The DOT lines for the nodes (grouped into clusters) and edges; every label escaped here."""
+    lines = []
 
     def node_line(nid, attrs, indent):
         return f"{indent}{nid} [{_attr_list(attrs, attrs.get('shape') == 'record')}];"
@@ -283,13 +405,10 @@ def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None):
             lines += [node_line(nid, attrs, "      ") for nid, attrs in members]
             lines.append("    }")
         lines.append("  }")
-    if groups:
-        lines += _group_lines(root, groups)
     for tail, head, attrs in edges:
         extra = f" [{_attr_list(attrs, False)}]" if attrs else ""
         lines.append(f"  {tail} -> {head}{extra};")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES):
@@ -302,42 +421,61 @@ def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES):
             "(to_dot(root) gives the DOT source without it)"
         ) from None
     graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, "draw")
-    dot = graphviz.Digraph("chainrule", graph_attr=graph_attrs,
-                           node_attr={"fontname": "Helvetica", "fontsize": "11"},
-                           edge_attr={"fontname": "Helvetica"})
-
-    def add(graph, nid, attrs):
-        attrs = dict(attrs)
-        if attrs.get("shape") != "record":
-            attrs["label"] = _string_escape(attrs["label"])
-        attrs["tooltip"] = _string_escape(attrs["tooltip"]) if "tooltip" in attrs else None
-        graph.node(nid, **{k: v for k, v in attrs.items() if v is not None})
-
-    loose, layers = _cluster_tree(nodes)
-    for nid, attrs in loose:
-        add(dot, nid, attrs)
-    for layer, neurons in sorted(layers.items()):
-        with dot.subgraph(name=f"cluster_layer{layer}") as layer_graph:
-            layer_graph.attr(label=f"layer {layer}", style="rounded", color="#888888")
-            for neuron, members in sorted(neurons.items()):
-                with layer_graph.subgraph(name=f"cluster_layer{layer}_neuron{neuron}") as neuron_graph:
-                    neuron_graph.attr(label=f"neuron {neuron}", style="rounded,dashed", color="#aaaaaa")
-                    for nid, attrs in members:
-                        add(neuron_graph, nid, attrs)
-    for tail, head, attrs in edges:
-        dot.edge(tail, head, **{k: _string_escape(v) if k == "label" else v for k, v in attrs.items()})
-    return dot
+    # The body is to_dot's own lines, so labels are escaped once, the same way, and the graphviz
+    # package never reads a label (it would take "<...>" for an HTML-like label).
+    return graphviz.Digraph("chainrule", graph_attr=graph_attrs,
+                            node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                            edge_attr={"fontname": "Helvetica"},
+                            body=[f"\t{line[2:]}\n" for line in _statements(nodes, edges)])
 
 
 def run_dot(source, fmt_name, what):
-    """Run Graphviz's dot on DOT source and return the output bytes; None when dot is missing."""
+    """Run Graphviz's dot on DOT source and return the output bytes; None when dot is missing.
+
+    dot is stopped after ``DOT_TIMEOUT`` seconds; a timeout or a failure raises GraphvizError
+    saying what happened (the exit status or signal, and dot's own message).
+    """
     exe = shutil.which("dot")
     if exe is None:
         return None
-    result = subprocess.run([exe, f"-T{fmt_name}"], input=source.encode("utf-8"), capture_output=True)
+    timeout = DOT_TIMEOUT
+    try:
+        result = subprocess.run([exe, f"-T{fmt_name}"], input=source.encode("utf-8"), capture_output=True,
+                                timeout=timeout)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed dot
+        raise GraphvizError(
+            f"{what}: Graphviz's dot was stopped after {timeout:g} s without finishing the layout "
+            f"({source.count(' -> ')} arrows). Draw a smaller graph (fewer nodes; keep the "
+            "max_nodes / --max-nodes limit on), or see it as text: tree(root), to_dot(root) or the "
+            "command line's --dot. To wait longer, raise autograd.viz.DOT_TIMEOUT."
+        ) from None
+    except OSError as error:
+        raise GraphvizError(f"{what}: could not run Graphviz's dot ({exe}): {error.strerror or error}") from None
     if result.returncode != 0:
-        raise RuntimeError(f"{what}: Graphviz's dot failed: {result.stderr.decode('utf-8', 'replace').strip()}")
+        raise GraphvizError(f"{what}: Graphviz's dot {_failure(result.returncode)}{_last_words(result.stderr)}")
     return result.stdout
+
+
+def _failure(returncode):
+    """How dot ended: "exited with status 1", "was killed by SIGKILL (...)"."""
+    if returncode > 0:
+        return f"failed (exit status {returncode})"
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    why = {"SIGKILL": " (usually the system ran out of memory: draw a smaller graph)",
+           "SIGSEGV": " (it crashed: draw a smaller graph)"}.get(name, "")
+    return f"was killed by {name}{why}"
+
+
+def _last_words(stderr):
+    """dot's error line (or its last line of output), ready to append to a message."""
+    lines = [line.strip() for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return "; it printed nothing"
+    line = next((line for line in lines if line.lower().startswith("error")), lines[-1])
+    return f"; it said: {_shorten(visible(line), 300)}"
 
 
 def install_hint():
@@ -354,11 +492,12 @@ def install_hint():
 def render(root, path, **draw_options):
     """Write the picture of root to path (.svg, .png or .pdf) with Graphviz's ``dot``; returns the path.
 
-    When ``dot`` is missing, writes the DOT source next to it (``graph.svg`` -> ``graph.dot``)
-    and raises GraphvizNotFoundError saying how to install Graphviz.
+    Missing folders are created, and the file is written whole or not at all (see autograd.files).
+    When ``dot`` is missing, writes the DOT source next to it (``graph.svg`` -> ``graph.dot``,
+    unless a ``graph.dot`` that render did not write is there) and raises GraphvizNotFoundError
+    saying how to install Graphviz.
     """
-    path = Path(path)
-    fmt_name = _RENDER_FORMATS.get(path.suffix.lower())
+    fmt_name = _RENDER_FORMATS.get(Path(path).suffix.lower()) if str(path).strip() else None
     if fmt_name is None:
         raise ValueError(
             f"render: cannot tell the picture format from {str(path)!r}; "
@@ -369,17 +508,42 @@ def render(root, path, **draw_options):
     if draw_options:
         raise TypeError(f"render: unknown option(s) {', '.join(sorted(draw_options))}; "
                         f"it takes rankdir, show_contributions, max_nodes and groups")
+    path = Path(path)
     picture = run_dot(source, fmt_name, "render")
     if picture is None:
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(source, encoding="utf-8")
-        raise GraphvizNotFoundError(
-            f"render: Graphviz's `dot` program is not on PATH, so {path} was not drawn. "
-            f"The graph's DOT source is saved in {dot_path}.\n{install_hint()}\n"
-            f"Then call render again, or run: dot -T{fmt_name} {dot_path} -o {path}"
-        )
-    path.write_bytes(picture)
-    return path
+        raise GraphvizNotFoundError(_not_found(path, fmt_name, _save_source(path.with_suffix(".dot"), source)))
+    return write_atomic(path, picture, what="render")
+
+
+def _save_source(dot_path, source):
+    """Write the DOT source to dot_path unless another program's file is there; returns a line saying what happened."""
+    header = "digraph chainrule {"
+    try:
+        ours = stat.S_ISREG(os.stat(dot_path).st_mode)  # never open a FIFO or a device
+        if ours:
+            with open(dot_path, encoding="utf-8", errors="replace") as f:
+                ours = f.read(len(header)) == header
+    except FileNotFoundError:
+        ours = True
+    except OSError:
+        ours = False
+    if not ours:
+        return (f"{dot_path} already exists and render did not write it, so it was left as it was; "
+                "to_dot(root) gives the DOT source.")
+    try:
+        write_atomic(dot_path, source, what="render")
+    except OSError as error:
+        return f"The DOT source could not be saved either: {error}"
+    return f"The graph's DOT source is saved in {dot_path}."
+
+
+def _not_found(path, fmt_name, saved):
+    """The message of GraphvizNotFoundError: what is missing, what was kept, how to install dot."""
+    lines = [f"render: Graphviz's `dot` program is not installed (or not on PATH), so {path} was not drawn.",
+             saved]
+    if saved.startswith("The graph's DOT source is saved in"):
+        lines.append(f"With Graphviz installed: dot -T{fmt_name} {path.with_suffix('.dot')} -o {path}")
+    return "\n".join(lines + [install_hint()])
 
 
 def tree(root, max_depth=32):

@@ -13,11 +13,13 @@ class ``current``, the values it passes gradient to have class ``parent``, its o
 import html
 import json
 import re
-from pathlib import Path
+import warnings
 
 from autograd.engine import topological_order
 from autograd.explain import backward_steps, reading_order_leaves
-from autograd.viz import MAX_NODES, check_size, expect_value, fmt, formula, kind, names, run_dot, to_dot
+from autograd.files import write_atomic
+from autograd.viz import (MAX_NODES, GraphvizError, check_size, expect_value, fmt, formula, kind, names, run_dot,
+                          to_dot, visible)
 
 _QUIZ_MODES = (None, "grad", "data")
 _NOT_YET = "–"
@@ -28,7 +30,9 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES):
 
     quiz="grad" hides each new gradient until revealed (Next or the Reveal button shows it);
     quiz="data" does the same for each computed value in the forward pass. Runs the backward
-    pass (as ``root.backward()`` would), so it changes ``.grad`` values.
+    pass (as ``root.backward()`` would), so it changes ``.grad`` values. Missing folders are
+    created and the page is written whole or not at all. When Graphviz's ``dot`` fails or is
+    stopped at its time limit, the page uses its own layout and a RuntimeWarning says why.
     """
     expect_value(root, "walkthrough")
     if quiz not in _QUIZ_MODES:
@@ -38,9 +42,7 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES):
     frames = _frames(root, order, quiz)
     svg = _svg(root, order)
     page = _page(root, order, frames, svg, quiz)
-    path = Path(path)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(path, page, what="walkthrough")
 
 
 def _frames(root, order, quiz):
@@ -101,7 +103,11 @@ def _frames(root, order, quiz):
 def _svg(root, order):
     """The graph as inline SVG: Graphviz's layout when ``dot`` is installed, else our own."""
     # Top to bottom: a tall picture fits beside the step panel at a size a class can read.
-    svg = run_dot(to_dot(root, rankdir="TB", max_nodes=None), "svg", "walkthrough")
+    try:
+        svg = run_dot(to_dot(root, rankdir="TB", max_nodes=None), "svg", "walkthrough")
+    except GraphvizError as error:
+        warnings.warn(f"{error}; the page uses its own layout instead", RuntimeWarning, stacklevel=3)
+        svg = None
     if svg is None:
         return _fallback_svg(root, order)
     svg = svg.decode("utf-8")
@@ -125,7 +131,7 @@ def _fallback_svg(root, order):
                 leaf_column[parent] = min(leaf_column.get(parent, depth[node] - 1), depth[node] - 1)
     depth.update(leaf_column)
     char, row_h, gap_x, gap_y, op_w = 7.5, 20, 40, 26, 44
-    texts = {node: [node.label or name[node], f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"] for node in order}
+    texts = {node: [visible(node.label) or name[node], f"data {fmt(node.data)}", f"grad {fmt(node.grad)}"] for node in order}
     width = {node: 16 + char * max(len(t) for t in texts[node]) for node in order}
     col_w = max(width.values()) + op_w + 2 * gap_x
     columns = {}
@@ -290,11 +296,14 @@ _TEMPLATE = """<!DOCTYPE html>
     var forwardPhase = frame.phase === "forward";
     for (var id in nodes) {{
       var n = nodes[id], isOp = id.slice(0, 2) === "op";
-      var valueId = isOp ? "n" + id.slice(2) : id, v = values[valueId] || {{}};
+      // "n3r7" is n3 drawn again beside op7 (a reused operand far from its first use)
+      var copy = /^(n\\d+)r(\\d+)$/.exec(id);
+      var valueId = isOp ? "n" + id.slice(2) : (copy ? copy[1] : id), v = values[valueId] || {{}};
       n.g.classList.toggle("pending", forwardPhase && v.data === undefined);
-      n.g.classList.toggle("current", !isOp && id === frame.node);
+      n.g.classList.toggle("current", id === frame.node);
       n.g.classList.toggle("current-op", isOp && valueId === frame.node);
-      n.g.classList.toggle("parent", !isOp && frame.parents.indexOf(id) >= 0);
+      n.g.classList.toggle("parent", !isOp && frame.parents.indexOf(valueId) >= 0 &&
+                                     (!copy || "n" + copy[2] === frame.node));
       if (isOp || !n.data) continue;
       n.data.textContent = "data " + (hidden[id + ":data"] ? "?" : (v.data !== undefined ? v.data : NOT_YET));
       n.grad.textContent = "grad " + (hidden[id + ":grad"] ? "?" : (v.grad !== undefined ? v.grad : NOT_YET));

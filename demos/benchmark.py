@@ -343,6 +343,7 @@ def main(argv=None):
 
     epoch_seconds = median_time(epoch, 1)
     print(f"\nDigits: one epoch ({len(Xd)} samples, {len(Xd[0])}-32-10 MLP, Adam, batches of 32): {epoch_seconds:.2f} s")
+    __import__("demos.bench_graphviz").bench_graphviz.main(args.quick)  # seconds to SVG, worst shapes
 
     if (gc.isenabled(), gc.get_threshold()) != gc_state:
         print("\nWARNING: the garbage collector's state changed during the benchmark")

@@ -21,10 +21,11 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import stat
 from pathlib import Path
 
 from autograd import Value
+from autograd.files import write_atomic
 
 
 class Module:
@@ -140,23 +141,18 @@ class Module:
 
     def save(self, path):
         """Write the state dict as JSON, atomically: a crash leaves the old file or the new one."""
-        path = Path(path)
         state = self.state_dict()
         for key, structure in self._state_entries():
             for p in _flatten(structure):
                 if not math.isfinite(p.data):
                     raise ValueError(f"cannot save {path}: parameter {p.label or key!r} is {p.data!r} (training diverged?)")
         text = json.dumps(state, indent=1, allow_nan=False)
-        _atomic_write(path, text)
-        return path
+        return write_atomic(path, text, what="save")  # refuses "", folders, FIFOs, read-only files
 
     def load(self, path):
         """Read a file written by ``save`` into this model (validated first); returns self."""
         path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise ValueError(f"{path}: not a text file (expected JSON written by save)") from None
+        text = self._read_state_file(path)
         try:
             state = json.loads(text)  # NaN and Infinity parse, then fail validation with their key
         except json.JSONDecodeError as error:
@@ -169,6 +165,27 @@ class Module:
         except ValueError as error:  # e.g. an integer with more digits than Python converts
             raise ValueError(f"{path}: not a saved model ({error})") from None
         return self.load_state_dict(state, where=str(path))
+
+    def _read_state_file(self, path):
+        """The text of path, refused unread when it is not a regular file or far too large for this model."""
+        entries = self._state_entries()
+        numbers_ = sum(len(_flatten(structure)) for _, structure in entries)
+        limit = _BYTES_SLACK + _BYTES_PER_NUMBER * numbers_ + sum(2 * len(key) for key, _ in entries)
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise ValueError(f"{path}: not a regular file (expected JSON written by save)")
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(limit + 1)
+        if size > limit or len(data) > limit:
+            raise ValueError(
+                f"{path}: {max(size, len(data)):,} bytes is far more than a saved model of "
+                f"{numbers_:,} parameters needs (at most {limit:,} bytes); "
+                "is it the right file, and the right model?"
+            )
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}: not a text file (expected JSON written by save)") from None
 
 
 def _is_tensor(value):
@@ -249,29 +266,7 @@ def _check(value, structure, where, writes):
     for i, (v, s) in enumerate(zip(value, structure)):
         _check(v, s, f"{where}[{i}]", writes)
 
-
-def _mode_for(path):
-    """The permissions the file has, or a new file would get (0666 less the umask)."""
-    try:
-        return os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _atomic_write(path, text):
-    fd, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temp, _mode_for(path))  # mkstemp makes the file private (0600)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
-        raise
+# The largest file load reads: room for every number written at full precision, with generous
+# layout, plus the keys; anything far larger cannot be a saved model and is refused unread.
+_BYTES_PER_NUMBER = 256
+_BYTES_SLACK = 1 << 20

@@ -153,7 +153,8 @@ def test_errors_are_one_line_and_exit_2(argv, message):
 
 @needs_dot
 def test_render_failure_is_an_error(tmp_path):
-    code, out, err = run(NEURON + ["--svg", str(tmp_path / "missing-folder" / "g.svg")])
+    (tmp_path / "a-file").write_text("not a folder")
+    code, out, err = run(NEURON + ["--svg", str(tmp_path / "a-file" / "g.svg")])
     assert code == 2
     assert err.startswith("chainrule: error: could not render") and err.count("\n") == 1
 

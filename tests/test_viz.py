@@ -1,13 +1,16 @@
 """The graph pictures: DOT source checked structurally, real rendering with dot, the text tree."""
 
+import html
 import re
 import shutil
 import subprocess
+from xml.etree import ElementTree
 
 import pytest
 
+import autograd
 import nn
-from autograd import GraphvizNotFoundError, Value, draw, render, to_dot, topological_order, tree
+from autograd import GraphvizNotFoundError, Value, draw, render, to_dot, topological_order, tree, walkthrough
 from autograd.viz import kind, record_escape
 from graphs import neuron
 
@@ -284,3 +287,171 @@ def test_tree_of_a_deep_chain_grows_linearly():
     assert text.count("(op sin)") == 20_000
     assert len(text) < 200 * 40_000
     assert text.endswith("x  data 0.5  grad 0.0  (leaf)")
+
+
+# ---- a label is only ever text --------------------------------------------------------------
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+HOSTILE = [
+    "<b>, URL=<javascript:alert(document.domain)>, target=<_top>",
+    "<b>] evil [label=<INJECTED> shape=<box>",
+    "<script>alert(1)</script>",
+]
+CONTROL = "a\x00\x01\x0b\x0c\x1b\x7f\ufffe\uffff\ud800z"
+CONTROL_SHOWN = r"a\x00\x01\x0b\x0c\x1b\x7f\ufffe\uffff\ud800z"
+
+
+def svg_of(source):
+    """The SVG dot draws from DOT source, parsed as XML (so it must be well-formed)."""
+    svg = subprocess.run(["dot", "-Tsvg"], input=source.encode("utf-8"), capture_output=True, check=True).stdout
+    return svg.decode("utf-8"), ElementTree.fromstring(svg)
+
+
+def texts(tree_):
+    return [element.text for element in tree_.iter(f"{SVG_NS}text")]
+
+
+@needs_dot
+@pytest.mark.parametrize("label", HOSTILE)
+@pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source], ids=["to_dot", "draw"])
+def test_hostile_labels_stay_text_no_link_no_extra_node(label, source):
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    svg, parsed = svg_of(source(Value(2.0, label=label) * 3))
+    assert not [key for element in parsed.iter() for key in element.attrib if key.endswith("href")]  # no link
+    assert len([g for g in parsed.iter(f"{SVG_NS}g") if g.get("class") == "node"]) == 3  # x, op, result
+    assert label in texts(parsed)
+
+
+@needs_dot
+@pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source], ids=["to_dot", "draw"])
+def test_an_entity_in_a_label_is_shown_as_typed(source):
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    _, parsed = svg_of(source(Value(1.0, label="&lt;b&gt; & co") + 1))
+    assert "&lt;b&gt; & co" in texts(parsed)
+
+
+def test_control_characters_are_shown_as_escapes_in_dot_and_the_tree():
+    y = Value(2.0, label=CONTROL) * 3
+    source = to_dot(y)
+    assert CONTROL_SHOWN.replace("\\", "\\\\") in source
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff\ud800-\udfff]", source)
+    source.encode("utf-8")  # no lone surrogate left
+    assert CONTROL_SHOWN in tree(y)
+
+
+@needs_dot
+@pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source], ids=["to_dot", "draw"])
+def test_control_characters_give_well_formed_svg(source):
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    _, parsed = svg_of(source(Value(2.0, label=CONTROL) * 3))
+    assert CONTROL_SHOWN in texts(parsed)
+
+
+@needs_dot
+def test_render_writes_well_formed_svg_for_control_characters(tmp_path):
+    path = render(Value(2.0, label=CONTROL) * 3, tmp_path / "c.svg")
+    assert CONTROL_SHOWN in texts(ElementTree.parse(path).getroot())
+
+
+@pytest.mark.parametrize("use_dot", [pytest.param(True, marks=needs_dot), False], ids=["dot", "own layout"])
+def test_the_walkthrough_page_shows_control_characters_as_escapes(tmp_path, monkeypatch, use_dot):
+    if not use_dot:
+        monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    page = walkthrough(Value(2.0, label=CONTROL) * 3, tmp_path / "c.html").read_text(encoding="utf-8")
+    assert CONTROL_SHOWN in html.unescape(page)
+    assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]", page)
+
+
+@needs_dot
+def test_a_label_longer_than_dot_accepts_is_shortened_in_pictures(tmp_path):
+    y = Value(1.0, label="a" * 20_000) * 2
+    svg_text = render(y, tmp_path / "long.svg").read_text()
+    assert "a" * 39 + "…" + "a" * 39 in svg_text
+    assert "a" * 20_000 in tree(y)  # the text picture keeps it whole
+
+
+# ---- readable pictures of reused values ----------------------------------------------------
+
+
+def test_an_operand_used_many_times_by_one_op_is_one_arrow_with_a_count():
+    x = Value(1.0, label="x")
+    s = autograd.sum([x] * 100)
+    s.label = "s"
+    s.backward()
+    _, edges = parse_dot(to_dot(s, show_contributions=True))
+    assert [attrs["label"] for tail, _, attrs in edges if tail == "n0"] == ["∂s/∂x = 1.0 ×100\\n1.0 × 1.0 × 100 = 100.0"]
+
+
+def test_different_local_derivatives_of_one_operand_are_summed_on_its_arrow():
+    x = Value(2.0, label="x")
+    y = autograd.dot([x, x, Value(3.0, label="w")], [x, Value(1.0, label="u"), x])
+    y.label = "y"
+    _, edges = parse_dot(to_dot(y))
+    assert [attrs["label"] for tail, _, attrs in edges if tail == "n0"] == ["∂y/∂x: 4 uses, together 8.0"]
+
+
+def test_a_far_operand_is_drawn_again_next_to_its_use():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(99):  # x + x + ... + x, 100 terms, as the command line builds it
+        y = y + x
+    nodes, edges = parse_dot(to_dot(y))
+    copies = {nid: attrs for nid, attrs in nodes.items() if re.fullmatch(r"n0r\d+", nid)}
+    assert len(copies) == 96  # the first uses stay near x and point at it
+    assert {attrs["label"] for attrs in copies.values()} == {"x (reused)"}
+    assert {attrs["fillcolor"] for attrs in copies.values()} == {nodes["n0"]["fillcolor"]}
+    for nid in copies:
+        assert [(tail, head) for tail, head, _ in edges if tail == nid] == [(nid, "op" + nid[3:])]
+    assert sum(1 for tail, _, _ in edges if tail == "n0") == 4  # x + x twice, then the next two
+
+
+def test_a_short_reuse_keeps_its_arrows():
+    x = Value(3.0, label="x")
+    nodes, _ = parse_dot(to_dot(x * x * x + x))
+    assert not any("r" in nid for nid in nodes)
+
+
+# ---- max_nodes means the same everywhere ---------------------------------------------------
+
+
+def chain(n):
+    y = Value(1.0, label="x")
+    for _ in range(n - 1):
+        y = y * 1.0
+    return y
+
+
+@pytest.mark.parametrize("no_limit", [None, 0])
+def test_max_nodes_none_or_0_means_no_limit(no_limit):
+    assert to_dot(chain(600), max_nodes=no_limit).startswith("digraph")
+
+
+@pytest.mark.parametrize("func", [to_dot, draw, lambda root, max_nodes: render(root, "x.svg", max_nodes=max_nodes),
+                                  lambda root, max_nodes: walkthrough(root, "x.html", max_nodes=max_nodes)])
+def test_a_negative_max_nodes_is_an_error(func):
+    with pytest.raises(ValueError, match=r"max_nodes must be 0 or more \(0 or None: no limit\), got -1"):
+        func(chain(3), max_nodes=-1)
+
+
+def test_too_many_arrows_are_refused_like_too_many_nodes():
+    xs = [Value(1.0, label=f"x{i}") for i in range(40)]
+    root = autograd.sum([autograd.dot(xs, xs[i:] + xs[:i]) for i in range(40)])  # 81 nodes, 3,240 arrows
+    with pytest.raises(ValueError, match=r"3240 arrows from values into operations, more than 4 × max_nodes = 2000"):
+        to_dot(root)
+    assert to_dot(root, max_nodes=None).count(" -> ") == 3240 + 41
+
+
+# ---- without dot ---------------------------------------------------------------------------
+
+
+def test_graphviz_not_found_is_a_few_short_lines(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(GraphvizNotFoundError) as error:
+        render(neuron(), tmp_path / "g.svg")
+    lines = str(error.value).splitlines()
+    assert lines[0] == f"render: Graphviz's `dot` program is not installed (or not on PATH), so {tmp_path / 'g.svg'} was not drawn."
+    assert lines[1] == f"The graph's DOT source is saved in {tmp_path / 'g.dot'}."
+    assert lines[2] == f"With Graphviz installed: dot -Tsvg {tmp_path / 'g.dot'} -o {tmp_path / 'g.svg'}"
+    assert "  Debian/Ubuntu:  sudo apt-get install graphviz" in lines
+    assert "Then call render again" not in str(error.value)
+    assert all(len(line) < 100 + len(str(tmp_path)) * 2 for line in lines)
