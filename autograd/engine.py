@@ -11,7 +11,6 @@ finished (``backward``), so a failed pass changes nothing and ``grad()`` changes
 
 import contextvars
 from collections import deque
-from operator import countOf
 import functools
 import inspect
 import math
@@ -251,9 +250,18 @@ def topological_order(root):
                 continue
             stack.append(node)
             stack.append(None)
-            for parent in reversed(node.parents):  # the first operand comes first
-                if parent not in visited:
-                    stack.append(parent)
+            a, b = node._a, node._b  # the parents' slots, read directly: this is a hot loop
+            if b is not None:  # pushed last operand first, so the first operand comes first
+                if b not in visited:
+                    stack.append(b)
+                if a not in visited:
+                    stack.append(a)
+            elif type(a) is tuple:
+                for parent in reversed(a):
+                    if parent not in visited:
+                        stack.append(parent)
+            elif a not in visited:
+                stack.append(a)
     return order
 
 
@@ -376,8 +384,9 @@ def _values_and_data(parents, op_name):
     Exactly Values and real numbers are taken; anything else (an object that merely has a
     .data, a tensor, a string) is refused with its position and type.
     """
-    if countOf(map(type, parents), Value) == len(parents):  # the common case: all Values
-        return parents, [p.data for p in parents]
+    inputs = [p.data for p in parents if type(p) is Value]
+    if len(inputs) == len(parents):  # the common case: all Values
+        return parents, inputs
     converted = []
     for position, p in enumerate(parents):
         if isinstance(p, Value):
