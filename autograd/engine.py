@@ -94,15 +94,15 @@ class Value:
 
     def __float__(self):
         raise TypeError(
-            f"float() of a Value ({_describe(self)}) would take it out of the graph, so its "
+            f"float() of the Value {_describe(self)} would take it out of the graph, so its "
             f"gradient would be lost; math.exp(x), math.sqrt(x), math.tanh(x) do this too. Use the "
             f"Value's own method (x.exp(), x.sqrt(), x.tanh(), ...), or x.data / x.item() for the number")
 
     def __int__(self):
-        raise TypeError(f"int() of a Value ({_describe(self)}) has no gradient; use int(x.data) for the number")
+        raise TypeError(f"int() of the Value {_describe(self)} has no gradient; use int(x.data) for the number")
 
     def __round__(self, ndigits=None):
-        raise TypeError(f"round() of a Value ({_describe(self)}) has no gradient; "
+        raise TypeError(f"round() of the Value {_describe(self)} has no gradient; "
                         f"use round(x.data) for the number")
 
     def __bool__(self):

@@ -270,9 +270,9 @@ def test_math_functions_on_a_value_teach_instead_of_escaping(escape):
 
 def test_int_and_round_explain_themselves_and_bool_is_pytorchs():
     x = Value(2.5, label="x")
-    with pytest.raises(TypeError, match=r"int\(\) of a Value .* use int\(x\.data\)"):
+    with pytest.raises(TypeError, match=r"int\(\) of the Value .* use int\(x\.data\)"):
         int(x)
-    with pytest.raises(TypeError, match=r"round\(\) of a Value .* use round\(x\.data\)"):
+    with pytest.raises(TypeError, match=r"round\(\) of the Value .* use round\(x\.data\)"):
         round(x)
     assert bool(x) and not bool(Value(0.0))
     assert x.item() == 2.5 and x.data == 2.5
