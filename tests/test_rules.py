@@ -15,7 +15,7 @@ import pytest
 
 import autograd
 from autograd import Value, ops, topological_order
-from tests.test_ops import CASES
+from test_ops import CASES
 
 FUNCTIONS = {
     "abs": abs, "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tanh": math.tanh,
