@@ -7,12 +7,15 @@ import io
 import shutil
 
 import pytest
+from hypothesis import given, settings
 
 import autograd
 from autograd import Value, draw, explain, explanation, render, to_dot, to_latex, topological_order, tree
 from autograd.engine import gradients
+from autograd.latex import latex_name
 from autograd.viz import fmt
 from graphs import neuron
+from test_explain import graphs
 from test_latex import every_op
 
 
@@ -133,3 +136,20 @@ def test_a_raising_backward_steps_restores_every_grad():
     with pytest.raises(ValueError, match="exponent"):
         list(autograd.backward_steps(root))
     assert snapshot(root) == before
+
+
+@settings(max_examples=50, deadline=None)
+@given(graphs())
+def test_on_any_graph_explaining_changes_nothing_and_shows_this_outputs_gradients(case):
+    root, leaves, leaf_grads, _ = case
+    for leaf, g in zip(leaves, leaf_grads):
+        leaf.grad = g
+    before = snapshot(root)
+    text, latex = explanation(root), to_latex(root, max_nodes=None)
+    tree(root), to_dot(root, show_rules=True, max_nodes=None)
+    assert snapshot(root) == before
+    expected = gradients(root)
+    for leaf in set(leaves) & set(topological_order(root)):
+        if root.parents:
+            assert f" {leaf.label}.grad = {fmt(expected[leaf])} " in " ".join(text.split()) + " "
+        assert f"{{\\partial {latex_name(leaf.label)}}} &= " in latex
