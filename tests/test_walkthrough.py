@@ -63,7 +63,7 @@ def test_frames_cover_the_forward_pass_then_every_backward_step(tmp_path):
     assert phases == ["forward"] * len(order) + ["backward"] * (1 + len(steps)) + ["done"]
     assert [(f["node"], f["lines"]) for f in frames[len(order) + 1:-1]] == steps
     forward = {frame["title"].split(": ")[1]: frame["lines"] for frame in frames[:len(order)]}
-    assert forward["x1w1"] == ["x1w1 = x1 * w1 = 2.0 * -3.0 = -6.0"]
+    assert forward["x1w1"] == ["x1w1 = x1·w1 = 2.0·(-3.0) = -6.0"]
     assert forward["w1"] == ["w1 = -3.0  (a leaf: a parameter)"]
     assert forward["o"] == ["o = tanh(n) = tanh(0.881374) = 0.707107"]
     assert frames[-1]["lines"] == ["x1.grad = -1.5", "w1.grad = 1.0", "x2.grad = 0.5", "w2.grad = 0.0", "b.grad = 0.5"]
