@@ -58,9 +58,12 @@ class GraphvizNotFoundError(RuntimeError):
 # ---- graph facts shared by viz, explain and walkthrough -------------------------------------
 
 
+DIGITS = 6  # significant digits fmt shows; the CLI's --digits changes it for one run
+
+
 def fmt(x):
-    """A float in at most 6 significant digits, always recognisable as a float: 1.0, 0.707107."""
-    text = f"{x:.6g}"
+    """A float in at most DIGITS (6) significant digits, always recognisable as a float: 1.0, 0.707107."""
+    text = f"{x:.{DIGITS}g}"
     if re.fullmatch(r"-?\d+", text):
         text += ".0"
     return text
