@@ -3,7 +3,11 @@
 import builtins
 import contextlib
 import io
+import json
+import math
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -300,6 +304,233 @@ def test_big_graphs_are_refused_before_any_output_unless_asked(tmp_path):
 def test_labels_in_brackets_are_not_bracketed_twice():
     code, out, err = run(NEURON)
     assert "((" not in out and "(x1*w1).grad" in out
+
+
+# ---- programs, one gradient-descent step, precision (issue 17) --------------------------------
+
+TEXTBOOK = "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2"
+TEXTBOOK_VALUES = ["w=0.6", "x=1.5", "b=-0.2", "y=1"]
+
+
+def by_hand():
+    """The textbook neuron's forward pass, gradients and one step at lr 0.1, with plain floats."""
+    w, x, b, y, lr = 0.6, 1.5, -0.2, 1.0, 0.1
+    z = w * x + b
+    a = 1 / (1 + math.exp(-z))
+    L = 0.5 * (a - y) ** 2
+    dz = (a - y) * a * (1 - a)
+    grads = {"w": dz * x, "x": dz * w, "b": dz, "y": -(a - y)}
+    return {"z": z, "a": a, "L": L}, grads, {"w": w - lr * grads["w"], "b": b - lr * grads["b"]}
+
+
+def g(number, digits=6):
+    text = f"{number:.{digits}g}"
+    return text + ".0" if text.lstrip("-").isdigit() else text
+
+
+def test_a_program_prints_each_statement_its_gradients_and_one_step():
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y"])
+    assert (code, err) == (0, "")
+    values, grads, new = by_hand()
+    assert out.splitlines()[:3] == [f"z = w*x + b = {g(values['z'])}", f"a = sigmoid(z) = {g(values['a'])}",
+                                    f"L = 0.5*(a - y)**2 = {g(values['L'])}"]
+    assert g(values["L"]) == "0.0550497" and g(grads["w"]) == "-0.110351"  # the issue's numbers
+    assert gradient_rows(out) == {f"∂L/∂{name}": g(grads[name]) for name in ["w", "x", "b", "y"]}
+    table = out.split("one step of gradient descent")[1].split("\n\n")[0].splitlines()
+    assert "lr = 0.1" in table[0] and "data, not updated: x, y" in table[0]
+    assert [" ".join(row.split()) for row in table[1:]] == [
+        f"w 0.6 - 0.1 × {g(grads['w'])} = {g(new['w'])}",
+        f"b -0.2 - 0.1 × {g(grads['b'])} = {g(new['b'])}",
+    ]
+    assert "w  0.6 - 0.1 × -0.110351 = 0.611035" in out
+
+
+def test_digits_sets_every_printed_number():
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y", "--digits", "9"])
+    assert (code, err) == (0, "")
+    values, grads, new = by_hand()
+    assert f"L = 0.5*(a - y)**2 = {g(values['L'], 9)}" in out
+    assert gradient_rows(out)["∂L/∂w"] == g(grads["w"], 9) and len(g(grads["w"], 9).strip("-0.")) == 9
+    assert f"0.6 - 0.1 × {g(grads['w'], 9)} = {g(new['w'], 9)}" in out
+    assert f"= {g(values['a'] - 1, 9)}" in out.split("Backward pass")[1]  # the explanation's steps too
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES])
+    assert gradient_rows(out)["∂L/∂w"] == "-0.110351"  # the default is still 6, also after a --digits run
+
+
+def test_the_program_file_gives_the_same_run(tmp_path):
+    program = tmp_path / "neuron.txt"
+    program.write_text("# one sigmoid neuron, squared error\nz = w*x + b   # net input\n\na = sigmoid(z)\n"
+                       "L = 0.5*(a - y)**2\n", encoding="utf-8")
+    typed = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y"])
+    from_file = run(["--file", str(program), *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y"])
+    assert from_file == typed and typed[0] == 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--file", "no-such-file.txt", "x=1"], "could not read no-such-file.txt: No such file or directory"),
+        (["--file", "README.md", "x*y"], "should be NAME=NUMBER"),
+    ],
+)
+def test_file_errors(argv, message):
+    code, out, err = run(argv)
+    assert code == 2 and out == "" and message in err
+
+
+def test_a_parse_error_in_a_file_points_at_its_line(tmp_path):
+    program = tmp_path / "bad.txt"
+    program.write_text("z = w*x + b\n# the activation\na = sigmoid(z))\nL = a\n", encoding="utf-8")
+    code, out, err = run(["--file", str(program), "w=1", "x=1", "b=1"])
+    assert code == 2 and out == ""
+    first, shown, caret = err.splitlines()
+    assert first.startswith("chainrule: error: statement 2, line 3, column 15: ")
+    assert (shown, caret) == ("  a = sigmoid(z))", "  " + " " * 14 + "^")
+
+
+def test_the_dot_has_a_shared_intermediate_once_with_an_edge_to_each_user(tmp_path):
+    code, out, err = run(["h = sigmoid(x*w); o1 = h*v1; o2 = h*v2; E = o1 + o2", "x=1", "w=2", "v1=3", "v2=4",
+                          "--dot", str(tmp_path / "g.dot")])
+    assert (code, err) == (0, "")
+    dot = (tmp_path / "g.dot").read_text(encoding="utf-8")
+    (h,) = re.findall(r'^\s*(\w+) \[.*tooltip="h"', dot, flags=re.M)
+    assert len(re.findall(rf"^\s*{h} -> ", dot, flags=re.M)) == 2
+
+
+def test_the_page_ends_with_the_update_table(tmp_path):
+    target = tmp_path / "page.html"
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y", "--html", str(target)])
+    assert (code, err) == (0, "")
+    page = target.read_text(encoding="utf-8")
+    frames = json.loads(re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)[1])
+    last = frames[-1]
+    assert "gradient descent" in last["title"] and "lr = 0.1" in last["title"]
+    assert [" ".join(line.split()) for line in last["lines"]] == [
+        "w 0.6 - 0.1 × -0.110351 = 0.611035", "b -0.2 - 0.1 × -0.073567 = -0.192643"]
+    assert any("a.grad" in line for frame in frames for line in frame["lines"])  # steps use the names
+
+
+def test_every_leaf_data_says_so():
+    code, out, _ = run(["x*y", "x=1", "y=2", "--lr", "0.5", "--data", "x,y"])
+    assert code == 0 and "every leaf is data" in out
+
+
+# ---- issue 9: names, headings, errors ----------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [["1 + exp(w1)", "w1=1"], NEURON, ["2*x*x + 3*x - 1/x", "x=2"]])
+def test_no_node_is_called_v_number(argv):
+    code, out, err = run(argv)
+    assert (code, err) == (0, "")
+    assert not re.search(r"\bv\d+\b", out)
+    assert "((" not in out.split("Backward pass")[0]
+
+
+def test_one_wording_for_gradients_with_the_outputs_real_name():
+    code, out, err = run(["x", "x=2"])
+    assert (code, err) == (0, "") and gradient_rows(out) == {"∂x/∂x": "1.0"}
+    assert "d out / d input" not in out and "(dout/d leaf)" not in out.split("Backward pass")[0]
+
+
+def test_a_parse_error_points_at_the_end_where_python_does():
+    code, out, err = run(["x**", "x=2"])
+    assert err.splitlines()[1:] == ["  x**", "     ^"]
+
+
+def test_overflow_is_an_error_naming_the_op():
+    code, out, err = run(["x*x", "x=1e300"])
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "too large for a float" in err and "*" in err and "1e+300" in err
+
+
+def test_max_nodes_0_means_no_limit_and_negative_is_an_error(tmp_path):
+    code, _, err = run(["x+x", "x=1", "--max-nodes", "-5"])
+    assert code == 2 and "0 (no limit)" in err
+    code, _, err = run(["x+x+x", "x=1", "--max-nodes", "0", "--html", str(tmp_path / "p.html")])
+    assert (code, err) == (0, "")
+
+
+# ---- issue 16: terminals, pipes, paths --------------------------------------------------------
+
+def chainrule(*argv, env=None, **options):
+    environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONIOENCODING", "LC_ALL",
+                                                                                "LANG", "PYTHONUTF8")}
+    return subprocess.run([sys.executable, "-m", "autograd", *argv], capture_output=True, cwd=ROOT, timeout=60,
+                          env={**environment, "PYTHONPATH": str(ROOT), **(env or {})}, **options)
+
+
+@pytest.mark.parametrize(
+    "env", [{"PYTHONIOENCODING": "ascii"}, {"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "C", "PYTHONUTF8": "0"}],
+)
+@pytest.mark.parametrize("option", [[], ["--steps"], ["--quiz"]])
+def test_a_terminal_that_is_not_utf8_gets_stand_ins_and_the_job_is_done(tmp_path, env, option):
+    page = tmp_path / "l.html"
+    result = chainrule("tanh(x*w+b)", "x=1", "w=2", "b=0.5", "--html", str(page), *option, env=env,
+                       input=b"\n" * 20)
+    assert (result.returncode, result.stderr) == (0, b"")
+    encoding = "latin-1" if "latin-1" in env.values() else "ascii"
+    text = result.stdout.decode(encoding)  # nothing the terminal cannot show ...
+    assert "dout/dx = " in text  # ... ∂ became d
+    assert page.stat().st_size > 0 and "∂" in page.read_text(encoding="utf-8")  # the page is still UTF-8
+
+
+def test_a_reader_that_leaves_early_still_gets_the_files_written(tmp_path):
+    """`chainrule ... --html p.html | head -1`: over 64 KiB of output, so the pipe fills and breaks mid-way.
+    (PATH without dot: the page's own layout, so the test is quick.)"""
+    page = tmp_path / "p.html"
+    long = " + ".join(f"sin(x*{i})" for i in range(1, 160))
+    child = subprocess.Popen([sys.executable, "-m", "autograd", long, "x=1", "--digits", "17", "--html", str(page)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path)})
+    first = child.stdout.readline()
+    child.stdout.close()  # the reader leaves, as head -1 does
+    code = child.wait(timeout=120)
+    stderr = child.stderr.read().decode()
+    child.stderr.close()
+    assert first.startswith(b"out = ") and code == 0
+    assert "Traceback" not in stderr and "Exception" not in stderr
+    assert page.stat().st_size > 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_on_stdout_is_one_line_and_a_nonzero_code(tmp_path):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "autograd", *NEURON, "--dot", str(tmp_path / "g.dot")],
+                                stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
+    assert (tmp_path / "g.dot").stat().st_size > 0  # the file asked for is still written
+
+
+def test_version():
+    result = chainrule("--version", text=True)
+    assert result.returncode == 0 and re.fullmatch(r"chainrule \d+\.\d+\S*\n", result.stdout)
+
+
+def test_a_trailing_comment_is_accepted_and_never_echoed():
+    code, out, err = run(["x*y  # \x1b[2J\x1b[31m the product", "x=2", "y=3"])
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out and "#" not in out and out.startswith("out = x*y = 6.0\n")
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    good = tmp_path / "good.dot"
+    code, out, err = run(NEURON + ["--dot", str(good), "--svg", str(tmp_path / "a-file" / "g.svg")])
+    assert code == 2 and out == "" and "a-file is a file, not a folder" in err
+    assert not good.exists()
+    read_only = tmp_path / "read-only.html"
+    read_only.write_text("keep")
+    read_only.chmod(0o444)
+    if not os.access(read_only, os.W_OK):  # (root may write a read-only file: then it is no error)
+        code, out, err = run(NEURON + ["--dot", str(good), "--html", str(read_only)])
+        assert code == 2 and out == "" and "read-only" in err and not good.exists()
+        assert read_only.read_text() == "keep"
+
+
+def test_a_pipe_is_not_an_output_file(tmp_path):
+    os.mkfifo(tmp_path / "fifo.dot")
+    code, out, err = run(NEURON + ["--dot", str(tmp_path / "fifo.dot")])
+    assert code == 2 and out == "" and "not a regular file" in err
 
 
 # ---- fuzzing: random text never crashes the command and never runs as Python --------------
