@@ -304,7 +304,10 @@ def _run(args):
     else:
         for statement in expression.statements:
             node = named.get(statement.name, root)
-            print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
+            if node.op:
+                print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
+            else:  # a number: a leaf with that value
+                print(f"{statement.name or out} = {fmt(node.data)}")
     if args.steps:
         _step_through(root)
     elif args.quiz:
@@ -367,15 +370,16 @@ def _data_names(args, leaves):
 
 
 def _update_table(lr, leaves, grads, data, out):
-    """(heading, rows) of one step of gradient descent: ``w  0.6 - 0.1 × -0.110351 = 0.611035``."""
+    """(heading, lines) of one step of gradient descent: ``w  0.6 - 0.1 × -0.110351 = 0.611035``."""
     rows = [(name, leaf.data, g) for (name, leaf), g in zip(leaves.items(), grads) if name not in data]
-    heading = f"one step of gradient descent, lr = {fmt(lr)}: new = old - lr × ∂{out}/∂leaf"
+    heading = f"one step of gradient descent with lr = {fmt(lr)}: new = old - lr × ∂{out}/∂leaf"
+    width = max((len(name) for name, _, _ in rows), default=0)
+    lines = [f"{name:<{width}}  {fmt(old)} - {fmt(lr)} × {fmt(g)} = {fmt(old - lr * g)}" for name, old, g in rows]
     if data:
-        heading += f" (data, not updated: {', '.join(name for name in leaves if name in data)})"
+        lines.append(f"({', '.join(name for name in leaves if name in data)}: data, not updated)")
     if not rows:
-        return heading, ["(every leaf is data: nothing to update)"]
-    width = max(len(name) for name, _, _ in rows)
-    return heading, [f"{name:<{width}}  {fmt(old)} - {fmt(lr)} × {fmt(g)} = {fmt(old - lr * g)}" for name, old, g in rows]
+        lines.append("(every leaf is data: nothing to update)")
+    return heading, lines
 
 
 def _check_finite(root):

@@ -337,10 +337,11 @@ def test_a_program_prints_each_statement_its_gradients_and_one_step():
     assert g(values["L"]) == "0.0550497" and g(grads["w"]) == "-0.110351"  # the issue's numbers
     assert gradient_rows(out) == {f"∂L/∂{name}": g(grads[name]) for name in ["w", "x", "b", "y"]}
     table = out.split("one step of gradient descent")[1].split("\n\n")[0].splitlines()
-    assert "lr = 0.1" in table[0] and "data, not updated: x, y" in table[0]
+    assert "lr = 0.1" in table[0] and "new = old - lr × ∂L/∂leaf" in table[0]
     assert [" ".join(row.split()) for row in table[1:]] == [
         f"w 0.6 - 0.1 × {g(grads['w'])} = {g(new['w'])}",
         f"b -0.2 - 0.1 × {g(grads['b'])} = {g(new['b'])}",
+        "(x, y: data, not updated)",
     ]
     assert "w  0.6 - 0.1 × -0.110351 = 0.611035" in out
 
@@ -406,7 +407,7 @@ def test_the_page_ends_with_the_update_table(tmp_path):
     last = frames[-1]
     assert "gradient descent" in last["title"] and "lr = 0.1" in last["title"]
     assert [" ".join(line.split()) for line in last["lines"]] == [
-        "w 0.6 - 0.1 × -0.110351 = 0.611035", "b -0.2 - 0.1 × -0.073567 = -0.192643"]
+        "w 0.6 - 0.1 × -0.110351 = 0.611035", "b -0.2 - 0.1 × -0.073567 = -0.192643", "(x, y: data, not updated)"]
     assert any("a.grad" in line for frame in frames for line in frame["lines"])  # steps use the names
 
 
@@ -590,3 +591,19 @@ def test_names_are_read_as_python_reads_them():
     """Python folds "ﬁ" (one ligature character) to "fi"; NAME=NUMBER does the same."""
     code, out, err = run(["\ufb01*2", "\ufb01=1"])
     assert (code, err) == (0, "") and gradient_rows(out) == {"∂out/∂fi": "2.0"}
+
+
+def test_the_textbook_program_in_demos_gives_the_textbooks_numbers(tmp_path):
+    """demos/textbook.txt: the 2-2-2 sigmoid network's total error and updated weights, to 9 digits."""
+    code, out, err = run(["--file", str(ROOT / "demos" / "textbook.txt"), "--lr", "0.5", "--data", "i1,i2,t1,t2",
+                          "--digits", "9", "--dot", str(tmp_path / "t.dot")])
+    assert (code, err) == (0, "")
+    assert "E_total = E_o1 + E_o2 = 0.298371109" in out
+    rows = {line.split()[0]: line.split()[-1] for line in out.split("one step of gradient descent")[1]
+            .split("\n\n")[0].splitlines()[1:] if "×" in line}
+    assert (rows["w1"], rows["w5"], rows["w6"], rows["w8"]) == ("0.149780716", "0.35891648", "0.408666186",
+                                                                "0.561370121")
+    assert not {"i1", "i2", "t1", "t2"} & rows.keys()
+    dot = (tmp_path / "t.dot").read_text(encoding="utf-8")
+    (out_h1,) = re.findall(r'^\s*(\w+) \[.*tooltip="out_h1"', dot, flags=re.M)
+    assert len(re.findall(rf"^\s*{out_h1} -> ", dot, flags=re.M)) == 2  # one node, used by both output neurons
