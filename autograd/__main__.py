@@ -413,8 +413,11 @@ def _step_through(root):
     for step in autograd.backward_steps(root):
         if interactive:
             print("  [Enter] ", end="", flush=True)
-        if _stop(_read_line()):
-            print(f"\n(stopped after {shown} of {total} steps)" if interactive else f"(stopped after {shown} of {total} steps)")
+        line = _read_line()
+        if _stop(line):
+            if interactive and not line:
+                print()  # Ctrl-D left the cursor after the prompt
+            print(f"(stopped after {shown} of {total} steps)")
             return
         lines = step.lines()
         print(f"{step.number:>3}. {lines[0]}")
@@ -590,6 +593,10 @@ def _write_outputs(root, outputs, quiz, extra_frames):
             written = autograd.walkthrough(root, path, quiz="grad" if quiz else None, max_nodes=None, **options)
         except OSError as error:
             raise UsageError(f"could not write {path}: {_one_line(error)}") from None
+        except (ValueError, TypeError):
+            raise
+        except Exception as error:  # e.g. Graphviz's dot failed while laying out the page
+            raise UsageError(f"could not write {path}: {type(error).__name__}: {_one_line(error)}") from None
         print(f"wrote {written}")
 
 

@@ -181,9 +181,14 @@ class Expression:
         variables = {name: Value(values[name], label=name) for name in self.variables}
         env, leaves, named = dict(variables), {}, {}
         value = None
-        for statement in self.statements:
+        for number, statement in enumerate(self.statements, 1):
             leaves.update((name, variables[name]) for name in statement.new_variables)
-            value = _build(statement._tree, self._source, env)
+            try:
+                value = _build(statement._tree, self._source, env)
+            except (ValueError, ArithmeticError) as error:
+                if len(self.statements) == 1:
+                    raise
+                raise _in_statement(error, number, statement) from None
             if isinstance(value, float):  # a number: a leaf with that value ("w = 0.6", or "3 * 4")
                 value = Value(value, label=statement.name or "out")
                 if statement.name:
@@ -195,6 +200,15 @@ class Expression:
             if statement.name:
                 env[statement.name] = named[statement.name] = value
         return value, leaves, named
+
+
+def _in_statement(error, number, statement):
+    """The engine's error (log of a negative number, ...), saying which statement it came from."""
+    where = f"statement {number} ({statement.name + ' = ' if statement.name else ''}{statement.text}): "
+    try:
+        return type(error)(where + str(error))
+    except Exception:  # an exception type that wants other arguments: keep it as it is
+        return error
 
 
 class _Source:

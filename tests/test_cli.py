@@ -171,6 +171,7 @@ def test_quiz_and_steps_name_nodes_by_their_statements():
         (["a = x*2; a = a*3", "x=1"], "a is assigned twice: in statement 1 (line 1) and again in statement 2"),
         (["a = x*2", "x=1", "a=3"], "a is computed by the program (a = x*2); it cannot also be given a value"),
         (["x*x", "x=1e300"], "too large for a float"),
+        (["z = x - 2; a = log(z); L = a*a", "x=1"], "statement 2 (a = log(z)): log of -1.0 (label 'z')"),
         (["x", "x=1", "--max-nodes", "-1"], "--max-nodes: -1 is negative"),
         (["x", "x=1", "--digits", "0"], "--digits: 0 is out of range"),
         (["x", "x=1", "--digits", "18"], "--digits: 18 is out of range"),
