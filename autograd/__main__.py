@@ -187,7 +187,7 @@ class _Output:
     """
 
     def __init__(self, stream):
-        self.stream = stream
+        self.stream = stream if stream is not None else open(os.devnull, "w")  # (stdout closed: `>&-`)
         self.error = None
 
     def write(self, text):
@@ -195,7 +195,7 @@ class _Output:
             try:
                 self.stream.write(text)
                 self.stream.flush()
-            except OSError as error:
+            except (OSError, ValueError) as error:  # ValueError: the stream was closed
                 self.error = error
                 self._silence()
         return len(text)
@@ -204,7 +204,7 @@ class _Output:
         if self.error is None:
             try:
                 self.stream.flush()
-            except OSError as error:
+            except (OSError, ValueError) as error:
                 self.error = error
                 self._silence()
 
@@ -300,7 +300,8 @@ def _run(args):
 
     if len(expression.statements) == 1:
         shown = expression.statements[0].text
-        print(f"{out} = {shown} = {fmt(root.data)}" if shown != out else f"{out} = {fmt(root.data)}")
+        plain = shown == out or _number(shown) == root.data  # "x", or "w = 0.6": no formula to show
+        print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
     else:
         for statement in expression.statements:
             node = named.get(statement.name, root)
@@ -327,7 +328,8 @@ def _run(args):
         print()
         print(autograd.explanation(root))
     _set_grads(root)
-    _write_outputs(root, outputs, args.quiz, [table] if table else [])
+    frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
+    _write_outputs(root, outputs, args.quiz, frames)
     return 0
 
 
@@ -378,7 +380,7 @@ def _update_table(lr, leaves, grads, data, out):
     if data:
         lines.append(f"({', '.join(name for name in leaves if name in data)}: data, not updated)")
     if not rows:
-        lines.append("(every leaf is data: nothing to update)")
+        lines.append("(every leaf is data: nothing to update)" if leaves else "(no leaves: nothing to update)")
     return heading, lines
 
 
@@ -451,7 +453,7 @@ def _quiz(root, inputs, out):
         for i, entry in enumerate(step.parents):
             line = lines[i] if len(lines) == len(step.parents) else (
                 f"{entry.name}.grad += {fmt(entry.local)} * {fmt(step.upstream)} = {fmt(entry.contribution)}")
-            hints.setdefault(entry.parent, []).append(line)
+            hints.setdefault(getattr(entry, "parent", None), []).append(line)
     _set_grads(root)
     asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
     print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
