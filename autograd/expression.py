@@ -163,7 +163,8 @@ class Expression:
         A variable used twice is one leaf, and a statement's name used twice is one node, so
         gradients collect every use. A statement whose value is a plain number (``w = 0.6``)
         makes a leaf with that value. Domain errors from the engine (log of a negative number,
-        division by zero) propagate unchanged.
+        division by zero) propagate with their type; in a program of several statements the
+        message starts with the statement they came from.
         """
         missing = [name for name in self.variables if name not in values]
         if missing:

@@ -4,6 +4,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 from autograd.expression import ExpressionError, parse
@@ -313,3 +315,19 @@ def test_a_pointer_never_prints_a_control_character():
 def test_comments_only_is_an_error():
     with pytest.raises(ExpressionError, match="no statements"):
         parse("# nothing here\n# nor here")
+
+
+_PIECES = ["a", "b", "x", "2", " ", "=", ";", "\n", "+", "*", "(", ")", "#", "é", "exp(", "**", ".y", ",", "\t", "  "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_every_error_points_inside_a_line_of_the_program(text):
+    try:
+        parse(text)
+    except ExpressionError as error:
+        if error.column is not None:
+            lines = ["".join(" " if c.isspace() else c for c in line).rstrip() for line in text.split("\n")]
+            assert error.source in lines
+            assert 1 <= error.column <= len(error.source) + 1
+            assert error.column - 1 + error.width <= len(error.source) + 1
