@@ -52,7 +52,7 @@ def test_neuron_prints_value_gradients_and_steps():
     assert gradient_rows(out) == {"∂out/∂x1": "-1.5", "∂out/∂w1": "1.0", "∂out/∂x2": "0.5", "∂out/∂w2": "0.0",
                                   "∂out/∂b": "0.5"}
     assert "Backward pass from out" in out
-    assert "x1.grad += -3.0 * 0.5 = -1.5" in out
+    assert any("x1.grad" in line and "-3.0" in line and "-1.5" in line for line in out.splitlines())
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,8 @@ def test_steps_one_per_enter_and_q_stops(presses, shown):
     lines = out.splitlines()
     numbers = [line.split(".")[0].strip() for line in lines if line[:4].strip().rstrip(".").isdigit()]
     assert numbers == [str(n) for n in range(1, shown + 1)]
-    assert ("x.grad += 2.0 * 1.0 = 2.0" in out) == (shown == 3)
+    stepped = out.split("backward,")[1].split("gradients:")[0]
+    assert ("y.grad" in stepped) == (shown == 3)  # y's step is the last
     assert (f"(stopped after {shown} of 3 steps)" in out) == (shown < 3)
     assert gradient_rows(out) == {"∂out/∂x": "4.71828", "∂out/∂y": "1.0"}  # the run still finishes
 
@@ -156,7 +157,7 @@ def test_quiz_and_steps_name_nodes_by_their_statements():
     program = "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2"
     values = ["w=0.6", "x=1.5", "b=-0.2", "y=1"]
     code, out, _ = run([program, *values, "--steps"], stdin="\n" * 9)
-    assert code == 0 and "a.grad += " in out and "z.grad += " in out and "∂a/∂z" in out
+    assert code == 0 and "a.grad" in out and "z.grad" in out and "(" + "w*x + b" not in out.split("backward,")[1]
     code, out, _ = run([program, *values, "--quiz"], stdin="\n" * 9)
     assert code == 0 and "∂L/∂a = ?" in out and "∂L/∂z = ?" in out
 
