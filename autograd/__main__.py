@@ -348,7 +348,7 @@ def _program_text(args):
     if path.is_dir():
         raise UsageError(f"--file needs a file, and {args.file!r} is a folder")
     try:
-        with open(path, encoding="utf-8") as file:
+        with open(path, encoding="utf-8-sig") as file:  # (a byte-order mark, as Notepad writes, is not text)
             text = file.read(MAX_LENGTH + 1)
     except UnicodeDecodeError as error:
         raise UsageError(f"could not read {args.file}: it is not UTF-8 text ({error.reason} at byte {error.start})") from None

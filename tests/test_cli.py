@@ -369,6 +369,12 @@ def test_the_program_file_gives_the_same_run(tmp_path):
     assert from_file == typed and typed[0] == 0
 
 
+def test_a_program_file_saved_on_windows_reads_the_same(tmp_path):
+    program = tmp_path / "notepad.txt"
+    program.write_bytes(b"\xef\xbb\xbfz = w*x + b\r\na = sigmoid(z)\r\nL = 0.5*(a - y)**2\r\n")
+    assert run(["--file", str(program), *TEXTBOOK_VALUES]) == run([TEXTBOOK, *TEXTBOOK_VALUES])
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
