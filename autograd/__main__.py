@@ -1,29 +1,65 @@
-"""The chainrule command line: differentiate an expression and explain every chain-rule step.
+"""The chainrule command line: differentiate a program and explain every chain-rule step.
 
     chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432
+    chainrule "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2" w=0.6 x=1.5 b=-0.2 y=1 --lr 0.1 --data x,y
 
 prints the forward value, the gradient of the output with respect to every input, and the
-numbered chain-rule steps. ``python -m autograd ...`` does the same.
+numbered chain-rule steps; with --lr, one step of gradient descent. ``python -m autograd ...``
+does the same. Exit codes: 0 done, 2 anything wrong with what was typed (one line on stderr),
+1 standard output could not be written (e.g. a full disk; requested files are still written).
 """
 
 import argparse
+import codecs
+import contextlib
 import keyword
 import math
 import os
+import stat
 import sys
 import unicodedata
 from pathlib import Path
 
 import autograd
-from autograd.expression import FUNCTIONS, ExpressionError, parse
-from autograd.viz import fmt
+import autograd.viz
+from autograd.files import write_atomic
+from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
+from autograd.viz import fmt, names
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
+PROGRAM_EXAMPLE = 'chainrule "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2" w=0.6 x=1.5 b=-0.2 y=1 --lr 0.1 --data x,y'
+MAX_DIGITS = 17  # enough for every float to print exactly
+
+# What a terminal that cannot show a character gets instead ("∂L/∂w" becomes "dL/dw").
+_FALLBACK = {"∂": "d", "×": "*", "·": "*", "…": "...", "–": "-", "—": "-", "−": "-", "├": "|", "└": "`",
+             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt"}
+
+
+def _fallback(error):
+    """A codecs error handler: a plain stand-in for each character the terminal's encoding lacks."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    replacement = ""
+    for char in error.object[error.start : error.end]:
+        text = _FALLBACK.get(char, "?")
+        try:
+            text.encode(error.encoding)
+        except (UnicodeEncodeError, LookupError):
+            text = "?"
+        replacement += text
+    return replacement, error.end
+
+
+codecs.register_error("chainrule.fallback", _fallback)
 
 
 class UsageError(Exception):
-    """Anything wrong with what the user typed; main prints it as one line and returns 2."""
+    """Anything wrong with what the user typed; main prints it (one line, then any details) and returns 2."""
+
+    def __init__(self, message, details=""):
+        super().__init__(message)
+        self.details = details
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,32 +70,91 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {PROG} --help)")
 
 
+def _version():
+    version = getattr(autograd, "__version__", None)
+    if version:
+        return version
+    try:
+        from importlib.metadata import PackageNotFoundError, version as installed_version
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return "unknown"
+    try:
+        return installed_version("chainrule")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _max_nodes(text):
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"{number} is negative; give 0 (no limit) or a number of nodes")
+    return number
+
+
+def _digits(text):
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= number <= MAX_DIGITS:
+        raise argparse.ArgumentTypeError(f"{number} is out of range; give 1 to {MAX_DIGITS} significant digits")
+    return number
+
+
+def _rate(text):
+    try:
+        number = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (write it like 0.1 or 1e-3)") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"{text!r}: the learning rate must be a finite number")
+    return number
+
+
 def build_parser():
     """The argparse parser for the chainrule command."""
     parser = _Parser(
         prog=PROG,
         description="Differentiate a scalar expression with reverse-mode autodiff and explain each chain-rule step.",
         epilog=(
-            f"example:\n  {EXAMPLE}\n\n"
+            f"examples:\n  {EXAMPLE}\n  {PROGRAM_EXAMPLE}\n\n"
             "The expression may use numbers, variable names, + - * / **, unary minus, parentheses\n"
-            f"and the functions {', '.join(FUNCTIONS)}. It is never run as Python."
+            f"and the functions {', '.join(FUNCTIONS)}. It is never run as Python.\n"
+            "It may be a program: statements name = expression, separated by ; or newlines, the last\n"
+            "one the output; each name labels its node, and a name used twice is one node. A # starts\n"
+            "a comment (to the end of the line), which is never echoed."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("expression", help="the expression, quoted, e.g. \"x*y + sin(x)\"")
+    parser.add_argument("expression", nargs="?", help="the expression or program, quoted, e.g. \"x*y + sin(x)\"")
     parser.add_argument("values", nargs="*", metavar="NAME=NUMBER", help="a value for every variable, e.g. x=2")
+    parser.add_argument("--file", metavar="PATH", help="read the program from a file (# comments allowed) "
+                        "instead of the expression argument")
+    parser.add_argument("--lr", type=_rate, metavar="RATE", help="after the gradients, print one step of gradient "
+                        "descent: new = old - RATE × gradient, for every leaf not in --data")
+    parser.add_argument("--data", metavar="NAME,...", help="leaves that are data (inputs, targets): they get a "
+                        "gradient but no update row (needs --lr)")
+    parser.add_argument("--digits", type=_digits, metavar="N", help="significant digits of every number printed "
+                        f"(default {autograd.viz.DIGITS}; at most {MAX_DIGITS})")
     parser.add_argument("--svg", metavar="FILE", help="render the graph to an SVG file (needs Graphviz)")
     parser.add_argument("--png", metavar="FILE", help="render the graph to a PNG file (needs Graphviz)")
     parser.add_argument("--dot", metavar="FILE", help="write the graph as Graphviz DOT source (needs nothing)")
     parser.add_argument("--html", metavar="FILE", help="write the interactive walkthrough page")
-    parser.add_argument("--steps", action="store_true", help="step through backward: Enter shows the next step")
-    parser.add_argument(
-        "--quiz", action="store_true", help="quiz yourself: type each gradient before it is shown (and a quiz page with --html)"
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--steps", action="store_true",
+                      help="step through backward: Enter shows the next step, q (or end of input) stops")
+    mode.add_argument(
+        "--quiz", action="store_true", help="quiz yourself: type each gradient (a number or a fraction like 1/2); "
+        "a wrong answer gets a hint and one retry; a quiz page with --html. Not with --steps."
     )
     parser.add_argument(
-        "--max-nodes", type=int, default=autograd.viz.MAX_NODES, metavar="N",
-        help=f"draw --svg/--png/--html only for graphs of at most N nodes (default {autograd.viz.MAX_NODES}; 0: any size)",
+        "--max-nodes", type=_max_nodes, default=autograd.viz.MAX_NODES, metavar="N",
+        help=f"draw --svg/--png/--html only for graphs of at most N nodes (default {autograd.viz.MAX_NODES}; 0: no limit)",
     )
+    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     return parser
 
 
@@ -85,60 +180,220 @@ def parse_values(items):
     return values
 
 
+class _Output:
+    """Standard output that never stops the job: a closed pipe or a full disk is noted, not raised.
+
+    Each write is flushed at once, so a failure shows up here and not at exit; after one, the
+    rest goes nowhere (requested files are still written) and main reports it at the end.
+    """
+
+    def __init__(self, stream):
+        self.stream = stream if stream is not None else open(os.devnull, "w")  # (stdout closed: `>&-`)
+        self.error = None
+
+    def write(self, text):
+        if self.error is None:
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except (OSError, ValueError) as error:  # ValueError: the stream was closed
+                self.error = error
+                self._silence()
+        return len(text)
+
+    def flush(self):
+        if self.error is None:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError) as error:
+                self.error = error
+                self._silence()
+
+    def isatty(self):
+        try:
+            return self.stream.isatty()
+        except (AttributeError, ValueError, OSError):
+            return False
+
+    def _silence(self):
+        """Point the broken file descriptor at /dev/null, so Python's own flush at exit stays quiet."""
+        try:
+            fd = self.stream.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        except (AttributeError, ValueError, OSError):
+            pass
+
+
+def _use_fallbacks(stream):
+    """On a terminal that is not UTF-8 (ascii, latin-1, ...), print stand-ins instead of failing."""
+    encoding = getattr(stream, "encoding", None)
+    if not encoding or not hasattr(stream, "reconfigure"):
+        return
+    try:
+        "∂×…─├".encode(encoding)
+    except UnicodeEncodeError:
+        stream.reconfigure(errors="chainrule.fallback")
+    except LookupError:
+        pass
+
+
 def main(argv=None):
-    """Run the command; returns the exit code (0 success, 2 for any user error)."""
+    """Run the command; returns the exit code (0 done, 2 a user error, 1 stdout could not be written)."""
+    for stream in (sys.stdout, sys.stderr):
+        _use_fallbacks(stream)
+    saved = sys.stdout
+    output = sys.stdout = _Output(saved)
+    try:
+        code = _main(argv)
+    finally:
+        sys.stdout = saved
+    if output.error is not None and not isinstance(output.error, BrokenPipeError):
+        # (a reader that left, as `| head` does, is not an error: nothing more was wanted)
+        print(f"{PROG}: error: could not write the output: {_one_line(output.error)}", file=sys.stderr)
+        return code or 1
+    return code
+
+
+def _main(argv):
     try:
         args = build_parser().parse_args(argv)
-    except SystemExit as done:  # --help
+    except SystemExit as done:  # --help, --version
         return done.code if isinstance(done.code, int) else 0
     except UsageError as error:
         return _fail(error)
+    digits = autograd.viz.DIGITS
     try:
+        if args.digits:
+            autograd.viz.DIGITS = args.digits
         return _run(args)
     except ExpressionError as error:
         return _fail(error, error.pointer)
-    except (UsageError, ValueError, ZeroDivisionError, OverflowError) as error:
+    except UsageError as error:
+        return _fail(error, error.details)
+    except (ValueError, ArithmeticError) as error:  # the engine's domain errors, e.g. log of a negative number
         return _fail(error)
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `chainrule ... | head`: the reader left, nothing more to say
-        sys.stdout = open(os.devnull, "w")
-        return 0
+    finally:
+        autograd.viz.DIGITS = digits
 
 
 def _run(args):
+    text, value_args = _program_text(args)
     outputs = _output_paths(args)
-    expression = parse(args.expression)
-    values = parse_values(args.values)
+    expression = parse(text)
+    values = parse_values(value_args)
     try:
-        root, leaves = expression.build(values)
+        root, leaves, named = expression.build_named(values)
     except ValueError as error:
         if str(error).startswith("no value given"):
             raise UsageError(f"{error} (give every variable as NAME=NUMBER)") from None
         raise
-    if root.op:
-        root.label = "out"
-    inputs = list(leaves.values())
+    data = _data_names(args, leaves)
+    _check_finite(root)
     _check_drawable(root, outputs, args.max_nodes)
-    grads = autograd.grad(root, inputs)
+    inputs = list(leaves.values())
+    grads = autograd.grad(root, inputs) if inputs else []
+    out = names([root])[root]
 
-    print(f"{root.label} = {expression.text} = {fmt(root.data)}" if root.op else f"{expression.text} = {fmt(root.data)}")
+    if len(expression.statements) == 1:
+        shown = expression.statements[0].text
+        plain = shown == out or _number(shown) == root.data  # "x", or "w = 0.6": no formula to show
+        print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
+    else:
+        for statement in expression.statements:
+            node = named.get(statement.name, root)
+            if node.op:
+                print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
+            else:  # a number: a leaf with that value
+                print(f"{statement.name or out} = {fmt(node.data)}")
     if args.steps:
         _step_through(root)
     elif args.quiz:
-        _quiz(root, set(inputs))
+        _quiz(root, set(inputs), out)
     if inputs:
-        print(f"\ngradients (d out / d input):")
-        width = max(len(name) for name in leaves)
-        for (name, leaf), g in zip(leaves.items(), grads):
-            print(f"  {name:<{width}}  {fmt(g)}")
+        print("\ngradients:")
+        rows = [(f"∂{out}/∂{name}", fmt(g)) for name, g in zip(leaves, grads)]
+        width = max(len(row[0]) for row in rows)
+        for derivative, number in rows:
+            print(f"  {derivative:<{width}} = {number}")
+    table = _update_table(args.lr, leaves, grads, data, out) if args.lr is not None else None
+    if table:
+        print(f"\n{table[0]}")
+        for line in table[1]:
+            print(f"  {line}")
     if not args.steps and not args.quiz:
         print()
         print(autograd.explanation(root))
     _set_grads(root)
-    _write_outputs(root, outputs, args.quiz)
+    frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
+    _write_outputs(root, outputs, args.quiz, frames)
     return 0
+
+
+def _program_text(args):
+    """(program text, NAME=NUMBER arguments): from the expression argument, or from --file."""
+    values = list(args.values)
+    if args.file is None:
+        if args.expression is None:
+            raise UsageError(f"the following arguments are required: expression (see {PROG} --help)")
+        return args.expression, values
+    if args.expression is not None:  # with --file every positional argument is a value
+        if "=" not in args.expression or not args.expression.partition("=")[0].strip().isidentifier():
+            raise UsageError(f"--file {args.file} gives the program, so {args.expression!r} should be NAME=NUMBER")
+        values.insert(0, args.expression)
+    path = Path(args.file)
+    if path.is_dir():
+        raise UsageError(f"--file needs a file, and {args.file!r} is a folder")
+    try:
+        with open(path, encoding="utf-8-sig") as file:  # (a byte-order mark, as Notepad writes, is not text)
+            text = file.read(MAX_LENGTH + 1)
+    except UnicodeDecodeError as error:
+        raise UsageError(f"could not read {args.file}: it is not UTF-8 text ({error.reason} at byte {error.start})") from None
+    except OSError as error:
+        raise UsageError(f"could not read {args.file}: {error.strerror or _one_line(error)}") from None
+    return text, values
+
+
+def _data_names(args, leaves):
+    """The leaves --data names, checked: each must be a leaf of the program."""
+    if args.data is None:
+        return set()
+    if args.lr is None:
+        raise UsageError("--data marks the leaves --lr does not update; give --lr RATE too")
+    data = [name.strip() for name in args.data.split(",")]
+    for name in data:
+        if name not in leaves:
+            known = ", ".join(leaves) or "none"
+            raise UsageError(f"--data: {name!r} is not a leaf of the program (its leaves are {known})")
+    return set(data)
+
+
+def _update_table(lr, leaves, grads, data, out):
+    """(heading, lines) of one step of gradient descent: ``w  0.6 - 0.1 × -0.110351 = 0.611035``."""
+    rows = [(name, leaf.data, g) for (name, leaf), g in zip(leaves.items(), grads) if name not in data]
+    heading = f"one step of gradient descent with lr = {fmt(lr)}: new = old - lr × ∂{out}/∂leaf"
+    width = max((len(name) for name, _, _ in rows), default=0)
+    lines = [f"{name:<{width}}  {fmt(old)} - {fmt(lr)} × {fmt(g)} = {fmt(old - lr * g)}" for name, old, g in rows]
+    if data:
+        lines.append(f"({', '.join(name for name in leaves if name in data)}: data, not updated)")
+    if not rows:
+        lines.append("(every leaf is data: nothing to update)" if leaves else "(no leaves: nothing to update)")
+    return heading, lines
+
+
+def _check_finite(root):
+    """A value too large for a float is an error naming the op (as the engine does for ** and exp)."""
+    order = autograd.topological_order(root)
+    name = names(order)
+    for node in order:
+        if not math.isfinite(node.data):
+            operands = ", ".join(f"{name[p]} = {fmt(p.data)}" for p in node.parents)
+            raise UsageError(f"{name[node]}: {node.op} of {operands} gives {node.data}, too large for a float; "
+                             "use smaller values")
 
 
 def _set_grads(root):
@@ -148,56 +403,104 @@ def _set_grads(root):
     root.backward()
 
 
+def _stop(line):
+    return not line or line.strip().lower() in ("q", "quit")
+
+
 def _step_through(root):
-    """Print one backward step per line of input (Enter); at end of input, the rest at once."""
+    """Print one backward step per line of input (Enter); q or the end of input stops."""
     interactive = sys.stdin is not None and sys.stdin.isatty()
-    print("\nbackward, one step at a time (Enter: next step):")
-    waiting = True
+    total = sum(1 for node in autograd.topological_order(root) if node.parents)
+    print("\nbackward, one step at a time (Enter: next step, q: stop):")
+    shown = 0
     for step in autograd.backward_steps(root):
-        if waiting:
-            if interactive:
-                print("  [Enter] ", end="", flush=True)
-            if not _read_line():
-                waiting = False
+        if interactive:
+            print("  [Enter] ", end="", flush=True)
+        line = _read_line()
+        if _stop(line):
+            if interactive and not line:
+                print()  # Ctrl-D left the cursor after the prompt
+            print(f"(stopped after {shown} of {total} steps)")
+            return
         lines = step.lines()
         print(f"{step.number:>3}. {lines[0]}")
         for line in lines[1:]:
             print(f"     {line}")
+        shown += 1
 
 
-def _quiz(root, inputs):
-    """Ask for d out / d node for each node, root to leaves; says right or wrong, then the score."""
-    order = [node for node in autograd.topological_order(root) if node.parents or node in inputs]
+def _number(text):
+    """The number a learner typed: 0.5, -2, 1e-3 or a fraction like 1/2; None if it is not one."""
+    text = "".join(text.split())
+    top, slash, bottom = text.partition("/")
+    try:
+        number = float(top) / float(bottom) if slash else float(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _right(guess, answer):
+    return math.isclose(guess, answer, rel_tol=1e-3, abs_tol=1e-9)
+
+
+def _quiz(root, inputs, out):
+    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, hint and retry, then a score."""
+    order = autograd.topological_order(root)
+    name = names(order)
+    hints = {}
+    for step in autograd.backward_steps(root):
+        lines = step.lines()
+        for i, entry in enumerate(step.parents):
+            line = lines[i] if len(lines) == len(step.parents) else (
+                f"{entry.name}.grad += {fmt(entry.local)} * {fmt(step.upstream)} = {fmt(entry.contribution)}")
+            hints.setdefault(getattr(entry, "parent", None), []).append(line)
     _set_grads(root)
-    print("\nquiz: type d out / d NODE for each node (Enter on its own to see the answer).")
-    print("  hint: a node's gradient is the sum, over the nodes that use it, of local derivative * their gradient.")
-    asked = right = 0
-    answers = True
-    for number, node in enumerate(reversed(order[:-1]), start=1):
-        name = _name(node)
-        users = [
-            f"{_name(user)} (local {fmt(local)}, grad {fmt(user.grad)})"
-            for user in reversed(order)
-            for parent, local in zip(user.parents, user.local_grads)
-            if parent is node
-        ]
-        print(f"\n{number}. {name} = {fmt(node.data)} is used by {', '.join(users)}")
-        print(f"   d out / d {name} = ? ", end="", flush=True)
-        line = _read_line() if answers else ""
-        if not line:
-            answers = False
-            print()
-        guess = line.strip()
-        asked += 1
-        try:
-            correct = math.isclose(float(guess), node.grad, rel_tol=1e-3, abs_tol=1e-3)
-        except ValueError:
-            correct = False
-        if line and not sys.stdin.isatty():  # (a line was read, so stdin is open)
-            print(guess)  # echo a piped answer, so the transcript reads as typed
-        right += correct
-        print(f"   {'right' if correct else 'the answer is'}: {fmt(node.grad)}")
-    print(f"\nscore: {right} of {asked}")
+    asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
+    print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
+          "(Enter: show the answer; q: stop).")
+    right = 0
+    reading = True
+    for number, node in enumerate(asked, start=1):
+        users = [name[user] for user in order if any(parent is node for parent in user.parents)]
+        print(f"\n{number}. {name[node]} = {fmt(node.data)} is used by {', '.join(dict.fromkeys(users))}")
+        prompt = f"   ∂{out}/∂{name[node]} = ? "
+        tries = 0
+        while reading:
+            print(prompt, end="", flush=True)
+            line = _read_line()
+            if line and not (sys.stdin is not None and sys.stdin.isatty()):
+                print(line.strip())  # echo a piped answer, so the transcript reads as typed
+            if not line or line.strip().lower() in ("q", "quit"):
+                if not line:
+                    print()
+                reading = False
+                break
+            if not line.strip():
+                break
+            guess = _number(line)
+            if guess is None:
+                print(f"   {line.strip()!r} is not a number: type one like 0.5, -2 or 1/2")
+                continue
+            tries += 1
+            if _right(guess, node.grad):
+                right += tries == 1
+                print(f"   right: {fmt(node.grad)}")
+                break
+            if tries == 1:
+                print("   not quite. Hint, the chain rule for it:")
+                for hint in hints.get(node, []):
+                    print(f"     {hint}")
+                prompt = "   try again: ? "
+                continue
+            print(f"   not quite: the answer is {fmt(node.grad)}")
+            break
+        else:
+            print(f"   the answer is {fmt(node.grad)}")
+            continue
+        if not reading or not line.strip():
+            print(f"   the answer is {fmt(node.grad)}")
+    print(f"\nscore: {right} of {len(asked)} right on the first try")
 
 
 def _check_drawable(root, outputs, max_nodes):
@@ -209,21 +512,73 @@ def _check_drawable(root, outputs, max_nodes):
 
 
 def _output_paths(args):
-    """{option: Path} for the files asked for, checked before any work is done."""
+    """{option: Path} for the files asked for, every one checked before any work is done."""
     suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html"}
-    return {
-        option: _with_suffix(getattr(args, option), suffix, option)
-        for option, suffix in suffixes.items()
-        if getattr(args, option)
-    }
+    outputs = {}
+    for option, suffix in suffixes.items():
+        target = getattr(args, option)
+        if target is None:
+            continue
+        path = _with_suffix(target, suffix, option)
+        _check_writable(path, option)
+        for other, seen in outputs.items():
+            if os.path.abspath(seen) == os.path.abspath(path):
+                raise UsageError(f"--{option} and --{other} both name {path}; give each its own file")
+        outputs[option] = path
+    return outputs
 
 
-def _write_outputs(root, outputs, quiz):
+def _with_suffix(target, suffix, option):
+    if not target.strip():
+        raise UsageError(f"--{option} needs a file name, got an empty one")
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"--{option} needs a file name, and {target!r} is a folder")
+    if not path.suffix:
+        return path.with_suffix(suffix)
+    if path.suffix.lower() != suffix:
+        raise UsageError(f"--{option} needs a file name ending in {suffix}, got {target!r}")
+    return path
+
+
+def _check_writable(path, option):
+    """The file can be written: it is a regular file we may write, or its folder exists (or can be made)."""
+    if path.exists() or path.is_symlink():
+        try:
+            mode = path.stat().st_mode
+        except OSError as error:
+            raise UsageError(f"--{option} {path}: {error.strerror}") from None
+        if stat.S_ISDIR(mode):
+            raise UsageError(f"--{option} needs a file name, and {str(path)!r} is a folder")
+        if not stat.S_ISREG(mode):
+            raise UsageError(f"--{option} {path} is not a regular file (a device, pipe or socket); name a file")
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"--{option} {path} is read-only; make it writable or name another file")
+    folder = path.parent
+    while not folder.exists():
+        if folder.is_symlink() or folder == folder.parent:
+            break
+        folder = folder.parent
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"--{option} {path}: {folder} is a file, not a folder")
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"--{option} {path}: the folder {folder} is not writable")
+
+
+def _write_outputs(root, outputs, quiz, extra_frames):
+    for path in outputs.values():
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise UsageError(f"could not create the folder {path.parent}: {error.strerror or _one_line(error)}") from None
     for option in ("svg", "png"):
         if option in outputs:
             path = outputs[option]
             try:
                 written = autograd.render(root, path, show_contributions=True, max_nodes=None)
+            except autograd.GraphvizNotFoundError as error:
+                first, _, rest = str(error).partition("\n")
+                raise UsageError(f"could not render {path}: {first}", rest.rstrip("\n")) from None
             except (RuntimeError, OSError) as error:
                 raise UsageError(f"could not render {path}: {_one_line(error)}") from None
             except Exception as error:  # graphviz reports a failed `dot` run as CalledProcessError
@@ -236,48 +591,42 @@ def _write_outputs(root, outputs, quiz):
         path = outputs["html"]
         for node in autograd.topological_order(root):  # the page runs backward itself
             node.grad = 0.0
+        options = {"extra_frames": extra_frames} if extra_frames else {}
         try:
-            written = autograd.walkthrough(root, path, quiz="grad" if quiz else None, max_nodes=None)
+            written = autograd.walkthrough(root, path, quiz="grad" if quiz else None, max_nodes=None, **options)
         except OSError as error:
             raise UsageError(f"could not write {path}: {_one_line(error)}") from None
+        except (ValueError, TypeError):
+            raise
+        except Exception as error:  # e.g. Graphviz's dot failed while laying out the page
+            raise UsageError(f"could not write {path}: {type(error).__name__}: {_one_line(error)}") from None
         print(f"wrote {written}")
 
 
-def _with_suffix(target, suffix, option):
-    path = Path(target)
-    if path.is_dir():
-        raise UsageError(f"--{option} needs a file name, and {target!r} is a folder")
-    if not path.suffix:
-        return path.with_suffix(suffix)
-    if path.suffix.lower() != suffix:
-        raise UsageError(f"--{option} needs a file name ending in {suffix}, got {target!r}")
-    return path
-
-
 def _write_text(path, text):
+    """Write a text file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
+        write_atomic(path, text, what="--dot")
+    except (OSError, ValueError) as error:
         raise UsageError(f"could not write {path}: {_one_line(error)}") from None
 
 
 def _read_line():
     """One line of input, or "" at its end (also when there is no stdin at all)."""
-    return sys.stdin.readline() if sys.stdin is not None else ""
-
-
-def _name(node):
-    return node.label or node.op or f"{node.data:g}"
+    try:
+        return sys.stdin.readline() if sys.stdin is not None else ""
+    except (OSError, ValueError):
+        return ""
 
 
 def _one_line(error):
     return " ".join(str(error).split())
 
 
-def _fail(error, pointer=""):
+def _fail(error, details=""):
     print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
-    if pointer:
-        print(pointer, file=sys.stderr)
+    if details:
+        print(details, file=sys.stderr)
     return 2
 
 

@@ -58,6 +58,7 @@ _PICTURE_CHARS = 80  # longer names are shortened in pictures (dot refuses strin
 
 _PARAMETER_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.\w+)+$|^[wb](?:_?\d+)?$")
 _SIMPLE_NAME = re.compile(r"^[\w.]+$")
+_FUNCTION_NAME = re.compile(r"^\w+(?=\()")
 _NEURON_NAME = re.compile(r"^layers\.(\d+)\.neurons\.(\d+)\.")
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "leaky_relu"}
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -82,9 +83,13 @@ class GraphvizNotFoundError(GraphvizError):
 # ---- graph facts shared by viz, explain and walkthrough -------------------------------------
 
 
+DIGITS = 6  # significant digits fmt shows; the CLI's --digits changes it for one run
+
+
 def fmt(x):
-    """A float in at most 6 significant digits, always recognisable as a float: 1.0, 0.707107 (and -0.0 as 0.0)."""
-    text = f"{x + 0.0:.6g}"  # + 0.0 turns -0.0 into 0.0
+    """A float in at most DIGITS (6) significant digits, always recognisable as a float: 1.0, 0.707107
+    (and -0.0 as 0.0)."""
+    text = f"{x + 0.0:.{DIGITS}g}"  # + 0.0 turns -0.0 into 0.0
     if re.fullmatch(r"-?\d+", text):
         text += ".0"
     return text
@@ -118,7 +123,11 @@ def _shorten(text, limit=_PICTURE_CHARS):
 
 
 def _wrap(label):
-    return label if _SIMPLE_NAME.match(label) or _in_one_pair_of_brackets(label) else f"({label})"
+    """label, in brackets unless it already reads as one term: a name, "(...)" or a call "exp(...)"."""
+    call = _FUNCTION_NAME.match(label)
+    if _SIMPLE_NAME.match(label) or _in_one_pair_of_brackets(label[call.end() if call else 0:]):
+        return label
+    return f"({label})"
 
 
 def _in_one_pair_of_brackets(text):

@@ -25,14 +25,16 @@ _QUIZ_MODES = (None, "grad", "data")
 _NOT_YET = "–"
 
 
-def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES):
+def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, extra_frames=()):
     """Write an HTML page stepping through root's forward and backward passes; returns the path.
 
     quiz="grad" hides each new gradient until revealed (Next or the Reveal button shows it);
-    quiz="data" does the same for each computed value in the forward pass. Runs the backward
-    pass (as ``root.backward()`` would), so it changes ``.grad`` values. Missing folders are
-    created and the page is written whole or not at all. When Graphviz's ``dot`` fails or is
-    stopped at its time limit, the page uses its own layout and a RuntimeWarning says why.
+    quiz="data" does the same for each computed value in the forward pass. extra_frames, a
+    sequence of (title, lines), adds frames of text at the end (the CLI's update table). Runs
+    the backward pass (as ``root.backward()`` would), so it changes ``.grad`` values. Missing
+    folders are created and the page is written whole or not at all. When Graphviz's ``dot``
+    fails or is stopped at its time limit, the page uses its own layout and a RuntimeWarning
+    says why.
     """
     expect_value(root, "walkthrough")
     if quiz not in _QUIZ_MODES:
@@ -40,6 +42,8 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES):
     order = topological_order(root)
     check_size(order, max_nodes, "walkthrough")
     frames = _frames(root, order, quiz)
+    frames += [{"phase": "done", "title": str(title), "node": None, "parents": [], "lines": [str(line) for line in lines],
+                "question": None, "hide": [], "set": {}} for title, lines in extra_frames]
     svg = _svg(root, order)
     page = _page(root, order, frames, svg, quiz)
     return write_atomic(path, page, what="walkthrough")

@@ -3,7 +3,11 @@
 import builtins
 import contextlib
 import io
+import json
+import math
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -35,16 +39,20 @@ def run(argv, stdin=""):
     return code, out.getvalue(), err.getvalue()
 
 
+def gradient_rows(out):
+    """{"∂out/∂x": "2.0", ...} from the "gradients:" block of the output."""
+    block = out.split("\ngradients:\n")[1].split("\n\n")[0]
+    return dict(line.split(" = ") for line in block.strip().splitlines() for line in [" ".join(line.split())])
+
+
 def test_neuron_prints_value_gradients_and_steps():
     code, out, err = run(NEURON)
     assert (code, err) == (0, "")
     assert out.startswith("out = tanh(x1*w1 + x2*w2 + b) = 0.707107\n")
-    gradients = out.split("gradients (d out / d input):\n")[1].split("\n\n")[0].splitlines()
-    assert [line.split() for line in gradients] == [
-        ["x1", "-1.5"], ["w1", "1.0"], ["x2", "0.5"], ["w2", "0.0"], ["b", "0.5"]
-    ]
+    assert gradient_rows(out) == {"∂out/∂x1": "-1.5", "∂out/∂w1": "1.0", "∂out/∂x2": "0.5", "∂out/∂w2": "0.0",
+                                  "∂out/∂b": "0.5"}
     assert "Backward pass from out" in out
-    assert "x1.grad += ∂(x1*w1)/∂x1 · (x1*w1).grad = w1 · 0.5 = (-3.0) · 0.5 = -1.5" in " ".join(out.split())
+    assert any("x1.grad" in line and "-3.0" in line and "-1.5" in line for line in out.splitlines())
 
 
 @pytest.mark.parametrize(
@@ -92,29 +100,88 @@ def test_html_walkthrough(tmp_path, quiz):
     assert "<html" in target.read_text().lower()
 
 
-@pytest.mark.parametrize("presses", ["\n" * 10, "\n", ""])  # Enter per step, too few, none (EOF)
-def test_steps_one_per_enter(presses):
+@pytest.mark.parametrize(
+    "presses, shown",
+    [("\n" * 10, 3), ("\n\n\n", 3), ("\n", 1), ("", 0), ("\nq\n\n", 1), ("Q\n", 0), ("\n\nquit\n", 2)],
+)  # Enter per step; too few (the end of input stops); q or quit stops
+def test_steps_one_per_enter_and_q_stops(presses, shown):
     code, out, err = run(["x*y + exp(x)", "x=1", "y=2", "--steps"], stdin=presses)
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert [line.split(".")[0].strip() for line in lines if line[:4].strip().rstrip(".").isdigit()] == ["1", "2", "3"]
-    assert "x.grad += ∂(x*y)/∂x · (x*y).grad = y · 1.0 = 2.0 · 1.0 = 2.0" in out
-    assert lines[-2:] == ["  x  4.71828", "  y  1.0"]
+    numbers = [line.split(".")[0].strip() for line in lines if line[:4].strip().rstrip(".").isdigit()]
+    assert numbers == [str(n) for n in range(1, shown + 1)]
+    stepped = out.split("backward,")[1].split("gradients:")[0]
+    assert ("y.grad" in stepped) == (shown == 3)  # y's step is the last
+    assert (f"(stopped after {shown} of 3 steps)" in out) == (shown < 3)
+    assert gradient_rows(out) == {"∂out/∂x": "4.71828", "∂out/∂y": "1.0"}  # the run still finishes
 
 
-def test_quiz_reads_answers_and_scores():
-    answers = "1\n\n1\nno idea\n"  # right, skipped, right, not a number
-    code, out, err = run(["x*y + exp(x)", "x=1", "y=2", "--quiz"], stdin=answers)
+def quiz(argv, answers):
+    """The quiz as a learner meets it: a subprocess reading the answers from its stdin."""
+    result = subprocess.run([sys.executable, "-m", "autograd", *argv, "--quiz"], input=answers, capture_output=True,
+                            text=True, cwd=ROOT, timeout=60, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert (result.returncode, result.stderr) == (0, "")
+    return result.stdout
+
+
+def test_quiz_grades_hints_retries_and_scores():
+    # out = x*y with x=0.5, y=3: asked ∂out/∂y (0.5), then ∂out/∂x (3.0)
+    out = quiz(["x*y", "x=0.5", "y=3"], "abc\n1/2\n2\n3\n")
+    first, second = out.split("\n1. ")[1].split("\n2. ")
+    assert "'abc' is not a number" in first and "right: 0.5" in first  # abc: asked again; 1/2 is right
+    assert "not quite" in second and "Hint" in second
+    hint = second.split("Hint")[1].split("try again")[0]
+    assert "x.grad" in hint and "3.0" in hint  # the chain rule for x, with its numbers
+    assert "right: 3.0" in second.split("try again")[1]
+    assert "score: 1 of 2 right on the first try" in out  # the retry is right, but not first time
+
+
+@pytest.mark.parametrize(
+    "answer, reply",
+    [("0.5005", "right"), ("0.5006", "not quite"), ("-1/2", "not quite"), ("1 / 2", "right"), ("5e-1", "right")],
+)
+def test_quiz_tolerance_is_relative_1e_3(answer, reply):
+    code, out, err = run(["x*y", "x=0.5", "y=3", "--quiz"], stdin=f"{answer}\n")
     assert (code, err) == (0, "")
-    assert out.count(" = ? ") == 4
-    assert "right: 1.0" in out and "the answer is: 4.71828" in out
-    assert "score: 2 of 4" in out
+    assert out.split("\n1. ")[1].split("\n2. ")[0].split("= ? ")[1].splitlines()[1].strip().startswith(reply)
+
+
+def test_quiz_wrong_twice_reveals_and_end_of_input_reveals_the_rest():
+    out = quiz(["x*y + exp(x)", "x=1", "y=2"], "7\n8\n")
+    assert "not quite: the answer is 1.0" in out
+    assert out.count("the answer is") == 4  # the first after two tries, the other three at the end of input
+    assert "score: 0 of 4 right on the first try" in out
+
+
+def test_quiz_and_steps_name_nodes_by_their_statements():
+    program = "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2"
+    values = ["w=0.6", "x=1.5", "b=-0.2", "y=1"]
+    code, out, _ = run([program, *values, "--steps"], stdin="\n" * 9)
+    assert code == 0 and "a.grad" in out and "z.grad" in out and "(" + "w*x + b" not in out.split("backward,")[1]
+    code, out, _ = run([program, *values, "--quiz"], stdin="\n" * 9)
+    assert code == 0 and "∂L/∂a = ?" in out and "∂L/∂z = ?" in out
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["x +", "x=1"], "column 1: invalid syntax"),
+        (["x +", "x=1"], "column 4: invalid syntax"),
+        (["x**", "x=2"], "column 4: invalid syntax"),
+        (["1+"], "column 3: invalid syntax"),
+        (["a = x*2; b = a +* 1; c = b", "x=1"], "statement 2, column 17: invalid syntax"),
+        (["a = x*2; a = a*3", "x=1"], "a is assigned twice: in statement 1 (line 1) and again in statement 2"),
+        (["a = x*2", "x=1", "a=3"], "a is computed by the program (a = x*2); it cannot also be given a value"),
+        (["x*x", "x=1e300"], "too large for a float"),
+        (["z = x - 2; a = log(z); L = a*a", "x=1"], "statement 2 (a = log(z)): log of -1.0 (label 'z')"),
+        (["x", "x=1", "--max-nodes", "-1"], "--max-nodes: -1 is negative"),
+        (["x", "x=1", "--digits", "0"], "--digits: 0 is out of range"),
+        (["x", "x=1", "--digits", "18"], "--digits: 18 is out of range"),
+        (["x", "x=1", "--lr", "nan"], "the learning rate must be a finite number"),
+        (["x*y", "x=1", "y=2", "--lr", "0.1", "--data", "x,z"], "--data: 'z' is not a leaf of the program"),
+        (["x*y", "x=1", "y=2", "--data", "x"], "--data marks the leaves --lr does not update; give --lr RATE too"),
+        (["x", "x=1", "--steps", "--quiz"], "argument --quiz: not allowed with argument --steps"),
+        (["x", "x=1", "--svg", ""], "--svg needs a file name, got an empty one"),
+        (["x", "x=1", "--dot", "a.dot", "--html", "a.dot"], "--html needs a file name ending in .html"),
         (["__import__('os').system('echo hi')"], "column 17: attribute access (.system) is not allowed"),
         (["x.__class__", "x=1"], "attribute access (.__class__)"),
         (["x[0]", "x=1"], "a subscript ([...]) is not allowed"),
@@ -152,23 +219,24 @@ def test_errors_are_one_line_and_exit_2(argv, message):
 
 
 @needs_dot
-def test_render_failure_is_an_error(tmp_path):
-    (tmp_path / "a-file").write_text("not a folder")
-    code, out, err = run(NEURON + ["--svg", str(tmp_path / "a-file" / "g.svg")])
-    assert code == 2
-    assert err.startswith("chainrule: error: could not render") and err.count("\n") == 1
+def test_missing_folders_are_made(tmp_path):
+    code, out, err = run(NEURON + ["--svg", str(tmp_path / "missing-folder" / "g.svg")])
+    assert (code, err) == (0, "")
+    assert (tmp_path / "missing-folder" / "g.svg").stat().st_size > 0
 
 
-def test_without_graphviz_the_svg_fails_with_install_hint(tmp_path):
-    """PATH without `dot`: the render fails with the install hint and leaves the DOT source."""
+def test_without_graphviz_the_svg_fails_with_install_hint_as_lines(tmp_path):
+    """PATH without `dot`: the render fails with the install hint, one system per line, and leaves the DOT source."""
     target = tmp_path / "g.svg"
     result = subprocess.run(
         [sys.executable, "-m", "autograd", "x*y", "x=1", "y=2", "--svg", str(target)],
         capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PATH": str(tmp_path)}, timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("chainrule: error: could not render") and result.stderr.count("\n") == 1
-    assert "Graphviz" in result.stderr
+    first, *rest = result.stderr.splitlines()
+    assert first.startswith("chainrule: error: could not render") and "Graphviz" in result.stderr
+    assert any(line.strip().startswith("Debian/Ubuntu") for line in rest)
+    assert any(line.strip().startswith("macOS") for line in rest)
     assert [path.name for path in tmp_path.glob("*.dot")] != []
 
 
@@ -210,9 +278,10 @@ def test_python_m_autograd_error_has_no_traceback():
 def test_no_stdin_at_all_is_the_end_of_input(option):
     result = subprocess.run([sys.executable, "-m", "autograd", "x*y", "x=1", "y=2", option],
                             stdin=subprocess.DEVNULL if option == "--quiz" else None, capture_output=True,
-                            text=True, cwd=ROOT, timeout=60, preexec_fn=lambda: os.close(0))
+                            text=True, cwd=ROOT, timeout=60, preexec_fn=lambda: os.close(0),
+                            env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert (result.returncode, result.stderr) == (0, "")
-    assert "x  2.0" in result.stdout
+    assert "∂out/∂x = 2.0" in result.stdout
 
 
 def test_a_folder_is_not_a_file_name(tmp_path):
@@ -237,6 +306,240 @@ def test_big_graphs_are_refused_before_any_output_unless_asked(tmp_path):
 def test_labels_in_brackets_are_not_bracketed_twice():
     code, out, err = run(NEURON)
     assert "((" not in out and "(x1*w1).grad" in out
+
+
+# ---- programs, one gradient-descent step, precision (issue 17) --------------------------------
+
+TEXTBOOK = "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2"
+TEXTBOOK_VALUES = ["w=0.6", "x=1.5", "b=-0.2", "y=1"]
+
+
+def by_hand():
+    """The textbook neuron's forward pass, gradients and one step at lr 0.1, with plain floats."""
+    w, x, b, y, lr = 0.6, 1.5, -0.2, 1.0, 0.1
+    z = w * x + b
+    a = 1 / (1 + math.exp(-z))
+    L = 0.5 * (a - y) ** 2
+    dz = (a - y) * a * (1 - a)
+    grads = {"w": dz * x, "x": dz * w, "b": dz, "y": -(a - y)}
+    return {"z": z, "a": a, "L": L}, grads, {"w": w - lr * grads["w"], "b": b - lr * grads["b"]}
+
+
+def g(number, digits=6):
+    text = f"{number:.{digits}g}"
+    return text + ".0" if text.lstrip("-").isdigit() else text
+
+
+def test_a_program_prints_each_statement_its_gradients_and_one_step():
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y"])
+    assert (code, err) == (0, "")
+    values, grads, new = by_hand()
+    assert out.splitlines()[:3] == [f"z = w*x + b = {g(values['z'])}", f"a = sigmoid(z) = {g(values['a'])}",
+                                    f"L = 0.5*(a - y)**2 = {g(values['L'])}"]
+    assert g(values["L"]) == "0.0550497" and g(grads["w"]) == "-0.110351"  # the issue's numbers
+    assert gradient_rows(out) == {f"∂L/∂{name}": g(grads[name]) for name in ["w", "x", "b", "y"]}
+    table = out.split("one step of gradient descent")[1].split("\n\n")[0].splitlines()
+    assert "lr = 0.1" in table[0] and "new = old - lr × ∂L/∂leaf" in table[0]
+    assert [" ".join(row.split()) for row in table[1:]] == [
+        f"w 0.6 - 0.1 × {g(grads['w'])} = {g(new['w'])}",
+        f"b -0.2 - 0.1 × {g(grads['b'])} = {g(new['b'])}",
+        "(x, y: data, not updated)",
+    ]
+    assert "w  0.6 - 0.1 × -0.110351 = 0.611035" in out
+
+
+def test_digits_sets_every_printed_number():
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y", "--digits", "9"])
+    assert (code, err) == (0, "")
+    values, grads, new = by_hand()
+    assert f"L = 0.5*(a - y)**2 = {g(values['L'], 9)}" in out
+    assert gradient_rows(out)["∂L/∂w"] == g(grads["w"], 9) and len(g(grads["w"], 9).strip("-0.")) == 9
+    assert f"0.6 - 0.1 × {g(grads['w'], 9)} = {g(new['w'], 9)}" in out
+    assert f"= {g(values['a'] - 1, 9)}" in out.split("Backward pass")[1]  # the explanation's steps too
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES])
+    assert gradient_rows(out)["∂L/∂w"] == "-0.110351"  # the default is still 6, also after a --digits run
+
+
+def test_the_program_file_gives_the_same_run(tmp_path):
+    program = tmp_path / "neuron.txt"
+    program.write_text("# one sigmoid neuron, squared error\nz = w*x + b   # net input\n\na = sigmoid(z)\n"
+                       "L = 0.5*(a - y)**2\n", encoding="utf-8")
+    typed = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y"])
+    from_file = run(["--file", str(program), *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y"])
+    assert from_file == typed and typed[0] == 0
+
+
+def test_a_program_file_saved_on_windows_reads_the_same(tmp_path):
+    program = tmp_path / "notepad.txt"
+    program.write_bytes(b"\xef\xbb\xbfz = w*x + b\r\na = sigmoid(z)\r\nL = 0.5*(a - y)**2\r\n")
+    assert run(["--file", str(program), *TEXTBOOK_VALUES]) == run([TEXTBOOK, *TEXTBOOK_VALUES])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--file", "no-such-file.txt", "x=1"], "could not read no-such-file.txt: No such file or directory"),
+        (["--file", "README.md", "x*y"], "should be NAME=NUMBER"),
+    ],
+)
+def test_file_errors(argv, message):
+    code, out, err = run(argv)
+    assert code == 2 and out == "" and message in err
+
+
+def test_a_parse_error_in_a_file_points_at_its_line(tmp_path):
+    program = tmp_path / "bad.txt"
+    program.write_text("z = w*x + b\n# the activation\na = sigmoid(z))\nL = a\n", encoding="utf-8")
+    code, out, err = run(["--file", str(program), "w=1", "x=1", "b=1"])
+    assert code == 2 and out == ""
+    first, shown, caret = err.splitlines()
+    assert first.startswith("chainrule: error: statement 2, line 3, column 15: ")
+    assert (shown, caret) == ("  a = sigmoid(z))", "  " + " " * 14 + "^")
+
+
+def test_the_dot_has_a_shared_intermediate_once_with_an_edge_to_each_user(tmp_path):
+    code, out, err = run(["h = sigmoid(x*w); o1 = h*v1; o2 = h*v2; E = o1 + o2", "x=1", "w=2", "v1=3", "v2=4",
+                          "--dot", str(tmp_path / "g.dot")])
+    assert (code, err) == (0, "")
+    dot = (tmp_path / "g.dot").read_text(encoding="utf-8")
+    (h,) = re.findall(r'^\s*(\w+) \[.*tooltip="h"', dot, flags=re.M)
+    assert len(re.findall(rf"^\s*{h} -> ", dot, flags=re.M)) == 2
+
+
+def test_the_page_ends_with_the_update_table(tmp_path):
+    target = tmp_path / "page.html"
+    code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y", "--html", str(target)])
+    assert (code, err) == (0, "")
+    page = target.read_text(encoding="utf-8")
+    frames = json.loads(re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)[1])
+    last = frames[-1]
+    assert "gradient descent" in last["title"] and "lr = 0.1" in last["title"]
+    assert [" ".join(line.split()) for line in last["lines"]] == [
+        "w 0.6 - 0.1 × -0.110351 = 0.611035", "b -0.2 - 0.1 × -0.073567 = -0.192643", "(x, y: data, not updated)"]
+    assert any("a.grad" in line for frame in frames for line in frame["lines"])  # steps use the names
+
+
+def test_every_leaf_data_says_so():
+    code, out, _ = run(["x*y", "x=1", "y=2", "--lr", "0.5", "--data", "x,y"])
+    assert code == 0 and "every leaf is data" in out
+
+
+# ---- issue 9: names, headings, errors ----------------------------------------------------------
+
+@pytest.mark.parametrize("argv", [["1 + exp(w1)", "w1=1"], NEURON, ["2*x*x + 3*x - 1/x", "x=2"]])
+def test_no_node_is_called_v_number(argv):
+    code, out, err = run(argv)
+    assert (code, err) == (0, "")
+    assert not re.search(r"\bv\d+\b", out)
+    assert "((" not in out.split("Backward pass")[0]
+
+
+def test_one_wording_for_gradients_with_the_outputs_real_name():
+    code, out, err = run(["x", "x=2"])
+    assert (code, err) == (0, "") and gradient_rows(out) == {"∂x/∂x": "1.0"}
+    assert "d out / d input" not in out and "(dout/d leaf)" not in out.split("Backward pass")[0]
+
+
+def test_a_parse_error_points_at_the_end_where_python_does():
+    code, out, err = run(["x**", "x=2"])
+    assert err.splitlines()[1:] == ["  x**", "     ^"]
+
+
+def test_overflow_is_an_error_naming_the_op():
+    code, out, err = run(["x*x", "x=1e300"])
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "too large for a float" in err and "*" in err and "1e+300" in err
+
+
+def test_max_nodes_0_means_no_limit_and_negative_is_an_error(tmp_path):
+    code, _, err = run(["x+x", "x=1", "--max-nodes", "-5"])
+    assert code == 2 and "0 (no limit)" in err
+    code, _, err = run(["x+x+x", "x=1", "--max-nodes", "0", "--html", str(tmp_path / "p.html")])
+    assert (code, err) == (0, "")
+
+
+# ---- issue 16: terminals, pipes, paths --------------------------------------------------------
+
+def chainrule(*argv, env=None, **options):
+    environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONIOENCODING", "LC_ALL",
+                                                                                "LANG", "PYTHONUTF8")}
+    return subprocess.run([sys.executable, "-m", "autograd", *argv], capture_output=True, cwd=ROOT, timeout=60,
+                          env={**environment, "PYTHONPATH": str(ROOT), **(env or {})}, **options)
+
+
+@pytest.mark.parametrize(
+    "env", [{"PYTHONIOENCODING": "ascii"}, {"PYTHONIOENCODING": "latin-1"}, {"LC_ALL": "C", "PYTHONUTF8": "0"}],
+)
+@pytest.mark.parametrize("option", [[], ["--steps"], ["--quiz"]])
+def test_a_terminal_that_is_not_utf8_gets_stand_ins_and_the_job_is_done(tmp_path, env, option):
+    page = tmp_path / "l.html"
+    result = chainrule("tanh(x*w+b)", "x=1", "w=2", "b=0.5", "--html", str(page), *option, env=env,
+                       input=b"\n" * 20)
+    assert (result.returncode, result.stderr) == (0, b"")
+    encoding = "latin-1" if "latin-1" in env.values() else "ascii"
+    text = result.stdout.decode(encoding)  # nothing the terminal cannot show ...
+    assert "dout/dx = " in text  # ... ∂ became d
+    assert page.stat().st_size > 0 and "∂" in page.read_text(encoding="utf-8")  # the page is still UTF-8
+
+
+def test_a_reader_that_leaves_early_still_gets_the_files_written(tmp_path):
+    """`chainrule ... --html p.html | head -1`: over 64 KiB of output, so the pipe fills and breaks mid-way.
+    (PATH without dot: the page's own layout, so the test is quick.)"""
+    page = tmp_path / "p.html"
+    long = " + ".join(f"sin(x*{i})" for i in range(1, 160))
+    child = subprocess.Popen([sys.executable, "-m", "autograd", long, "x=1", "--digits", "17", "--html", str(page)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+                             env={**os.environ, "PYTHONPATH": str(ROOT), "PATH": str(tmp_path)})
+    first = child.stdout.readline()
+    child.stdout.close()  # the reader leaves, as head -1 does
+    code = child.wait(timeout=120)
+    stderr = child.stderr.read().decode()
+    child.stderr.close()
+    assert first.startswith(b"out = ") and code == 0
+    assert "Traceback" not in stderr and "Exception" not in stderr
+    assert page.stat().st_size > 0
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_on_stdout_is_one_line_and_a_nonzero_code(tmp_path):
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "autograd", *NEURON, "--dot", str(tmp_path / "g.dot")],
+                                stdout=full, stderr=subprocess.PIPE, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and "No space left on device" in result.stderr
+    assert (tmp_path / "g.dot").stat().st_size > 0  # the file asked for is still written
+
+
+def test_version():
+    result = chainrule("--version", text=True)
+    assert result.returncode == 0 and re.fullmatch(r"chainrule \d+\.\d+\S*\n", result.stdout)
+
+
+def test_a_trailing_comment_is_accepted_and_never_echoed():
+    code, out, err = run(["x*y  # \x1b[2J\x1b[31m the product", "x=2", "y=3"])
+    assert (code, err) == (0, "")
+    assert "\x1b" not in out and "#" not in out and out.startswith("out = x*y = 6.0\n")
+
+
+def test_output_paths_are_checked_before_any_work(tmp_path):
+    (tmp_path / "a-file").write_text("")
+    good = tmp_path / "good.dot"
+    code, out, err = run(NEURON + ["--dot", str(good), "--svg", str(tmp_path / "a-file" / "g.svg")])
+    assert code == 2 and out == "" and "a-file is a file, not a folder" in err
+    assert not good.exists()
+    read_only = tmp_path / "read-only.html"
+    read_only.write_text("keep")
+    read_only.chmod(0o444)
+    if not os.access(read_only, os.W_OK):  # (root may write a read-only file: then it is no error)
+        code, out, err = run(NEURON + ["--dot", str(good), "--html", str(read_only)])
+        assert code == 2 and out == "" and "read-only" in err and not good.exists()
+        assert read_only.read_text() == "keep"
+
+
+def test_a_pipe_is_not_an_output_file(tmp_path):
+    os.mkfifo(tmp_path / "fifo.dot")
+    code, out, err = run(NEURON + ["--dot", str(tmp_path / "fifo.dot")])
+    assert code == 2 and out == "" and "not a regular file" in err
 
 
 # ---- fuzzing: random text never crashes the command and never runs as Python --------------
@@ -295,4 +598,20 @@ def test_fuzz_never_crashes_and_never_executes(sentinel_file, data):
 def test_names_are_read_as_python_reads_them():
     """Python folds "ﬁ" (one ligature character) to "fi"; NAME=NUMBER does the same."""
     code, out, err = run(["\ufb01*2", "\ufb01=1"])
-    assert (code, err) == (0, "") and "fi  2.0" in out
+    assert (code, err) == (0, "") and gradient_rows(out) == {"∂out/∂fi": "2.0"}
+
+
+def test_the_textbook_program_in_demos_gives_the_textbooks_numbers(tmp_path):
+    """demos/textbook.txt: the 2-2-2 sigmoid network's total error and updated weights, to 9 digits."""
+    code, out, err = run(["--file", str(ROOT / "demos" / "textbook.txt"), "--lr", "0.5", "--data", "i1,i2,t1,t2",
+                          "--digits", "9", "--dot", str(tmp_path / "t.dot")])
+    assert (code, err) == (0, "")
+    assert "E_total = E_o1 + E_o2 = 0.298371109" in out
+    rows = {line.split()[0]: line.split()[-1] for line in out.split("one step of gradient descent")[1]
+            .split("\n\n")[0].splitlines()[1:] if "×" in line}
+    assert (rows["w1"], rows["w5"], rows["w6"], rows["w8"]) == ("0.149780716", "0.35891648", "0.408666186",
+                                                                "0.561370121")
+    assert not {"i1", "i2", "t1", "t2"} & rows.keys()
+    dot = (tmp_path / "t.dot").read_text(encoding="utf-8")
+    (out_h1,) = re.findall(r'^\s*(\w+) \[.*tooltip="out_h1"', dot, flags=re.M)
+    assert len(re.findall(rf"^\s*{out_h1} -> ", dot, flags=re.M)) == 2  # one node, used by both output neurons

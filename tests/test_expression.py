@@ -4,6 +4,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import autograd
 from autograd.expression import ExpressionError, parse
@@ -30,7 +32,8 @@ NEURON_VALUES = {"x1": 2.0, "x2": 0.0, "w1": -3.0, "w2": 1.0, "b": 6.88137358701
         ("sqrt(x)", {"x": 9}, 3.0),
         ("log1p(x)", {"x": 1e-20}, 1e-20),
         ("1e-3 * 1_000", {}, 1.0),
-        ("  x\n + 1  ", {"x": 1}, 2.0),  # newlines and outer spaces are just spaces
+        ("  (x\n + 1)  ", {"x": 1}, 2.0),  # inside brackets a newline is a space, as in Python
+        ("x + 1  # a comment", {"x": 1}, 2.0),
         (NEURON, NEURON_VALUES, math.sqrt(0.5)),
     ],
 )
@@ -61,18 +64,34 @@ def test_variables_in_order_of_first_use():
     assert parse("2 + 3").variables == ()
 
 
-def test_labels_are_names_and_source_text():
+def test_inner_nodes_are_named_by_their_own_text_and_the_output_out():
     root, leaves = parse(NEURON).build(NEURON_VALUES)
     labels = [node.label for node in autograd.topological_order(root)]
-    assert root.label == NEURON
-    assert {"x1", "w1", "(x1*w1)", "(x1*w1 + x2*w2)", "(x1*w1 + x2*w2 + b)"} <= set(labels)
+    assert labels == ["x1", "w1", "x1*w1", "x2", "w2", "x2*w2", "x1*w1 + x2*w2", "b", "x1*w1 + x2*w2 + b", "out"]
     assert [leaf.label for leaf in leaves.values()] == list(leaves)
+    root, _ = parse("x").build({"x": 2})
+    assert root.label == "x"  # a lone variable is its own output
 
 
-def test_constants_stay_unlabelled():
-    root, _ = parse("2 * x").build({"x": 1})
-    constant, x = root.parents
-    assert (constant.data, constant.label, x.label, root.label) == (2.0, "", "x", "(2 * x)")
+def test_long_inner_names_are_shortened_in_the_middle_between_operands():
+    text = "tanh(x1*w1 + x2*w2 + x3*w3 + x4*w4 + x5*w5 + b)"
+    root, _ = parse(text).build({name: 1.0 for name in parse(text).variables})
+    labels = [node.label for node in autograd.topological_order(root) if node.op]
+    assert "x1*w1 + x2*w2 + … + x5*w5" in labels and "x1*w1 + … + x5*w5 + b" in labels
+    assert all(len(label) <= 32 for label in labels)
+    assert not any(label.startswith("v") and label[1:].isdigit() for label in labels)
+
+
+@pytest.mark.parametrize(
+    "text, op",
+    [("2 * x", "2*"), ("x * 2", "*2"), ("1 + exp(x)", "1+"), ("x - 1", "-1"), ("1 / x", "1/"), ("2 ** x", "2**"),
+     ("x ** -1", "**-1"), ("2*3*x", "6*"), ("x / (1 + 1)", "/2")],
+)
+def test_numbers_are_folded_into_ops_as_in_the_library(text, op):
+    root, _ = parse(text).build({"x": 1.5})
+    nodes = autograd.topological_order(root)
+    assert root.op == op
+    assert [node.label for node in nodes if not node.parents] == ["x"]  # no constant leaf like v13
 
 
 def test_literal_exponent_makes_a_power_node_with_one_parent():
@@ -114,11 +133,13 @@ def test_literal_exponent_makes_a_power_node_with_one_parent():
         ("exp(*x)", "exp takes no starred", 1, 7),
         ("exp + 1", "exp is a function", 1, 3),
         ("tanh(x)(y)", "only the named functions can be called", 1, 7),
-        ("x +", "invalid syntax", None, None),
+        ("x +", "invalid syntax", 4, 1),  # where Python points: the end
+        ("x**", "invalid syntax", 4, 1),
+        ("1+", "invalid syntax", 3, 1),
         ("(x", "a bracket is never closed", 1, 1),
         ("x)", "a closing bracket has no opening one", 2, 1),
-        ("x = 1", "invalid syntax", None, None),
-        ("x; y", "invalid syntax", 2, 1),
+        ("x == 1", "a comparison", 1, 6),
+        ("x; y", "only the last statement can be a bare expression", 1, 1),
         ("é.a", "attribute access (.a)", 2, 2),  # columns count characters, not UTF-8 bytes
     ],
 )
@@ -130,7 +151,7 @@ def test_rejected_with_a_pointer(text, message, column, width):
     if column is not None:
         assert (error.column, error.width) == (column, width)
         assert error.pointer == f"  {text}\n  {' ' * (column - 1)}{'^' * width}"
-        assert str(error).startswith(f"column {column}: ")
+        assert str(error).startswith(f"column {column}: ") or str(error).startswith(f"statement 1, column {column}: ")
 
 
 @pytest.mark.parametrize(
@@ -200,3 +221,113 @@ def test_very_deep_unary_minus_is_refused_or_computed_never_a_crash():
         return
     root, _ = expression.build({"x": 2.0})
     assert root.data == 2.0  # an even number of minus signs
+
+
+# ---- programs: name = expression statements ------------------------------------------------
+
+TEXTBOOK = "z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2"
+TEXTBOOK_VALUES = {"w": 0.6, "x": 1.5, "b": -0.2, "y": 1.0}
+
+
+def test_a_program_names_its_nodes_and_its_output():
+    program = parse(TEXTBOOK)
+    assert (program.variables, program.names, program.output) == (("w", "x", "b", "y"), ("z", "a", "L"), "L")
+    root, leaves, named = program.build_named(TEXTBOOK_VALUES)
+    assert root.label == "L" and named["L"] is root and list(leaves) == ["w", "x", "b", "y"]
+    assert named["a"].label == "a" and named["a"].parents == (named["z"],)
+    z = 0.6 * 1.5 - 0.2
+    a = 1 / (1 + math.exp(-z))
+    assert root.data == pytest.approx(0.5 * (a - 1) ** 2, rel=1e-15)
+    assert autograd.grad(root, [leaves["w"]])[0] == pytest.approx((a - 1) * a * (1 - a) * 1.5, rel=1e-12)
+
+
+def test_a_name_used_twice_is_one_node_with_an_edge_to_each_user():
+    root, leaves, named = parse("h = sigmoid(x*w); o1 = h*v1; o2 = h*v2; E = o1 + o2").build_named(
+        {"x": 1, "w": 2, "v1": 3, "v2": 4})
+    order = autograd.topological_order(root)
+    assert [node.label for node in order].count("h") == 1
+    assert [node.label for node in order if named["h"] in node.parents] == ["o1", "o2"]
+    assert autograd.grad(root, [leaves["x"]])[0] == pytest.approx(7 * 2 * named["h"].data * (1 - named["h"].data))
+
+
+@pytest.mark.parametrize("separator", ["; ", "\n", " ;\n  ", "\n\n# a comment line\n"])
+def test_statements_are_separated_by_semicolons_or_newlines(separator):
+    comment = "  # net input" if "\n" in separator else ""  # (a comment runs to the end of its line)
+    program = parse(separator.join([f"z = w*x + b{comment}", "a = sigmoid(z)", "L = 0.5*(a - y)**2"]))
+    assert program.names == ("z", "a", "L")
+    assert "#" not in program.text and all("#" not in s.text for s in program.statements)
+    assert program.build(TEXTBOOK_VALUES)[0].data == parse(TEXTBOOK).build(TEXTBOOK_VALUES)[0].data
+
+
+def test_a_statement_may_continue_inside_brackets():
+    program = parse("z = (w*x\n     + b)\nL = z**2")
+    assert [s.text for s in program.statements] == ["w*x + b", "z**2"]
+
+
+def test_a_number_statement_is_a_leaf_with_that_value():
+    program = parse("w = 0.6\nb = -0.2\nL = (w*x + b)**2")
+    assert program.variables == ("x",)
+    root, leaves = program.build({"x": 1.5})
+    assert list(leaves) == ["w", "b", "x"] and leaves["w"].data == 0.6 and leaves["b"].data == -0.2
+    with pytest.raises(ValueError, match=r"w is computed by the program \(w = 0.6\); it cannot also be given a value"):
+        program.build({"x": 1.5, "w": 1.0})
+
+
+@pytest.mark.parametrize(
+    "text, message, statement, line, column, width",
+    [
+        ("a = x*2; a = a*3", "a is assigned twice: in statement 1 (line 1) and again in statement 2 (line 1)",
+         2, None, 10, 1),
+        ("a = x*2\nb = a\n\na = b*3", "b = a only gives a a second name; use a itself", 2, 2, 5, 1),
+        ("a = x*2\nb = a*a\n\na = b*3", "a is assigned twice: in statement 1 (line 1) and again in statement 3 (line 4)",
+         3, 4, 1, 1),
+        ("a = b*2; b = x*3", "b is used in statement 1 (line 1) before this statement assigns it", 2, None, 10, 1),
+        ("exp = x*2", "exp is a function and cannot be assigned", None, None, 1, 3),
+        ("a = b = x", "a statement assigns exactly one name", None, None, 5, 1),
+        ("a, b = x", "a statement assigns exactly one name", None, None, 1, 4),
+        ("a += x", "only statements of the form name = expression", None, None, 1, 6),
+        ("import os", "only statements of the form name = expression", None, None, 1, 9),
+        ("a = x*2\n  b = x.real", "attribute access (.real)", 2, 2, 8, 5),
+        ("a = 1; b = a // 2", "the operator // is not supported", 2, None, 14, 2),
+        ("z = w*x + b\na = sigmoid(z\nL = a", "a bracket is never closed", 2, 2, 12, 1),
+        ("z = w*x + b; a = foo(z); L = a*2", "unknown function 'foo'", 2, None, 18, 3),
+    ],
+)
+def test_program_errors_point_at_statement_line_and_column(text, message, statement, line, column, width):
+    with pytest.raises(ExpressionError) as caught:
+        parse(text)
+    error = caught.value
+    assert message in str(error)
+    assert (error.statement, error.line, error.column, error.width) == (statement, line, column, width)
+    where = ", ".join(part for part in [statement and f"statement {statement}", line and f"line {line}",
+                                        f"column {column}"] if part)
+    assert str(error).startswith(f"{where}: ")
+    shown = text.split("\n")[(line or 1) - 1]
+    assert error.pointer == f"  {shown}\n  {' ' * (column - 1)}{'^' * width}"
+
+
+def test_a_pointer_never_prints_a_control_character():
+    with pytest.raises(ExpressionError) as caught:
+        parse("x.y  # \x1b[31mred")
+    assert "\x1b" not in caught.value.pointer and "?[31mred" in caught.value.pointer
+
+
+def test_comments_only_is_an_error():
+    with pytest.raises(ExpressionError, match="no statements"):
+        parse("# nothing here\n# nor here")
+
+
+_PIECES = ["a", "b", "x", "2", " ", "=", ";", "\n", "+", "*", "(", ")", "#", "é", "exp(", "**", ".y", ",", "\t", "  "]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_every_error_points_inside_a_line_of_the_program(text):
+    try:
+        parse(text)
+    except ExpressionError as error:
+        if error.column is not None:
+            lines = ["".join(" " if c.isspace() else c for c in line).rstrip() for line in text.split("\n")]
+            assert error.source in lines
+            assert 1 <= error.column <= len(error.source) + 1
+            assert error.column - 1 + error.width <= len(error.source) + 1

@@ -51,22 +51,31 @@ def test_pycon_blocks(tmp_path, monkeypatch):
 
 
 def _console_commands():
+    """(command, the output lines the README shows under it) for each `$ ` line."""
     for body in blocks("console")[1:]:  # the Quickstart is checked on its own below
-        for line in body.splitlines():
+        command = None
+        for line in body.splitlines() + ["$ "]:
             if line.startswith("$ "):
-                yield line[2:]
+                if command:
+                    yield command, tuple(shown)
+                command, shown = line[2:], []
+            elif line.strip() and line.strip() != "...":
+                shown.append(line)
 
 
-@pytest.mark.parametrize("command", list(_console_commands()))
-def test_console_commands(command, tmp_path):
+@pytest.mark.parametrize("command, shown", list(_console_commands()))
+def test_console_commands(command, shown, tmp_path):
     words = shlex.split(command)
     assert words[0] == "chainrule", f"the README shows a command no test knows how to run: {command}"
     (tmp_path / "out").mkdir()
     result = subprocess.run([sys.executable, "-m", "autograd", *words[1:]], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert result.returncode == 0, result.stderr
-    assert "out = tanh(x1*w1 + x2*w2 + b) = 0.707107" in result.stdout
-    assert (tmp_path / "out" / "neuron.dot").stat().st_size > 0
+    printed = result.stdout.splitlines()
+    assert [line for line in shown if line not in printed] == []  # every line the README shows is printed
+    if "--dot out/neuron.dot" in command:
+        assert "out = tanh(x1*w1 + x2*w2 + b) = 0.707107" in result.stdout
+        assert (tmp_path / "out" / "neuron.dot").stat().st_size > 0
 
 
 def test_quickstart_make_targets_exist():
