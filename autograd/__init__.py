@@ -8,7 +8,7 @@
 7.0
 """
 
-# autograd.sum is not in __all__, so "from autograd import *" leaves Python's sum alone.
+# autograd.sum and autograd.compile are not in __all__: "from autograd import *" leaves Python's alone.
 from autograd.engine import (
     Value,
     dot,
@@ -22,6 +22,7 @@ from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.explain import Step, backward_steps, explain, explanation
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import walkthrough
+from autograd.compile import compile
 
 __all__ = [
     "GraphvizNotFoundError",

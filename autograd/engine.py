@@ -161,18 +161,18 @@ class Value:
         """The square root (self must be >= 0)."""
         return _record(ops.SQRT, (self,), (self.data,))
 
-    # Comparisons look at .data and record nothing.
+    # Comparisons look at .data and record nothing (autograd.compile notes them as guards).
     def __lt__(self, other):
-        return self.data < _number(other, "<")
+        return _compared(self, "<", other, self.data < _number(other, "<"))
 
     def __le__(self, other):
-        return self.data <= _number(other, "<=")
+        return _compared(self, "<=", other, self.data <= _number(other, "<="))
 
     def __gt__(self, other):
-        return self.data > _number(other, ">")
+        return _compared(self, ">", other, self.data > _number(other, ">"))
 
     def __ge__(self, other):
-        return self.data >= _number(other, ">=")
+        return _compared(self, ">=", other, self.data >= _number(other, ">="))
 
     def backward(self, grad=1.0):
         """Add d(self)/d(node) * grad to every node's .grad, as PyTorch does.
@@ -384,6 +384,15 @@ def _record(op, parents, inputs):
 
 
 _new_value = object.__new__
+
+
+_guards = None  # a list while autograd.compile traces a function: one entry per comparison
+
+
+def _compared(value, op, other, result):
+    if _guards is not None:
+        _guards.append((value, op, other, result))
+    return result
 
 
 def _failure_message(op, parents, reason):
