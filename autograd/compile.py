@@ -91,28 +91,23 @@ class Compiled:
         """(output, gradient per argument, [(live leaf, gradient)]) for these arguments."""
         data = [a if type(a) is float else engine._number(a, self._name()) for a in args]
         programs = self._programs.setdefault(len(args), [])
-        for program in programs:
-            try:
-                result = program.function(*data, *[leaf.data for leaf in program.live])
-            except (ArithmeticError, ValueError):
-                return self._on_the_graph(args, data)
-            if result is None:  # a guard failed: this program traced another branch
-                continue
-            out, grads = result
-            if out - out != 0.0:  # inf or nan: the graph says whether an op must raise
-                return self._on_the_graph(args, data)
-            if program is not self._latest:
+        for traced in (False, True):
+            for program in programs:
+                try:
+                    result = program.function(*data, *[leaf.data for leaf in program.live])
+                except (ArithmeticError, ValueError):
+                    return self._on_the_graph(args, data)
+                if result is None:  # a guard failed: this program traced another branch
+                    continue
+                out, grads = result
+                if out - out != 0.0:  # inf or nan: the graph says whether an op must raise
+                    return self._on_the_graph(args, data)
                 self._latest = program
-            return out, grads[: len(data)], list(zip(program.live, grads[len(data) :]))
-        program = self._trace(args, data)
-        programs.insert(0, program)
-        self._latest = program
-        result = program.function(*data, *[leaf.data for leaf in program.live])
-        if result is None:
-            raise RuntimeError(f"{self._name()}: a comparison came out differently for the same inputs; "
-                               "does the function depend on something besides its arguments and Values?")
-        out, grads = result
-        return out, grads[: len(data)], list(zip(program.live, grads[len(data) :]))
+                return out, grads[: len(data)], list(zip(program.live, grads[len(data) :]))
+            if traced:
+                raise RuntimeError(f"{self._name()}: a comparison came out differently for the same inputs; "
+                                   "does the function depend on something besides its arguments and Values?")
+            programs.insert(0, self._trace(args, data))
 
     def _trace(self, args, data):
         names = _argument_names(self.fn, len(args))
