@@ -50,12 +50,12 @@ class Compiled:
     def __init__(self, fn):
         self.fn = fn
         self.traces = 0
-        self._programs = {}  # number of arguments -> traced programs, the latest first
+        self._traced = {}  # number of arguments -> traces, the latest first
         self._latest = None
 
     def __call__(self, *args):
         """The output as a float; adds d output / d leaf into the .grad of every leaf outside fn."""
-        out, grads, live = self._run(args)
+        out, grads, live = self._run(args, (tuple(isinstance(a, Value) for a in args), True))
         for leaf, g in live:
             leaf.grad += g
         for arg, g in zip(args, grads):
@@ -65,15 +65,15 @@ class Compiled:
 
     def grad(self, *args):
         """(output, [d output / d arg for each arg]) as floats; no .grad is changed."""
-        out, grads, _ = self._run(args)
+        out, grads, _ = self._run(args, ((True,) * len(args), False))
         return out, [0.0 + g for g in grads]  # 0.0 + g: a gradient sum starts at 0.0, as the engine's
 
     @property
     def source(self):
-        """The generated Python of the latest program (runs on its own)."""
+        """The latest trace's program with every gradient (calls run it without the unneeded ones)."""
         if self._latest is None:
             raise RuntimeError(f"{self._name()}: nothing compiled yet; call it once to trace it")
-        return self._latest.source
+        return self._latest.program(((True,) * len(self._latest.inputs), True)).source
 
     def __str__(self):
         return self.source if self._latest is not None else repr(self)
@@ -87,12 +87,16 @@ class Compiled:
         name = getattr(self.fn, "__name__", "")
         return name if name.isidentifier() and not keyword.iskeyword(name) else "compiled"
 
-    def _run(self, args):
-        """(output, gradient per argument, [(live leaf, gradient)]) for these arguments."""
+    def _run(self, args, wanted):
+        """(output, gradient per argument, [(live leaf, gradient)]) for these arguments.
+
+        wanted: (for each argument, whether its gradient is needed; whether the live leaves' are).
+        """
         data = [a if type(a) is float else engine._number(a, self._name()) for a in args]
-        programs = self._programs.setdefault(len(args), [])
+        traces = self._traced.setdefault(len(args), [])
         for traced in (False, True):
-            for program in programs:
+            for trace in traces:
+                program = trace.program(wanted)
                 try:
                     result = program.function(*data, *[leaf.data for leaf in program.live])
                 except (ArithmeticError, ValueError):
@@ -102,12 +106,12 @@ class Compiled:
                 out, grads = result
                 if out - out != 0.0:  # inf or nan: the graph says whether an op must raise
                     return self._on_the_graph(args, data)
-                self._latest = program
+                self._latest = trace
                 return out, grads[: len(data)], list(zip(program.live, grads[len(data) :]))
             if traced:
                 raise RuntimeError(f"{self._name()}: a comparison came out differently for the same inputs; "
                                    "does the function depend on something besides its arguments and Values?")
-            programs.insert(0, self._trace(args, data))
+            traces.insert(0, self._trace(args, data))
 
     def _trace(self, args, data):
         names = _argument_names(self.fn, len(args))
@@ -123,7 +127,7 @@ class Compiled:
         if not isinstance(out, Value):
             raise TypeError(f"compile: {self._name()} must return a Value, got {type(out).__name__}: {out!r:.60}")
         self.traces += 1
-        return _generate(self._name(), out, inputs, names, guards)
+        return _Trace(self._name(), out, inputs, names, guards)
 
     def _on_the_graph(self, args, data):
         """The engine's own answer for these inputs: its error, or its numbers."""
@@ -271,8 +275,22 @@ def _times(local, upstream):
 class _Program:
     """One traced graph as Python: its source, the function, and the leaves it reads live."""
 
-    def __init__(self, source, function, live, n_nodes):
-        self.source, self.function, self.live, self.n_nodes = source, function, live, n_nodes
+    def __init__(self, source, function, live):
+        self.source, self.function, self.live = source, function, live
+
+
+class _Trace:
+    """One traced graph and its programs, one per set of wanted gradients (made when first asked)."""
+
+    def __init__(self, fn_name, out, inputs, arg_names, guards):
+        self.fn_name, self.out, self.inputs, self.arg_names, self.guards = fn_name, out, inputs, arg_names, guards
+        self.programs = {}
+        self.n_nodes = len(engine.topological_order(out))
+
+    def program(self, wanted):
+        if wanted not in self.programs:
+            self.programs[wanted] = _generate(self, *wanted)
+        return self.programs[wanted]
 
 
 # Above this many nodes the program keeps its numbers in two lists (V[i], G[i]) and is cut
@@ -282,7 +300,8 @@ NAMED_NODES = 10_000
 PART_LINES = 5_000
 
 
-def _generate(fn_name, out, inputs, arg_names, guards):
+def _generate(trace, wanted_args, wanted_live):
+    fn_name, out, inputs, arg_names, guards = trace.fn_name, trace.out, trace.inputs, trace.arg_names, trace.guards
     order = engine.topological_order(out)
     in_graph = len(order)
     seen = set(order)
@@ -336,16 +355,23 @@ def _generate(fn_name, out, inputs, arg_names, guards):
             body.append(f"{ref[node]} = {forward}")
         body += checks.get(i, [])
 
+    wanted = {leaf for leaf, want in zip(inputs, wanted_args) if want} | (set(live) if wanted_live else set())
+    needed = set()  # the nodes with a wanted leaf among their ancestors (or themselves)
+    for node in order[:in_graph]:
+        if node in wanted or any(p in needed for p in node.parents):
+            needed.add(node)
     defined = set()
     body.append(f"{gref[out]} = 1.0")
     defined.add(out)
     for node in reversed(order[:in_graph]):
-        if node._op is None:
+        if node._op is None or node not in needed:
             continue
         upstream = gref[node]
         rule = getattr(node._op, "rule", None)
         operands = [name[p] for p in node.parents]
         for k, (parent, local) in enumerate(zip(node.parents, local_grads[node])):
+            if parent not in needed:
+                continue
             target, first = gref[parent], named and parent not in defined
             if local == "1.0":
                 statement = f"{target} = {upstream}" if first else f"{target} += {upstream}"
@@ -357,7 +383,7 @@ def _generate(fn_name, out, inputs, arg_names, guards):
             said = f"= {rule(k, operands, name[node])}" if rule is not None else f"of {node._op.name}"
             body.append(f"{statement}  # ∂{name[node]}/∂{operands[k]} {said}")
 
-    returned = ", ".join(gref[leaf] if leaf in defined else "0.0" for leaf in leaves)
+    returned = ", ".join(gref[leaf] if leaf in defined and leaf in wanted else "0.0" for leaf in leaves)
     finish = f"return {ref[out]}, ({returned}{',' if len(leaves) == 1 else ''})"
     header = []
     math_names = [h for h in _FROM_MATH if h in helpers]
@@ -383,7 +409,7 @@ def _generate(fn_name, out, inputs, arg_names, guards):
         chunks.append("\n".join(main + ["    " + finish]) + "\n")
     for chunk in chunks:
         exec(builtins.compile(chunk, f"<autograd.compile {fn_name}>", "exec"), namespace)
-    return _Program("".join(chunks), namespace[fn_name], live, len(order))
+    return _Program("".join(chunks), namespace[fn_name], live)
 
 
 _RESERVED = set(_FROM_MATH + _FROM_COMPILE)
