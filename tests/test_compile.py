@@ -326,3 +326,12 @@ def test_star_import_leaves_pythons_compile_alone():
     namespace = {}
     exec("from autograd import *", namespace)
     assert "compile" not in namespace and autograd.compile is compile_module.compile
+
+
+def test_the_walkthrough_demo_shows_the_neurons_program():
+    from demos import walkthrough
+
+    source = walkthrough.program()
+    assert "def neuron(x1, w1, x2, w2, b):" in source
+    assert "    o = tanh(n)" in source and "    g_n = (1.0 - o * o) * g_o  # ∂o/∂n " in source
+    assert source.rstrip().endswith("return o, (g_x1, g_w1, g_x2, g_w2, g_b)")
