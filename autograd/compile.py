@@ -76,7 +76,7 @@ class Compiled:
         return self._latest.program(((True,) * len(self._latest.inputs), True)).source
 
     def __str__(self):
-        return self.source if self._latest is not None else repr(self)
+        return self.source.rstrip("\n") if self._latest is not None else repr(self)
 
     def __repr__(self):
         if self._latest is None:

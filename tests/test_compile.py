@@ -87,7 +87,7 @@ def test_the_source_reads_as_the_graph_and_runs_on_its_own():
     f = autograd.compile(neuron)
     out, grads = f.grad(2.0, 0.0)
     source = f.source
-    assert str(f) == source
+    assert str(f) + "\n" == source
     assert source.splitlines()[:3] == ["from math import tanh", "", "def neuron(x1, x2, w1, w2, b):"]
     assert "    n = v6 + b" in source and "    g_n = (1.0 - v9 * v9) * g_v9  # ∂v9/∂n " in source
     namespace = {}
