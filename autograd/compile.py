@@ -30,6 +30,8 @@ import math
 import re
 import threading
 import unicodedata
+from itertools import repeat
+from operator import add, mul
 
 from autograd import engine, ops
 from autograd.engine import Value
@@ -184,13 +186,23 @@ def sigmoid(x):
     return ops.SIGMOID.forward((x,))
 
 
+def dot(ws, xs):
+    """w_1*x_1 + ... + w_n*x_n summed left to right from 0.0, as the dot op does."""
+    return ops._left_to_right_sum(map(mul, ws, xs))
+
+
+def add_products(gs, xs, g):
+    """[gs[i] + xs[i] * g for each i]: one chain-rule step for a whole row of a dot node."""
+    return list(map(add, gs, map(mul, xs, repeat(g))))
+
+
 def sign(x):
     """d|x|/dx: 1.0, -1.0, 0.0 at 0 (as PyTorch), nan for nan."""
     return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
 
 
 _FROM_MATH = ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "inf", "nan")
-_FROM_COMPILE = ("power", "power_base_grad", "power_exponent_grad", "sigmoid", "sign")
+_FROM_COMPILE = ("power", "power_base_grad", "power_exponent_grad", "sigmoid", "sign", "dot", "add_products")
 _NAMESPACE = {**{name: getattr(math, name) for name in _FROM_MATH}, **{name: globals()[name] for name in _FROM_COMPILE}}
 
 
@@ -298,6 +310,10 @@ class _Trace:
 # time and memory, and a list needs no bookkeeping of which names cross from part to part.
 NAMED_NODES = 10_000
 PART_LINES = 5_000
+# A dot node over at least this many terms reads its weights and inputs as two tuples, and a
+# row whose gradients live in one list takes its chain-rule step in one line (add_products).
+# Python's compile spends its time per operation written out, so this keeps compiling short.
+VECTOR_TERMS = 8
 
 
 def _generate(trace, wanted_args, wanted_live):
@@ -324,6 +340,16 @@ def _generate(trace, wanted_args, wanted_live):
         ref = {node: f"V[{i}]" for i, node in enumerate(order)}
         gref = {node: f"G[{i}]" for i, node in enumerate(order[:in_graph])}
 
+    wanted = {leaf for leaf, want in zip(inputs, wanted_args) if want} | (set(live) if wanted_live else set())
+    needed = set()  # the nodes with a wanted leaf among their ancestors (or themselves)
+    for node in order[:in_graph]:
+        if node in wanted or any(p in needed for p in node.parents):
+            needed.add(node)
+    vectors, homes = _vectors(order[:in_graph], name, gref) if named else ({}, {})
+    for group, home in homes.items():
+        for i, node in enumerate(group):
+            gref[node] = f"{home}[{i}]"
+
     namespace = dict(_NAMESPACE)
     checks = {}  # position of the later compared node -> guard lines
     for value, op, other, result in guards:
@@ -338,11 +364,20 @@ def _generate(trace, wanted_args, wanted_live):
     local_grads = {}
     helpers = set()
     probed = {}
+    written = set()
     for i, node in enumerate(order):
         op = node._op
         if op is not None:
             a = [ref[p] for p in node.parents]
             code = _forward_and_locals(op, a, ref[node])
+            groups = _dot_groups(node)
+            if groups and groups[0] in vectors:
+                for group in groups:
+                    if group not in written:
+                        written.add(group)
+                        body.append(f"{vectors[group]} = ({', '.join(ref[p] for p in group)},)")
+                bias = f" + {a[-1]}" if op.has_bias else ""
+                code = (f"dot({vectors[groups[0]]}, {vectors[groups[1]]}){bias}", code[1])
             if code is None:  # an op with no entry above: the program calls the op itself
                 op_name = f"_op{i}"
                 namespace[op_name] = op
@@ -355,13 +390,12 @@ def _generate(trace, wanted_args, wanted_live):
             body.append(f"{ref[node]} = {forward}")
         body += checks.get(i, [])
 
-    wanted = {leaf for leaf, want in zip(inputs, wanted_args) if want} | (set(live) if wanted_live else set())
-    needed = set()  # the nodes with a wanted leaf among their ancestors (or themselves)
-    for node in order[:in_graph]:
-        if node in wanted or any(p in needed for p in node.parents):
-            needed.add(node)
     defined = set()
-    body.append(f"{gref[out]} = 1.0")
+    for group, home in homes.items():
+        if any(p in needed for p in group):
+            body.append(f"{home} = [0.0] * {len(group)}")
+            defined.update(group)
+    body.append(f"{gref[out]} = 1.0")  # the output is no node's operand, so no row keeps its gradient
     defined.add(out)
     for node in reversed(order[:in_graph]):
         if node._op is None or node not in needed:
@@ -369,8 +403,18 @@ def _generate(trace, wanted_args, wanted_live):
         upstream = gref[node]
         rule = getattr(node._op, "rule", None)
         operands = [name[p] for p in node.parents]
+        groups = _dot_groups(node)
+        done = set()  # operands whose rows were stepped as a whole
+        if groups and groups[0] in vectors:
+            for group, other, start in ((groups[0], groups[1], 0), (groups[1], groups[0], node._op.n)):
+                if group in homes:
+                    done.update(range(start, start + len(group)))
+                    if any(p in needed for p in group):
+                        row, by = homes[group], vectors[other]
+                        helpers.add("add_products")
+                        body.append(f"{row} = add_products({row}, {by}, {upstream})  # ∂{name[node]}/∂{vectors[group]}[i] = {by}[i]")
         for k, (parent, local) in enumerate(zip(node.parents, local_grads[node])):
-            if parent not in needed:
+            if parent not in needed or k in done:
                 continue
             target, first = gref[parent], named and parent not in defined
             if local == "1.0":
@@ -410,6 +454,35 @@ def _generate(trace, wanted_args, wanted_live):
     for chunk in chunks:
         exec(builtins.compile(chunk, f"<autograd.compile {fn_name}>", "exec"), namespace)
     return _Program("".join(chunks), namespace[fn_name], live)
+
+
+def _dot_groups(node):
+    """A dot node's weights and inputs as two tuples of nodes, or () for any other node."""
+    op = node._op
+    if type(op) is not ops.Dot or op.n < VECTOR_TERMS:
+        return ()
+    parents = node.parents
+    return parents[: op.n], parents[op.n : 2 * op.n]
+
+
+def _vectors(order, name, gref):
+    """Names for the dot nodes' tuples of weights and inputs, and for the lists that keep the
+    gradients of a tuple's nodes (when the tuple is the first with any of them, and has no repeats)."""
+    taken = set(name.values()) | set(gref.values()) | _RESERVED
+    vectors, homes, housed = {}, {}, set()
+    for node in order:
+        for group in _dot_groups(node):
+            if group in vectors:
+                continue
+            k = len(vectors)
+            while f"vec{k}" in taken or f"g_vec{k}" in taken:
+                k += 1
+            vectors[group] = f"vec{k}"
+            taken.update((f"vec{k}", f"g_vec{k}"))
+            if len(set(group)) == len(group) and not housed.intersection(group):
+                homes[group] = f"g_vec{k}"
+                housed.update(group)
+    return vectors, homes
 
 
 _RESERVED = set(_FROM_MATH + _FROM_COMPILE)

@@ -155,9 +155,11 @@ def test_random_graphs_compiled_match_pytorch(program, torch):
         assert close(ours, theirs, 1e-10, 1e-10), (grads, torch_grads)
 
 
-@EXAMPLES
+@settings(EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])  # the patch holds for every example
 @given(program=programs(), other=new_leaves)
-def test_a_large_graph_kept_in_lists_gives_the_same_numbers(program, other, monkeypatch_module):
+def test_a_large_graph_kept_in_lists_gives_the_same_numbers(program, other, monkeypatch):
+    monkeypatch.setattr(compile_module, "NAMED_NODES", 0)  # every graph counts as large
+    monkeypatch.setattr(compile_module, "PART_LINES", 3)  # and is cut into parts of 3 lines
     build(program)
     fn = as_function(program)
     f = autograd.compile(fn)
@@ -169,14 +171,33 @@ def test_a_large_graph_kept_in_lists_gives_the_same_numbers(program, other, monk
     assert agree(compiled(f, numbers), again)
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    """Every graph counts as large, and a part is 3 lines: the list layout, in several parts."""
-    patch = pytest.MonkeyPatch()
-    patch.setattr(compile_module, "NAMED_NODES", 0)
-    patch.setattr(compile_module, "PART_LINES", 3)
-    yield
-    patch.undo()
+@settings(EXAMPLES, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(program=programs(ops=("dot", "sum", "*", "+", "relu", "tanh")), other=new_leaves)
+def test_dot_rows_taken_as_a_whole_give_the_same_numbers(program, other, monkeypatch):
+    monkeypatch.setattr(compile_module, "VECTOR_TERMS", 1)  # every dot node's rows as lists
+    build(program)
+    fn = as_function(program)
+    f = autograd.compile(fn)
+    assert agree(compiled(f, program.leaves), on_the_graph(fn, program.leaves))
+    numbers = other[: len(program.leaves)]
+    again = on_the_graph(fn, numbers)
+    assume(isinstance(again[0], type) or abs(again[0]) < LIMIT)
+    assert agree(compiled(f, numbers), again)
+
+
+def test_an_mlp_step_with_rows_as_lists_is_the_graphs():
+    X, labels = nn.datasets.make_moons(n_samples=6, noise=0.1, seed=0)
+    y = [2 * t - 1 for t in labels]
+    model = nn.MLP(2, [8, 8, 1], seed=0)
+    f = autograd.compile(lambda: hinge_step(model, X, y))
+    out, _ = f.grad()
+    f()
+    compiled_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    loss = hinge_step(model, X, y)
+    loss.backward()
+    assert same(out, loss.data) and all_same(compiled_grads, [p.grad for p in model.parameters()])
+    assert "add_products(" in f.source and "= dot(vec" in f.source
 
 
 # ---- guards -----------------------------------------------------------------------------------
