@@ -7,11 +7,20 @@
 
 The first call builds the graph (tracing) and writes one line of Python per node, named as
 the graph names it (labels, or ``v<i>``, the node's place in ``topological_order``): the
-forward lines in order, then one adjoint line per edge in reverse, each commented with the
-op's derivative rule. Later calls run that function on plain floats and build no graph.
+forward lines in order, then the adjoint lines in reverse, ``g_n`` being the sum over n's
+uses of local derivative times the user's gradient, commented with the ops' derivative
+rules. Later calls run that function on plain floats and build no graph.
 
 The program does the same float operations in the same order as the graph and ``backward()``
-(sums left to right, as ``dot`` and ``sum`` do), so its numbers are the graph's, bit for bit.
+(sums left to right, as ``dot`` and ``sum`` do; a gradient adds its uses in the order backward
+adds them), so its numbers are the graph's, bit for bit. (Backward starts each sum at 0.0;
+the program does not, which can only change the sign of a zero, and ``f`` and ``f.grad``
+hand out +0.0 there, as backward does.)
+
+A long sum of products (a ``dot`` node of many terms, a weight's gradient over a big batch)
+is written ``total(map(mul, vec0, vec1))`` over two tuples written once and shared. Graphs of
+more than ``NAMED_NODES`` nodes keep their numbers in two lists, ``V[i]`` and ``G[i]``, and
+are compiled in parts, so compiling stays linear in the number of nodes.
 
 - Every leaf that is not an argument (a model's parameters, numbers fn turns into Values) is
   read live: its ``.data`` is read at each call, and ``f(*args)`` adds its gradient to ``.grad``.
@@ -24,14 +33,14 @@ The program does the same float operations in the same order as the graph and ``
 """
 
 import builtins
+import functools
 import inspect
 import keyword
 import math
 import re
 import threading
 import unicodedata
-from itertools import repeat
-from operator import add, mul
+from operator import mul
 
 from autograd import engine, ops
 from autograd.engine import Value
@@ -186,14 +195,9 @@ def sigmoid(x):
     return ops.SIGMOID.forward((x,))
 
 
-def dot(ws, xs):
-    """w_1*x_1 + ... + w_n*x_n summed left to right from 0.0, as the dot op does."""
-    return ops._left_to_right_sum(map(mul, ws, xs))
-
-
-def add_products(gs, xs, g):
-    """[gs[i] + xs[i] * g for each i]: one chain-rule step for a whole row of a dot node."""
-    return list(map(add, gs, map(mul, xs, repeat(g))))
+def total(xs):
+    """x_1 + ... + x_n summed left to right from 0.0, as the sum op does."""
+    return ops._left_to_right_sum(xs)
 
 
 def sign(x):
@@ -202,8 +206,11 @@ def sign(x):
 
 
 _FROM_MATH = ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "inf", "nan")
-_FROM_COMPILE = ("power", "power_base_grad", "power_exponent_grad", "sigmoid", "sign", "dot", "add_products")
+_FROM_COMPILE = ("power", "power_base_grad", "power_exponent_grad", "sigmoid", "sign", "total")
 _NAMESPACE = {**{name: getattr(math, name) for name in _FROM_MATH}, **{name: globals()[name] for name in _FROM_COMPILE}}
+_NAMESPACE["mul"] = mul
+if ops._left_to_right_sum is ops._builtin_sum:  # the same sum, called without a Python frame
+    _NAMESPACE["total"] = functools.partial(builtins.sum, start=0.0)
 
 
 # ---- code generation: each op's forward and local derivatives as Python expressions ----------
@@ -216,24 +223,45 @@ def _number(x):
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
-_INFIX = {ops.Add: "+", ops.Sub: "-", ops.Mul: "*", ops.Div: "/"}
+# How each op is written: its output, then the local derivative for each operand, as templates
+# over the operands' names ({x}, {y}) and the output's ({o}). The same arithmetic as ops.py, in
+# the same order, so the numbers are the same to the last bit.
+_BINARY = {
+    ops.Add: ("{x} + {y}", "1.0", "1.0"),
+    ops.Sub: ("{x} - {y}", "1.0", "-1.0"),
+    ops.Mul: ("{x} * {y}", "{y}", "{x}"),
+    ops.Div: ("{x} / {y}", "1.0 / {y}", "-{o} / {y}"),
+}
+_UNARY = {
+    ops.Neg: ("-{x}", "-1.0"),
+    ops.Abs: ("abs({x})", "sign({x})"),
+    ops.Exp: ("exp({x})", "{o}"),
+    ops.Log: ("log({x})", "1.0 / {x}"),
+    ops.Log1p: ("log1p({x})", "1.0 / (1 + {x})"),
+    ops.Tanh: ("tanh({x})", "1.0 - {o} * {o}"),
+    ops.Sigmoid: ("sigmoid({x})", "{o} * (1.0 - {o})"),
+    ops.Relu: ("0.0 if {x} <= 0 else {x}", "1.0 if {x} > 0 else 0.0"),
+    ops.Sin: ("sin({x})", "cos({x})"),
+    ops.Cos: ("cos({x})", "-sin({x})"),
+    ops.Sqrt: ("sqrt({x})", "0.5 / {o} if {o} != 0 else inf"),
+}
 
 
 def _forward_and_locals(op, a, out):
     """(the output as an expression of the operand names a, the local derivative for each operand)."""
     kind = type(op)
-    if kind in _INFIX:
-        x, y = a
-        locals_ = {ops.Add: ("1.0", "1.0"), ops.Sub: ("1.0", "-1.0"), ops.Mul: (y, x), ops.Div: (f"1.0 / {y}", f"-{out} / {y}")}
-        return f"{x} {_INFIX[kind]} {y}", locals_[kind]
-    if kind is ops.WithConstant and type(op.op) in _INFIX:
-        c, (x,) = _number(op.constant), a
-        inner = type(op.op)
-        if op.constant_first:
-            local = {ops.Add: "1.0", ops.Sub: "-1.0", ops.Mul: c, ops.Div: f"-{out} / {x}"}[inner]
-            return f"{c} {_INFIX[inner]} {x}", (local,)
-        local = {ops.Add: "1.0", ops.Sub: "1.0", ops.Mul: c, ops.Div: f"1.0 / {c}"}[inner]
-        return f"{x} {_INFIX[inner]} {c}", (local,)
+    if kind in _UNARY:
+        forward, local = _UNARY[kind]
+        return forward.format(x=a[0]), (local.format(x=a[0], o=out),)
+    if kind in _BINARY:
+        forward, *locals_ = _BINARY[kind]
+        names = dict(x=a[0], y=a[1], o=out)
+        return forward.format(**names), tuple(local.format(**names) for local in locals_)
+    if kind is ops.WithConstant and type(op.op) in _BINARY:  # x op c, or c op x: one operand
+        forward, *locals_ = _BINARY[type(op.op)]
+        c = _number(op.constant)
+        names = dict(x=c, y=a[0], o=out) if op.constant_first else dict(x=a[0], y=c, o=out)
+        return forward.format(**names), (locals_[1 if op.constant_first else 0].format(**names),)
     if kind is ops.Dot:
         n = op.n
         ws, xs, bias = a[:n], a[n : 2 * n], a[2 * n :]
@@ -252,27 +280,10 @@ def _forward_and_locals(op, a, out):
     if kind is ops.ConstantBasePow:
         c, (x,) = _number(op.base), a
         return f"power({c}, {x})", (f"power_exponent_grad({c}, {x}, {out})",)
-    (x,) = a if len(a) == 1 else (None,)
-    unary = {
-        ops.Neg: (f"-{x}", "-1.0"),
-        ops.Abs: (f"abs({x})", f"sign({x})"),
-        ops.Exp: (f"exp({x})", out),
-        ops.Log: (f"log({x})", f"1.0 / {x}"),
-        ops.Log1p: (f"log1p({x})", f"1.0 / (1 + {x})"),
-        ops.Tanh: (f"tanh({x})", f"1.0 - {out} * {out}"),
-        ops.Sigmoid: (f"sigmoid({x})", f"{out} * (1.0 - {out})"),
-        ops.Relu: (f"0.0 if {x} <= 0 else {x}", f"1.0 if {x} > 0 else 0.0"),
-        ops.Sin: (f"sin({x})", f"cos({x})"),
-        ops.Cos: (f"cos({x})", f"-sin({x})"),
-        ops.Sqrt: (f"sqrt({x})", f"0.5 / {out} if {out} != 0 else inf"),
-    }
-    if kind in unary:
-        forward, local = unary[kind]
-        return forward, (local,)
     if kind is ops.LeakyRelu:
-        s = _number(op.slope)
+        x, s = a[0], _number(op.slope)
         return f"{x} if {x} > 0 else {s} * {x}", (f"1.0 if {x} > 0 else {s}",)
-    return None
+    return None  # an op this table does not know: the program calls the op itself
 
 
 _ATOM = re.compile(r"-?[\w.\[\]]+(\([^()]*\))?")
@@ -281,7 +292,7 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 
 def _times(local, upstream):
     """local * upstream as source, with brackets only where needed."""
-    return f"{local} * {upstream}" if _ATOM.fullmatch(local) else f"({local}) * {upstream}"
+    return f"{local} * {upstream}" if local.isidentifier() or _ATOM.fullmatch(local) else f"({local}) * {upstream}"
 
 
 class _Program:
@@ -297,7 +308,8 @@ class _Trace:
     def __init__(self, fn_name, out, inputs, arg_names, guards):
         self.fn_name, self.out, self.inputs, self.arg_names, self.guards = fn_name, out, inputs, arg_names, guards
         self.programs = {}
-        self.n_nodes = len(engine.topological_order(out))
+        self.order = engine.topological_order(out)
+        self.n_nodes = len(self.order)
 
     def program(self, wanted):
         if wanted not in self.programs:
@@ -310,15 +322,18 @@ class _Trace:
 # time and memory, and a list needs no bookkeeping of which names cross from part to part.
 NAMED_NODES = 10_000
 PART_LINES = 5_000
-# A dot node over at least this many terms reads its weights and inputs as two tuples, and a
-# row whose gradients live in one list takes its chain-rule step in one line (add_products).
-# Python's compile spends its time per operation written out, so this keeps compiling short.
-VECTOR_TERMS = 8
+# A sum of at least this many products is written total(map(mul, vecA, vecB)) over two tuples,
+# each written once and shared by every line that sums over it (a dot node's weights and
+# inputs, a weight's inputs over a large batch). Python's compile spends its time per operation
+# written out, so this keeps compiling short; written out, a sum runs about twice as fast.
+VECTOR_TERMS = 128
+DOT_TERMS = 8  # the same for a dot node's own value: the tuples of weights and inputs are shared
+_SIMPLE = re.compile(r"-?[\w.\[\]]+")
 
 
 def _generate(trace, wanted_args, wanted_live):
     fn_name, out, inputs, arg_names, guards = trace.fn_name, trace.out, trace.inputs, trace.arg_names, trace.guards
-    order = engine.topological_order(out)
+    order = list(trace.order)
     in_graph = len(order)
     seen = set(order)
     for value, _, other, _ in guards:  # a compared Value may lie outside the output's graph
@@ -339,18 +354,15 @@ def _generate(trace, wanted_args, wanted_live):
     else:
         ref = {node: f"V[{i}]" for i, node in enumerate(order)}
         gref = {node: f"G[{i}]" for i, node in enumerate(order[:in_graph])}
-
     wanted = {leaf for leaf, want in zip(inputs, wanted_args) if want} | (set(live) if wanted_live else set())
     needed = set()  # the nodes with a wanted leaf among their ancestors (or themselves)
     for node in order[:in_graph]:
         if node in wanted or any(p in needed for p in node.parents):
             needed.add(node)
-    vectors, homes = _vectors(order[:in_graph], name, gref) if named else ({}, {})
-    for group, home in homes.items():
-        for i, node in enumerate(group):
-            gref[node] = f"{home}[{i}]"
 
     namespace = dict(_NAMESPACE)
+    body = []
+    tuples = _Tuples(body, set(name.values()) | set(gref.values()) | _RESERVED)
     checks = {}  # position of the later compared node -> guard lines
     for value, op, other, result in guards:
         right = ref[other] if isinstance(other, Value) else _number(engine._number(other, op))
@@ -360,80 +372,74 @@ def _generate(trace, wanted_args, wanted_live):
         if line not in checks.setdefault(later, []):
             checks[later].append(line)
 
-    body = checks.get(-1, [])
+    # Forward: one line per node, in topological order.
+    body += checks.get(-1, [])
     local_grads = {}
     helpers = set()
-    probed = {}
-    written = set()
+    probed = set()
     for i, node in enumerate(order):
         op = node._op
         if op is not None:
             a = [ref[p] for p in node.parents]
             code = _forward_and_locals(op, a, ref[node])
-            groups = _dot_groups(node)
-            if groups and groups[0] in vectors:
-                for group in groups:
-                    if group not in written:
-                        written.add(group)
-                        body.append(f"{vectors[group]} = ({', '.join(ref[p] for p in group)},)")
-                bias = f" + {a[-1]}" if op.has_bias else ""
-                code = (f"dot({vectors[groups[0]]}, {vectors[groups[1]]}){bias}", code[1])
             if code is None:  # an op with no entry above: the program calls the op itself
                 op_name = f"_op{i}"
                 namespace[op_name] = op
                 args = f"({', '.join(a)},)"
                 code = (f"{op_name}.forward({args})", [f"{op_name}.local_grads({args}, {ref[node]})[{k}]" for k in range(len(a))])
             elif op not in probed:  # which helpers this op's lines call (asked once per op)
-                probed[op] = True
+                probed.add(op)
                 helpers.update(_WORD.findall(" ".join([code[0], *code[1]])))
             forward, local_grads[node] = code
+            if type(op) is ops.Dot and op.n >= DOT_TERMS:
+                ws, xs = tuples.name(a[: op.n]), tuples.name(a[op.n : 2 * op.n])
+                forward = f"total(map(mul, {ws}, {xs}))" + (f" + {a[-1]}" if op.has_bias else "")
+                helpers.update(("total", "mul"))
             body.append(f"{ref[node]} = {forward}")
         body += checks.get(i, [])
 
-    defined = set()
-    for group, home in homes.items():
-        if any(p in needed for p in group):
-            body.append(f"{home} = [0.0] * {len(group)}")
-            defined.update(group)
-    body.append(f"{gref[out]} = 1.0")  # the output is no node's operand, so no row keeps its gradient
-    defined.add(out)
+    # Backward: one line per node, in reverse. A node's gradient is the sum of local * upstream
+    # over its uses, in the order backward() adds them: the later use first, operands in order.
+    uses = {}
     for node in reversed(order[:in_graph]):
-        if node._op is None or node not in needed:
+        if node._op is not None and node in needed:
+            for k, parent in enumerate(node.parents):
+                uses.setdefault(parent, []).append((node, k))
+    body.append(f"{gref[out]} = 1.0")
+    for node in reversed(order[:in_graph - 1]):
+        if node not in needed:
             continue
-        upstream = gref[node]
-        rule = getattr(node._op, "rule", None)
-        operands = [name[p] for p in node.parents]
-        groups = _dot_groups(node)
-        done = set()  # operands whose rows were stepped as a whole
-        if groups and groups[0] in vectors:
-            for group, other, start in ((groups[0], groups[1], 0), (groups[1], groups[0], node._op.n)):
-                if group in homes:
-                    done.update(range(start, start + len(group)))
-                    if any(p in needed for p in group):
-                        row, by = homes[group], vectors[other]
-                        helpers.add("add_products")
-                        body.append(f"{row} = add_products({row}, {by}, {upstream})  # ∂{name[node]}/∂{vectors[group]}[i] = {by}[i]")
-        for k, (parent, local) in enumerate(zip(node.parents, local_grads[node])):
-            if parent not in needed or k in done:
-                continue
-            target, first = gref[parent], named and parent not in defined
-            if local == "1.0":
-                statement = f"{target} = {upstream}" if first else f"{target} += {upstream}"
-            elif local == "-1.0":
-                statement = f"{target} = -{upstream}" if first else f"{target} -= {upstream}"
+        locals_ = [local_grads[user][k] for user, k in uses[node]]
+        upstreams = [gref[user] for user, _ in uses[node]]
+        if len(locals_) >= VECTOR_TERMS and all(_SIMPLE.fullmatch(local) for local in locals_):
+            if all(local == "1.0" for local in locals_):
+                total = f"total({tuples.name(upstreams)})"
+                helpers.add("total")
             else:
-                statement = f"{target} {'=' if first else '+='} {_times(local, upstream)}"
-            defined.add(parent)
-            said = f"= {rule(k, operands, name[node])}" if rule is not None else f"of {node._op.name}"
-            body.append(f"{statement}  # ∂{name[node]}/∂{operands[k]} {said}")
+                total = f"total(map(mul, {tuples.name(locals_)}, {tuples.name(upstreams)}))"
+                helpers.update(("total", "mul"))
+        else:
+            terms = [u if local == "1.0" else f"-{u}" if local == "-1.0" else _times(local, u) for local, u in zip(locals_, upstreams)]
+            total = " + ".join(terms)
+        said = []
+        for user, k in uses[node][:3]:
+            rule = getattr(user._op, "rule", None)
+            if rule is None:
+                said.append(f"∂{name[user]}/∂{name[node]} of {user._op.name}")
+            else:
+                said.append(f"∂{name[user]}/∂{name[node]} = {rule(k, [name[p] for p in user.parents], name[user])}")
+        more = f"; and {len(uses[node]) - 3} more uses" if len(uses[node]) > 3 else ""
+        body.append(f"{gref[node]} = {total}  # {'; '.join(said)}{more}")
 
-    returned = ", ".join(gref[leaf] if leaf in defined and leaf in wanted else "0.0" for leaf in leaves)
+    returned = ", ".join(gref[leaf] if leaf in wanted and (leaf in uses or leaf is out) else "0.0" for leaf in leaves)
     finish = f"return {ref[out]}, ({returned}{',' if len(leaves) == 1 else ''})"
     header = []
     math_names = [h for h in _FROM_MATH if h in helpers]
     compile_names = [h for h in _FROM_COMPILE if h in helpers]
     if math_names:
         header.append(f"from math import {', '.join(math_names)}")
+    if "mul" in helpers:
+        header.append("from operator import mul")
     if compile_names:
         header.append(f"from autograd.compile import {', '.join(compile_names)}")
     if header:
@@ -456,40 +462,30 @@ def _generate(trace, wanted_args, wanted_live):
     return _Program("".join(chunks), namespace[fn_name], live)
 
 
-def _dot_groups(node):
-    """A dot node's weights and inputs as two tuples of nodes, or () for any other node."""
-    op = node._op
-    if type(op) is not ops.Dot or op.n < VECTOR_TERMS:
-        return ()
-    parents = node.parents
-    return parents[: op.n], parents[op.n : 2 * op.n]
+class _Tuples:
+    """Tuples of names written once into the body (vec0 = (a, b, c)) and then shared."""
+
+    def __init__(self, body, taken):
+        self.body, self.taken, self.names, self.count = body, taken, {}, 0
+
+    def name(self, items):
+        key = tuple(items)
+        if key not in self.names:
+            while f"vec{self.count}" in self.taken:
+                self.count += 1
+            self.names[key] = f"vec{self.count}"
+            self.count += 1
+            self.body.append(f"{self.names[key]} = ({', '.join(key)}{',' if len(key) == 1 else ''})")
+        return self.names[key]
 
 
-def _vectors(order, name, gref):
-    """Names for the dot nodes' tuples of weights and inputs, and for the lists that keep the
-    gradients of a tuple's nodes (when the tuple is the first with any of them, and has no repeats)."""
-    taken = set(name.values()) | set(gref.values()) | _RESERVED
-    vectors, homes, housed = {}, {}, set()
-    for node in order:
-        for group in _dot_groups(node):
-            if group in vectors:
-                continue
-            k = len(vectors)
-            while f"vec{k}" in taken or f"g_vec{k}" in taken:
-                k += 1
-            vectors[group] = f"vec{k}"
-            taken.update((f"vec{k}", f"g_vec{k}"))
-            if len(set(group)) == len(group) and not housed.intersection(group):
-                homes[group] = f"g_vec{k}"
-                housed.update(group)
-    return vectors, homes
-
-
-_RESERVED = set(_FROM_MATH + _FROM_COMPILE)
+_RESERVED = set(_FROM_MATH + _FROM_COMPILE) | {"mul"}
 
 
 def _identifier(text):
     """A label as a Python name ("x1*w1" -> "x1_w1"), or "" when nothing usable is left."""
+    if text.isascii() and text.isidentifier() and not keyword.iskeyword(text):
+        return text
     text = re.sub(r"\W+", "_", unicodedata.normalize("NFKC", text)).strip("_")
     return text if text.isidentifier() and not keyword.iskeyword(text) else ""
 

@@ -51,7 +51,7 @@ def main(argv=None):
     print("\nthe graph, as text:")
     print(autograd.tree(o))
     print("\nthe same neuron through autograd.compile: this is what backward() did, as a program")
-    print("(forward lines in order, then the chain rule for each edge, from the output back):\n")
+    print("(a line per node in order, then each node's gradient by the chain rule, from the output back):\n")
     print(program())
 
     written = []
