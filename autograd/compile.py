@@ -96,7 +96,9 @@ class Compiled:
 
     def _name(self):
         name = getattr(self.fn, "__name__", "")
-        return name if name.isidentifier() and not keyword.iskeyword(name) else "compiled"
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            return "compiled"
+        return f"{name}_program" if name in _RESERVED else name  # def tanh(...) must not hide math's
 
     def _run(self, args, wanted):
         """(output, gradient per argument, [(live leaf, gradient)]) for these arguments.
@@ -154,7 +156,7 @@ class Compiled:
         return out.data, grads[: len(inputs)], list(zip(leaves, grads[len(inputs) :]))
 
 
-_tracing = threading.Lock()  # the engine's guard list is one per process: one trace at a time
+_tracing = threading.RLock()  # the engine's guard list is one per process: one trace at a time
 
 
 def _argument_names(fn, n):
@@ -201,8 +203,8 @@ def total(xs):
 
 
 def sign(x):
-    """d|x|/dx: 1.0, -1.0, 0.0 at 0 (as PyTorch), nan for nan."""
-    return 1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan
+    """d|x|/dx as the abs op computes it: 1.0, -1.0, and 0.0 at 0 (as in PyTorch)."""
+    return ops.ABS.local_grads((x,), abs(x))[0]
 
 
 _FROM_MATH = ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "inf", "nan")

@@ -30,3 +30,9 @@ def test_the_compiled_step_is_the_nn_mlp_step_bit_for_bit():
 def test_the_compiled_chain_is_timed_per_node():
     compiling, call = benchmark.compiled_chain_cost(200, 1)
     assert compiling > call > 0
+
+
+def test_compiling_m_is_timed_from_a_fresh_step():
+    X, y = benchmark.two_moons(10)
+    seconds, step = benchmark.compiling_seconds(X, y, 1)
+    assert seconds > 0 and isinstance(step(), float)

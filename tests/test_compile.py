@@ -361,3 +361,16 @@ def test_the_walkthrough_demo_shows_the_neurons_program():
 def test_an_output_that_is_an_argument_and_an_unused_argument():
     assert autograd.compile(lambda x: x).grad(3.0) == (3.0, [1.0])
     assert autograd.compile(lambda x, y: x * 2).grad(1.0, 5.0) == (2.0, [2.0, 0.0])
+
+
+def test_a_function_named_like_a_helper_and_labels_named_like_python():
+    def tanh(x):
+        y = x * 2
+        y.label = "exp"
+        z = y.tanh()
+        z.label = "for"
+        return z
+
+    f = autograd.compile(tanh)
+    assert agree(compiled(f, [0.3]), on_the_graph(tanh, [0.3]))
+    assert "def tanh_program(x):" in f.source and "exp_2 = x * 2.0" in f.source
