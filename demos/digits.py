@@ -28,7 +28,9 @@ def batch_loss(model):
 
     Its arguments are the glyphs' pixels, then a one-hot row per glyph (batch_numbers makes
     them). A class index would pick a logit, and so change the graph from batch to batch; as
-    one-hot numbers, one program serves every batch of the same size.
+    one-hot numbers, one program serves every batch of the same size. Unlike nn.cross_entropy
+    it does not subtract the largest logit first (that number would become a constant of the
+    program); these logits stay far below exp's limit of 709.
     """
     n_in, n_classes = model.nin, model.nouts[-1]
 
