@@ -376,6 +376,10 @@ def _generate(trace, wanted_args, wanted_live):
 
     # Forward: one line per node, in topological order.
     body += checks.get(-1, [])
+    hidden = set()  # + - * / results whose infinity a later op could turn finite again
+    for node in order:
+        if type(node._op) in _HIDES_INFINITY or (type(node._op) is ops.WithConstant and type(node._op.op) is ops.Div):
+            hidden.update(p for p in node.parents if _arithmetic(p._op))
     local_grads = {}
     helpers = set()
     probed = set()
@@ -398,6 +402,9 @@ def _generate(trace, wanted_args, wanted_live):
                 forward = f"total(map(mul, {ws}, {xs}))" + (f" + {a[-1]}" if op.has_bias else "")
                 helpers.update(("total", "mul"))
             body.append(f"{ref[node]} = {forward}")
+            if node in hidden:  # the engine raises on an overflow: the graph says which error
+                body.append(f"if {ref[node]} in (inf, -inf): raise OverflowError('{name[node]} is too large for a float')")
+                helpers.add("inf")
         body += checks.get(i, [])
 
     # Backward: one line per node, in reverse. A node's gradient is the sum of local * upstream
@@ -462,6 +469,17 @@ def _generate(trace, wanted_args, wanted_live):
     for chunk in chunks:
         exec(builtins.compile(chunk, f"<autograd.compile {fn_name}>", "exec"), namespace)
     return _Program("".join(chunks), namespace[fn_name], live)
+
+
+# Ops whose output can be finite when an operand is infinite (tanh(inf) is 1.0), so that an
+# overflow before them would not reach the output, where the program looks for one.
+_HIDES_INFINITY = (ops.Tanh, ops.Sigmoid, ops.Relu, ops.Exp, ops.Div, ops.Pow, ops.PowConst, ops.ConstantBasePow)
+
+
+def _arithmetic(op):
+    """True for + - * / (also with a number): the ops whose overflow the engine reports."""
+    inner = op.op if type(op) is ops.WithConstant else op
+    return type(inner) in _BINARY
 
 
 class _Tuples:

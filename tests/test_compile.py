@@ -88,7 +88,7 @@ def test_the_source_reads_as_the_graph_and_runs_on_its_own():
     out, grads = f.grad(2.0, 0.0)
     source = f.source
     assert str(f) + "\n" == source
-    assert source.splitlines()[:3] == ["from math import tanh", "", "def neuron(x1, x2, w1, w2, b):"]
+    assert source.splitlines()[:3] == ["from math import tanh, inf", "", "def neuron(x1, x2, w1, w2, b):"]
     assert "    n = v6 + b" in source and "    g_n = (1.0 - v9 * v9) * g_v9  # ∂v9/∂n " in source
     namespace = {}
     exec(source, namespace)  # nothing from autograd: the program is plain Python
@@ -267,6 +267,9 @@ FAILURES = {
     "pow derivative overflows, Value exponent": (lambda x, n: x**n, [2.0, -1.0], [1e-200, -1.0]),
     "a * b overflow": (lambda x, y: x * y, [2.0, 3.0], [1e300, 1e300]),
     "a + b overflow": (lambda x, y: (x + y) * 0.5, [2.0, 3.0], [1.7e308, 1.7e308]),
+    "an overflow that tanh would hide": (lambda x: (x * x).tanh(), [2.0], [1e200]),
+    "an infinite input that tanh turns finite": (lambda x: (x + 1).tanh(), [2.0], [math.inf]),
+    "an overflow that relu would hide": (lambda x: (-(x * x)).relu() + (1 / (x * x)), [2.0], [1e200]),
 }
 
 
