@@ -365,10 +365,17 @@ def _generate(trace, wanted_args, wanted_live):
     namespace = dict(_NAMESPACE)
     body = []
     tuples = _Tuples(body, set(name.values()) | set(gref.values()) | _RESERVED)
-    checks = {}  # position of the later compared node -> guard lines
+    # A node computed only for a comparison is written as soon as its operands are, so its
+    # guard is checked before the lines of a branch that the new inputs may not take.
+    key = {node: (i, 0) for i, node in enumerate(order[:in_graph])}
+    for j, node in enumerate(order[in_graph:], start=1):
+        key[node] = (max((key[p][0] for p in node.parents), default=-1), j)
+    sequence = sorted(order, key=key.__getitem__)
+    rank = {node: r for r, node in enumerate(sequence)}
+    checks = {}  # rank of the later compared node (-1: only leaves) -> guard lines
     for value, op, other, result in guards:
         right = ref[other] if isinstance(other, Value) else _number(engine._number(other, op))
-        later = max(position[value], position[other] if isinstance(other, Value) else -1)
+        later = max((rank[v] for v in (value, other) if isinstance(v, Value) and v._op is not None), default=-1)
         test = f"{ref[value]} {op} {right}"
         line = f"if {'not ' if result else ''}{test}: return None  # traced where {test} is {result}"
         if line not in checks.setdefault(later, []):
@@ -383,7 +390,7 @@ def _generate(trace, wanted_args, wanted_live):
     local_grads = {}
     helpers = set()
     probed = set()
-    for i, node in enumerate(order):
+    for i, node in enumerate(sequence):
         op = node._op
         if op is not None:
             a = [ref[p] for p in node.parents]

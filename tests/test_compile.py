@@ -377,3 +377,13 @@ def test_a_function_named_like_a_helper_and_labels_named_like_python():
     f = autograd.compile(tanh)
     assert agree(compiled(f, [0.3]), on_the_graph(tanh, [0.3]))
     assert "def tanh_program(x):" in f.source and "exp_2 = x * 2.0" in f.source
+
+
+def test_a_guard_is_checked_before_the_branch_that_would_fail():
+    def fn(x):
+        return x.log() if x - 1 > 0 else x * 2  # x - 1 is computed only for the comparison
+
+    f = autograd.compile(fn)
+    for x, traces in [(3.0, 1), (-1.0, 2), (-2.0, 2), (5.0, 2)]:
+        assert agree(compiled(f, [x]), on_the_graph(fn, [x]))
+        assert f.traces == traces
