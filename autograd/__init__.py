@@ -10,7 +10,7 @@
 
 __version__ = "0.2.0"
 
-# autograd.sum is not in __all__, so "from autograd import *" leaves Python's sum alone.
+# autograd.sum and autograd.compile are not in __all__: "from autograd import *" leaves Python's alone.
 from autograd.engine import (
     Value,
     dot,
@@ -25,6 +25,7 @@ from autograd.explain import Step, backward_steps, explain, explanation
 from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import walkthrough
+from autograd.compile import compile
 
 __all__ = [
     "GraphvizNotFoundError",

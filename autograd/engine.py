@@ -107,7 +107,7 @@ class Value:
 
     def __bool__(self):
         """True when the data is non-zero, as a one-element tensor in PyTorch."""
-        return self.data != 0
+        return _compared(self, "!=", 0.0, self.data != 0)
 
     def item(self):
         """The data as a plain float (PyTorch's name)."""
@@ -197,19 +197,19 @@ class Value:
         """The square root (self must be >= 0)."""
         return _record(ops.SQRT, (self,), (self.data,))
 
-    # Comparisons look at .data and record nothing; a plain number is compared exactly, as
-    # Python compares a float with an int (x < 10**400 is True, not an overflow).
+    # Comparisons look at .data and record nothing (autograd.compile notes them as guards); a
+    # plain number is compared exactly, as Python compares a float with an int (x < 10**400).
     def __lt__(self, other):
-        return self.data < _comparable(other, "<")
+        return _compared(self, "<", other, self.data < _comparable(other, "<"))
 
     def __le__(self, other):
-        return self.data <= _comparable(other, "<=")
+        return _compared(self, "<=", other, self.data <= _comparable(other, "<="))
 
     def __gt__(self, other):
-        return self.data > _comparable(other, ">")
+        return _compared(self, ">", other, self.data > _comparable(other, ">"))
 
     def __ge__(self, other):
-        return self.data >= _comparable(other, ">=")
+        return _compared(self, ">=", other, self.data >= _comparable(other, ">="))
 
     def backward(self, grad=1.0):
         """Add d(self)/d(node) * grad to every node's .grad, as PyTorch does.
@@ -475,6 +475,15 @@ def _record(op, parents, inputs):
 
 
 _new_value = object.__new__
+
+
+_guards = None  # a list while autograd.compile traces a function: one entry per comparison
+
+
+def _compared(value, op, other, result):
+    if _guards is not None:
+        _guards.append((value, op, other, result))
+    return result
 
 
 def _failure_message(op, parents, reason):

@@ -20,6 +20,7 @@ from operator import mul
 import autograd
 import nn
 from autograd import Value
+from demos import bench_graphviz, digits
 from nn import datasets
 
 HIDDEN = (16, 16)
@@ -160,14 +161,63 @@ def _backward_and_sgd(loss, params):
         p.grad = 0.0
 
 
-def nn_step(model, X, y):
-    """The same step with nn.MLP: forward, hinge loss + L2, backward, SGD."""
+def mlp_loss(model, X, y):
+    """The step's loss with nn.MLP: hinge loss + L2, as a graph."""
     params = model.parameters()
     scores = [model(x) for x in X]
     hinges = [(1.0 - t * s).relu() for s, t in zip(scores, y)]
-    loss = autograd.sum(hinges) * (1.0 / len(X)) + autograd.dot(params, params) * REG
-    _backward_and_sgd(loss, params)
+    return autograd.sum(hinges) * (1.0 / len(X)) + autograd.dot(params, params) * REG
+
+
+def nn_step(model, X, y):
+    """The same step with nn.MLP: forward, hinge loss + L2, backward, SGD."""
+    loss = mlp_loss(model, X, y)
+    _backward_and_sgd(loss, model.parameters())
     return loss.data
+
+
+def compiled_step(model, X, y):
+    """The nn.MLP step through autograd.compile: returns step(), which runs one step (SGD included).
+
+    The first call traces and compiles; later calls run the program on plain floats.
+    """
+    loss = autograd.compile(lambda: mlp_loss(model, X, y))
+    params = model.parameters()
+
+    def step():
+        value = loss()  # adds the gradients into the parameters' .grad, as backward() does
+        for p in params:
+            p.data -= LR * p.grad
+            p.grad = 0.0
+        return value
+
+    return step
+
+
+def compiling_seconds(X, y, repeats):
+    """(median seconds of a compiled M step's first call, the last step compiled).
+
+    The first call traces the graph, writes the program, compiles it with Python's compile
+    (and runs it once).
+    """
+    times = []
+    for _ in range(repeats):
+        step = compiled_step(make_mlp(fused=True), X, y)
+        gc.collect()
+        start = time.process_time()
+        step()
+        times.append(time.process_time() - start)
+    return statistics.median(times), step
+
+
+def _compiled_step_is_the_graphs(X, y, steps=2):
+    """The compiled step gives the nn.MLP step's loss and weights bit for bit."""
+    graph, compiled = make_mlp(fused=True), make_mlp(fused=True)
+    step = compiled_step(compiled, X, y)
+    for _ in range(steps):
+        if nn_step(graph, X, y) != step():
+            return False
+    return [p.data for p in graph.parameters()] == [p.data for p in compiled.parameters()]
 
 
 # ---------------------------------------------------------------- measuring
@@ -231,6 +281,26 @@ def chain_cost(n_nodes, repeats):
     return seconds / n_nodes
 
 
+def compiled_chain_cost(n_nodes, repeats):
+    """Chain C through autograd.compile: (compile seconds per op node, call seconds per op node).
+
+    Compiling is the first call: trace, code generation, Python's compile (and one run).
+    """
+
+    def chain(x):
+        y = x
+        for _ in range(n_nodes // 2):
+            y = y * 1.0001 + 0.0001
+        return y
+
+    f = autograd.compile(chain)
+    gc.collect()
+    start = time.process_time()
+    f.grad(1.0)
+    compiling = time.process_time() - start
+    return compiling / n_nodes, median_time(lambda: f.grad(1.0), repeats) / n_nodes
+
+
 def bytes_per_node(make, n=20000):
     """tracemalloc's count of the bytes n nodes keep alive, divided by n."""
     gc.collect()
@@ -289,7 +359,10 @@ def main(argv=None):
     print("(the floor, (a) and (b) compute the same loss and the same updated weights: checked)\n")
 
     _same_step_everywhere(X, y)
+    if not _compiled_step_is_the_graphs(X, y):
+        raise SystemExit("benchmark: the compiled step and the nn.MLP step disagree")
     engine_weights = lambda: value_layers(init_weights())  # noqa: E731
+    compiling, ready = compiling_seconds(X, y, 3)  # the program is timed below, not its compiling
     seconds = medians_interleaved(
         {
             "floor": (lambda w: floor_step(w, X, y), init_weights),
@@ -297,6 +370,7 @@ def main(argv=None):
             "b": (lambda w: engine_step_fused(w, X, y), engine_weights),
             "mlp": (lambda m: nn_step(m, X, y), lambda: make_mlp(fused=True)),
             "mlp unfused": (lambda m: nn_step(m, X, y), lambda: make_mlp(fused=False)),
+            "compiled": (lambda step: step(), lambda: ready),
         },
         repeats,
     )
@@ -309,11 +383,14 @@ def main(argv=None):
         (f"M (b) dot and sum nodes ({n_fused:,} nodes)", "b", "<= 3x"),
         ("M nn.MLP (fused)", "mlp", "<= 3x"),
         ("M nn.MLP(fused=False)", "mlp unfused", f"<= {1.1 * seconds['a'] / floor:.1f}x (a + 10%)"),
+        ("M nn.MLP through autograd.compile", "compiled", "<= 1.0x"),
     ]
     print("Workload M: one training step of a 2-16-16-1 ReLU MLP on 100 two-moons points")
     print(f"{'':46} {'ms':>9} {'x floor':>8}  target")
     for name, key, target in rows:
         print(f"{name:46} {seconds[key] * 1e3:9.2f} {seconds[key] / floor:8.2f}  {target}")
+    print(f"{'M compiling: trace + code + Python compile':46} {compiling:8.2f}s {'':8}  <= 0.5 s")
+    print("(the compiled step gives the nn.MLP step's loss and updated weights bit for bit: checked)")
 
     sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
     per_node = {n: chain_cost(n, 3 if n < 1_000_000 else (1 if args.quick else 3)) for n in sizes}
@@ -321,6 +398,13 @@ def main(argv=None):
     for n, cost in per_node.items():
         print(f"{n:>12,} op nodes  {cost * 1e6:7.3f} us/node  ({cost / per_node[sizes[0]]:.2f}x the 1e4 cost)")
     print(f"{'':26} target: the largest within 1.5x of the 1e4 cost")
+
+    compiled = {n: compiled_chain_cost(n, 3) for n in sizes}
+    print("\nWorkload C through autograd.compile: compile once, then call the program")
+    for n, (compiling, call) in compiled.items():
+        ratio = compiling / compiled[sizes[0]][0]
+        print(f"{n:>12,} op nodes  compile {compiling * 1e6:6.2f} us/node ({ratio:.2f}x the 1e4 cost)  call {call * 1e6:6.3f} us/node")
+    print(f"{'':26} target: a call <= 0.3 us/node; compiling linear (the largest within 1.5x of the 1e4 cost)")
 
     leaf = bytes_per_node(leaves) - 8
     mul_node = bytes_per_node(mul_chain)
@@ -341,9 +425,23 @@ def main(argv=None):
             loss.backward()
             opt.step()
 
-    epoch_seconds = median_time(epoch, 1)
-    print(f"\nDigits: one epoch ({len(Xd)} samples, {len(Xd[0])}-32-10 MLP, Adam, batches of 32): {epoch_seconds:.2f} s")
-    __import__("demos.bench_graphviz").bench_graphviz.main(args.quick)  # seconds to SVG, worst shapes
+    compiled_model = nn.MLP(len(Xd[0]), [32, 10], seed=0)
+    compiled_opt = nn.optim.Adam(compiled_model.parameters(), lr=1e-2)
+    step = autograd.compile(digits.batch_loss(compiled_model))  # the digits demo's training step
+
+    def compiled_epoch():
+        for xb, yb in datasets.batches(Xd, yd, 32, seed=0):
+            compiled_opt.zero_grad()
+            step(*digits.batch_numbers(xb, yb))
+            compiled_opt.step()
+
+    first_epoch = median_time(compiled_epoch, 1)  # traces and compiles each batch size once
+    epochs = medians_interleaved({"graph": (epoch, None), "compiled": (compiled_epoch, None)}, 3 if args.quick else 5)
+    print(f"\nDigits: one epoch ({len(Xd)} samples, {len(Xd[0])}-32-10 MLP, Adam, batches of 32): {epochs['graph']:.3f} s")
+    print(f"  through autograd.compile: {epochs['compiled']:.3f} s, {epochs['graph'] / epochs['compiled']:.1f}x faster"
+          f"   target: >= 5x faster than 0.22 s (<= 0.044 s)")
+    print(f"  (its first epoch, which traces and compiles {step.traces} batch sizes: {first_epoch:.2f} s)")
+    bench_graphviz.main(args.quick)  # seconds to SVG for the shapes Graphviz finds hardest
 
     if (gc.isenabled(), gc.get_threshold()) != gc_state:
         print("\nWARNING: the garbage collector's state changed during the benchmark")

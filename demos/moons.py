@@ -6,6 +6,7 @@ Binary cross-entropy on the logit, Adam, full batch. Prints the boundary in ASCI
 it as a PNG (out/moons_boundary.png).
 """
 
+import autograd
 import nn
 from autograd import no_grad
 from demos._common import accuracy, ascii_grid, out_dir, parser, progress, pyplot, report, save, set_postfix
@@ -16,17 +17,18 @@ def train(n_samples=100, epochs=300, lr=0.05, seed=0, hidden=(16, 16)):
     X, y = nn.datasets.make_moons(n_samples=n_samples, noise=0.1, seed=seed)
     model = nn.MLP(2, list(hidden) + [1], activation="relu", seed=seed)
     opt = nn.optim.Adam(model.parameters(), lr=lr)
+    # The loss's graph is the same every epoch, so it is traced once into a Python program;
+    # each call runs forward and backward on the parameters' current numbers.
+    step = autograd.compile(lambda: nn.binary_cross_entropy_with_logits([model(x) for x in X], y))
     history = []
     bar = progress(range(epochs), total=epochs, desc="moons")
     for epoch in bar:
-        logits = [model(x) for x in X]
-        loss = nn.binary_cross_entropy_with_logits(logits, y)
         opt.zero_grad()
-        loss.backward()
+        loss = step()  # forward and backward: the gradients are in .grad
         opt.step()
-        acc = accuracy([int(z.data > 0) for z in logits], y)
-        history.append((loss.data, acc))
-        set_postfix(bar, loss=loss.data, acc=acc)
+        acc = accuracy([predict(model, *x) for x in X], y)
+        history.append((loss, acc))
+        set_postfix(bar, loss=loss, acc=acc)
         if acc == 1.0:
             break
     return model, X, y, history

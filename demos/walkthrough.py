@@ -29,6 +29,17 @@ def build():
     return o
 
 
+def program():
+    """The neuron's forward and backward pass as the Python program autograd.compile writes."""
+
+    def neuron():
+        return build()
+
+    f = autograd.compile(neuron)
+    f.grad()
+    return f.source
+
+
 def main(argv=None):
     """Explain the neuron's backward pass and write its pictures; returns a summary dict."""
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
@@ -40,6 +51,9 @@ def main(argv=None):
     grads = {leaf.label: leaf.grad for leaf in autograd.topological_order(o) if not leaf.parents}
     print("\nthe graph, as text:")
     print(autograd.tree(o))
+    print("\nthe same neuron through autograd.compile: this is what backward() did, as a program")
+    print("(a line per node in order, then each node's gradient by the chain rule, from the output back):\n")
+    print(program())
 
     written = []
     try:

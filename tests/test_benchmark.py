@@ -20,3 +20,19 @@ def test_a_node_keeps_at_most_220_bytes_alive():
     for make in (benchmark.mul_chain, benchmark.add_chain):
         assert benchmark.bytes_per_node(make, n=5000) <= 220
     assert benchmark.bytes_per_node(benchmark.leaves, n=5000) - 8 <= 220
+
+
+def test_the_compiled_step_is_the_nn_mlp_step_bit_for_bit():
+    X, y = benchmark.two_moons(20)
+    assert benchmark._compiled_step_is_the_graphs(X, y)
+
+
+def test_the_compiled_chain_is_timed_per_node():
+    compiling, call = benchmark.compiled_chain_cost(200, 1)
+    assert compiling > call > 0
+
+
+def test_compiling_m_is_timed_from_a_fresh_step():
+    X, y = benchmark.two_moons(10)
+    seconds, step = benchmark.compiling_seconds(X, y, 1)
+    assert seconds > 0 and isinstance(step(), float)
