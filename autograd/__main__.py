@@ -70,20 +70,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {PROG} --help)")
 
 
-def _version():
-    version = getattr(autograd, "__version__", None)
-    if version:
-        return version
-    try:
-        from importlib.metadata import PackageNotFoundError, version as installed_version
-    except ImportError:  # pragma: no cover - Python < 3.8
-        return "unknown"
-    try:
-        return installed_version("chainrule")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def _max_nodes(text):
     try:
         number = int(text)
@@ -154,7 +140,7 @@ def build_parser():
         "--max-nodes", type=_max_nodes, default=autograd.viz.MAX_NODES, metavar="N",
         help=f"draw --svg/--png/--html only for graphs of at most N nodes (default {autograd.viz.MAX_NODES}; 0: no limit)",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {_version()}")
+    parser.add_argument("--version", action="version", version=f"{PROG} {autograd.__version__}")
     return parser
 
 
