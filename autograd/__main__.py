@@ -70,21 +70,22 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {PROG} --help)")
 
 
-def _max_nodes(text):
+def _whole_number(text):
     try:
-        number = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _max_nodes(text):
+    number = _whole_number(text)
     if number < 0:
         raise argparse.ArgumentTypeError(f"{number} is negative; give 0 (no limit) or a number of nodes")
     return number
 
 
 def _digits(text):
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    number = _whole_number(text)
     if not 1 <= number <= MAX_DIGITS:
         raise argparse.ArgumentTypeError(f"{number} is out of range; give 1 to {MAX_DIGITS} significant digits")
     return number

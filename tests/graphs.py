@@ -15,3 +15,17 @@ def neuron():
     for label, value in values.items():
         value.label = label
     return values["o"]
+
+
+def grads(structure):
+    """The .grad of every Value in a nested list, in the same nesting."""
+    if isinstance(structure, Value):
+        return structure.grad
+    return [grads(s) for s in structure]
+
+
+def flat(nested):
+    """The items of a nested list, in reading order."""
+    if isinstance(nested, (list, tuple)):
+        return [x for item in nested for x in flat(item)]
+    return [nested]

@@ -6,19 +6,10 @@ import random
 import pytest
 
 import nn
+from graphs import flat, grads
 from autograd import Value, dot
 
 
-def grads(structure):
-    if isinstance(structure, Value):
-        return structure.grad
-    return [grads(s) for s in structure]
-
-
-def flat(nested):
-    if isinstance(nested, (list, tuple)):
-        return [x for item in nested for x in flat(item)]
-    return [nested]
 
 
 def image(channels, rows, cols, seed):
