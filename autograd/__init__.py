@@ -23,7 +23,7 @@ from autograd.engine import (
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.explain import Step, backward_steps, explain, explanation
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
-from autograd.walkthrough import walkthrough
+from autograd.walkthrough import frames, walkthrough
 
 __all__ = [
     "GraphvizNotFoundError",
@@ -32,6 +32,7 @@ __all__ = [
     "draw",
     "explain",
     "explanation",
+    "frames",
     "render",
     "to_dot",
     "tree",
