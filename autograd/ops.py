@@ -2,6 +2,12 @@
 
 An op has a ``name`` (what ``Value.op`` shows), ``forward(inputs)`` on a tuple of floats, and
 ``local_grads(inputs, out)``: the partial derivative of the output with respect to each input.
+Beside them, how the op is written: ``formula(names)``, its output written from its operands'
+names (``tanh(n)``), and ``rule(i, names, out)``, the derivative for operand i written from the
+operands' names and the output's (``1 - o²``). Both are plain text with one spelling: ``·`` for
+a product, ``²`` and ``³`` for the small powers, ``^`` for the others, ``[c]`` for 1 when c holds
+else 0. Given numbers instead of names (``rule(0, ("0.881374",), "0.707107")``), the same
+functions write the numbers in (``1 - 0.707107²``), with brackets where a number needs them.
 
 ``local_grads`` is written with arithmetic and the small helpers below only, so the same line
 works on floats (in the forward pass) and on Values (when ``grad(..., create_graph=True)``
@@ -46,6 +52,74 @@ def _unless_overflow(out, inputs):
     return out
 
 
+# ---- writing formulas and rules --------------------------------------------------------------
+# How tightly a text binds: a sum, a product or quotient, a negation, a power, an atom (a name,
+# a number, a call, or anything in one pair of brackets).
+_SUM, _PRODUCT, _NEGATION, _POWER, _ATOM = 1, 2, 3, 4, 5
+_SUPERSCRIPTS = {"2": "²", "3": "³"}
+
+
+def precedence(text):
+    """How tightly text binds: 1 a sum, 2 a product or quotient, 3 a negation, 4 a power, 5 an atom."""
+    depth, top = 0, set()
+    for i, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif depth == 0:
+            if char in "+-" and text[i - 1 : i] == " ":
+                top.add(_SUM)
+            elif char in "·/":
+                top.add(_PRODUCT)
+            elif char in "^²³":
+                top.add(_POWER)
+    if top & {_SUM, _PRODUCT}:
+        return min(top)
+    if text.startswith("-"):
+        return _NEGATION
+    return _POWER if top else _ATOM
+
+
+def _grouped(text, level):
+    """text, in brackets when it binds less tightly than level."""
+    return text if precedence(text) >= level else f"({text})"
+
+
+def _after_operator(text, level):
+    """text as the right operand of a binary operator of that level (a leading minus is bracketed)."""
+    return f"({text})" if precedence(text) < level or text.startswith("-") else text
+
+
+def factor(text):
+    """text ready to be one factor of a product: bracketed when it is a sum or starts with a minus."""
+    return _after_operator(text, _PRODUCT)
+
+
+def _sum(a, b, sign="+"):
+    return f"{a} {sign} {_after_operator(b, _SUM + (sign == '-'))}"
+
+
+def _product(a, b):
+    return f"{_grouped(a, _PRODUCT)}·{factor(b)}"
+
+
+def _quotient(a, b):
+    return f"{_grouped(a, _PRODUCT)}/{_after_operator(b, _NEGATION)}"
+
+
+def _negation(a):
+    return f"-{_grouped(a, _POWER)}"
+
+
+def _power_text(base, exponent):
+    """base to the power exponent: a superscript for 2 and 3, else ^."""
+    base = _grouped(base, _ATOM)
+    if exponent in _SUPERSCRIPTS:
+        return base + _SUPERSCRIPTS[exponent]
+    return f"{base}^{_grouped(exponent, _ATOM)}"
+
+
 class Op:
     """Base class: one instance per kind of operation (or per exponent / slope / constant)."""
 
@@ -57,6 +131,14 @@ class Op:
 
     def local_grads(self, inputs, out):
         """d out / d input for each input, as a tuple aligned with inputs."""
+        raise NotImplementedError
+
+    def formula(self, names):
+        """How the output is written from its operands' names (or numbers), e.g. ``tanh(n)``."""
+        return f"{self.name}({', '.join(names)})"
+
+    def rule(self, i, names, out):
+        """d out / d operand i written from the operands' names and the output's, e.g. ``1 - o²``."""
         raise NotImplementedError
 
     def __repr__(self):
@@ -97,6 +179,12 @@ class Add(Op):
     def local_grads(self, inputs, out):
         return (1.0, 1.0)
 
+    def formula(self, names):
+        return _sum(*names)
+
+    def rule(self, i, names, out):
+        return "1"
+
 
 class Sub(Op):
     """a - b."""
@@ -110,6 +198,12 @@ class Sub(Op):
 
     def local_grads(self, inputs, out):
         return (1.0, -1.0)
+
+    def formula(self, names):
+        return _sum(*names, sign="-")
+
+    def rule(self, i, names, out):
+        return "1" if i == 0 else "-1"
 
 
 class Mul(Op):
@@ -125,6 +219,12 @@ class Mul(Op):
     def local_grads(self, inputs, out):
         a, b = inputs
         return (b, a)
+
+    def formula(self, names):
+        return _product(*names)
+
+    def rule(self, i, names, out):
+        return names[1 - i]
 
 
 class Div(Op):
@@ -143,6 +243,13 @@ class Div(Op):
         a, b = inputs
         return (1.0 / b, -out / b)  # d(a/b)/db = -a/b**2, written so it does not underflow
 
+    def formula(self, names):
+        return _quotient(*names)
+
+    def rule(self, i, names, out):
+        a, b = names
+        return _quotient("1", b) if i == 0 else _quotient(_negation(out), b)
+
 
 class Neg(Op):
     """-a."""
@@ -155,6 +262,12 @@ class Neg(Op):
 
     def local_grads(self, inputs, out):
         return (-1.0,)
+
+    def formula(self, names):
+        return _negation(names[0])
+
+    def rule(self, i, names, out):
+        return "-1"
 
 
 class PowConst(Op):
@@ -172,6 +285,17 @@ class PowConst(Op):
         (x,) = inputs
         return (_power_base_grad(x, self.exponent),)
 
+    def formula(self, names):
+        return _power_text(names[0], _number_text(self.exponent))
+
+    def rule(self, i, names, out):
+        n = self.exponent
+        if n == 0 or n == 1:
+            return _number_text(n)
+        if n == 2:
+            return _product("2", names[0])
+        return _product(_number_text(n), _power_text(names[0], _number_text(n - 1)))
+
 
 class Pow(Op):
     """x ** y where the exponent is a Value too: two parents, base and exponent."""
@@ -185,6 +309,15 @@ class Pow(Op):
     def local_grads(self, inputs, out):
         x, y = inputs
         return (_power_base_grad(x, y), _power_exponent_grad(x, y, out))
+
+    def formula(self, names):
+        return _power_text(*names)
+
+    def rule(self, i, names, out):
+        x, y = names
+        if i == 0:
+            return _product(y, _power_text(x, _sum(y, "1", sign="-")))
+        return _product(out, f"log({x})")
 
 
 class ConstantBasePow(Op):
@@ -201,6 +334,12 @@ class ConstantBasePow(Op):
     def local_grads(self, inputs, out):
         (x,) = inputs
         return (_power_exponent_grad(self.base, x, out),)
+
+    def formula(self, names):
+        return _power_text(_number_text(self.base), names[0])
+
+    def rule(self, i, names, out):
+        return _product(out, f"log({_number_text(self.base)})")
 
 
 class WithConstant(Op):
@@ -226,6 +365,16 @@ class WithConstant(Op):
         (x,) = inputs
         grads = self.op.local_grads(self.operands(x), out)
         return (grads[1],) if self.constant_first else (grads[0],)
+
+    def formula(self, names):
+        return self.op.formula(self._texts(names[0]))
+
+    def rule(self, i, names, out):
+        return self.op.rule(1 if self.constant_first else 0, self._texts(names[0]), out)
+
+    def _texts(self, name):
+        constant = _number_text(self.constant)
+        return (constant, name) if self.constant_first else (name, constant)
 
 
 def _power(x, n):
@@ -282,6 +431,12 @@ class Abs(Op):
         x = _float(x)
         return (1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan,)
 
+    def formula(self, names):
+        return f"abs({names[0]})"
+
+    def rule(self, i, names, out):
+        return f"sign({names[0]})"
+
 
 class Exp(Op):
     """e ** x."""
@@ -297,6 +452,12 @@ class Exp(Op):
 
     def local_grads(self, inputs, out):
         return (out,)
+
+    def formula(self, names):
+        return f"exp({names[0]})"
+
+    def rule(self, i, names, out):
+        return out
 
 
 class Log(Op):
@@ -314,6 +475,12 @@ class Log(Op):
         (x,) = inputs
         return (1.0 / x,)
 
+    def formula(self, names):
+        return f"log({names[0]})"
+
+    def rule(self, i, names, out):
+        return _quotient("1", names[0])
+
 
 class Log1p(Op):
     """log(1 + x) (x > -1), exact even where 1 + x would round away a tiny x."""
@@ -330,6 +497,12 @@ class Log1p(Op):
         (x,) = inputs
         return (1.0 / (1 + x),)
 
+    def formula(self, names):
+        return f"log({_sum('1', names[0])})"
+
+    def rule(self, i, names, out):
+        return _quotient("1", _sum("1", names[0]))
+
 
 class Tanh(Op):
     """tanh(x)."""
@@ -342,6 +515,12 @@ class Tanh(Op):
 
     def local_grads(self, inputs, out):
         return (1.0 - out * out,)
+
+    def formula(self, names):
+        return f"tanh({names[0]})"
+
+    def rule(self, i, names, out):
+        return _sum("1", _power_text(out, "2"), sign="-")
 
 
 class Sigmoid(Op):
@@ -359,6 +538,12 @@ class Sigmoid(Op):
     def local_grads(self, inputs, out):
         return (out * (1.0 - out),)
 
+    def formula(self, names):
+        return f"sigmoid({names[0]})"
+
+    def rule(self, i, names, out):
+        return _product(out, _sum("1", out, sign="-"))
+
 
 class Relu(Op):
     """max(0, x); nan stays nan."""
@@ -372,6 +557,12 @@ class Relu(Op):
     def local_grads(self, inputs, out):
         (x,) = inputs
         return (1.0 if x > 0 else 0.0,)  # 0 at x == 0, as in PyTorch
+
+    def formula(self, names):
+        return f"relu({names[0]})"
+
+    def rule(self, i, names, out):
+        return f"[{names[0]} > 0]"
 
 
 class LeakyRelu(Op):
@@ -390,6 +581,12 @@ class LeakyRelu(Op):
         (x,) = inputs
         return (1.0 if x > 0 else self.slope,)
 
+    def formula(self, names):
+        return f"leaky_relu({names[0]}, {_number_text(self.slope)})"
+
+    def rule(self, i, names, out):
+        return f"[{names[0]} > 0] + " + _product(_number_text(self.slope), f"[{names[0]} ≤ 0]")
+
 
 class Sin(Op):
     """sin(x), radians."""
@@ -404,6 +601,12 @@ class Sin(Op):
     def local_grads(self, inputs, out):
         (x,) = inputs
         return (_cos(x),)
+
+    def formula(self, names):
+        return f"sin({names[0]})"
+
+    def rule(self, i, names, out):
+        return f"cos({names[0]})"
 
 
 class Cos(Op):
@@ -420,6 +623,12 @@ class Cos(Op):
         (x,) = inputs
         return (-_sin(x),)
 
+    def formula(self, names):
+        return f"cos({names[0]})"
+
+    def rule(self, i, names, out):
+        return f"-sin({names[0]})"
+
 
 class Sqrt(Op):
     """The square root (x >= 0)."""
@@ -435,6 +644,12 @@ class Sqrt(Op):
     def local_grads(self, inputs, out):
         return (0.5 / out if _float(out) != 0 else math.inf,)
 
+    def formula(self, names):
+        return f"sqrt({names[0]})"
+
+    def rule(self, i, names, out):
+        return _quotient("1", _product("2", out))
+
 
 class Sum(Op):
     """sum(values) as one node: the local derivative is 1 for every input."""
@@ -447,6 +662,12 @@ class Sum(Op):
 
     def local_grads(self, inputs, out):
         return (1.0,) * len(inputs)
+
+    def formula(self, names):
+        return " + ".join([*names[:1], *(_after_operator(name, _SUM) for name in names[1:])])
+
+    def rule(self, i, names, out):
+        return "1"
 
 
 class Dot(Op):
@@ -468,6 +689,16 @@ class Dot(Op):
         n = self.n
         ws, xs = inputs[:n], inputs[n : 2 * n]
         return (*xs, *ws, 1.0) if self.has_bias else (*xs, *ws)
+
+    def formula(self, names):
+        n = self.n
+        terms = [_product(w, x) for w, x in zip(names[:n], names[n : 2 * n])]
+        terms += names[2 * n :]  # the bias
+        return " + ".join([*terms[:1], *(_after_operator(term, _SUM) for term in terms[1:])])
+
+    def rule(self, i, names, out):
+        n = self.n
+        return names[i + n] if i < n else names[i - n] if i < 2 * n else "1"
 
 
 def _loop_sum(numbers):
