@@ -31,6 +31,7 @@ from pathlib import Path
 from autograd.engine import chain_rule, start_grads, topological_order
 from autograd.explain import reading_order_leaves
 from autograd.files import write_atomic
+from autograd.ops import factor
 from autograd.viz import (MAX_NODES, GraphvizError, _graph, _statements, check_size, expect_value, fmt, formula,
                           kind, names, record_escape, run_dot, visible)
 
@@ -154,37 +155,13 @@ class _Walk:
     def expression(self):
         """The whole expression root computes, written from its leaves: ``o = tanh(x1 * w1 + ...)``."""
         text = {}
-        for node in self.order:
-            if not node.parents:
-                text[node] = (self.name[node], 9)
-                continue
-            args = []
-            mine = _precedence(node)
-            for i, parent in enumerate(node.parents):
-                inner, theirs = text[parent]
-                if mine == 8:
-                    pass  # a function's brackets are enough: tanh(a + b)
-                elif theirs < mine or (theirs == mine and i > 0 and node.op in ("-", "/", "**")) or (
-                        mine == 4 and theirs <= 4):
-                    inner = f"({inner})"
-                args.append(inner)
-            written = self.formula(node, args)
-            text[node] = (written if len(written) <= 4 * _TITLE_CHARS else written[:4 * _TITLE_CHARS], mine)
-        whole = text[self.root][0]
+        for node in self.order:  # each op brackets its operands' texts as they need
+            written = self.name[node] if not node.parents else self.formula(node, [text[p] for p in node.parents])
+            text[node] = written if len(written) <= 4 * _TITLE_CHARS else written[:4 * _TITLE_CHARS]
+        whole = text[self.root]
         if len(whole) > _TITLE_CHARS:
             whole = whole[:_TITLE_CHARS - 1] + "…"
         return whole if not self.root.parents or not self.root.label else f"{self.name[self.root]} = {whole}"
-
-
-def _precedence(node):
-    op = node.op
-    if op in ("+", "-", "sum", "dot") or re.match(r"^[-+]|[-+]$", op):
-        return 1
-    if op in ("*", "/", "neg") or re.match(r"^[*/]|[*/]$", op):
-        return 2
-    if "**" in op:
-        return 4
-    return 8  # a function: tanh(...)
 
 
 def _finite(x):
@@ -192,7 +169,7 @@ def _finite(x):
 
 
 def _wrap_rule(rule):
-    return rule if re.fullmatch(r"[\w.²³]+|-?[\d.]+", rule) else f"({rule})"
+    return factor(rule)
 
 
 def _frames(walk, quiz):
@@ -295,10 +272,18 @@ def _edge_label(walk, head, label):
     for i, parent in enumerate(node.parents):
         if walk.name[parent][:80] == parent_name or parent_name.startswith(walk.name[parent][:40]):
             rule = walk.rule(node, i)
-            if rule is not None and rule != value.split(" ")[0]:
-                return f"{d} = {rule} = {value}"
+            if rule is not None and rule != value.split(" ")[0] and not _is_number(rule):
+                return f"{d} = {rule}\n= {value}"
             break
     return label
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _record(label, data, grad):
