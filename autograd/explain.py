@@ -1,8 +1,12 @@
 """Backward, one node at a time, in words: step records for the REPL and a printed explanation.
 
+Each step line reads rule -> numbers -> value, the rule as the node's op writes it (see
+``Op.rule``): ``n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.707107²) · 1.0 = 0.5``.
+
 ``backward_steps`` applies exactly the chain rule that ``Value.backward`` applies, in the same
 order, one node per ``next()``; so after the last step every ``.grad`` equals what
-``backward()`` gives, to the last bit.
+``backward()`` gives, to the last bit. ``explanation`` and ``explain`` change no ``.grad``:
+they walk the graph with gradients of their own, as if every gradient started from zero.
 """
 
 import numbers
@@ -10,6 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from autograd.engine import chain_rule, seed_gradient, start_grads, topological_order
+from autograd.ops import factor
 from autograd.viz import expect_value, fmt, names
 
 MAX_PATH_NODES = 30
@@ -18,13 +23,15 @@ MAX_PATHS_PER_LEAF = 12
 
 @dataclass(eq=False)
 class ParentStep:
-    """What one step did for one operand: ``parent.grad += local * upstream``."""
+    """What one step did for one operand: ``parent.grad += local · upstream``, and the rule behind local."""
 
     parent: object
     name: str
     local: float
     contribution: float
     grad_after: float
+    rule: str = ""  # the local derivative as the op writes it, from the names: "1 - o²"
+    numbers: str = ""  # the same rule with the numbers written in: "1 - 0.707107²"
 
 
 @dataclass(eq=False)
@@ -37,19 +44,31 @@ class Step:
     upstream: float
     parents: tuple
 
-    def lines(self):
-        """One readable line per parent, e.g. ``x.grad += 0.5 * 1.0 = 0.5  (∂o/∂x of tanh)``."""
-        out = []
+    def columns(self):
+        """For each parent, the parts of its line: (update, rule, numbers, value); numbers is ""
+        when the rule holds no name (``1``), so it would only repeat the rule."""
+        rows = []
+        upstream = factor(fmt(self.upstream))
         for entry in self.parents:
-            line = (f"{entry.name}.grad += {fmt(entry.local)} * {fmt(self.upstream)} = "
-                    f"{fmt(entry.contribution)}  (∂{self.name}/∂{entry.name} of {self.node.op})")
+            value = f"= {fmt(entry.contribution)}"
             if entry.grad_after != entry.contribution:
-                line += f", now {fmt(entry.grad_after)}"
-            out.append(line)
-        return out
+                value += f", now {fmt(entry.grad_after)}"
+            rows.append((f"{entry.name}.grad += ∂{self.name}/∂{entry.name} · {self.name}.grad",
+                         f"= {factor(entry.rule)} · {upstream}",
+                         f"= {factor(entry.numbers)} · {upstream}" if entry.numbers != entry.rule else "",
+                         value))
+        return rows
+
+    def lines(self):
+        """One line per parent: ``n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.707107²) · 1.0 = 0.5``."""
+        return [" ".join(part for part in row if part) for row in self.columns()]
+
+    def __str__(self):
+        return "\n".join(self.lines())
 
     def __repr__(self):
-        return "\n".join(self.lines())
+        updates = ", ".join(f"{entry.name}.grad += {fmt(entry.contribution)}" for entry in self.parents)
+        return f"<Step {self.number} at {self.name} ({self.node.op}): {updates}>"
 
 
 def backward_steps(root, grad=1.0):
@@ -66,34 +85,49 @@ def backward_steps(root, grad=1.0):
     before = {node: node.grad for node in order}  # to restore if a step raises
     base = {node: (before[node] if node._op is None else 0.0) for node in order}
     root.grad = base[root] + seed  # started at once, as backward() starts
-    return _steps(order, start_grads(order, seed), before, base)
+    grads = start_grads(order, seed)
+    return _acting(walk(order, grads), grads, before, base)
 
 
-def _steps(order, grads, before, base):
-    """Drive the engine's chain rule one node at a time; show each step's totals on .grad."""
-    name = names(order)
-    walk = chain_rule(order, grads)  # yields each inner node just before applying its step
+def _acting(steps, grads, before, base):
+    """The steps, each shown on .grad as it is taken (running totals); all undone if one raises."""
     try:
-        node = next(walk, None)
-        number = 0
-        while node is not None:
-            number += 1
-            upstream = grads[node]
-            running = {parent: grads[parent] for parent in node.parents}
-            following = next(walk, None)  # the engine applies this node's step here
-            entries = []
-            for parent, local in zip(node.parents, node.local_grads):
-                contribution = local * upstream
-                running[parent] += contribution  # the engine's additions, in its order (a + a adds twice)
-                entries.append(ParentStep(parent, name[parent], local, contribution, running[parent]))
-            for parent in node.parents:
+        for step in steps:
+            for parent in step.node.parents:
                 parent.grad = base[parent] + grads[parent]
-            yield Step(number, node, name[node], upstream, tuple(entries))
-            node = following
+            yield step
     except Exception:  # not GeneratorExit: steps already taken stay when the walk is dropped
         for node, old in before.items():
             node.grad = old
         raise
+
+
+def walk(order, grads):
+    """The chain rule over order as Step records, one per inner node, root first.
+
+    The gradients live in ``grads``, the walk's own dict (seed it with ``engine.start_grads``);
+    no ``.grad`` is read or written, so walking explains without changing anything.
+    """
+    name = names(order)
+    steps = chain_rule(order, grads)  # yields each inner node just before applying its step
+    node = next(steps, None)
+    number = 0
+    while node is not None:
+        number += 1
+        upstream = grads[node]
+        running = {parent: grads[parent] for parent in node.parents}
+        following = next(steps, None)  # the engine applies this node's step here
+        symbols = [name[parent] for parent in node.parents]
+        values = [fmt(parent.data) for parent in node.parents]
+        entries = []
+        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+            contribution = local * upstream
+            running[parent] += contribution  # the engine's additions, in its order (a + a adds twice)
+            entries.append(ParentStep(parent, name[parent], local, contribution, running[parent],
+                                      node._op.rule(i, symbols, name[node]),
+                                      node._op.rule(i, values, fmt(node.data))))
+        yield Step(number, node, name[node], upstream, tuple(entries))
+        node = following
 
 
 def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
@@ -102,6 +136,13 @@ def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
     Returns {leaf: list of paths}, or {leaf: None} for a leaf reached by more than max_paths
     paths. d root/d leaf is the sum over its paths of the product of the locals on the path.
     """
+    return {leaf: None if paths is None else [[(child, child.parents[i], child.local_grads[i]) for child, i in path]
+                                             for path in paths]
+            for leaf, paths in operand_paths(root, max_paths).items()}
+
+
+def operand_paths(root, max_paths=MAX_PATHS_PER_LEAF):
+    """As chain_rule_paths, each edge as (child, i): the child's operand i (so ``a / a`` has two)."""
     order = topological_order(root)
     # How many paths lead from root to each node (edges counted with multiplicity).
     count = {node: 0 for node in order}
@@ -125,12 +166,16 @@ def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
             if node is leaf:
                 paths.append(path)
                 continue
-            edges = list(zip(node.parents, node.local_grads))
-            for parent, local in reversed(edges):
-                if parent in reaches:
-                    stack.append((parent, path + [(node, parent, local)]))
+            for i in reversed(range(len(node.parents))):
+                if node.parents[i] in reaches:
+                    stack.append((node.parents[i], path + [(node, i)]))
         result[leaf] = paths
     return result
+
+
+def edge_rule(child, i, name):
+    """d child / d its operand i as the child's op writes it, with the names of ``name``."""
+    return child._op.rule(i, [name[p] for p in child.parents], name[child])
 
 
 def reading_order_leaves(root):
@@ -148,39 +193,37 @@ def reading_order_leaves(root):
 
 
 def explanation(root):
-    """The backward pass of root as text: a numbered table of chain-rule lines, each leaf's grad,
-    and for small graphs d root/d leaf written out as a sum over paths, with numbers.
+    """The backward pass of root as text: a numbered table of chain-rule lines (rule, numbers, value),
+    each leaf's gradient, and for small graphs d root/d leaf written out as a sum over paths.
 
-    Runs the backward pass (as ``root.backward()`` would), so it changes ``.grad`` values.
+    It changes no ``.grad``: the numbers are root's gradients alone, as if every gradient
+    started from zero, whatever earlier passes left in the leaves.
     """
     expect_value(root, "explanation")
     order = topological_order(root)
     name = names(order)
+    grads = start_grads(order, 1.0)
+    steps = list(walk(order, grads))
     lines = [f"Backward pass from {name[root]} = {fmt(root.data)}: start with {name[root]}.grad = 1.0, "
-             f"then apply parent.grad += local * upstream, from the output back to the inputs."]
+             f"then apply parent.grad += ∂node/∂parent · node.grad, from the output back to the inputs."]
     if any(node.grad and not node.parents for node in order):
-        lines.append("(Some leaves already hold a gradient from an earlier pass: "
-                     "leaves accumulate, as with backward(); set .grad = 0.0 to start afresh.)")
-    steps = list(backward_steps(root))
+        lines.append(f"(Some leaves hold a gradient from an earlier pass; the numbers here are the "
+                     f"gradients of {name[root]} alone, as if from zero, and explain changes no .grad.)")
     if not steps:
         lines.append(f"{name[root]} is a leaf: nothing to pass back.")
     else:
-        width = len(str(len(steps)))
         lines.append("")
-        for step in steps:
-            step_lines = step.lines()
-            lines.append(f"{step.number:>{width}}. {step_lines[0]}")
-            lines += [f"{'':>{width}}  {line}" for line in step_lines[1:]]
+        lines += _table(steps)
     lines.append("")
     lines.append("Gradients of the leaves (d%s/d leaf):" % name[root])
     leaves = reading_order_leaves(root)
     label_width = max(len(f"{name[leaf]}.grad") for leaf in leaves)
     for leaf in leaves:
-        lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(leaf.grad)}")
+        lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(grads[leaf])}")
     if steps and len(order) <= MAX_PATH_NODES:
         lines.append("")
         lines.append("The chain rule, as a sum over every path from the output to each leaf:")
-        for leaf, paths in chain_rule_paths(root).items():
+        for leaf, paths in operand_paths(root).items():
             lines.append("  " + _path_sum(leaf, paths, name, root))
     elif steps:
         lines.append("")
@@ -189,27 +232,41 @@ def explanation(root):
     return "\n".join(lines)
 
 
+def _table(steps):
+    """The steps as numbered lines in columns: update, rule, rule with numbers, value."""
+    width = len(str(len(steps)))
+    rows = []
+    for step in steps:
+        for k, row in enumerate(step.columns()):
+            rows.append((f"{step.number}." if k == 0 else "", *row))
+    head = ("", "step", "rule", "with the numbers", "value")
+    widths = [max(len(row[c]) for row in rows + [head]) for c in range(4)]
+    widths[0] = width + 1
+    return [" ".join(text.ljust(w) for text, w in zip(row, widths + [0])).rstrip() for row in [head] + rows]
+
+
 def _path_sum(leaf, paths, name, root):
-    """``do/dx = do/dn · dn/dx + ... = 0.5 · 2.0 + ... = 1.0`` for one leaf."""
+    """``∂o/∂x = ∂o/∂n · ∂n/∂x + ... = (1 - o²) · w + ... = 0.5 · 2.0 + ... = 1.0`` for one leaf."""
     d = f"∂{name[root]}/∂{name[leaf]}"
     if paths is None:
         return f"{d}: too many paths to write out; the table above adds them up."
     if not paths:
         return f"{d} = 0.0 (no path)"
-    symbols, numbers_, total = [], [], 0.0
+    symbols, rules, numbers_, total = [], [], [], 0.0
     for path in paths:
-        symbols.append(" · ".join(f"∂{name[c]}/∂{name[p]}" for c, p, _ in path))
-        numbers_.append(" · ".join(fmt(local) for _, _, local in path))
+        symbols.append(" · ".join(f"∂{name[child]}/∂{name[child.parents[i]]}" for child, i in path))
+        rules.append(" · ".join(factor(edge_rule(child, i, name)) for child, i in path))
+        numbers_.append(" · ".join(fmt(child.local_grads[i]) if k == 0 else factor(fmt(child.local_grads[i]))
+                                   for k, (child, i) in enumerate(path)))
         product = 1.0
-        for _, _, local in path:
-            product *= local
+        for child, i in path:
+            product *= child.local_grads[i]
         total += product
-    if len(paths) == 1 and len(paths[0]) == 1:
-        return f"{d} = {numbers_[0]}"
     if len(paths) == 1:
-        return f"{d} = {symbols[0]} = {numbers_[0]} = {fmt(total)}"
-    return (f"{d} = {' + '.join(symbols)}\n      = {' + '.join(f'({n})' for n in numbers_)}"
-            f" = {fmt(total)}")
+        parts = [symbols[0], rules[0], numbers_[0], fmt(total)] if len(paths[0]) > 1 else [rules[0], fmt(total)]
+        return " = ".join([d] + [part for k, part in enumerate(parts) if part not in parts[k + 1 : k + 2]])
+    return (f"{d} = {' + '.join(symbols)}\n      = {' + '.join(rules)}"
+            f"\n      = {' + '.join(f'({n})' for n in numbers_)} = {fmt(total)}")
 
 
 def explain(root, file=None):

@@ -61,7 +61,17 @@ _SUPERSCRIPTS = {"2": "²", "3": "³"}
 
 def precedence(text):
     """How tightly text binds: 1 a sum, 2 a product or quotient, 3 a negation, 4 a power, 5 an atom."""
-    depth, top = 0, set()
+    operators = _top_level(text)
+    if operators & {"+", "·", "/"}:
+        return _SUM if "+" in operators else _PRODUCT
+    if text.startswith("-"):
+        return _NEGATION
+    return _POWER if "^" in operators else _ATOM
+
+
+def _top_level(text):
+    """The operators text has outside brackets: "+" (+ or - between terms), "·", "/", "^" (any power)."""
+    depth, operators = 0, set()
     for i, char in enumerate(text):
         if char in "([":
             depth += 1
@@ -69,16 +79,12 @@ def precedence(text):
             depth -= 1
         elif depth == 0:
             if char in "+-" and text[i - 1 : i] == " ":
-                top.add(_SUM)
+                operators.add("+")
             elif char in "·/":
-                top.add(_PRODUCT)
+                operators.add(char)
             elif char in "^²³":
-                top.add(_POWER)
-    if top & {_SUM, _PRODUCT}:
-        return min(top)
-    if text.startswith("-"):
-        return _NEGATION
-    return _POWER if top else _ATOM
+                operators.add("^")
+    return operators
 
 
 def _grouped(text, level):
@@ -92,8 +98,8 @@ def _after_operator(text, level):
 
 
 def factor(text):
-    """text ready to be one factor of a product: bracketed when it is a sum or starts with a minus."""
-    return _after_operator(text, _PRODUCT)
+    """text ready to be one factor in ``a · b · c``: bracketed when a sum, a quotient or starting with a minus."""
+    return f"({text})" if "/" in _top_level(text) else _after_operator(text, _PRODUCT)
 
 
 def _sum(a, b, sign="+"):

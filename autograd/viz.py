@@ -4,8 +4,10 @@ Everything here reads the graph facts the engine uses for backward (``op``, ``pa
 ``local_grads``, ``data``, ``grad``, ``label``), so a picture cannot disagree with the maths.
 
 Each value is a record ``name | data | grad``; each operation is its own small node; every
-edge from an operand into an operation carries its local derivative, and ``a + a`` gets two
-edges. How a value node looks depends on its kind:
+edge from an operand into an operation carries its local derivative (with ``show_rules=True``
+also its rule as the op writes it, ``∂o/∂n = 1 - o² = 0.5``), and ``a + a`` gets two edges.
+Formulas and rules come from the ops themselves (``Op.formula``, ``Op.rule``). A picture shows
+the ``.grad`` each node holds now and changes nothing. How a value node looks depends on its kind:
 
 - the output (the root): gold, bold border;
 - a parameter: a leaf whose label is a parameter name, i.e. a dotted path such as
@@ -59,11 +61,6 @@ _SIMPLE_NAME = re.compile(r"^[\w.]+$")
 _NEURON_NAME = re.compile(r"^layers\.(\d+)\.neurons\.(\d+)\.")
 _ACTIVATIONS = {"relu", "tanh", "sigmoid", "leaky_relu"}
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
-_INFIX = {"+", "-", "*", "/", "**"}
-# An op with one operand a plain number carries the number in its name: "*2" is x * 2,
-# "1-" is 1 - x, "2**" is 2 ** x (see ops.WithConstant, PowConst, ConstantBasePow).
-_NUMBER_AFTER = re.compile(r"^(\*\*|[-+*/])(.+)$")
-_NUMBER_BEFORE = re.compile(r"^(.+?)(\*\*|[-+*/])$")
 
 _STYLE = {
     "output": {"style": "filled,bold", "fillcolor": "#ffe08a", "penwidth": "2"},
@@ -86,8 +83,8 @@ class GraphvizNotFoundError(GraphvizError):
 
 
 def fmt(x):
-    """A float in at most 6 significant digits, always recognisable as a float: 1.0, 0.707107."""
-    text = f"{x:.6g}"
+    """A float in at most 6 significant digits, always recognisable as a float: 1.0, 0.707107 (and -0.0 as 0.0)."""
+    text = f"{x + 0.0:.6g}"  # + 0.0 turns -0.0 into 0.0
     if re.fullmatch(r"-?\d+", text):
         text += ".0"
     return text
@@ -148,33 +145,13 @@ def kind(node, root):
 
 
 def formula(node, args):
-    """How node is computed from its parents, written with the strings args (one per parent)."""
-    op = node.op
-    if op in _INFIX:
-        return f"{args[0]} {op} {args[1]}"
-    if op == "neg":
-        return f"-{args[0]}"
-    if len(args) == 1:
-        after, before = _NUMBER_AFTER.match(op), _NUMBER_BEFORE.match(op)
-        if before and _is_number(before.group(1)):
-            return f"{before.group(1)} {before.group(2)} {args[0]}"
-        if after and _is_number(after.group(2)):
-            return f"{args[0]} {after.group(1)} {after.group(2)}"
-    if op == "sum":
-        return " + ".join(args)
-    if op == "dot":
-        n = len(args) // 2
-        terms = [f"{w}*{x}" for w, x in zip(args[:n], args[n : 2 * n])]
-        return " + ".join(terms + list(args[2 * n :]))
-    return f"{op}({', '.join(args)})"
+    """How node is computed from its parents, written with the strings args (one per parent): its op's formula."""
+    return node._op.formula(list(args))
 
 
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def rule(node, i, name):
+    """d node / d its operand i as node's op writes it, with the names of ``name`` ({node: text})."""
+    return node._op.rule(i, [name[p] for p in node.parents], name[node])
 
 
 def check_size(order, max_nodes, what):
@@ -237,7 +214,7 @@ def _clusters(order):
     return home
 
 
-def _graph(root, rankdir, show_contributions, max_nodes, what, expand=None):
+def _graph(root, rankdir, show_contributions, max_nodes, what, show_rules=False, expand=None):
     """The picture as plain data: (graph attrs, [(cluster key, id, attrs)], [(tail, head, attrs)])."""
     expect_value(root, what)
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -275,7 +252,7 @@ def _graph(root, rankdir, show_contributions, max_nodes, what, expand=None):
         edges.append((op_id, nid, {}))
         uses = Counter(node.parents)
         merged = set()
-        for parent, local in zip(node.parents, node.local_grads):
+        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
             if parent in merged:
                 continue
             tail = ids[parent]
@@ -284,12 +261,14 @@ def _graph(root, rankdir, show_contributions, max_nodes, what, expand=None):
                 if tail not in copies:
                     copies.add(tail)
                     nodes.append((cluster, tail, _reused(parent, root, title[parent])))
-            label = f"∂{name[node]}/∂{name[parent]} = {fmt(local)}"
+            shown_rule = rule(node, i, name) if show_rules else ""
+            label = f"∂{name[node]}/∂{name[parent]} = {_rule_and(shown_rule, fmt(local))}"
             upstream = f"{fmt(node.grad)} × {fmt(local)}"
             if uses[parent] >= MERGE_AT:  # one arrow for all of this operation's uses of parent
                 merged.add(parent)
                 locals_ = [g for p, g in zip(node.parents, node.local_grads) if p is parent]
-                if len(set(locals_)) == 1:
+                rules = {rule(node, k, name) for k, p in enumerate(node.parents) if p is parent} if show_rules else set()
+                if len(set(locals_)) == 1 and len(rules) <= 1:
                     label += f" ×{uses[parent]}"
                     upstream += f" × {uses[parent]}"
                 else:
@@ -301,6 +280,11 @@ def _graph(root, rankdir, show_contributions, max_nodes, what, expand=None):
             edges.append((tail, op_id, {"label": label, "fontsize": "10"}))
     graph_attrs = {"rankdir": rankdir, "fontname": "Helvetica"}
     return graph_attrs, nodes, edges
+
+
+def _rule_and(rule_text, number):
+    """``1 - o² = 0.5``, or just the number when there is no rule to show or it is the number itself."""
+    return f"{rule_text} = {number}" if rule_text and rule_text != number.removesuffix(".0") else number
 
 
 def _columns(order):
@@ -364,13 +348,16 @@ def _cluster_tree(nodes):
     return loose, layers
 
 
-def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, groups=None, expand=None):
+def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, groups=None, show_rules=False,
+           expand=None):
     """The graph of root as Graphviz DOT source (needs neither the graphviz package nor ``dot``).
 
+    Shows each node's current ``.grad`` (what the latest backward left) and changes nothing.
+    ``show_rules=True`` writes each edge's rule: ``∂o/∂n = 1 - o² = 0.5``.
     ``groups`` ({node: title}, e.g. ``nn.time_steps(outputs)``) draws a box around each title's nodes.
     An nn model's graph is drawn one node per neuron; ``expand`` names parts to draw in full (see collapse.py).
     """
-    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot", groups, expand)
+    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot", groups, show_rules, expand)
 
 
 def _group_lines(root, groups):
@@ -383,8 +370,8 @@ def _group_lines(root, groups):
             f'color="#888888"; {"; ".join(ids)}; }}' for k, (title, ids) in enumerate(members.items()) if ids]
 
 
-def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None, expand=None):
-    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, what, expand)
+def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None, show_rules=False, expand=None):
+    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, what, show_rules, expand)
     lines = ["digraph chainrule {"]
     lines += [f'  {key}="{value}";' for key, value in graph_attrs.items()]
     lines.append('  node [fontname="Helvetica", fontsize="11"];')
@@ -428,8 +415,11 @@ def _statements(nodes, edges):
     return lines
 
 
-def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, expand=None):
-    """The graph of root as a ``graphviz.Digraph`` (Jupyter shows it inline); needs ``pip install graphviz``."""
+def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, show_rules=False, expand=None):
+    """The graph of root as a ``graphviz.Digraph`` (Jupyter shows it inline); needs ``pip install graphviz``.
+
+    Shows each node's current ``.grad`` and changes nothing; options as for ``to_dot``.
+    """
     try:
         import graphviz
     except ImportError:
@@ -437,7 +427,7 @@ def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, expa
             "draw needs the graphviz Python package: pip install graphviz "
             "(to_dot(root) gives the DOT source without it)"
         ) from None
-    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, "draw", expand)
+    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, "draw", show_rules, expand)
     # The body is to_dot's own lines, so labels are escaped once, the same way, and the graphviz
     # package never reads a label (it would take "<...>" for an HTML-like label).
     return graphviz.Digraph("chainrule", graph_attr=graph_attrs,
@@ -509,6 +499,7 @@ def install_hint():
 def render(root, path, **draw_options):
     """Write the picture of root to path (.svg, .png or .pdf) with Graphviz's ``dot``; returns the path.
 
+    Options as for ``to_dot``; shows each node's current ``.grad`` and changes no ``.grad``.
     Missing folders are created, and the file is written whole or not at all (see autograd.files).
     When ``dot`` is missing, writes the DOT source next to it (``graph.svg`` -> ``graph.dot``,
     unless a ``graph.dot`` that render did not write is there) and raises GraphvizNotFoundError
@@ -522,10 +513,10 @@ def render(root, path, **draw_options):
         )
     source = _to_dot(root, draw_options.pop("rankdir", "LR"), draw_options.pop("show_contributions", False),
                      draw_options.pop("max_nodes", MAX_NODES), "render", draw_options.pop("groups", None),
-                     draw_options.pop("expand", None))
+                     draw_options.pop("show_rules", False), draw_options.pop("expand", None))
     if draw_options:
         raise TypeError(f"render: unknown option(s) {', '.join(sorted(draw_options))}; "
-                        f"it takes rankdir, show_contributions, max_nodes, groups and expand")
+                        f"it takes rankdir, show_contributions, show_rules, max_nodes, groups and expand")
     path = Path(path)
     picture = run_dot(source, fmt_name, "render")
     if picture is None:
@@ -565,7 +556,7 @@ def _not_found(path, fmt_name, saved):
 
 
 def tree(root, max_depth=32):
-    """An indented text picture of the graph: op, data, grad and label of every node.
+    """An indented text picture of the graph: op, data, current grad and label of every node.
 
     A node used more than once is printed in full the first time and as ``-> see [k]``
     after that. Deeper than max_depth levels, a subtree continues as its own block below

@@ -28,10 +28,9 @@ import re
 import warnings
 from pathlib import Path
 
-from autograd.engine import chain_rule, start_grads, topological_order
-from autograd.explain import reading_order_leaves
+from autograd.engine import start_grads, topological_order
+from autograd.explain import reading_order_leaves, walk
 from autograd.files import write_atomic
-from autograd.ops import factor
 from autograd.viz import (MAX_NODES, GraphvizError, _graph, _statements, check_size, expect_value, fmt, formula,
                           kind, names, record_escape, run_dot, visible)
 
@@ -118,39 +117,19 @@ class _Walk:
             for parent in node.parents:
                 uses[parent] += 1
         received = {node: [] for node in order}
-        self.steps = []
-        walk = chain_rule(order, grads)
-        node = next(walk, None)
-        while node is not None:
-            upstream = grads[node]
-            entries = []
-            for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-                contribution = local * upstream  # the engine's own product, so the same float
-                received[parent].append(contribution)
-                entries.append({"parent": parent, "index": i, "local": local, "contribution": contribution,
-                                "sum": list(received[parent]) if len(received[parent]) == uses[parent] else None})
-            node_after = next(walk, None)  # the engine adds the contributions here
-            for entry in entries:
-                entry["after"] = grads[entry["parent"]]  # its running total once this step has run
-            self.steps.append((node, upstream, entries))
-            node = node_after
+        self.steps = []  # (Step, [the sum of a parent's contributions when this step completes it, or None])
+        for step in walk(order, grads):  # explain's own step records: the engine's chain rule, no .grad
+            sums = []
+            for entry in step.parents:
+                received[entry.parent].append(entry.contribution)
+                done = len(received[entry.parent]) == uses[entry.parent]
+                sums.append(list(received[entry.parent]) if done else None)
+            self.steps.append((step, sums))
         self.grads = grads  # d root / d node for every node
 
     def formula(self, node, args):
-        """How node is written from the texts args (the op's own formula when it has one)."""
-        op = node._op
-        if hasattr(op, "formula"):
-            return op.formula(list(args))
+        """How node is written from the texts args, as its op writes it."""
         return formula(node, list(args))
-
-    def rule(self, node, index, numbers=False):
-        """The local derivative of node by its operand index as a rule (with numbers), or None."""
-        op = node._op
-        if not hasattr(op, "rule"):
-            return None
-        if numbers:
-            return op.rule(index, [fmt(p.data) for p in node.parents], fmt(node.data))
-        return op.rule(index, [self.name[p] for p in node.parents], self.name[node])
 
     def expression(self):
         """The whole expression root computes, written from its leaves: ``o = tanh(x1 * w1 + ...)``."""
@@ -168,8 +147,8 @@ def _finite(x):
     return x if math.isfinite(x) else None
 
 
-def _wrap_rule(rule):
-    return factor(rule)
+def _rule_and(rule, number):
+    return number if rule == number.removesuffix(".0") else f"{rule} = {number}"
 
 
 def _frames(walk, quiz):
@@ -202,28 +181,22 @@ def _frames(walk, quiz):
         "ask": [], "hide": [],
         "set": {ids[node]: {"grad": "1.0" if node is root else "0.0"} for node in order},
     })
-    for number, (node, upstream, entries) in enumerate(walk.steps, 1):
+    for step, sums in walk.steps:
         lines, ask, changed = [], [], {}
-        for entry in entries:
-            parent = entry["parent"]
-            d = f"∂{name[node]}/∂{name[parent]}"
-            rule, with_numbers = walk.rule(node, entry["index"]), walk.rule(node, entry["index"], numbers=True)
-            head = f"{name[parent]}.grad += {d} · {name[node]}.grad = "
-            middle = (f"{_wrap_rule(rule)} · {fmt(upstream)} = {_wrap_rule(with_numbers)} · {fmt(upstream)} = "
-                      if rule is not None else f"{fmt(entry['local'])} · {fmt(upstream)} = ")
-            lines.append(head + middle + fmt(entry["contribution"]))
-            if entry["sum"] is not None and len(entry["sum"]) > 1:
-                lines.append(f"{name[parent]}.grad = {' + '.join(fmt(c) for c in entry['sum'])} = {fmt(entry['after'])}")
+        for entry, line, row, total in zip(step.parents, step.lines(), step.columns(), sums):
+            lines.append(line)
+            if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
+                lines.append(f"{entry.name}.grad = {' + '.join(fmt(c) for c in total)} = {fmt(entry.grad_after)}")
             if quiz == "grad":
-                hint = (f"{d} = {rule} = {with_numbers} = {fmt(entry['local'])}; times {name[node]}.grad = {fmt(upstream)}"
-                        if rule is not None else f"{d} = {fmt(entry['local'])}; times {name[node]}.grad = {fmt(upstream)}")
-                ask.append({"question": head + "?", "value": _finite(entry["contribution"]),
-                            "answer": fmt(entry["contribution"]), "hint": hint})
-        for entry in entries:
-            changed[ids[entry["parent"]]] = {"grad": fmt(entry["after"])}
+                d = f"∂{step.name}/∂{entry.name}"
+                rule = f"{entry.rule} = {entry.numbers}" if entry.numbers != entry.rule else entry.rule
+                ask.append({"question": f"{row[0]} = ?", "value": _finite(entry.contribution),
+                            "answer": fmt(entry.contribution),
+                            "hint": f"{d} = {_rule_and(rule, fmt(entry.local))}; times {step.name}.grad = {fmt(step.upstream)}"})
+            changed[ids[entry.parent]] = {"grad": fmt(entry.grad_after)}
         frames.append({
-            "phase": "backward", "title": f"Backward step {number} of {len(walk.steps)}: {name[node]}",
-            "node": ids[node], "parents": [ids[e["parent"]] for e in entries],
+            "phase": "backward", "title": f"Backward step {step.number} of {len(walk.steps)}: {step.name}",
+            "node": ids[step.node], "parents": [ids[e.parent] for e in step.parents],
             "lines": lines, "ask": ask,
             "hide": [[pid, "grad"] for pid in changed] if ask else [],
             "set": changed,
@@ -242,7 +215,7 @@ def _frames(walk, quiz):
 
 def _page_graph(walk):
     """viz's nodes and edges for the page: every text FONT units, final numbers in the records, kinds as classes."""
-    graph_attrs, nodes, edges = _graph(walk.root, "LR", False, None, "walkthrough")
+    graph_attrs, nodes, edges = _graph(walk.root, "LR", False, None, "walkthrough", show_rules=True, expand="all")
     graph_attrs.update({"nodesep": "0.2", "ranksep": "0.2", "pad": "0.05"})
     kinds = {nid: kind(node, walk.root) for node, nid in walk.ids.items()}
     by_id = {nid: node for node, nid in walk.ids.items()}
@@ -257,33 +230,17 @@ def _page_graph(walk):
     page_edges = []
     for tail, head, attrs in edges:
         if "label" in attrs:
-            attrs = dict(attrs, fontsize=str(FONT), label=_edge_label(walk, head, attrs["label"]))
+            attrs = dict(attrs, fontsize=str(FONT), label=_edge_label(attrs["label"]))
         page_edges.append((tail, head, attrs))
     return graph_attrs, page_nodes, page_edges
 
 
-def _edge_label(walk, head, label):
-    """viz's edge label with the op's rule put in: ``∂o/∂n = 1 - o² = 0.5`` (unchanged without rules)."""
-    if "=" not in label or " = " not in label or "\n" in label:
+def _edge_label(label):
+    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower."""
+    parts = label.split(" = ")
+    if len(parts) < 3 or "\n" in label:
         return label
-    node = walk.order[int(head[2:])]
-    d, value = label.split(" = ", 1)
-    parent_name = d.split("/∂", 1)[1]
-    for i, parent in enumerate(node.parents):
-        if walk.name[parent][:80] == parent_name or parent_name.startswith(walk.name[parent][:40]):
-            rule = walk.rule(node, i)
-            if rule is not None and rule != value.split(" ")[0] and not _is_number(rule):
-                return f"{d} = {rule}\n= {value}"
-            break
-    return label
-
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
 
 
 def _record(label, data, grad):

@@ -44,7 +44,7 @@ def test_neuron_prints_value_gradients_and_steps():
         ["x1", "-1.5"], ["w1", "1.0"], ["x2", "0.5"], ["w2", "0.0"], ["b", "0.5"]
     ]
     assert "Backward pass from out" in out
-    assert "x1.grad += -3.0 * 0.5 = -1.5" in out
+    assert "x1.grad += ∂(x1*w1)/∂x1 · (x1*w1).grad = w1 · 0.5 = (-3.0) · 0.5 = -1.5" in " ".join(out.split())
 
 
 @pytest.mark.parametrize(
@@ -98,7 +98,7 @@ def test_steps_one_per_enter(presses):
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert [line.split(".")[0].strip() for line in lines if line[:4].strip().rstrip(".").isdigit()] == ["1", "2", "3"]
-    assert "x.grad += 2.0 * 1.0 = 2.0" in out
+    assert "x.grad += ∂(x*y)/∂x · (x*y).grad = y · 1.0 = 2.0 · 1.0 = 2.0" in out
     assert lines[-2:] == ["  x  4.71828", "  y  1.0"]
 
 
