@@ -77,14 +77,15 @@ def has_modules(order):
     return any(not node.parents and node.label and parameter_place(node.label) for node in order)
 
 
-def _expanded(expand, home):
+def _expanded(expand, home, what):
     """The neuron names to draw in full for expand (None, "all", a name or a list of names)."""
     if expand is None:
         return set()
     wanted = [expand] if isinstance(expand, str) else list(expand)
     for name in wanted:
         if not isinstance(name, str):
-            raise TypeError(f"expand must be a name such as 'layers.1.neurons.3' or a list of names, got {name!r}")
+            raise TypeError(f"{what}: expand must be a name such as 'layers.1.neurons.3' or a list of names, "
+                            f"got {name!r}")
     if "all" in wanted:
         return set(home.values())
     known = set(home.values())
@@ -93,7 +94,7 @@ def _expanded(expand, home):
         matched = {n for n in known if n == name or n.startswith(name + ".")}
         if not matched:
             examples = ", ".join(sorted(known, key=_natural)[:3])
-            raise ValueError(f"expand: no neuron or layer is called {name!r} in this graph; "
+            raise ValueError(f"{what}: expand={name!r} names no neuron or layer of this graph; "
                              f"names look like {examples}")
         chosen |= matched
     return chosen
@@ -119,7 +120,7 @@ def collapsed_graph(root, order, expand, show_contributions, max_nodes=None, wha
             raise ValueError(f"{what}: expand={expand!r} names parts of an nn model, but no value of this graph "
                              f"is a model's parameter (their labels look like layers.0.neurons.1.w.0)")
         return None
-    expanded = _expanded(expand, home)
+    expanded = _expanded(expand, home, what)
     name = {node: _shorten(text) for node, text in names(order).items()}
     title = {node: _shorten(visible(node.label)) if node.label else name[node] for node in order}
     ids = {node: f"n{i}" for i, node in enumerate(order)}
