@@ -35,7 +35,8 @@ def main(argv=None):
     out = out_dir(args.out)
     o = build()
     print("o = tanh(x1*w1 + x2*w2 + b)\n")
-    print(autograd.explanation(o))  # runs the backward pass
+    print(autograd.explanation(o))  # explains without changing any .grad
+    o.backward()
     grads = {leaf.label: leaf.grad for leaf in autograd.topological_order(o) if not leaf.parents}
     print("\nthe graph, as text:")
     print(autograd.tree(o))
@@ -46,8 +47,6 @@ def main(argv=None):
     except autograd.GraphvizNotFoundError as error:
         print(f"\n(no SVG: {str(error).splitlines()[0]})")
         written += sorted(out.glob("neuron*.dot"))
-    for node in autograd.topological_order(o):  # the page runs backward itself: start from zero
-        node.grad = 0.0
     written.append(autograd.walkthrough(o, out / "neuron_walkthrough.html"))
     report(written)
     return {"output": o.data, "grads": grads, "files": written}
