@@ -596,8 +596,9 @@ _TEMPLATE = r"""<!DOCTYPE html>
       var margin = 16 / minS;
       var fw = focus.x1 - focus.x0 + 2 * margin, fh = focus.y1 - focus.y0 + 2 * margin;
       s = Math.min(pw / fw, ph / fh, 1.6 * minS);
-      if (s < minS) {  // the whole step does not fit: keep the size, show the node and its operation
-        s = minS; focus = own;
+      if (s < minS) {  // the whole step does not fit: keep the size, show the node (and its operation if it fits)
+        s = minS;
+        focus = (own.x1 - own.x0 + 2 * margin) * s <= pw && (own.y1 - own.y0 + 2 * margin) * s <= ph ? own : boxOf([frame.node]);
       }
       cx = (focus.x0 + focus.x1) / 2; cy = (focus.y0 + focus.y1) / 2;
       var w = pw / s, h = ph / s;  // keep the view on the picture where it can be
