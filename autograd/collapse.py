@@ -20,7 +20,7 @@ import math
 import re
 from collections import Counter
 
-from autograd.viz import _STYLE, _shorten, fmt, kind, names, record_escape, visible
+from autograd.viz import _STYLE, _rule_and, _shorten, fmt, kind, names, record_escape, rule, visible
 
 COLLAPSE_AT = 60  # model graphs with more values than this are drawn one node per neuron
 MAX_LOOSE = 12  # more values than this outside every neuron (a loss over a batch) are drawn as one node
@@ -109,7 +109,7 @@ def _short(x):
     return f"{x:.3g}"
 
 
-def collapsed_graph(root, order, expand, show_contributions, max_nodes=None, what="draw"):
+def collapsed_graph(root, order, expand, show_contributions, max_nodes=None, what="draw", show_rules=False):
     """(nodes, edges) for viz: the model's neurons collapsed, or None when the graph has no nn parameters.
 
     Raises ValueError when even the collapsed picture has more than max_nodes nodes.
@@ -181,12 +181,12 @@ def collapsed_graph(root, order, expand, show_contributions, max_nodes=None, wha
                                    "label": node.op, "fontsize": "12", "margin": "0.02"}))
         edges.append((op_id, ids[node], {}))
         uses = Counter()
-        for parent, local in zip(node.parents, node.local_grads):
+        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
             tail = _source(parent, shown_by, folded, lumped, home, cid, layer_of)
             uses[(tail, parent)] += 1
             if uses[(tail, parent)] > 1 and tail != ids[parent]:
                 continue
-            label = f"∂{name[node]}/∂{name[parent]} = {fmt(local)}"
+            label = f"∂{name[node]}/∂{name[parent]} = {_rule_and(rule(node, i, name) if show_rules else '', fmt(local))}"
             if show_contributions:
                 label += f"\n{fmt(node.grad)} × {fmt(local)} = {fmt(node.grad * local)}"
             edges.append((tail, op_id, {"label": label, "fontsize": "10"}))

@@ -223,7 +223,7 @@ def _graph(root, rankdir, show_contributions, max_nodes, what, show_rules=False,
     from autograd import collapse  # an nn model is drawn one node per neuron (see collapse.py)
 
     if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
-        picture = collapse.collapsed_graph(root, order, expand, show_contributions, max_nodes, what)
+        picture = collapse.collapsed_graph(root, order, expand, show_contributions, max_nodes, what, show_rules)
         if picture is not None:
             return {"rankdir": rankdir, "fontname": "Helvetica"}, *picture
     check_size(order, max_nodes, what)

@@ -78,6 +78,8 @@ def test_expand_a_layer_or_everything():
     loss = mlp_loss()
     assert to_dot(loss, expand="layers.2").count('label="{ layers.2.neurons.0.w.') == 16  # a record per weight
     assert len(drawn_nodes(to_dot(loss, expand="all"))) > 406
+    with_rules = to_dot(loss, expand="layers.2", show_rules=True)
+    assert re.search(r'label="∂v\d+/∂layers\.2\.neurons\.0\.w\.0 = v\d+ = [-\d.e]+"', with_rules)  # ∂(w·x)/∂w = x
 
 
 def test_expand_names_what_exists():
