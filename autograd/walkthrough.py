@@ -29,10 +29,11 @@ import warnings
 from pathlib import Path
 
 from autograd.engine import start_grads, topological_order
-from autograd.explain import reading_order_leaves, walk
+from autograd import explain
+from autograd.explain import reading_order_leaves
 from autograd.files import write_atomic
-from autograd.viz import (MAX_NODES, GraphvizError, _graph, _statements, check_size, expect_value, fmt, formula,
-                          kind, names, record_escape, run_dot, visible)
+from autograd.viz import (MAX_NODES, GraphvizError, GraphvizNotFoundError, _graph, _statements, check_size,
+                          expect_value, fmt, formula, install_hint, kind, names, record_escape, run_dot, visible)
 
 THEMES = ("light", "projector", "dark")
 FONT = 14  # the size of every text in the page's graph, in SVG units (one unit is one CSS px at scale 1)
@@ -60,12 +61,12 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
         raise ValueError(f"walkthrough: theme must be one of {', '.join(map(repr, THEMES))}, got {theme!r}")
     order = topological_order(root)
     check_size(order, max_nodes, "walkthrough")
-    walk = _Walk(root, order)
-    frames = _frames(walk, quiz)
+    graph = _Walk(root, order)
+    frames = _frames(graph, quiz)
     frames += [{"phase": "done", "title": str(title), "node": None, "parents": [], "lines": [str(line) for line in lines],
                 "ask": [], "hide": [], "set": {}} for title, lines in extra_frames]
-    svg = _svg(walk)
-    page = _page(walk, frames, svg, quiz, theme)
+    svg = _svg(graph)
+    page = _page(graph, frames, svg, quiz, theme)
     return write_atomic(path, page, what="walkthrough")
 
 
@@ -81,9 +82,9 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
         raise ValueError(f"frames: fmt must be one of {', '.join(map(repr, _FRAME_FORMATS))}, got {fmt!r}")
     order = topological_order(root)
     check_size(order, max_nodes, "frames")
-    walk = _Walk(root, order)
-    shown = _frames(walk, None)
-    graph_attrs, nodes, edges = _page_graph(walk)
+    graph = _Walk(root, order)
+    shown = _frames(graph, None)
+    graph_attrs, nodes, edges = _page_graph(graph)
     sources, values = [], {}
     for frame in shown:
         for nid, update in frame["set"].items():
@@ -94,7 +95,6 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
     for number, source in enumerate(sources, 1):
         picture = run_dot(source, fmt, "frames")
         if picture is None:
-            from autograd.viz import GraphvizNotFoundError, install_hint
             raise GraphvizNotFoundError(f"frames: Graphviz's `dot` program is not installed (or not on PATH), "
                                         f"so no frame was drawn.\n{install_hint()}")
         paths.append(write_atomic(folder / f"{number:03d}.{fmt}", picture, what="frames"))
@@ -118,7 +118,7 @@ class _Walk:
                 uses[parent] += 1
         received = {node: [] for node in order}
         self.steps = []  # (Step, [the sum of a parent's contributions when this step completes it, or None])
-        for step in walk(order, grads):  # explain's own step records: the engine's chain rule, no .grad
+        for step in explain.walk(order, grads):  # explain's own step records: the engine's chain rule, no .grad
             sums = []
             for entry in step.parents:
                 received[entry.parent].append(entry.contribution)
@@ -132,7 +132,7 @@ class _Walk:
         return formula(node, list(args))
 
     def expression(self):
-        """The whole expression root computes, written from its leaves: ``o = tanh(x1 * w1 + ...)``."""
+        """The whole expression root computes, written from its leaves: ``o = tanh(x1·w1 + ...)``."""
         text = {}
         for node in self.order:  # each op brackets its operands' texts as they need
             written = self.name[node] if not node.parents else self.formula(node, [text[p] for p in node.parents])
