@@ -29,8 +29,8 @@ import warnings
 from pathlib import Path
 
 from autograd.engine import start_grads, topological_order
-from autograd import explain
 from autograd.explain import reading_order_leaves
+from autograd.explain import walk as explained_steps
 from autograd.files import write_atomic
 from autograd.viz import (MAX_NODES, GraphvizError, GraphvizNotFoundError, _graph, _statements, check_size,
                           expect_value, fmt, formula, install_hint, kind, names, record_escape, run_dot, visible)
@@ -118,7 +118,7 @@ class _Walk:
                 uses[parent] += 1
         received = {node: [] for node in order}
         self.steps = []  # (Step, [the sum of a parent's contributions when this step completes it, or None])
-        for step in explain.walk(order, grads):  # explain's own step records: the engine's chain rule, no .grad
+        for step in explained_steps(order, grads):  # explain's own step records: the engine's chain rule, no .grad
             sums = []
             for entry in step.parents:
                 received[entry.parent].append(entry.contribution)
