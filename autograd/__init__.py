@@ -22,6 +22,7 @@ from autograd.engine import (
 )
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.explain import Step, backward_steps, explain, explanation
+from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import frames, walkthrough
 
@@ -35,6 +36,7 @@ __all__ = [
     "frames",
     "render",
     "to_dot",
+    "to_latex",
     "tree",
     "walkthrough",
     "Value",

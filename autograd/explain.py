@@ -9,7 +9,6 @@ order, one node per ``next()``; so after the last step every ``.grad`` equals wh
 they walk the graph with gradients of their own, as if every gradient started from zero.
 """
 
-import numbers
 import sys
 from dataclasses import dataclass
 

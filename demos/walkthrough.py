@@ -35,8 +35,8 @@ def main(argv=None):
     out = out_dir(args.out)
     o = build()
     print("o = tanh(x1*w1 + x2*w2 + b)\n")
-    print(autograd.explanation(o))  # explains without changing any .grad
     o.backward()
+    print(autograd.explanation(o))  # changes no .grad
     grads = {leaf.label: leaf.grad for leaf in autograd.topological_order(o) if not leaf.parents}
     print("\nthe graph, as text:")
     print(autograd.tree(o))

@@ -1,11 +1,12 @@
 """Shared test setup.
 
-Tests that need an optional part (torch, the Graphviz `dot` binary, Chromium) skip with a
-reason when it is absent. CI installs all of them and sets CHAINRULE_NO_SKIP=1: there a
+Tests that need an optional part (torch, the Graphviz `dot` binary, Chromium, `pdflatex`)
+skip with a reason when it is absent. CI installs all of them and sets CHAINRULE_NO_SKIP=1: there a
 single skipped test fails the run.
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,3 +33,12 @@ def torch():
     torch = pytest.importorskip("torch", reason="PyTorch is the oracle for this test: pip install torch==2.13.0")
     torch.set_default_dtype(torch.float64)
     return torch
+
+
+@pytest.fixture
+def pdflatex():
+    """The path of pdflatex; skips with a reason when it is not installed."""
+    path = shutil.which("pdflatex")
+    if path is None:
+        pytest.skip("pdflatex compiles to_latex's output here: apt-get install texlive-latex-base")
+    return path

@@ -21,7 +21,7 @@ def test_walkthrough_neuron(tmp_path, capsys):
     out = capsys.readouterr().out
     assert result["output"] == pytest.approx(0.5**0.5)
     assert result["grads"] == pytest.approx({"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5})
-    assert "x1.grad += -3.0 * 0.5 = -1.5" in out
+    assert "x1.grad += ∂(x1*w1)/∂x1 · (x1*w1).grad = w1 · 0.5 = (-3.0) · 0.5 = -1.5" in " ".join(out.split())
     names = {Path(p).name for p in result["files"]}
     assert "neuron_walkthrough.html" in names
     assert "neuron.svg" in names or "neuron.dot" in names  # the .dot when Graphviz is missing

@@ -15,7 +15,7 @@ import pytest
 
 import autograd
 from autograd import Value, ops, topological_order
-from tests.test_ops import CASES
+from test_ops import CASES
 
 FUNCTIONS = {
     "abs": abs, "exp": math.exp, "log": math.log, "sin": math.sin, "cos": math.cos, "tanh": math.tanh,
@@ -162,3 +162,51 @@ def test_a_dot_product_is_written_term_by_term():
     names = ("w1", "w2", "x1", "x2", "b")
     assert op.formula(names) == "w1·x1 + w2·x2 + b"
     assert [op.rule(i, names, "o") for i in range(5)] == ["x1", "x2", "w1", "w2", "1"]
+
+
+# ---- the pictures ask the ops ------------------------------------------------------------------
+
+
+def labelled_neuron():
+    from graphs import neuron
+
+    return neuron()
+
+
+def edge_labels(source):
+    return re.findall(r'-> op\d+ \[label="([^"]*)"', source)
+
+
+def test_show_rules_puts_the_rule_and_its_value_on_each_edge():
+    labels = edge_labels(autograd.to_dot(labelled_neuron(), show_rules=True))
+    assert "∂o/∂n = 1 - o² = 0.5" in labels
+    assert "∂x1w1/∂x1 = w1 = -3.0" in labels
+    assert "∂n/∂b = 1.0" in labels  # the rule "1" would only repeat the number
+    assert "∂o/∂n = 0.5" in edge_labels(autograd.to_dot(labelled_neuron()))  # without: the number only
+
+
+def test_show_rules_with_contributions_and_merged_arrows():
+    x = Value(1.0, label="x")
+    total = autograd.sum([x] * 5)
+    total.label = "s"
+    assert edge_labels(autograd.to_dot(total, show_rules=True)) == ["∂s/∂x = 1.0 ×5"]
+    y = x * x * x
+    y.label = "y"
+    source = autograd.to_dot(y, show_rules=True, show_contributions=True)
+    assert "∂v1/∂x = x = 1.0\\n0.0 × 1.0 = 0.0" in edge_labels(source)  # two arrows for x * x
+
+
+def test_draw_takes_show_rules():
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    assert "1 - o² = 0.5" in autograd.draw(labelled_neuron(), show_rules=True).source
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.name) for case in CASES])
+def test_the_tree_writes_each_node_as_its_op_does(case):
+    out = case.build(*[Value(x, label=f"x{i}") for i, x in enumerate(case.points[0])])
+    order = topological_order(out)
+    names = autograd.viz.names(order)
+    text = autograd.tree(out)
+    for node in order:
+        if node.parents:
+            assert f"{names[node]} = {node._op.formula([names[p] for p in node.parents])}  data" in text

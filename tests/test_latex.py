@@ -1,0 +1,120 @@
+"""to_latex: the chain rule of a graph as LaTeX a stock pdflatex compiles (amsmath only)."""
+
+import subprocess
+
+import pytest
+
+import autograd
+from autograd import Value, to_latex
+from autograd.engine import gradients
+from autograd.explain import reading_order_leaves
+from autograd.latex import latex_name, number
+from graphs import neuron
+
+
+def every_op():
+    """One expression that uses every op, constants on either side, and labels LaTeX must escape."""
+    x = Value(0.7, label="x1")
+    w = Value(-1.3, label="w.0")
+    b = Value(0.4, label="layers.0.b_1")
+    odd = Value(2.0, label="a_b{}$&%#^~\\ α")
+    y = Value(1.5, label="y")
+    parts = [
+        x + w, x - w, x * w, x / y, -x, x**3, x**2, y**0.5, y**-1, y**x, 2**x, x + 1, 1 - x, 3 * w, w / 4,
+        7 / y, abs(w), x.exp(), y.log(), x.log1p(), x.tanh(), w.sigmoid(), w.relu(), w.leaky_relu(0.2),
+        x.sin(), x.cos(), y.sqrt(), odd * x,
+    ]
+    total = autograd.sum(parts[:8]) + autograd.dot(parts[8:18], parts[18:], bias=b)
+    total.label = "L"
+    return total
+
+
+def compile_latex(pdflatex, text, folder):
+    (folder / "out.tex").write_text(text, encoding="utf-8")
+    result = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "out.tex"],
+                            cwd=folder, capture_output=True, text=True, errors="replace", timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (folder / "out.pdf").stat().st_size > 1000
+
+
+def test_the_neuron_compiles(pdflatex, tmp_path):
+    compile_latex(pdflatex, to_latex(neuron(), document=True), tmp_path)
+
+
+def test_an_expression_with_every_op_and_awkward_labels_compiles(pdflatex, tmp_path):
+    compile_latex(pdflatex, to_latex(every_op(), document=True), tmp_path)
+
+
+def test_a_graph_too_big_for_path_sums_still_compiles(pdflatex, tmp_path):
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(40):
+        y = y.sin()
+    text = to_latex(y, document=True)
+    assert "the sums over paths are written out for graphs of at most 30" in text
+    compile_latex(pdflatex, text, tmp_path)
+
+
+def test_the_document_is_the_fragment_in_an_amsmath_article():
+    fragment, document = to_latex(neuron()), to_latex(neuron(), document=True)
+    assert fragment in document
+    assert document.startswith("\\documentclass{article}\n\\usepackage{amsmath}\n")
+    assert "\\usepackage" not in document.replace("\\usepackage{amsmath}", "")
+
+
+def test_each_leaf_gets_paths_then_rules_then_numbers_then_the_value():
+    text = to_latex(neuron())
+    assert text.startswith("% the forward pass\n\\begin{align*}\n\\mathit{x1w1} &= x_{1} \\cdot w_{1} = 2.0 \\cdot (-3.0) = -6.0 \\\\\n")
+    assert "o &= \\tanh(n) = \\tanh(0.881374) = 0.707107\n\\end{align*}\n" in text
+    assert ("\\frac{\\partial o}{\\partial x_{1}} &= \\frac{\\partial o}{\\partial n} \\cdot "
+            "\\frac{\\partial n}{\\partial s} \\cdot \\frac{\\partial s}{\\partial \\mathit{x1w1}} \\cdot "
+            "\\frac{\\partial \\mathit{x1w1}}{\\partial x_{1}} \\\\\n"
+            "  &= (1 - o^{2}) \\cdot 1 \\cdot 1 \\cdot w_{1} \\\\\n"
+            "  &= (1 - 0.707107^{2}) \\cdot 1 \\cdot 1 \\cdot (-3.0) \\\\\n"
+            "  &= -1.5 \\\\[1ex]\n") in text
+    assert "\\begin{tabular}" in text  # and the step table
+    assert ("1 & $n.\\mathrm{grad} \\mathrel{+}= \\frac{\\partial o}{\\partial n} \\cdot o.\\mathrm{grad}$ & "
+            "$(1 - o^{2}) \\cdot 1.0$ & $(1 - 0.707107^{2}) \\cdot 1.0$ & $0.5$ \\\\") in text
+
+
+def test_the_values_are_the_gradients_of_this_output():
+    root = every_op()
+    grads = gradients(root)
+    text = to_latex(root)
+    for leaf in reading_order_leaves(root):
+        head = f"\\frac{{\\partial L}}{{\\partial {latex_name(leaf.label)}}} &= "
+        block = text.split(head, 1)[1].split("\\\\[1ex]", 1)[0].split("\\end{align*}")[0]
+        shown = block.rstrip().rsplit("&= ", 1)[-1]
+        assert shown == number(autograd.viz.fmt(grads[leaf])), (leaf.label, block)
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("x", "x"), ("x1", "x_{1}"), ("w_2", "w_{2}"), ("x12", "x_{12}"), ("loss", "\\mathit{loss}"),
+    ("w.0", "\\text{w.0}"), ("a_b", "\\text{a\\_b}"), ("50%", "\\text{50\\%}"), ("{&}", "\\text{\\{\\&\\}}"),
+    ("α", "\\text{\\textbackslash{}x3b1}".replace("x3b1", "u03b1")),
+])
+def test_names_with_digits_become_subscripts_and_others_are_escaped(label, expected):
+    assert latex_name(label) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("0.5", "0.5"), ("-1.5", "-1.5"), ("1e-05", "1 \\times 10^{-5}"), ("-inf", "-\\infty"), ("nan", "\\mathrm{NaN}"),
+])
+def test_numbers(text, expected):
+    assert number(text) == expected
+
+
+def test_the_rules_of_every_op_read_as_latex():
+    text = to_latex(every_op())
+    for piece in ["\\tanh(x_{1})", "\\operatorname{sign}(\\text{w.0})", "\\sqrt{y}", "x_{1}^{2}", "x_{1}^{3}", "y^{-1}",
+                  "y^{x_{1}}", "y^{x_{1} - 1}", "\\le 0]", "\\log(2)", "\\sigma(\\text{w.0})", "\\left|\\text{w.0}\\right|",
+                  "\\text{a\\_b\\{\\}\\$\\&\\%\\#\\^{}\\~{}\\textbackslash{} \\textbackslash{}u03b1}",
+                  "\\operatorname{leaky\\_relu}(\\text{w.0}, 0.2)", "\\log(1 + x_{1})", "7/y", "-x_{1}", "1 - x_{1}"]:
+        assert piece in text, piece
+
+
+def test_a_leaf_root_and_bad_input():
+    x = Value(2.0, label="x")
+    assert "\\frac{\\partial x}{\\partial x} &= 1.0" in to_latex(x)
+    with pytest.raises(TypeError, match="to_latex: root must be a Value"):
+        to_latex(2.0)
