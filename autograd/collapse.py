@@ -72,11 +72,6 @@ def neurons(order):
     return home
 
 
-def has_modules(order):
-    """True when some value of the graph is a parameter of an nn neuron."""
-    return any(not node.parents and node.label and parameter_place(node.label) for node in order)
-
-
 def _expanded(expand, home, what):
     """The neuron names to draw in full for expand (None, "all", a name or a list of names)."""
     if expand is None:
