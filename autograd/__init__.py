@@ -24,7 +24,7 @@ from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.explain import Step, backward_steps, explain, explanation
 from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
-from autograd.walkthrough import walkthrough
+from autograd.walkthrough import frames, walkthrough
 from autograd.compile import compile
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "draw",
     "explain",
     "explanation",
+    "frames",
     "render",
     "to_dot",
     "to_latex",

@@ -223,12 +223,18 @@ def _clusters(order):
     return home
 
 
-def _graph(root, rankdir, show_contributions, max_nodes, what, show_rules=False):
+def _graph(root, rankdir, show_contributions, max_nodes, what, show_rules=False, expand=None):
     """The picture as plain data: (graph attrs, [(cluster key, id, attrs)], [(tail, head, attrs)])."""
     expect_value(root, what)
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"{what}: rankdir must be one of 'LR', 'RL', 'TB', 'BT', got {rankdir!r}")
     order = topological_order(root)
+    from autograd import collapse  # an nn model is drawn one node per neuron (see collapse.py)
+
+    if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
+        picture = collapse.collapsed_graph(root, order, expand, show_contributions, max_nodes, what, show_rules)
+        if picture is not None:
+            return {"rankdir": rankdir, "fontname": "Helvetica"}, *picture
     check_size(order, max_nodes, what)
     name = {node: _shorten(text) for node, text in names(order).items()}
     title = {node: _shorten(visible(node.label)) if node.label else name[node] for node in order}
@@ -342,6 +348,8 @@ def _cluster_tree(nodes):
     """Group node entries by layer, then by neuron; entries outside any neuron come first."""
     loose, layers = [], {}
     for cluster, nid, attrs in nodes:
+        if isinstance(cluster, str):
+            continue  # a box with a title of its own (see _statements)
         if cluster is None:
             loose.append((nid, attrs))
         else:
@@ -349,14 +357,16 @@ def _cluster_tree(nodes):
     return loose, layers
 
 
-def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, groups=None, show_rules=False):
+def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, groups=None, show_rules=False,
+           expand=None):
     """The graph of root as Graphviz DOT source (needs neither the graphviz package nor ``dot``).
 
     Shows each node's current ``.grad`` (what the latest backward left) and changes nothing.
     ``show_rules=True`` writes each edge's rule: ``∂o/∂n = 1 - o² = 0.5``.
     ``groups`` ({node: title}, e.g. ``nn.time_steps(outputs)``) draws a box around each title's nodes.
+    An nn model's graph is drawn one node per neuron; ``expand`` names parts to draw in full (see collapse.py).
     """
-    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot", groups, show_rules)
+    return _to_dot(root, rankdir, show_contributions, max_nodes, "to_dot", groups, show_rules, expand)
 
 
 def _group_lines(root, groups):
@@ -369,8 +379,8 @@ def _group_lines(root, groups):
             f'color="#888888"; {"; ".join(ids)}; }}' for k, (title, ids) in enumerate(members.items()) if ids]
 
 
-def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None, show_rules=False):
-    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, what, show_rules)
+def _to_dot(root, rankdir, show_contributions, max_nodes, what, groups=None, show_rules=False, expand=None):
+    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, what, show_rules, expand)
     lines = ["digraph chainrule {"]
     lines += [f'  {key}="{value}";' for key, value in graph_attrs.items()]
     lines.append('  node [fontname="Helvetica", fontsize="11"];')
@@ -400,13 +410,21 @@ def _statements(nodes, edges):
             lines += [node_line(nid, attrs, "      ") for nid, attrs in members]
             lines.append("    }")
         lines.append("  }")
+    boxes = {}
+    for cluster, nid, attrs in nodes:
+        if isinstance(cluster, str):
+            boxes.setdefault(cluster, []).append((nid, attrs))
+    for k, (title, members) in enumerate(boxes.items()):
+        lines.append(f'  subgraph cluster_box{k} {{ label="{_string_escape(title)}"; style="rounded"; color="#888888";')
+        lines += [node_line(nid, attrs, "    ") for nid, attrs in members]
+        lines.append("  }")
     for tail, head, attrs in edges:
         extra = f" [{_attr_list(attrs, False)}]" if attrs else ""
         lines.append(f"  {tail} -> {head}{extra};")
     return lines
 
 
-def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, show_rules=False):
+def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, show_rules=False, expand=None):
     """The graph of root as a ``graphviz.Digraph`` (Jupyter shows it inline); needs ``pip install graphviz``.
 
     Shows each node's current ``.grad`` and changes nothing; options as for ``to_dot``.
@@ -418,7 +436,7 @@ def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, show
             "draw needs the graphviz Python package: pip install graphviz "
             "(to_dot(root) gives the DOT source without it)"
         ) from None
-    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, "draw", show_rules)
+    graph_attrs, nodes, edges = _graph(root, rankdir, show_contributions, max_nodes, "draw", show_rules, expand)
     # The body is to_dot's own lines, so labels are escaped once, the same way, and the graphviz
     # package never reads a label (it would take "<...>" for an HTML-like label).
     return graphviz.Digraph("chainrule", graph_attr=graph_attrs,
@@ -504,10 +522,10 @@ def render(root, path, **draw_options):
         )
     source = _to_dot(root, draw_options.pop("rankdir", "LR"), draw_options.pop("show_contributions", False),
                      draw_options.pop("max_nodes", MAX_NODES), "render", draw_options.pop("groups", None),
-                     draw_options.pop("show_rules", False))
+                     draw_options.pop("show_rules", False), draw_options.pop("expand", None))
     if draw_options:
         raise TypeError(f"render: unknown option(s) {', '.join(sorted(draw_options))}; "
-                        f"it takes rankdir, show_contributions, show_rules, max_nodes and groups")
+                        f"it takes rankdir, show_contributions, show_rules, max_nodes, groups and expand")
     path = Path(path)
     picture = run_dot(source, fmt_name, "render")
     if picture is None:

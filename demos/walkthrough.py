@@ -61,8 +61,6 @@ def main(argv=None):
     except autograd.GraphvizNotFoundError as error:
         print(f"\n(no SVG: {str(error).splitlines()[0]})")
         written += sorted(out.glob("neuron*.dot"))
-    for node in autograd.topological_order(o):  # the page runs backward itself: start from zero
-        node.grad = 0.0
     written.append(autograd.walkthrough(o, out / "neuron_walkthrough.html"))
     report(written)
     return {"output": o.data, "grads": grads, "files": written}

@@ -1,0 +1,117 @@
+"""Pictures of whole nn models: one node per neuron, a box per layer, parts expanded on request."""
+
+import re
+import shutil
+import time
+
+import pytest
+
+import autograd
+import nn
+from autograd import Value, render, to_dot, topological_order
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
+                               reason="Graphviz's dot is not installed: apt-get install graphviz")
+
+
+def mlp_loss(batch=1, seed=0):
+    """The squared-error loss of a 2-16-16-1 MLP on batch points, after backward."""
+    model = nn.MLP(2, [16, 16, 1], seed=seed)
+    points = [([0.5 - 0.1 * i, -1.0 + 0.2 * i], 1.0 if i % 2 else -1.0) for i in range(batch)]
+    loss = autograd.sum([(model(x) - y) ** 2 for x, y in points]) * (1.0 / batch) if batch > 1 else \
+        (model(points[0][0]) - points[0][1]) ** 2
+    loss.backward()
+    return loss
+
+
+def drawn_nodes(source):
+    return re.findall(r"^\s+(\w+) \[", source, re.M)
+
+
+def test_the_mlp_loss_graph_is_drawn_one_node_per_neuron():
+    loss = mlp_loss()
+    assert len(topological_order(loss)) == 406
+    source = to_dot(loss)
+    assert len(drawn_nodes(source)) < 60
+    assert len(re.findall(r'label="layers\.1\.neurons\.\d+ \(relu\)', source)) == 16  # one record per neuron
+    assert "layers.1.neurons.3.w.0" not in source  # weights are fields of their neuron's record
+    assert re.search(r'label="layers\.1 · 16 neurons · ‖grad‖ = [\d.]+"', source)
+    assert 'label="outputs of layers.0 (16)"' in source  # 16 × 16 connections as 32 arrows
+    assert source.count(" -> ") < 120
+
+
+def test_a_batch_collapses_too():
+    loss = mlp_loss(batch=8)
+    assert len(topological_order(loss)) > 800
+    source = to_dot(loss)
+    assert len(drawn_nodes(source)) < 60
+    assert "inputs of layers.0: 16 values" in source
+    assert "out: 8 samples" in source
+
+
+@needs_dot
+def test_the_collapsed_mlp_renders_quickly_to_a_readable_size(tmp_path):
+    loss = mlp_loss()
+    start = time.perf_counter()
+    path = render(loss, tmp_path / "mlp.svg")
+    seconds = time.perf_counter() - start
+    width, height = map(float, re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"',
+                                         path.read_text(encoding="utf-8")).groups())
+    assert seconds < 5
+    assert max(width, height) < 3000
+
+
+def test_expanding_one_neuron_shows_its_edges_and_local_derivatives():
+    loss = mlp_loss()
+    source = to_dot(loss, expand="layers.1.neurons.3")
+    neuron = [p for p in topological_order(loss) if p.label.startswith("layers.1.neurons.3.")]
+    assert len(neuron) == 17
+    for p in neuron:
+        assert f"{{ {p.label} | data {autograd.viz.fmt(p.data)} | grad {autograd.viz.fmt(p.grad)} }}" in source
+        assert re.search(rf'n\d+ -> op\d+ \[label="∂v\d+/∂{re.escape(p.label)} = [-\d.e]+"', source)
+    assert 'subgraph cluster_box' in source and 'label="layers.1.neurons.3"' in source
+    assert "relu" in source and source.count("layers.1.neurons.3 (relu)") == 0  # drawn in full, not as a record
+    assert len(drawn_nodes(source)) < 90
+
+
+def test_expand_a_layer_or_everything():
+    loss = mlp_loss()
+    assert to_dot(loss, expand="layers.2").count('label="{ layers.2.neurons.0.w.') == 16  # a record per weight
+    assert len(drawn_nodes(to_dot(loss, expand="all"))) > 406
+    with_rules = to_dot(loss, expand="layers.2", show_rules=True)
+    assert re.search(r'label="∂v\d+/∂layers\.2\.neurons\.0\.w\.0 = v\d+ = [-\d.e]+"', with_rules)  # ∂(w·x)/∂w = x
+
+
+def test_expand_names_what_exists():
+    with pytest.raises(ValueError, match="to_dot: expand='layers.7' names no neuron or layer of this graph; names look like layers.0.neurons.0"):
+        to_dot(mlp_loss(), expand="layers.7")
+    x = Value(2.0, label="x")
+    with pytest.raises(ValueError, match="no value of this graph is a model's parameter"):
+        to_dot(x * x, expand="layers.0")
+
+
+def test_small_models_and_plain_graphs_are_drawn_as_before():
+    model = nn.MLP(2, [2, 1], seed=0)
+    small = (model([1.0, 2.0]) - 1.0) ** 2
+    assert len(topological_order(small)) <= autograd.collapse.COLLAPSE_AT
+    assert "layers.0.neurons.1.w.0 | data" in to_dot(small)
+    y = Value(1.0)
+    for _ in range(600):
+        y = y + 1.0
+    with pytest.raises(ValueError, match="601 value nodes, more than max_nodes=500"):
+        to_dot(y)
+
+
+def test_a_collapsed_picture_still_respects_max_nodes():
+    with pytest.raises(ValueError, match="drawn one node per neuron, with 'all' in full|more than max_nodes=20"):
+        to_dot(mlp_loss(), max_nodes=20)
+
+
+def test_a_linear_layer_is_drawn_one_node_per_row():
+    model = nn.Sequential(nn.Linear(2, 16, seed=0), nn.ReLU(), nn.Linear(16, 16, seed=1), nn.ReLU(),
+                          nn.Linear(16, 1, seed=2))
+    model.parameters()
+    loss = (model([0.5, -1.0])[0] - 1.0) ** 2
+    source = to_dot(loss)
+    assert len(drawn_nodes(source)) < 60
+    assert "2.3 (relu)" in source  # row 3 of the Linear at index 2
