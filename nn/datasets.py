@@ -262,7 +262,7 @@ def train_test_split(X, y, test_fraction=0.25, seed=0):
         raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
     _check_fraction("train_test_split", "test_fraction", test_fraction)
     n = len(X)
-    n_test = math.ceil(n * test_fraction)
+    n_test = math.ceil(round(n * test_fraction, 9))  # round first: 25 * (7 / 25) is 7.000000000000001
     if n < 2 or not 1 <= n_test <= n - 1:
         raise ValueError(
             f"train_test_split: test_fraction={test_fraction!r} of {n} samples leaves "

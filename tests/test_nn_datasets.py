@@ -98,6 +98,8 @@ def test_train_test_split_holds_out_the_fraction_and_keeps_pairs_together():
     assert datasets.train_test_split(X, y, test_fraction=0.25, seed=4) == (X_train, y_train, X_test, y_test)
     assert datasets.train_test_split(X, y, test_fraction=0.25, seed=5)[2] != X_test
     assert len(datasets.train_test_split(X, y, test_fraction=0.01)[2]) == 1  # rounded up, as scikit-learn
+    X25, y25 = [[float(i)] for i in range(25)], [0] * 25
+    assert len(datasets.train_test_split(X25, y25, test_fraction=7 / 25)[2]) == 7  # not 8 by a rounding error
 
 
 def test_k_fold_tests_every_index_once_and_trains_on_the_rest():
