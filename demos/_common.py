@@ -86,6 +86,7 @@ class PlainBar:
 
     def __iter__(self):
         start = last = time.perf_counter()
+        reported = None
         try:
             for item in self.iterable:
                 self.count += 1
@@ -93,9 +94,10 @@ class PlainBar:
                 now = time.perf_counter()
                 if now - last >= self.every:
                     print(self.line(now - start), file=self.file, flush=True)
-                    last = now
+                    last, reported = now, self.count
         finally:  # also when the loop stops early (break closes this generator)
-            print(self.line(time.perf_counter() - start), file=self.file, flush=True)
+            if reported != self.count:
+                print(self.line(time.perf_counter() - start), file=self.file, flush=True)
 
 
 def set_postfix(bar, **numbers):
