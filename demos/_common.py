@@ -163,8 +163,9 @@ def ascii_grid(rows, cols, x_range, y_range, classify, points=(), marks="o+"):
 def ascii_curves(curves, rows=12, cols=60, log=True, marks="*o+x#@%&"):
     """Several curves as a text chart, each drawn with its own mark, with a legend below.
 
-    curves maps a name to a list of numbers; each is stretched to the full width. nan, inf
-    (and, on a log scale, numbers <= 0) are left out, so a diverged curve simply stops.
+    curves maps a name to a list of numbers, point i of each at the same x (the longest curve
+    spans the width). nan, inf (and, on a log scale, numbers <= 0) are left out, so a diverged
+    curve simply stops.
     """
     def usable(v):
         return isinstance(v, (int, float)) and math.isfinite(v) and (v > 0 or not log)
@@ -176,8 +177,8 @@ def ascii_curves(curves, rows=12, cols=60, log=True, marks="*o+x#@%&"):
     low, high = min(points), max(points)
     span = (high - low) or 1.0
     cells = [[" "] * cols for _ in range(rows)]
+    last = max(max(len(values) for values in curves.values()) - 1, 1)
     for (name, values), mark in zip(curves.items(), marks):
-        last = max(len(values) - 1, 1)
         for i, v in enumerate(values):
             if usable(v):
                 r = rows - 1 - round((scale(v) - low) / span * (rows - 1))

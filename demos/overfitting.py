@@ -27,7 +27,7 @@ LESSON = ("without regularization a network that memorises its training set is c
           "there than on held-out data, and each regularizer brings the validation loss down")
 METHODS = ("none", "l2", "l1", "dropout", "early stopping")
 HIDDEN = [16, 16]
-LR = 0.02
+LR = 0.03
 BATCH = 4
 L1 = 3e-3
 DROPOUT = 0.7
@@ -42,7 +42,7 @@ def optimizer(params):
 
 def sizes(fast):
     """(training, validation, test) sizes, epochs and folds."""
-    return (24, 100, 100, 100, 3) if fast else (32, 200, 200, 200, 4)
+    return (24, 80, 80, 60, 3) if fast else (32, 160, 160, 150, 4)
 
 
 def make_sets(fast, seed):

@@ -102,10 +102,11 @@ def test_overfitting_lesson_holds_for_several_seeds(tmp_path, capsys):
     result = overfitting.main(["--fast", "--out", str(tmp_path)])
     assert "the numbers above show the lesson" in capsys.readouterr().out
     assert [p.name for p in result["files"]] == ["overfitting.png"] and result["files"][0].stat().st_size > 0
-    # Seeds 0-7 measured: six show the whole lesson. In seed 2 dropout, in seed 5 the L2 strength
-    # cross-validation picks, end with a higher validation loss than no regularization, and the demo
-    # says so; regularization is a tendency, not a law, on 24 noisy points.
-    for seed, rows in [(0, result["rows"])] + [(s, overfitting.run(fast=True, seed=s)) for s in (1, 3)]:
+    # Measured on seeds 0-15 in fast mode: 12 show the whole lesson (0-7 all do). In the other four
+    # one part fails (dropout or early stopping not lower, or a validation set as easy as the
+    # training set) and the demo says so: on 24 noisy points regularization is a strong tendency,
+    # not a law.
+    for seed, rows in [(0, result["rows"])] + [(s, overfitting.run(fast=True, seed=s)) for s in (1, 2)]:
         by = {row["method"]: row for row in rows}
         assert list(by) == ["none", "l2", "l1", "dropout", "early stopping"]
         assert all(0 <= row[key] <= 1 for row in rows for key in ("train_acc", "val_acc", "test_acc"))
@@ -175,3 +176,29 @@ def test_progress_off_a_terminal_is_one_line_even_when_the_loop_stops_early(caps
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "\r" not in captured.err
     assert captured.err.startswith("training: 10/100 in ") and captured.err.endswith("(loss=0.05)\n")
+
+
+def test_without_matplotlib_a_lesson_draws_its_curves_in_ascii(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys; sys.modules['matplotlib'] = None; from demos import learning_rate; "
+            "learning_rate.main(['--fast', '--out', sys.argv[1]])")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "pip install matplotlib for the PNG" in result.stdout
+    assert "(log scale)" in result.stdout and "* lr=0.001 (too small)" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ascii_curves_share_one_x_axis_so_a_short_curve_stops_early():
+    from demos._common import ascii_curves
+
+    chart = ascii_curves({"long": [1.0, 0.5, 0.25, 0.125], "short": [1.0, 8.0, math.inf]}, rows=4, cols=10)
+    lines = chart.splitlines()
+    label, plot = lines[0].split("|")
+    assert label.strip() == "8" and plot.index("o") == 3  # point 1 of the longest curve's 0..3, on 10 columns
+    assert lines[3].split("|")[0].strip() == "0.125" and lines[3].endswith("*")
+    assert [line.strip() for line in lines[-2:]] == ["* long", "o short"]
