@@ -42,7 +42,7 @@ def optimizer(params):
 
 def sizes(fast):
     """(training, validation, test) sizes, epochs and folds."""
-    return (24, 80, 80, 60, 3) if fast else (32, 160, 160, 150, 4)
+    return (24, 80, 80, 50, 3) if fast else (32, 160, 160, 150, 4)
 
 
 def make_sets(fast, seed):

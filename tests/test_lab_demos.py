@@ -102,10 +102,9 @@ def test_overfitting_lesson_holds_for_several_seeds(tmp_path, capsys):
     result = overfitting.main(["--fast", "--out", str(tmp_path)])
     assert "the numbers above show the lesson" in capsys.readouterr().out
     assert [p.name for p in result["files"]] == ["overfitting.png"] and result["files"][0].stat().st_size > 0
-    # Measured on seeds 0-15 in fast mode: 12 show the whole lesson (0-7 all do). In the other four
-    # one part fails (dropout or early stopping not lower, or a validation set as easy as the
-    # training set) and the demo says so: on 24 noisy points regularization is a strong tendency,
-    # not a law.
+    # Measured on seeds 0-15 in fast mode: 13 show the whole lesson. In seeds 11, 13 and 14 a part
+    # fails (a validation set as easy as the training set, a regularizer or early stopping not
+    # lower) and the demo says so: on 24 noisy points regularization is a strong tendency, not a law.
     for seed, rows in [(0, result["rows"])] + [(s, overfitting.run(fast=True, seed=s)) for s in (1, 2)]:
         by = {row["method"]: row for row in rows}
         assert list(by) == ["none", "l2", "l1", "dropout", "early stopping"]
