@@ -148,8 +148,11 @@ def row(method, model, train_set, val_set, test_set, losses, val_losses):
 
 
 def gap_needed(val_acc, n_val):
-    """How far train accuracy must exceed validation accuracy to be a real gap: two standard errors
-    of the validation accuracy (a binomial proportion), and at least 5 points."""
+    """The smallest train-minus-validation accuracy gap that is not noise.
+
+    Two standard errors of the validation accuracy (a binomial proportion over n_val points),
+    and at least 5 points.
+    """
     return max(0.05, 2 * math.sqrt(max(val_acc * (1 - val_acc), 1 / n_val) / n_val))
 
 
