@@ -201,3 +201,13 @@ def test_ascii_curves_share_one_x_axis_so_a_short_curve_stops_early():
     assert label.strip() == "8" and plot.index("o") == 3  # point 1 of the longest curve's 0..3, on 10 columns
     assert lines[3].split("|")[0].strip() == "0.125" and lines[3].endswith("*")
     assert [line.strip() for line in lines[-2:]] == ["* long", "o short"]
+
+
+def test_the_torch_skip_reason_uses_the_quickstart_venv():
+    """The Quickstart makes .venv, so a bare `pip install torch` would install it somewhere else."""
+    import re
+    from pathlib import Path
+
+    conftest = (Path(__file__).resolve().parent / "conftest.py").read_text(encoding="utf-8")
+    installs = re.findall(r"(\S*pip) install torch", conftest)
+    assert installs and set(installs) == {".venv/bin/pip"}
