@@ -12,7 +12,7 @@ them to out/cnn_kernels.png.
 import nn
 from autograd import Value, no_grad
 from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
-from demos.digits import split
+
 
 SIDE = 8
 
@@ -88,7 +88,7 @@ def main(argv=None):
     out = out_dir(args.out)
     n_per_class, epochs = (30, 10) if args.fast else (50, 16)
     X, y = nn.datasets.make_digits(n_per_class=n_per_class, seed=0)
-    X_train, y_train, X_test, y_test = split([as_image(x) for x in X], y)
+    X_train, y_train, X_test, y_test = nn.datasets.train_test_split([as_image(x) for x in X], y, 0.25, seed=0)
     model = make_model()
     losses = train(model, X_train, y_train, epochs)
     train_acc = accuracy([predict(model, x) for x in X_train], y_train)

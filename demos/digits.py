@@ -6,21 +6,10 @@ Prints the test confusion matrix and a few misclassified glyphs in ASCII; writes
 confusion matrix as a PNG (out/digits_confusion.png).
 """
 
-import random
-
 import autograd
 import nn
 from autograd import no_grad
 from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
-
-
-def split(X, y, test_fraction=0.25, seed=0):
-    """(X_train, y_train, X_test, y_test), shuffled by seed."""
-    order = list(range(len(X)))
-    random.Random(seed).shuffle(order)
-    n_test = int(len(X) * test_fraction)
-    test, train = order[:n_test], order[n_test:]
-    return [X[i] for i in train], [y[i] for i in train], [X[i] for i in test], [y[i] for i in test]
 
 
 def batch_loss(model):
@@ -123,7 +112,7 @@ def main(argv=None):
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     out = out_dir(args.out)
     X, y = nn.datasets.make_digits(n_per_class=20 if args.fast else 30, seed=0)
-    X_train, y_train, X_test, y_test = split(X, y)
+    X_train, y_train, X_test, y_test = nn.datasets.train_test_split(X, y, test_fraction=0.25, seed=0)
     model, losses = train(X_train, y_train, epochs=10 if args.fast else 15)
     train_acc = accuracy([predict(model, x) for x in X_train], y_train)
     predictions = [predict(model, x) for x in X_test]

@@ -241,3 +241,62 @@ def batches(X, y, batch_size, shuffle=True, seed=0):
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
         yield [X[i] for i in chunk], [y[i] for i in chunk]
+
+
+def _check_fraction(name, what, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ValueError(f"{name}: {what} must be a number strictly between 0 and 1, got {value!r}")
+
+
+def train_test_split(X, y, test_fraction=0.25, seed=0):
+    """(X_train, y_train, X_test, y_test): a seeded shuffle, then ``test_fraction`` of it held out.
+
+    The test part has ``ceil(len(X) * test_fraction)`` samples (as scikit-learn's), the
+    training part the rest; each must get at least one.
+
+    >>> X_train, y_train, X_test, y_test = train_test_split([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1], 0.25)
+    >>> len(X_train), len(X_test)
+    (3, 1)
+    """
+    if len(X) != len(y):
+        raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)}")
+    _check_fraction("train_test_split", "test_fraction", test_fraction)
+    n = len(X)
+    n_test = math.ceil(round(n * test_fraction, 9))  # round first: 25 * (7 / 25) is 7.000000000000001
+    if n < 2 or not 1 <= n_test <= n - 1:
+        raise ValueError(
+            f"train_test_split: test_fraction={test_fraction!r} of {n} samples leaves "
+            f"{n_test} for testing and {n - n_test} for training; each part needs at least one"
+        )
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    test, train = order[:n_test], order[n_test:]
+    return [X[i] for i in train], [y[i] for i in train], [X[i] for i in test], [y[i] for i in test]
+
+
+def k_fold(n, k=5, seed=0):
+    """Yield k pairs (train_indices, test_indices): a seeded shuffle of range(n) cut into k folds.
+
+    Every index is tested exactly once; fold sizes differ by at most one. Bad arguments raise
+    ValueError at the call, not at the first ``next``.
+
+    >>> [test for train, test in k_fold(6, 3, seed=0)]
+    [[4, 2], [1, 0], [5, 3]]
+    """
+    _check_count("k_fold", "n", n, 2)
+    _check_count("k_fold", "k", k, 2)
+    if k > n:
+        raise ValueError(f"k_fold: k={k} folds need at least {k} samples, got n={n}")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    return _folds(order, k)
+
+
+def _folds(order, k):
+    n = len(order)
+    start = 0
+    for i in range(k):
+        stop = start + n // k + (1 if i < n % k else 0)
+        test = order[start:stop]
+        yield order[:start] + order[stop:], test
+        start = stop

@@ -130,6 +130,8 @@ class MLP(Module):
     Hidden layers use ``activation``, the last one ``output_activation``. ``init=None`` picks
     He for relu/leaky_relu and Glorot (xavier) for tanh/sigmoid/linear. ``fused=False`` builds
     each weighted sum from ``*`` and ``+`` nodes instead of one ``dot`` node (same numbers).
+    ``dropout=p`` puts a ``Dropout(p)`` after every hidden layer: active in training mode,
+    off after ``model.eval()``; it has no parameters, so the state dict is the same.
 
     >>> model = MLP(2, [4, 1], seed=0)
     >>> len(model.parameters())
@@ -138,7 +140,8 @@ class MLP(Module):
     'layers.0.neurons.0.w.0'
     """
 
-    def __init__(self, nin, nouts, activation="relu", output_activation="linear", init=None, seed=None, fused=True):
+    def __init__(self, nin, nouts, activation="relu", output_activation="linear", init=None, seed=None, fused=True,
+                 dropout=0.0):
         super().__init__()
         if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"an MLP needs a whole number of inputs >= 1, got {nin!r}")
@@ -156,6 +159,11 @@ class MLP(Module):
         self.activation, self.output_activation = activation, output_activation
         self.init = self.layers[0].init
         self.fused = bool(fused)
+        # drawn after the weights, so a dropout model starts from the same weights as one without
+        self.dropout = Dropout(dropout).p  # checks p
+        if self.dropout and len(nouts) == 1:
+            raise ValueError(f"MLP: dropout={dropout!r} goes after hidden layers, and nouts={nouts} has none")
+        self.dropouts = [Dropout(dropout, seed=None if seed is None else rng.randrange(2**32)) for _ in nouts[:-1]]
         self._label_parameters()
 
     def parameters(self):
@@ -177,15 +185,18 @@ class MLP(Module):
         if len(x) != self.nin:
             raise ValueError(f"MLP expects {self.nin} inputs, got {len(x)}")
         x = _as_values(x)
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             x = tuple(layer._forward(x))
+            if self.dropout and self.training and i < len(self.dropouts):
+                x = tuple(self.dropouts[i](list(x)))
         return x[0] if len(x) == 1 else list(x)
 
     def __repr__(self):
         shape = f"{self.nin}" + "".join(
             f" -> {layer.nout} {layer.activation}" for layer in self.layers
         )
-        return f"MLP({shape}; {len(self.parameters())} parameters, init={self.init!r}, fused={self.fused})"
+        dropout = f", dropout={self.dropout}" if self.dropout else ""
+        return f"MLP({shape}; {len(self.parameters())} parameters, init={self.init!r}, fused={self.fused}{dropout})"
 
 
 class Dropout(Module):

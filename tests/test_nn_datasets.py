@@ -86,3 +86,49 @@ def test_batches_cover_every_sample_once_in_a_seeded_order():
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_train_test_split_holds_out_the_fraction_and_keeps_pairs_together():
+    X = [[float(i)] for i in range(20)]
+    y = [i % 3 for i in range(20)]
+    X_train, y_train, X_test, y_test = datasets.train_test_split(X, y, test_fraction=0.25, seed=4)
+    assert len(X_test) == 5 and len(X_train) == 15
+    assert sorted(x for x, in X_train + X_test) == [x for x, in X]  # every sample exactly once
+    assert all(t == int(x) % 3 for (x,), t in zip(X_train + X_test, y_train + y_test))
+    assert datasets.train_test_split(X, y, test_fraction=0.25, seed=4) == (X_train, y_train, X_test, y_test)
+    assert datasets.train_test_split(X, y, test_fraction=0.25, seed=5)[2] != X_test
+    assert len(datasets.train_test_split(X, y, test_fraction=0.01)[2]) == 1  # rounded up, as scikit-learn
+    X25, y25 = [[float(i)] for i in range(25)], [0] * 25
+    assert len(datasets.train_test_split(X25, y25, test_fraction=7 / 25)[2]) == 7  # not 8 by a rounding error
+
+
+def test_k_fold_tests_every_index_once_and_trains_on_the_rest():
+    folds = list(datasets.k_fold(11, k=3, seed=2))
+    assert len(folds) == 3
+    assert sorted(i for _, test in folds for i in test) == list(range(11))
+    assert sorted(len(test) for _, test in folds) == [3, 4, 4]
+    for train, test in folds:
+        assert sorted(train + test) == list(range(11))
+    assert list(datasets.k_fold(11, k=3, seed=2)) == folds
+    assert list(datasets.k_fold(11, k=3, seed=3)) != folds
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: datasets.train_test_split([[1.0]] * 4, [0] * 4, 0.0), r"test_fraction must be a number strictly between 0 and 1, got 0.0"),
+    (lambda: datasets.train_test_split([[1.0]] * 4, [0] * 4, 1.5), r"strictly between 0 and 1, got 1.5"),
+    (lambda: datasets.train_test_split([[1.0]] * 4, [0] * 4, 0.9), r"leaves 4 for testing and 0 for training"),
+    (lambda: datasets.train_test_split([[1.0]] * 4, [0] * 3, 0.5), r"X has 4 samples but y has 3"),
+    (lambda: datasets.k_fold(5, k=6), r"k=6 folds need at least 6 samples, got n=5"),
+    (lambda: datasets.k_fold(5, k=1), r"k must be a whole number >= 2, got 1"),
+    (lambda: datasets.k_fold(5, k=2.5), r"k must be a whole number >= 2, got 2.5"),
+])
+def test_split_and_k_fold_reject_bad_arguments_when_called(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()  # no list(): k_fold checks before its first fold is asked for
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(datasets)
+    assert result.failed == 0 and result.attempted > 0

@@ -1,5 +1,6 @@
 """demos/tour.ipynb runs top to bottom in a fresh kernel and is committed without outputs."""
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,12 +35,22 @@ def test_tour_runs_in_a_fresh_kernel(tmp_path, monkeypatch):
     pytest.importorskip("ipykernel", reason="the notebook test needs ipykernel: pip install ipykernel")
     if not python3_kernel_is_this_python():
         pytest.skip("the python3 kernel does not run this interpreter; install ipykernel into this venv")
+    pytest.importorskip("graphviz", reason="the tour draws its graph inline: pip install graphviz")
+    if shutil.which("dot") is None:
+        pytest.skip("the tour draws its graph with Graphviz's dot: apt-get install graphviz")
     monkeypatch.setenv("CHAINRULE_OUT", str(tmp_path))  # the kernel inherits it: files go to tmp_path
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(NOTEBOOK.parent)}})  # where Jupyter starts it
     client.execute()  # raises CellExecutionError on the first failing cell
-    errors = [out for cell in nb.cells for out in cell.get("outputs", []) if out.output_type == "error"]
-    assert errors == []
-    assert (tmp_path / "tour_moons.png").stat().st_size > 0
-    text = "".join(out.get("text", "") for cell in nb.cells for out in cell.get("outputs", []))
+    outputs = [out for cell in nb.cells for out in cell.get("outputs", [])]
+    assert [out for out in outputs if out.output_type == "error"] == []
+    # no warnings, no progress-bar spam: nothing on stderr (a notebook shows it as a pink block)
+    assert [out.text for out in outputs if out.output_type == "stream" and out.name == "stderr"] == []
+    shown = [mime for out in outputs for mime in out.get("data", {})]
+    assert "image/svg+xml" in shown  # section 3 draws the graph inline
+    assert shown.count("image/png") == 4  # the moons boundary and the three lessons' plots
+    for name in ("tour_moons", "tour_learning_rate", "tour_overfitting", "tour_batch_size"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 0, name
+    text = "".join(out.get("text", "") for out in outputs)
     assert "training accuracy 100%" in text
+    assert text.count("the numbers above show the lesson") == 3
