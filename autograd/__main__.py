@@ -314,7 +314,7 @@ def _run(args):
             print(f"  {line}")
     if not args.steps and not args.quiz:
         print()
-        print(autograd.explanation(root))
+        print(autograd.explanation(root, gradients=False))  # (the gradients are printed above)
     _set_grads(root)
     frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
     _write_outputs(root, outputs, args.quiz, frames)

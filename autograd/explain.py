@@ -191,9 +191,10 @@ def reading_order_leaves(root):
     return leaves
 
 
-def explanation(root):
+def explanation(root, gradients=True):
     """The backward pass of root as text: a numbered table of chain-rule lines (rule, numbers, value),
-    each leaf's gradient, and for small graphs d root/d leaf written out as a sum over paths.
+    each leaf's gradient (``gradients=False`` leaves that list out, for a caller that prints its
+    own), and for small graphs ∂root/∂leaf written out as a sum over paths.
 
     It changes no ``.grad``: the numbers are root's gradients alone, as if every gradient
     started from zero, whatever earlier passes left in the leaves.
@@ -213,12 +214,13 @@ def explanation(root):
     else:
         lines.append("")
         lines += _table(steps)
-    lines.append("")
-    lines.append("Gradients of the leaves (d%s/d leaf):" % name[root])
-    leaves = reading_order_leaves(root)
-    label_width = max(len(f"{name[leaf]}.grad") for leaf in leaves)
-    for leaf in leaves:
-        lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(grads[leaf])}")
+    if gradients:
+        lines.append("")
+        lines.append(f"Gradients of the leaves (∂{name[root]}/∂leaf):")
+        leaves = reading_order_leaves(root)
+        label_width = max(len(f"{name[leaf]}.grad") for leaf in leaves)
+        for leaf in leaves:
+            lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(grads[leaf])}")
     if steps and len(order) <= MAX_PATH_NODES:
         lines.append("")
         lines.append("The chain rule, as a sum over every path from the output to each leaf:")

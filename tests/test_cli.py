@@ -615,3 +615,15 @@ def test_the_textbook_program_in_demos_gives_the_textbooks_numbers(tmp_path):
     dot = (tmp_path / "t.dot").read_text(encoding="utf-8")
     (out_h1,) = re.findall(r'^\s*(\w+) \[.*tooltip="out_h1"', dot, flags=re.M)
     assert len(re.findall(rf"^\s*{out_h1} -> ", dot, flags=re.M)) == 2  # one node, used by both output neurons
+
+
+# ---- review: one list of gradients --------------------------------------------------------------
+
+def test_each_gradient_is_listed_once_in_one_wording():
+    # the "gradients:" block lists ∂L/∂leaf in the program's order; the explanation below it
+    # does not list them again (in another order, headed "dL/d leaf")
+    code, out, err = run(["z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2", "w=0.6", "x=1.5", "b=-0.2", "y=1"])
+    assert (code, err) == (0, "")
+    assert list(gradient_rows(out)) == ["∂L/∂w", "∂L/∂x", "∂L/∂b", "∂L/∂y"]
+    assert "Gradients of the leaves" not in out and "d leaf" not in out
+    assert not any(line.lstrip().startswith("w.grad =") for line in out.splitlines())

@@ -178,7 +178,7 @@ from the output back to the inputs.
 5. x1.grad += ∂x1w1/∂x1 · x1w1.grad = w1 · 0.5       = (-3.0) · 0.5          = -1.5
    w1.grad += ∂x1w1/∂w1 · x1w1.grad = x1 · 0.5       = 2.0 · 0.5             = 1.0
 
-Gradients of the leaves (do/d leaf):
+Gradients of the leaves (∂o/∂leaf):
   x1.grad = -1.5
   w1.grad = 1.0
   x2.grad = 0.5
