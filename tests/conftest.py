@@ -30,7 +30,7 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture
 def torch():
     """PyTorch in float64, the oracle; skips with a reason when torch is not installed."""
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for this test: pip install torch==2.13.0")
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for this test: .venv/bin/pip install torch==2.13.0")
     torch.set_default_dtype(torch.float64)
     return torch
 

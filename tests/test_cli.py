@@ -253,7 +253,7 @@ def test_help_exits_0():
             [str(Path(sys.executable).parent / "chainrule")],
             marks=pytest.mark.skipif(
                 not (Path(sys.executable).parent / "chainrule").exists(),
-                reason="the chainrule console script is not installed: pip install -e .",
+                reason="the chainrule console script is not installed: .venv/bin/pip install -e .",
             ),
         ),
     ],
