@@ -24,6 +24,17 @@ CONFIGS = [
 ]
 
 
+EXPLODING = 100.0  # the first layer's gradient norm over this many times the output layer's (or under 1/this)
+TOO_LARGE = 10.0  # any layer's gradient norm over this
+
+
+def verdict(ratio, largest):
+    """The one rule the demo states: "vanishing", "exploding" or "healthy", from first/output and the largest norm."""
+    if ratio < 1 / EXPLODING:
+        return "vanishing"
+    return "exploding" if ratio > EXPLODING or largest > TOO_LARGE else "healthy"
+
+
 def layer_grad_norms(activation, init, depth, width, X, y, seed=0):
     """The gradient norm of each layer's weights (first layer first) after one backward pass."""
     model = nn.MLP(2, [width] * depth + [1], activation=activation, init=init, seed=seed)
@@ -46,13 +57,16 @@ def main(argv=None):
     for i in range(depth + 1):
         tag = "output" if i == depth else str(i + 1)
         print(f"{tag:<7}" + "".join(f"{values[i]:>18.3e}" for values in norms.values()))
-    print("\nfirst layer / output layer (near 1: every layer learns at the same pace), and the verdict:")
+    print(f"\nthe verdict: vanishing when the first layer's gradient norm is under 1/{EXPLODING:g} of the output "
+          f"layer's;\nexploding when it is over {EXPLODING:g} times the output layer's, or any layer's is over "
+          f"{TOO_LARGE:g} (a step of\ngradient descent then jumps far); healthy otherwise (every layer learns)\n")
+    print(f"  {'':<18} {'first/output':>12}  {'largest':>9}  verdict")
     ratios = {name: values[0] / values[-1] if values[-1] else math.inf for name, values in norms.items()}
     verdicts = {}
     for name, ratio in ratios.items():
         largest = max(norms[name])
-        verdicts[name] = "vanishing" if ratio < 1e-2 else "exploding" if ratio > 1e2 or largest > 10 else "healthy"
-        print(f"  {name:<18} {ratio:>10.3e}  largest {largest:.2e}  {verdicts[name]}")
+        verdicts[name] = verdict(ratio, largest)
+        print(f"  {name:<18} {ratio:>12.3e}  {largest:>9.2e}  {verdicts[name]}")
     print("\nsigmoid's slope is at most 1/4, so each layer shrinks the gradient whatever the weights;"
           f"\nU(-1,1) weights (variance 1/3) with {width} ReLU inputs scale the variance by {width}/3 * 1/2"
           f" = {width / 6:.2g} per layer; He's variance 2/{width} makes that 1.")

@@ -1,6 +1,7 @@
 """Every demo runs in its --fast mode and does what it promises: the numbers and the files."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -77,6 +78,14 @@ def test_vanishing_measures_what_the_textbooks_say(tmp_path, capsys):
         "relu, He": "healthy",
     }
     assert "layer" in out and "output" in out
+    # the rule printed is the rule applied: each printed verdict follows from its printed numbers
+    assert "vanishing when the first layer's gradient norm is under 1/100" in out
+    assert "over 100 times the output layer's, or any layer's is over 10" in out
+    rows = re.findall(r"^  (\S.*?)\s+(\S+e[+-]\d+)\s+(\S+e[+-]\d+)\s+(vanishing|exploding|healthy)$", out, re.M)
+    assert {name: verdict for name, *_, verdict in rows} == result["verdicts"]
+    for name, ratio, largest, said in rows:
+        ratio, largest = float(ratio), float(largest)
+        assert said == ("vanishing" if ratio < 0.01 else "exploding" if ratio > 100 or largest > 10 else "healthy")
     assert [Path(p).name for p in result["files"]] == ["vanishing_gradients.png"] and nonempty(result["files"])
 
 
