@@ -13,7 +13,7 @@ import re
 from autograd.engine import start_grads, topological_order
 from autograd.explain import MAX_PATH_NODES, edge_rule, operand_paths, reading_order_leaves, walk
 from autograd.ops import factor
-from autograd.viz import MAX_NODES, check_size, expect_value, fmt
+from autograd.viz import MAX_NODES, check_size, expect_value, fmt, names, visible
 
 _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
               "sign": r"\operatorname{sign}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
@@ -35,7 +35,7 @@ def to_latex(root, document=False, max_nodes=MAX_NODES):
     expect_value(root, "to_latex")
     order = topological_order(root)
     check_size(order, max_nodes, "to_latex")
-    name = {node: latex_name(node.label if node.label else f"v{i}") for i, node in enumerate(order)}
+    name = _names(order)
     grads = start_grads(order, 1.0)
     steps = list(walk(order, grads))  # the walk's own gradients: no .grad is touched
     lines = _forward(order, name)
@@ -55,6 +55,17 @@ def to_latex(root, document=False, max_nodes=MAX_NODES):
     lines += _table(steps, name)
     text = "\n".join(lines) + "\n"
     return DOCUMENT % text if document else text
+
+
+def _names(order):
+    """Each node's name in LaTeX; a label that holds an operator comes in brackets, as explain writes it:
+    ``(a - y)``, so that ``2 · (a - y)`` never reads as ``2 · a - y``."""
+    shown = names(order)
+    name = {}
+    for i, node in enumerate(order):
+        text = latex_name(node.label if node.label else f"v{i}")
+        name[node] = f"({text})" if node.label and shown[node] != visible(node.label) else text
+    return name
 
 
 def _forward(order, name):

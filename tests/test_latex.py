@@ -82,7 +82,9 @@ def test_the_values_are_the_gradients_of_this_output():
     grads = gradients(root)
     text = to_latex(root)
     for leaf in reading_order_leaves(root):
-        head = f"\\frac{{\\partial L}}{{\\partial {latex_name(leaf.label)}}} &= "
+        name = latex_name(leaf.label)
+        name = name if " " not in leaf.label else f"({name})"  # (a label with an operator or a space: bracketed)
+        head = f"\\frac{{\\partial L}}{{\\partial {name}}} &= "
         block = text.split(head, 1)[1].split("\\\\[1ex]", 1)[0].split("\\end{align*}")[0]
         shown = block.rstrip().rsplit("&= ", 1)[-1]
         assert shown == number(autograd.viz.fmt(grads[leaf])), (leaf.label, block)
@@ -118,3 +120,15 @@ def test_a_leaf_root_and_bad_input():
     assert "\\frac{\\partial x}{\\partial x} &= 1.0" in to_latex(x)
     with pytest.raises(TypeError, match="to_latex: root must be a Value"):
         to_latex(2.0)
+
+
+def test_a_label_that_holds_an_operator_is_one_bracketed_factor():
+    # the command line names inner nodes by their text ("a - y"); in a product it must stay one factor
+    a, y = Value(0.7, label="a"), Value(1.0, label="y")
+    d = a - y
+    d.label = "a - y"
+    loss = 0.5 * d**2
+    loss.label = "L"
+    text = to_latex(loss)
+    assert "2 \\cdot (\\text{a - y})" in text and "2 \\cdot \\text{a - y}" not in text
+    assert "\\partial (\\text{a - y})" in text
