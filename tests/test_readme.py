@@ -97,3 +97,17 @@ def test_every_skip_reason_names_the_quickstarts_pip():
     found = [(path.name, prefix) for path in sorted((ROOT / "tests").glob("*.py"))
              for prefix in hint.findall(path.read_text(encoding="utf-8"))]
     assert found and all(prefix == ".venv/bin/" for _, prefix in found), found
+
+
+def test_the_api_table_names_every_public_function_and_module():
+    import autograd
+    import nn
+
+    table = README.read_text(encoding="utf-8").split("## API in brief")[1].split("\n## ")[0]
+    named = set(re.findall(r"[A-Za-z_][\w.]*", " ".join(re.findall(r"`([^`]*)`", table))))
+    records = {"GraphvizNotFoundError", "GradcheckError", "Step", "Contribution"}  # exceptions and step records
+    submodules = {"optim", "datasets", "losses", "init"}  # their contents are listed
+    for package, public in (("autograd", autograd.__all__ + ["sum", "compile"]), ("nn", nn.__all__)):
+        missing = [name for name in public if name not in records | submodules
+                   and name not in named and f"{package}.{name}" not in named]
+        assert not missing, f"the README's API table does not list {package}'s {missing}"
