@@ -34,7 +34,7 @@ def to_latex(root, document=False, max_nodes=MAX_NODES):
     """
     expect_value(root, "to_latex")
     order = topological_order(root)
-    check_size(order, max_nodes, "to_latex")
+    check_size(order, max_nodes, "to_latex", why="its derivation would fill pages no reader can follow", verb="write")
     name = _names(order)
     grads = start_grads(order, 1.0)
     steps = list(walk(order, grads))  # the walk's own gradients: no .grad is touched

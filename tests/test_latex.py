@@ -132,3 +132,15 @@ def test_a_label_that_holds_an_operator_is_one_bracketed_factor():
     text = to_latex(loss)
     assert "2 \\cdot (\\text{a - y})" in text and "2 \\cdot \\text{a - y}" not in text
     assert "\\partial (\\text{a - y})" in text
+
+
+def test_a_graph_too_big_is_refused_for_what_latex_would_make_of_it():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(20):
+        y = y * 1.5
+    with pytest.raises(ValueError, match="to_latex: this graph has 21 value nodes") as refused:
+        to_latex(y, max_nodes=10)
+    message = str(refused.value)
+    assert "Graphviz" not in message and "draw" not in message  # to_latex runs no Graphviz and draws nothing
+    assert "To write it anyway pass max_nodes=None" in message
