@@ -1,5 +1,6 @@
 """to_latex: the chain rule of a graph as LaTeX a stock pdflatex compiles (amsmath only)."""
 
+import re
 import subprocess
 
 import pytest
@@ -144,3 +145,24 @@ def test_a_graph_too_big_is_refused_for_what_latex_would_make_of_it():
     message = str(refused.value)
     assert "Graphviz" not in message and "draw" not in message  # to_latex runs no Graphviz and draws nothing
     assert "To write it anyway pass max_nodes=None" in message
+
+
+def test_long_lines_break_so_a_small_networks_derivation_fits_the_page(pdflatex, tmp_path):
+    import nn
+
+    model = nn.MLP(2, [2, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "L"
+    text = to_latex(loss, document=True)
+    # a neuron's forward line puts its numbers under its formula; a sum over two long paths, one path a line
+    assert "\\text{layers.0.neurons.0.b} \\\\\n  &= 0.941715 \\cdot 0.5" in text
+    assert "\\\\\n  &\\quad + \\frac{\\partial L}" in text and "\\\\\n  &\\quad + 2 \\cdot (-2.89797)" in text
+    compile_latex(pdflatex, text, tmp_path)
+    log = (tmp_path / "out.log").read_text(errors="replace")
+    derivation_lines = len(text.split("\\begin{center}")[0].splitlines())
+    overfull = re.findall(r"Overfull \\hbox \((\d+)\.\d+pt too wide\) detected at line (\d+)", log)
+    # (an aligned block is as wide as its widest left side plus its widest row: a long parameter name on the left
+    # may push a row into the margin, which is 108pt wide; before the breaks, rows ran 270-350pt off the page)
+    too_wide = [(int(points), int(line)) for points, line in overfull
+                if int(points) > 100 and int(line) <= derivation_lines]
+    assert not too_wide, f"lines of the derivation wider than the text by more than 100pt: {too_wide}"
