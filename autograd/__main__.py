@@ -282,6 +282,7 @@ def _run(args):
     data = _data_names(args, leaves)
     _check_finite(root)
     _check_drawable(root, outputs, args.max_nodes)
+    _make_folders(outputs)  # (the last check: a folder that cannot be made stops the run before any output)
     inputs = list(leaves.values())
     grads = autograd.grad(root, inputs) if inputs else []
     out = names([root])[root]
@@ -552,12 +553,16 @@ def _check_writable(path, option):
         raise UsageError(f"--{option} {path}: the folder {folder} is not writable")
 
 
-def _write_outputs(root, outputs, quiz, extra_frames):
+def _make_folders(outputs):
+    """Make the missing folders of the files asked for; a UsageError when one cannot be made."""
     for path in outputs.values():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise UsageError(f"could not create the folder {path.parent}: {error.strerror or _one_line(error)}") from None
+
+
+def _write_outputs(root, outputs, quiz, extra_frames):
     for option in ("svg", "png"):
         if option in outputs:
             path = outputs[option]

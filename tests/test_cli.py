@@ -629,3 +629,11 @@ def test_each_gradient_is_listed_once_in_one_wording():
     assert list(gradient_rows(out)) == ["∂L/∂w", "∂L/∂x", "∂L/∂b", "∂L/∂y"]
     assert "Gradients of the leaves" not in out and "d leaf" not in out
     assert not any(line.lstrip().startswith("w.grad =") for line in out.splitlines())
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc, where no folder can be made")
+def test_a_folder_that_cannot_be_made_stops_the_run_before_any_output(tmp_path):
+    # (as root, /proc looks writable to os.access, so only making the folder finds out)
+    code, out, err = run(["x*y", "x=1", "y=2", "--svg", str(tmp_path / "a.svg"), "--html", "/proc/chainrule-nope/a.html"])
+    assert code == 2 and out == "" and "/proc/chainrule-nope" in err
+    assert not (tmp_path / "a.svg").exists()
