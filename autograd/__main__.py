@@ -24,7 +24,7 @@ import autograd
 import autograd.viz
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
-from autograd.viz import fmt, names
+from autograd.viz import fmt, names, visible
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
@@ -451,7 +451,8 @@ def _quiz(root, inputs, out):
     reading = True
     for number, node in enumerate(asked, start=1):
         users = [name[user] for user in order if any(parent is node for parent in user.parents)]
-        print(f"\n{number}. {name[node]} = {fmt(node.data)} is used by {', '.join(dict.fromkeys(users))}")
+        heading = visible(node.label) if node.label else name[node]  # (no brackets needed before "=")
+        print(f"\n{number}. {heading} = {fmt(node.data)} is used by {', '.join(dict.fromkeys(users))}")
         prompt = f"   ∂{out}/∂{name[node]} = ? "
         tries = 0
         while reading:

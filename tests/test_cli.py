@@ -637,3 +637,11 @@ def test_a_folder_that_cannot_be_made_stops_the_run_before_any_output(tmp_path):
     code, out, err = run(["x*y", "x=1", "y=2", "--svg", str(tmp_path / "a.svg"), "--html", "/proc/chainrule-nope/a.html"])
     assert code == 2 and out == "" and "/proc/chainrule-nope" in err
     assert not (tmp_path / "a.svg").exists()
+
+
+def test_the_quiz_heads_each_question_with_the_nodes_name_unbracketed():
+    code, out, err = run(["z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2", "w=0.6", "x=1.5", "b=-0.2", "y=1",
+                          "--quiz"], stdin="\n" * 9)
+    assert (code, err) == (0, "")
+    assert "\n1. (a - y)**2 = 0.110099 is used by L\n" in out  # was "1. ((a - y)**2) = ..."
+    assert "∂L/∂((a - y)**2) = ?" in out  # inside a formula the brackets stay
