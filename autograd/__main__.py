@@ -24,7 +24,7 @@ import autograd
 import autograd.viz
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
-from autograd.viz import fmt, names
+from autograd.viz import fmt, names, visible
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
@@ -282,6 +282,7 @@ def _run(args):
     data = _data_names(args, leaves)
     _check_finite(root)
     _check_drawable(root, outputs, args.max_nodes)
+    _make_folders(outputs)  # (the last check: a folder that cannot be made stops the run before any output)
     inputs = list(leaves.values())
     grads = autograd.grad(root, inputs) if inputs else []
     out = names([root])[root]
@@ -314,7 +315,7 @@ def _run(args):
             print(f"  {line}")
     if not args.steps and not args.quiz:
         print()
-        print(autograd.explanation(root))
+        print(autograd.explanation(root, gradients=False))  # (the gradients are printed above)
     _set_grads(root)
     frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
     _write_outputs(root, outputs, args.quiz, frames)
@@ -450,7 +451,8 @@ def _quiz(root, inputs, out):
     reading = True
     for number, node in enumerate(asked, start=1):
         users = [name[user] for user in order if any(parent is node for parent in user.parents)]
-        print(f"\n{number}. {name[node]} = {fmt(node.data)} is used by {', '.join(dict.fromkeys(users))}")
+        heading = visible(node.label) if node.label else name[node]  # (no brackets needed before "=")
+        print(f"\n{number}. {heading} = {fmt(node.data)} is used by {', '.join(dict.fromkeys(users))}")
         prompt = f"   ∂{out}/∂{name[node]} = ? "
         tries = 0
         while reading:
@@ -552,12 +554,16 @@ def _check_writable(path, option):
         raise UsageError(f"--{option} {path}: the folder {folder} is not writable")
 
 
-def _write_outputs(root, outputs, quiz, extra_frames):
+def _make_folders(outputs):
+    """Make the missing folders of the files asked for; a UsageError when one cannot be made."""
     for path in outputs.values():
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise UsageError(f"could not create the folder {path.parent}: {error.strerror or _one_line(error)}") from None
+
+
+def _write_outputs(root, outputs, quiz, extra_frames):
     for option in ("svg", "png"):
         if option in outputs:
             path = outputs[option]

@@ -17,6 +17,7 @@ from autograd.ops import factor
 from autograd.viz import expect_value, fmt, names
 
 MAX_PATH_NODES = 30
+TABLE_WIDTH = 110  # a wider step table puts each step's rule, numbers and value on a line below it
 MAX_PATHS_PER_LEAF = 12
 
 
@@ -191,9 +192,10 @@ def reading_order_leaves(root):
     return leaves
 
 
-def explanation(root):
+def explanation(root, gradients=True):
     """The backward pass of root as text: a numbered table of chain-rule lines (rule, numbers, value),
-    each leaf's gradient, and for small graphs d root/d leaf written out as a sum over paths.
+    each leaf's gradient (``gradients=False`` leaves that list out, for a caller that prints its
+    own), and for small graphs ∂root/∂leaf written out as a sum over paths.
 
     It changes no ``.grad``: the numbers are root's gradients alone, as if every gradient
     started from zero, whatever earlier passes left in the leaves.
@@ -213,12 +215,13 @@ def explanation(root):
     else:
         lines.append("")
         lines += _table(steps)
-    lines.append("")
-    lines.append("Gradients of the leaves (d%s/d leaf):" % name[root])
-    leaves = reading_order_leaves(root)
-    label_width = max(len(f"{name[leaf]}.grad") for leaf in leaves)
-    for leaf in leaves:
-        lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(grads[leaf])}")
+    if gradients:
+        lines.append("")
+        lines.append(f"Gradients of the leaves (∂{name[root]}/∂leaf):")
+        leaves = reading_order_leaves(root)
+        label_width = max(len(f"{name[leaf]}.grad") for leaf in leaves)
+        for leaf in leaves:
+            lines.append(f"  {name[leaf] + '.grad':<{label_width}} = {fmt(grads[leaf])}")
     if steps and len(order) <= MAX_PATH_NODES:
         lines.append("")
         lines.append("The chain rule, as a sum over every path from the output to each leaf:")
@@ -232,7 +235,8 @@ def explanation(root):
 
 
 def _table(steps):
-    """The steps as numbered lines in columns: update, rule, rule with numbers, value."""
+    """The steps as numbered lines in columns: update, rule, rule with numbers, value (when that is wider
+    than TABLE_WIDTH, each row as two lines: the update, then its rule, numbers and value)."""
     width = len(str(len(steps)))
     rows = []
     for step in steps:
@@ -241,7 +245,15 @@ def _table(steps):
     head = ("", "step", "rule", "with the numbers", "value")
     widths = [max(len(row[c]) for row in rows + [head]) for c in range(4)]
     widths[0] = width + 1
-    return [" ".join(text.ljust(w) for text, w in zip(row, widths + [0])).rstrip() for row in [head] + rows]
+    table = [" ".join(text.ljust(w) for text, w in zip(row, widths + [0])).rstrip() for row in [head] + rows]
+    if max(len(line) for line in table) <= TABLE_WIDTH:
+        return table
+    # too wide for a terminal (long names): each update on a line, its rule, numbers and value below it
+    indent = " " * (width + 4)
+    lines = [f"{'':<{width + 1}} step", f"{indent}= rule = with the numbers = value"]
+    for number, update, *rest in rows:
+        lines += [f"{number:<{width + 1}} {update}", indent + " ".join(part for part in rest if part)]
+    return lines
 
 
 def _path_sum(leaf, paths, name, root):
@@ -263,7 +275,9 @@ def _path_sum(leaf, paths, name, root):
         total += product
     if len(paths) == 1:
         parts = [symbols[0], rules[0], numbers_[0], fmt(total)] if len(paths[0]) > 1 else [rules[0], fmt(total)]
-        return " = ".join([d] + [part for k, part in enumerate(parts) if part not in parts[k + 1 : k + 2]])
+        parts = [part for k, part in enumerate(parts) if part not in parts[k + 1 : k + 2]]
+        line = " = ".join([d] + parts)
+        return line if len(line) <= TABLE_WIDTH else f"{d} = {parts[0]}" + "".join(f"\n      = {p}" for p in parts[1:])
     return (f"{d} = {' + '.join(symbols)}\n      = {' + '.join(rules)}"
             f"\n      = {' + '.join(f'({n})' for n in numbers_)} = {fmt(total)}")
 

@@ -37,7 +37,7 @@ def write_atomic(path, data, *, what):
     elif not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"{what}: can write str or bytes, got {type(data).__name__}")
     if not str(os.fspath(path)).strip():
-        raise ValueError(f"{what}: the file name is empty; give a path such as 'out/graph.svg'")
+        raise ValueError(f"{what}: the file name is empty; give the path of the file to write")
     given = Path(path)
     target = Path(os.path.realpath(given))  # through symlinks, to the file that will change
     old = _existing(given, target, what)

@@ -13,7 +13,7 @@ import re
 from autograd.engine import start_grads, topological_order
 from autograd.explain import MAX_PATH_NODES, edge_rule, operand_paths, reading_order_leaves, walk
 from autograd.ops import factor
-from autograd.viz import MAX_NODES, check_size, expect_value, fmt
+from autograd.viz import MAX_NODES, check_size, expect_value, fmt, names, visible
 
 _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
               "sign": r"\operatorname{sign}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
@@ -21,6 +21,7 @@ _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", 
 _TOKEN = re.compile(r"\x00(\d+)\x00|(\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf\b|nan\b)|([A-Za-z_]\w*)|(.)", re.S)
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
                  "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+LINE = 60  # about the characters of numbers a line of the page holds: a longer sum gets one term per line
 DOCUMENT = "\\documentclass{article}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n%s\\end{document}\n"
 
 
@@ -34,8 +35,8 @@ def to_latex(root, document=False, max_nodes=MAX_NODES):
     """
     expect_value(root, "to_latex")
     order = topological_order(root)
-    check_size(order, max_nodes, "to_latex")
-    name = {node: latex_name(node.label if node.label else f"v{i}") for i, node in enumerate(order)}
+    check_size(order, max_nodes, "to_latex", why="its derivation would fill pages no reader can follow", verb="write")
+    name = _names(order)
     grads = start_grads(order, 1.0)
     steps = list(walk(order, grads))  # the walk's own gradients: no .grad is touched
     lines = _forward(order, name)
@@ -57,6 +58,17 @@ def to_latex(root, document=False, max_nodes=MAX_NODES):
     return DOCUMENT % text if document else text
 
 
+def _names(order):
+    """Each node's name in LaTeX; a label that holds an operator comes in brackets, as explain writes it:
+    ``(a - y)``, so that ``2 · (a - y)`` never reads as ``2 · a - y``."""
+    shown = names(order)
+    name = {}
+    for i, node in enumerate(order):
+        text = latex_name(node.label if node.label else f"v{i}")
+        name[node] = f"({text})" if node.label and shown[node] != visible(node.label) else text
+    return name
+
+
 def _forward(order, name):
     """The forward pass as an align* block: each inner value as its formula, with numbers, and its value."""
     inner = [node for node in order if node.parents]
@@ -66,8 +78,10 @@ def _forward(order, name):
     for k, node in enumerate(inner):
         ids = {str(id(p)): name[p] for p in node.parents}
         symbols = latex(node._op.formula([f"\x00{id(p)}\x00" for p in node.parents]), ids)
-        numbers = latex(node._op.formula([fmt(p.data) for p in node.parents]))
-        lines.append(f"{name[node]} &= {symbols} = {numbers} = {number(fmt(node.data))}"
+        numbers_text = node._op.formula([fmt(p.data) for p in node.parents])
+        numbers = latex(numbers_text)
+        between = " \\\\\n  &= " if len(numbers_text) > LINE // 2 else " = "  # a long one: numbers on a line below
+        lines.append(f"{name[node]} &= {symbols}{between}{numbers} = {number(fmt(node.data))}"
                      + (" \\\\" if k < len(inner) - 1 else ""))
     return lines + ["\\end{align*}"]
 
@@ -83,20 +97,27 @@ def _derivation(root, leaf, paths, value, name):
                 number(fmt(value))]
     if not any(paths):  # no path, or root is the leaf itself
         return [_partial(root, leaf, name), number(fmt(value))]
-    symbols = " + ".join(" \\cdot ".join(_partial(child, child.parents[i], name) for child, i in path)
-                         for path in paths)
     rules, numbers = [], []
     for path in paths:
         rules.append(" · ".join(factor(_placeheld_rule(child, i)) for child, i in path))
         numbers.append(" · ".join(factor(child._op.rule(i, [fmt(p.data) for p in child.parents], fmt(child.data)))
                                   for child, i in path))
-    rows = [_partial(root, leaf, name), symbols, latex(_sum_of(rules), _placeholder_names(paths, name)),
-            latex(_sum_of(numbers)), number(fmt(value))]
+    plus = " \\\\\n  &\\quad + " if len(_sum_of(numbers)) > LINE else " + "  # a long sum: one path per line
+    symbols = plus.join(" \\cdot ".join(_partial(child, child.parents[i], name) for child, i in path)
+                        for path in paths)
+    ids = _placeholder_names(paths, name)
+    rows = [_partial(root, leaf, name), symbols, plus.join(latex(term, ids) for term in _terms(rules)),
+            plus.join(latex(term) for term in _terms(numbers)), number(fmt(value))]
     return [row for k, row in enumerate(rows) if k < 2 or row != rows[k - 1]]
 
 
+def _terms(products):
+    """The products as the terms of a sum: each after the first bracketed when it starts with a minus."""
+    return products[:1] + [f"({p})" if p.startswith("-") else p for p in products[1:]]
+
+
 def _sum_of(products):
-    return " + ".join(products[:1] + [f"({p})" if p.startswith("-") else p for p in products[1:]])
+    return " + ".join(_terms(products))
 
 
 def _placeheld_rule(child, i):

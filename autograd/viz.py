@@ -163,9 +163,10 @@ def rule(node, i, name):
     return node._op.rule(i, [name[p] for p in node.parents], name[node])
 
 
-def check_size(order, max_nodes, what):
+def check_size(order, max_nodes, what, why="Graphviz could take minutes to lay it out", verb="draw"):
     """Raise ValueError when the graph has more than max_nodes values or more than
-    ``ARROWS_PER_NODE * max_nodes`` arrows into operations (None or 0: no limit)."""
+    ``ARROWS_PER_NODE * max_nodes`` arrows into operations (None or 0: no limit); the message
+    says why that is too many and how to ``verb`` it anyway."""
     if max_nodes is None:
         return
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
@@ -175,15 +176,14 @@ def check_size(order, max_nodes, what):
     if max_nodes and len(order) > max_nodes:
         raise ValueError(
             f"{what}: this graph has {len(order)} value nodes, more than max_nodes={max_nodes}, "
-            f"and Graphviz could take minutes to lay it out. To draw it anyway pass "
-            f"max_nodes=None (or 0); for a quick look print tree(root) instead."
+            f"and {why}. To {verb} it anyway pass max_nodes=None (or 0); for a quick look print tree(root) instead."
         )
     arrows = arrow_count(order)
     if max_nodes and arrows > ARROWS_PER_NODE * max_nodes:
         raise ValueError(
             f"{what}: this graph has {arrows} arrows from values into operations, more than "
-            f"{ARROWS_PER_NODE} × max_nodes = {ARROWS_PER_NODE * max_nodes}, and Graphviz could take minutes to "
-            f"lay it out. To draw it anyway pass max_nodes=None (or 0); for a quick look print tree(root) instead."
+            f"{ARROWS_PER_NODE} × max_nodes = {ARROWS_PER_NODE * max_nodes}, and {why}. To {verb} it anyway "
+            f"pass max_nodes=None (or 0); for a quick look print tree(root) instead."
         )
 
 

@@ -113,6 +113,19 @@ class Module:
         """Switch to evaluation mode: dropout does nothing."""
         return self.train(False)
 
+    def __repr__(self):
+        """As PyTorch prints a module: its class, then one line per sub-module (and per attribute of
+        parameters, with their count), in assignment order: ``Net(\n  (cell): RNNCell(2, 2)\n  (scale): 1 parameter\n)``."""
+        lines = []
+        for name, value in self._members():
+            modules = _modules_in(value, name)
+            for path, module in modules:
+                lines.append(f"  ({path}): " + repr(module).replace("\n", "\n  "))
+            count = sum(len(_flatten(structure)) for _, structure in _state_entries_of(value, name)) if not modules else 0
+            if count:
+                lines.append(f"  ({name}): {count} parameter{'s' if count != 1 else ''}")
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)" if lines else f"{type(self).__name__}()"
+
     def _label_parameters(self):
         self.named_parameters()  # labels every parameter with its name
 

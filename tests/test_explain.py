@@ -178,7 +178,7 @@ from the output back to the inputs.
 5. x1.grad += ∂x1w1/∂x1 · x1w1.grad = w1 · 0.5       = (-3.0) · 0.5          = -1.5
    w1.grad += ∂x1w1/∂w1 · x1w1.grad = x1 · 0.5       = 2.0 · 0.5             = 1.0
 
-Gradients of the leaves (do/d leaf):
+Gradients of the leaves (∂o/∂leaf):
   x1.grad = -1.5
   w1.grad = 1.0
   x2.grad = 0.5
@@ -310,3 +310,26 @@ def test_explain_shows_this_outputs_gradients_whatever_the_leaves_hold():
     assert "x.grad = 4.0" in text and "8.0" not in text
     assert "the gradients of y alone, as if from zero, and explain changes no .grad" in text
     assert x.grad == 8.0 and y.grad == 1.0
+
+
+def test_a_table_too_wide_for_a_terminal_puts_each_rule_under_its_step():
+    # the command line names inner nodes by their text, which makes the one-line table ~170 columns
+    x1, w1, x2, w2, b = (Value(v, label=k) for k, v in
+                         [("x1", 2.0), ("w1", -3.0), ("x2", 0.0), ("w2", 1.0), ("b", 6.8813735870195432)])
+    p1, p2 = x1 * w1, x2 * w2
+    p1.label, p2.label = "x1*w1", "x2*w2"
+    s = p1 + p2
+    s.label = "x1*w1 + x2*w2"
+    n = s + b
+    n.label = "x1*w1 + x2*w2 + b"
+    out = n.tanh()
+    out.label = "out"
+    text = explanation(out)
+    table = text.split("\n\n")[1].splitlines()
+    assert max(len(line) for line in table) <= 110
+    assert table[2] == "1. (x1*w1 + x2*w2 + b).grad += ∂out/∂(x1*w1 + x2*w2 + b) · out.grad"
+    assert table[3].split() == "= (1 - out²) · 1.0 = (1 - 0.707107²) · 1.0 = 0.5".split()
+    assert re.search(r"\n\d\. x1\.grad \+= ∂\(x1\*w1\)/∂x1 · \(x1\*w1\)\.grad\n     = w1 · 0\.5 = \(-3\.0\) · 0\.5 = -1\.5\n",
+                     text)
+    # and the sums over paths go on one line per "=" when one line would be too long
+    assert "\n      = (1 - out²) · 1 · 1 · w1\n      = 0.5 · 1.0 · 1.0 · (-3.0)\n      = -1.5" in text

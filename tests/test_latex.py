@@ -1,5 +1,6 @@
 """to_latex: the chain rule of a graph as LaTeX a stock pdflatex compiles (amsmath only)."""
 
+import re
 import subprocess
 
 import pytest
@@ -82,7 +83,9 @@ def test_the_values_are_the_gradients_of_this_output():
     grads = gradients(root)
     text = to_latex(root)
     for leaf in reading_order_leaves(root):
-        head = f"\\frac{{\\partial L}}{{\\partial {latex_name(leaf.label)}}} &= "
+        name = latex_name(leaf.label)
+        name = name if " " not in leaf.label else f"({name})"  # (a label with an operator or a space: bracketed)
+        head = f"\\frac{{\\partial L}}{{\\partial {name}}} &= "
         block = text.split(head, 1)[1].split("\\\\[1ex]", 1)[0].split("\\end{align*}")[0]
         shown = block.rstrip().rsplit("&= ", 1)[-1]
         assert shown == number(autograd.viz.fmt(grads[leaf])), (leaf.label, block)
@@ -118,3 +121,48 @@ def test_a_leaf_root_and_bad_input():
     assert "\\frac{\\partial x}{\\partial x} &= 1.0" in to_latex(x)
     with pytest.raises(TypeError, match="to_latex: root must be a Value"):
         to_latex(2.0)
+
+
+def test_a_label_that_holds_an_operator_is_one_bracketed_factor():
+    # the command line names inner nodes by their text ("a - y"); in a product it must stay one factor
+    a, y = Value(0.7, label="a"), Value(1.0, label="y")
+    d = a - y
+    d.label = "a - y"
+    loss = 0.5 * d**2
+    loss.label = "L"
+    text = to_latex(loss)
+    assert "2 \\cdot (\\text{a - y})" in text and "2 \\cdot \\text{a - y}" not in text
+    assert "\\partial (\\text{a - y})" in text
+
+
+def test_a_graph_too_big_is_refused_for_what_latex_would_make_of_it():
+    x = Value(1.0, label="x")
+    y = x
+    for _ in range(20):
+        y = y * 1.5
+    with pytest.raises(ValueError, match="to_latex: this graph has 21 value nodes") as refused:
+        to_latex(y, max_nodes=10)
+    message = str(refused.value)
+    assert "Graphviz" not in message and "draw" not in message  # to_latex runs no Graphviz and draws nothing
+    assert "To write it anyway pass max_nodes=None" in message
+
+
+def test_long_lines_break_so_a_small_networks_derivation_fits_the_page(pdflatex, tmp_path):
+    import nn
+
+    model = nn.MLP(2, [2, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.label = "L"
+    text = to_latex(loss, document=True)
+    # a neuron's forward line puts its numbers under its formula; a sum over two long paths, one path a line
+    assert "\\text{layers.0.neurons.0.b} \\\\\n  &= 0.941715 \\cdot 0.5" in text
+    assert "\\\\\n  &\\quad + \\frac{\\partial L}" in text and "\\\\\n  &\\quad + 2 \\cdot (-2.89797)" in text
+    compile_latex(pdflatex, text, tmp_path)
+    log = (tmp_path / "out.log").read_text(errors="replace")
+    derivation_lines = len(text.split("\\begin{center}")[0].splitlines())
+    overfull = re.findall(r"Overfull \\hbox \((\d+)\.\d+pt too wide\) detected at line (\d+)", log)
+    # (an aligned block is as wide as its widest left side plus its widest row: a long parameter name on the left
+    # may push a row into the margin, which is 108pt wide; before the breaks, rows ran 270-350pt off the page)
+    too_wide = [(int(points), int(line)) for points, line in overfull
+                if int(points) > 100 and int(line) <= derivation_lines]
+    assert not too_wide, f"lines of the derivation wider than the text by more than 100pt: {too_wide}"

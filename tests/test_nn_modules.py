@@ -379,3 +379,22 @@ def test_sequential_indexing_and_repr():
     assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear"]
     assert repr(model) == ("Sequential(\n  (0): Linear(in_features=2, out_features=3, bias=True)\n  (1): ReLU()\n"
                            "  (2): Linear(in_features=3, out_features=1, bias=True)\n)")
+
+
+def test_a_users_module_prints_its_parts_as_pytorch_does():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = nn.RNNCell(2, 2)
+            self.blocks = [nn.Linear(2, 2), nn.Tanh()]
+            self.scale = Value(1.0)
+            self.w = [[Value(1.0), Value(2.0)], [Value(3.0), Value(4.0)]]
+            self.rate = 0.1  # not a parameter, not shown
+
+    class Empty(nn.Module):
+        pass
+
+    assert repr(Net()) == ("Net(\n  (cell): RNNCell(2, 2)\n"
+                           "  (blocks.0): Linear(in_features=2, out_features=2, bias=True)\n  (blocks.1): Tanh()\n"
+                           "  (scale): 1 parameter\n  (w): 4 parameters\n)")
+    assert repr(Empty()) == "Empty()"

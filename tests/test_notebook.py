@@ -11,7 +11,7 @@ NOTEBOOK = ROOT / "demos" / "tour.ipynb"
 
 
 def test_committed_without_outputs():
-    nbformat = pytest.importorskip("nbformat", reason="reading the notebook needs nbformat: pip install nbformat")
+    nbformat = pytest.importorskip("nbformat", reason="reading the notebook needs nbformat: .venv/bin/pip install nbformat")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code and all(cell.outputs == [] and cell.execution_count is None for cell in code)
@@ -30,12 +30,12 @@ def python3_kernel_is_this_python():
 
 
 def test_tour_runs_in_a_fresh_kernel(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat", reason="the notebook test needs nbformat: pip install nbformat")
-    nbclient = pytest.importorskip("nbclient", reason="the notebook test needs nbclient: pip install nbclient")
-    pytest.importorskip("ipykernel", reason="the notebook test needs ipykernel: pip install ipykernel")
+    nbformat = pytest.importorskip("nbformat", reason="the notebook test needs nbformat: .venv/bin/pip install nbformat")
+    nbclient = pytest.importorskip("nbclient", reason="the notebook test needs nbclient: .venv/bin/pip install nbclient")
+    pytest.importorskip("ipykernel", reason="the notebook test needs ipykernel: .venv/bin/pip install ipykernel")
     if not python3_kernel_is_this_python():
         pytest.skip("the python3 kernel does not run this interpreter; install ipykernel into this venv")
-    pytest.importorskip("graphviz", reason="the tour draws its graph inline: pip install graphviz")
+    pytest.importorskip("graphviz", reason="the tour draws its graph inline: .venv/bin/pip install graphviz")
     if shutil.which("dot") is None:
         pytest.skip("the tour draws its graph with Graphviz's dot: apt-get install graphviz")
     monkeypatch.setenv("CHAINRULE_OUT", str(tmp_path))  # the kernel inherits it: files go to tmp_path

@@ -35,7 +35,7 @@ def test_every_fenced_block_is_one_the_tests_run():
 
 
 def test_pycon_blocks(tmp_path, monkeypatch):
-    pytest.importorskip("graphviz", reason="the README renders a graph: pip install graphviz")
+    pytest.importorskip("graphviz", reason="the README renders a graph: .venv/bin/pip install graphviz")
     if shutil.which("dot") is None:
         pytest.skip("the README renders a graph with Graphviz's dot: apt-get install graphviz")
     monkeypatch.chdir(tmp_path)
@@ -89,3 +89,25 @@ def test_quickstart_make_targets_exist():
         assert result.returncode == 0, result.stderr
     assert "demos.walkthrough" in subprocess.run(["make", "-n", "demo"], cwd=ROOT, capture_output=True,
                                                  text=True).stdout
+
+
+def test_every_skip_reason_names_the_quickstarts_pip():
+    # after `make test`, the pip that reaches the project's packages is .venv's, not the system's
+    hint = re.compile(r"reason=\"[^\"]*?(\S*)pip install")
+    found = [(path.name, prefix) for path in sorted((ROOT / "tests").glob("*.py"))
+             for prefix in hint.findall(path.read_text(encoding="utf-8"))]
+    assert found and all(prefix == ".venv/bin/" for _, prefix in found), found
+
+
+def test_the_api_table_names_every_public_function_and_module():
+    import autograd
+    import nn
+
+    table = README.read_text(encoding="utf-8").split("## API in brief")[1].split("\n## ")[0]
+    named = set(re.findall(r"[A-Za-z_][\w.]*", " ".join(re.findall(r"`([^`]*)`", table))))
+    records = {"GraphvizNotFoundError", "GradcheckError", "Step", "Contribution"}  # exceptions and step records
+    submodules = {"optim", "datasets", "losses", "init"}  # their contents are listed
+    for package, public in (("autograd", autograd.__all__ + ["sum", "compile"]), ("nn", nn.__all__)):
+        missing = [name for name in public if name not in records | submodules
+                   and name not in named and f"{package}.{name}" not in named]
+        assert not missing, f"the README's API table does not list {package}'s {missing}"

@@ -74,7 +74,7 @@ def blocking_file(tmp):
 
 def needs(call):
     if call in ("draw",):
-        pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+        pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     if call == "render" and shutil.which("dot") is None:
         pytest.skip("render needs Graphviz's dot: apt-get install graphviz")
 

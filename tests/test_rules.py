@@ -197,7 +197,7 @@ def test_show_rules_with_contributions_and_merged_arrows():
 
 
 def test_draw_takes_show_rules():
-    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     assert "1 - o² = 0.5" in autograd.draw(labelled_neuron(), show_rules=True).source
 
 

@@ -152,7 +152,7 @@ def test_record_labels_escape_graphviz_syntax(label):
 @pytest.mark.parametrize("label", ['a|b{c}<d>"e', "<y>", "back\\slash", "x.y z"])
 @pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source])
 def test_dot_shows_awkward_labels_literally(label, source):
-    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     a = Value(1.0, label=label)
     svg = subprocess.run(["dot", "-Tsvg"], input=source(a + 1).encode(), capture_output=True, check=True).stdout
     shown = svg.decode().replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
@@ -185,7 +185,7 @@ def test_to_dot_rejects_a_bad_rankdir():
 
 
 def test_draw_returns_a_digraph_with_the_same_nodes_and_edges():
-    graphviz = pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    graphviz = pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     o = neuron()
     digraph = draw(o, rankdir="TB")
     assert isinstance(digraph, graphviz.Digraph)
@@ -208,7 +208,7 @@ def test_render_writes_the_picture(tmp_path, suffix, magic):
 
 @needs_dot
 def test_draw_renders_with_the_real_dot(tmp_path):
-    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     svg = draw(neuron()).pipe(format="svg").decode()
     assert "tanh" in svg and "x1w1" in svg
 
@@ -315,7 +315,7 @@ def texts(tree_):
 @pytest.mark.parametrize("label", HOSTILE)
 @pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source], ids=["to_dot", "draw"])
 def test_hostile_labels_stay_text_no_link_no_extra_node(label, source):
-    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     svg, parsed = svg_of(source(Value(2.0, label=label) * 3))
     assert not [key for element in parsed.iter() for key in element.attrib if key.endswith("href")]  # no link
     assert len([g for g in parsed.iter(f"{SVG_NS}g") if g.get("class") == "node"]) == 3  # x, op, result
@@ -325,7 +325,7 @@ def test_hostile_labels_stay_text_no_link_no_extra_node(label, source):
 @needs_dot
 @pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source], ids=["to_dot", "draw"])
 def test_an_entity_in_a_label_is_shown_as_typed(source):
-    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     _, parsed = svg_of(source(Value(1.0, label="&lt;b&gt; & co") + 1))
     assert "&lt;b&gt; & co" in texts(parsed)
 
@@ -342,7 +342,7 @@ def test_control_characters_are_shown_as_escapes_in_dot_and_the_tree():
 @needs_dot
 @pytest.mark.parametrize("source", [to_dot, lambda root: draw(root).source], ids=["to_dot", "draw"])
 def test_control_characters_give_well_formed_svg(source):
-    pytest.importorskip("graphviz", reason="draw needs the graphviz package: pip install graphviz")
+    pytest.importorskip("graphviz", reason="draw needs the graphviz package: .venv/bin/pip install graphviz")
     _, parsed = svg_of(source(Value(2.0, label=CONTROL) * 3))
     assert CONTROL_SHOWN in texts(parsed)
 

@@ -184,7 +184,7 @@ def browser():
     """Debian's Chromium driven by playwright; skips with a reason where either is missing."""
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium: apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need: pip install playwright")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser tests need: .venv/bin/pip install playwright")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
