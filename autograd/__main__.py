@@ -365,7 +365,8 @@ def _update_table(lr, leaves, grads, data, out):
     rows = [(name, leaf.data, g) for (name, leaf), g in zip(leaves.items(), grads) if name not in data]
     heading = f"one step of gradient descent with lr = {fmt(lr)}: new = old - lr × ∂{out}/∂leaf"
     width = max((len(name) for name, _, _ in rows), default=0)
-    lines = [f"{name:<{width}}  {fmt(old)} - {fmt(lr)} × {fmt(g)} = {fmt(old - lr * g)}" for name, old, g in rows]
+    rate = fmt(lr) if lr >= 0 else f"({fmt(lr)})"  # 0.6 - (-0.1) × 2.1, never "- -0.1"
+    lines = [f"{name:<{width}}  {fmt(old)} - {rate} × {fmt(g)} = {fmt(old - lr * g)}" for name, old, g in rows]
     if data:
         lines.append(f"({', '.join(name for name in leaves if name in data)}: data, not updated)")
     if not rows:
@@ -447,25 +448,24 @@ def _quiz(root, inputs, out):
     asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
     print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
           "(Enter: show the answer; q: stop).")
-    right = 0
-    reading = True
+    right = answered = 0
     for number, node in enumerate(asked, start=1):
         users = [name[user] for user in order if any(parent is node for parent in user.parents)]
         heading = visible(node.label) if node.label else name[node]  # (no brackets needed before "=")
         print(f"\n{number}. {heading} = {fmt(node.data)} is used by {', '.join(dict.fromkeys(users))}")
         prompt = f"   ∂{out}/∂{name[node]} = ? "
         tries = 0
-        while reading:
+        while True:
             print(prompt, end="", flush=True)
             line = _read_line()
             if line and not (sys.stdin is not None and sys.stdin.isatty()):
                 print(line.strip())  # echo a piped answer, so the transcript reads as typed
-            if not line or line.strip().lower() in ("q", "quit"):
-                if not line:
-                    print()
-                reading = False
-                break
+            if not line or line.strip().lower() in ("q", "quit"):  # end of input, or q: stop here
+                print(f"{'' if line else chr(10)}(stopped after {answered} of {len(asked)} questions)")
+                print(f"\nscore: {right} of {answered} right on the first try")
+                return
             if not line.strip():
+                print(f"   the answer is {fmt(node.grad)}")
                 break
             guess = _number(line)
             if guess is None:
@@ -484,12 +484,8 @@ def _quiz(root, inputs, out):
                 continue
             print(f"   not quite: the answer is {fmt(node.grad)}")
             break
-        else:
-            print(f"   the answer is {fmt(node.grad)}")
-            continue
-        if not reading or not line.strip():
-            print(f"   the answer is {fmt(node.grad)}")
-    print(f"\nscore: {right} of {len(asked)} right on the first try")
+        answered += 1
+    print(f"\nscore: {right} of {answered} right on the first try")
 
 
 def _check_drawable(root, outputs, max_nodes):

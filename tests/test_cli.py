@@ -148,11 +148,14 @@ def test_quiz_tolerance_is_relative_1e_3(answer, reply):
     assert out.split("\n1. ")[1].split("\n2. ")[0].split("= ? ")[1].splitlines()[1].strip().startswith(reply)
 
 
-def test_quiz_wrong_twice_reveals_and_end_of_input_reveals_the_rest():
-    out = quiz(["x*y + exp(x)", "x=1", "y=2"], "7\n8\n")
+@pytest.mark.parametrize("stop", ["", "q\n"], ids=["end of input", "q"])
+def test_quiz_wrong_twice_reveals_and_stopping_scores_the_questions_answered(stop):
+    out = quiz(["x*y + exp(x)", "x=1", "y=2"], "7\n8\n" + stop)
     assert "not quite: the answer is 1.0" in out
-    assert out.count("the answer is") == 4  # the first after two tries, the other three at the end of input
-    assert "score: 0 of 4 right on the first try" in out
+    assert out.count("the answer is") == 1  # the unasked questions stay for the next try
+    assert "(stopped after 1 of 4 questions)" in out
+    assert "score: 0 of 1 right on the first try" in out
+    assert "∂out/∂x = 4.71828" in out  # the run still finishes, as --steps does
 
 
 def test_quiz_and_steps_name_nodes_by_their_statements():
@@ -645,3 +648,9 @@ def test_the_quiz_heads_each_question_with_the_nodes_name_unbracketed():
     assert (code, err) == (0, "")
     assert "\n1. (a - y)**2 = 0.110099 is used by L\n" in out  # was "1. ((a - y)**2) = ..."
     assert "∂L/∂((a - y)**2) = ?" in out  # inside a formula the brackets stay
+
+
+def test_a_negative_rate_is_bracketed_in_the_update_table():
+    code, out, err = run(["x*y", "x=0.6", "y=2", "--lr", "-0.1", "--data", "y"])
+    assert (code, err) == (0, "")
+    assert "x  0.6 - (-0.1) × 2.0 = 0.8" in out
