@@ -21,6 +21,7 @@ _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", 
 _TOKEN = re.compile(r"\x00(\d+)\x00|(\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf\b|nan\b)|([A-Za-z_]\w*)|(.)", re.S)
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
                  "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
+_TABLE_CHARS = 50  # a step table with a row of more characters of names and rules goes on lines instead
 LINE = 60  # about the characters of numbers a line of the page holds: a longer sum gets one term per line
 DOCUMENT = "\\documentclass{article}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n%s\\end{document}\n"
 
@@ -131,24 +132,36 @@ def _placeholder_names(paths, name):
 
 
 def _table(steps, name):
-    """The backward steps as a tabular: number, update, rule, rule with numbers, value."""
+    """The backward steps: a tabular (number, update, rule, rule with numbers, value) when the
+    names are short, else one step a few lines of an align*, so long names stay on the page."""
     if not steps:
         return []
-    lines = ["\\begin{center}", "\\small", "\\begin{tabular}{rllll}",
-             "& update & rule & with the numbers & value \\\\ \\hline"]
+    rows = []
     for step in steps:
         node = step.node
         for k, (i, entry) in enumerate(enumerate(step.parents)):
             upstream = latex(factor(fmt(step.upstream)))
-            update = (f"${name[entry.parent]}.\\mathrm{{grad}} \\mathrel{{+}}= {_partial(node, entry.parent, name)}"
-                      f" \\cdot {name[node]}.\\mathrm{{grad}}$")
+            update = (f"{name[entry.parent]}.\\mathrm{{grad}} \\mathrel{{+}}= {_partial(node, entry.parent, name)}"
+                      f" \\cdot {name[node]}.\\mathrm{{grad}}")
             rule = latex(factor(_placeheld_rule(node, i)), {str(id(n)): name[n] for n in (*node.parents, node)})
-            numbers = f"${latex(factor(entry.numbers))} \\cdot {upstream}$" if entry.numbers != entry.rule else ""
-            value = number(fmt(entry.contribution))
-            lines.append(f"{step.number if k == 0 else ''} & {update} & ${rule} \\cdot {upstream}$ & "
-                         f"{numbers} & ${value}$ \\\\")
-    lines += ["\\end{tabular}", "\\end{center}"]
-    return lines
+            numbers = f"{latex(factor(entry.numbers))} \\cdot {upstream}" if entry.numbers != entry.rule else ""
+            rows.append((step.number if k == 0 else "", update, f"{rule} \\cdot {upstream}", numbers,
+                         number(fmt(entry.contribution)),
+                         2 * len(entry.name + step.name) + len(entry.rule + entry.numbers)))  # about its width
+    if max(row[-1] for row in rows) <= _TABLE_CHARS:
+        lines = ["\\begin{center}", "\\small", "\\begin{tabular}{rllll}",
+                 "& update & rule & with the numbers & value \\\\ \\hline"]
+        lines += [f"{n} & ${update}$ & ${rule}$ & {'$' + numbers + '$' if numbers else ''} & ${value}$ \\\\"
+                  for n, update, rule, numbers, value, _ in rows]
+        return lines + ["\\end{tabular}", "\\end{center}"]
+    lines = ["% the backward steps, one update a few lines (the names are long)", "\\begin{align*}"]
+    for k, (n, update, rule, numbers, value, _) in enumerate(rows):
+        end = " \\\\[1ex]" if k < len(rows) - 1 else ""
+        mark = f"\\text{{{n}.}}" if n else "\\phantom{0.}"
+        lines.append(f"&{mark}\\; {update} \\\\")
+        lines += [f"&\\qquad = {part} \\\\" for part in (rule, numbers) if part]
+        lines.append(f"&\\qquad = {value}{end}")
+    return lines + ["\\end{align*}"]
 
 
 def latex(text, names=None):

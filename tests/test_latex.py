@@ -166,3 +166,24 @@ def test_long_lines_break_so_a_small_networks_derivation_fits_the_page(pdflatex,
     too_wide = [(int(points), int(line)) for points, line in overfull
                 if int(points) > 100 and int(line) <= derivation_lines]
     assert not too_wide, f"lines of the derivation wider than the text by more than 100pt: {too_wide}"
+
+
+def test_a_step_table_with_long_names_stays_on_the_page(pdflatex, tmp_path):
+    # the command line names inner nodes by their own sub-expressions: the tabular ran 200-380pt wide
+    x1, w1, x2, w2, b = (Value(v, label=n) for v, n in [(2.0, "x1"), (-3.0, "w1"), (0.0, "x2"), (1.0, "w2"), (6.88, "b")])
+    products = [x1 * w1, x2 * w2]
+    products[0].label, products[1].label = "x1*w1", "x2*w2"
+    total = products[0] + products[1]
+    total.label = "x1*w1 + x2*w2"
+    n = total + b
+    n.label = "x1*w1 + x2*w2 + b"
+    out = n.tanh()
+    out.label = "out"
+    text = to_latex(out, document=True)
+    assert "\\begin{tabular}" not in text and "&\\qquad = " in text
+    compile_latex(pdflatex, text, tmp_path)
+    log = (tmp_path / "out.log").read_text(errors="replace")
+    table_starts = text.splitlines().index("% the backward steps, one update a few lines (the names are long)") + 1
+    overfull = re.findall(r"Overfull \\hbox \((\d+)\.\d+pt too wide\) detected at line (\d+)", log)
+    too_wide = [int(points) for points, line in overfull if int(points) > 20 and int(line) >= table_starts]
+    assert not too_wide, f"step lines wider than the page by {too_wide} pt"
