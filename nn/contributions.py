@@ -105,7 +105,7 @@ def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     total = 0.0
     for t in reversed(terms):  # the order backward adds them in
         total += t.contribution
-    lines.append(f"  sum = {total!r}  (what backward adds to {name_p}.grad)")
+    lines.append(f"  sum = {_fmt(total)}  (to the last digit {total!r}: what backward adds to {name_p}.grad)")
     return "\n".join(lines)
 
 
