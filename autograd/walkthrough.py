@@ -751,7 +751,7 @@ def _fallback_picture(nodes, edges):
             y += len(rows[nid]) * row_h + gap_y
         height = max(height, y)
         x += max(width[nid] for nid in columns[column]) + gap_x
-    parts = []
+    total_w, parts = x, []
     for tail, head, attrs in edges:
         if tail not in pos or head not in pos:
             continue
@@ -775,7 +775,7 @@ def _fallback_picture(nodes, edges):
         parts.append(f'<g id="{html.escape(nid)}" class="{classes}"><title>{html.escape(nid)}</title>'
                      f'<rect fill="white" stroke="#333" x="{x:.1f}" y="{y:.1f}" width="{width[nid]:.1f}" '
                      f'height="{len(rows[nid]) * row_h}"/>{"".join(texts)}</g>')
-    return (f'<svg class="graph fallback" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {x + 20:.0f} {height + 20:.0f}" '
+    return (f'<svg class="graph fallback" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total_w + 20:.0f} {height + 20:.0f}" '
             f'font-family="Helvetica, Arial, sans-serif" font-size="{FONT}">'
             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
             'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>'
@@ -942,7 +942,7 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.kind_parameter polygon, #graph g.kind_parameter rect { fill: var(--parameter); }
   #graph g.kind_leaf polygon, #graph g.kind_leaf rect { fill: var(--leaf); }
   #graph g.kind_constant polygon, #graph g.kind_constant rect { stroke-dasharray: 5 3; }
-  #graph g.neuron polygon { fill: var(--parameter); }
+  #graph g.neuron polygon, #graph g.neuron rect { fill: var(--parameter); }
   #graph g.bus path, #graph g.bus polygon, #graph g.bus rect { fill: var(--leaf); stroke: var(--line); }
   #graph g.cluster polygon { fill: none; stroke: var(--muted); }
   #graph g.edge path { stroke: var(--line); }
