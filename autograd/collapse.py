@@ -102,7 +102,7 @@ def _natural(text):
 
 def _short(x):
     """A number in 3 significant digits, for the crowded records of whole models."""
-    return f"{x:.3g}"
+    return f"{x + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
 
 
 class Plan:

@@ -42,6 +42,7 @@ THEMES = ("light", "projector", "dark")
 FONT = 14  # the size of every text in the page's graph, in SVG units (one unit is one CSS px at scale 1)
 _QUIZ_MODES = (None, "grad", "data")
 _NOT_YET = "–"
+_ONE_LINE_LABEL = 24  # a longer edge label ``∂v404/∂layers.2.neurons.0.out = 1.0`` takes two lines
 _TITLE_CHARS = 160
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
@@ -278,7 +279,7 @@ def _where(drawn, nodes, name):
     for node in nodes:
         neuron = drawn.neuron(node)
         if node in drawn.folded:
-            parts.append("the inputs (not parameters: nothing to learn there)")
+            parts.append("the inputs (nothing to learn there)")
         elif node in drawn.lumped:
             parts.append("the loss over every sample")
         elif neuron is not None:
@@ -428,7 +429,7 @@ def _collapsed_frames(walk, quiz):
             lines = [f"{len(group)} neurons of {key}: out.grad arrives from {_givers(drawn, arrived, name) or 'the output'}",
                      (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
                      "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
-                     f"x.grad += w · z.grad: passed back to {_where(drawn, outside, name)}"]
+                     f"x.grad += w · z.grad: back to {_where(drawn, outside, name)}"]
             frames.append({"phase": "backward", "title": title + key, "node": None, "op": None,
                            "group": [drawn.cid[n] for n in group], "parents": parents, "lines": lines,
                            "ask": [], "hide": [], "set": changed})
@@ -472,9 +473,9 @@ def _collapsed_frames(walk, quiz):
 
 
 def _neuron_lines(walk, neuron, run, outside):
-    """A neuron's backward step in words: the gradient arriving at its output, then each of its own steps,
-    its weights' gradients summed up in one line (the record shows them all)."""
-    drawn, name = walk.drawn, walk.name
+    """A neuron's backward step in short lines, numbers in 3 digits as its record shows them: the gradient
+    arriving at its output, each of its own steps as rule · upstream, one weight standing for all."""
+    drawn, name, short = walk.drawn, walk.name, collapse._short
     members = drawn.members[neuron]
     out = drawn.ends(neuron)[0]
     local = {out: "out"}
@@ -491,39 +492,38 @@ def _neuron_lines(walk, neuron, run, outside):
     if out is walk.root:
         lines = ["out.grad = 1.0  (the output)"]
     elif len(arrived) == 1:
-        lines = [f"out.grad = {fmt(arrived[0][1])}  (from {_givers(drawn, [arrived[0][0]], name)})"]
+        lines = [f"out.grad = {short(arrived[0][1])}  (from {_givers(drawn, [arrived[0][0]], name)})"]
     else:
-        terms = _listed([fmt(c) for _, c in arrived], ' + ', 'terms')
-        lines = [f"out.grad = {terms} = {fmt(walk.grads[out])}  (from {_givers(drawn, [g for g, _ in arrived], name)})"]
+        terms = _listed([short(c) for _, c in arrived], ' + ', 'terms')
+        lines = [f"out.grad = {terms} = {short(walk.grads[out])}  (from {_givers(drawn, [g for g, _ in arrived], name)})"]
+
+    def line(node, i, entry, here, symbols, upstream):
+        rule = node._op.rule(i, symbols, here)
+        numbers = node._op.rule(i, [short(p.data) for p in node.parents], short(node.data))
+        worked = f" = {factor(numbers)} · {upstream}" if numbers != rule else ""
+        return (f"{local[entry.parent]}.grad = {factor(rule)} · {here}.grad{worked} = {short(entry.contribution)}"
+                if rule != "1" else f"{local[entry.parent]}.grad = {here}.grad = {short(entry.contribution)}")
+
     for step, _ in run:
         node = step.node
         here = local[node]
         symbols = [local[p] for p in node.parents]
-        upstream = factor(fmt(step.upstream))
+        upstream = factor(short(step.upstream))
         weights, inputs = [], []
         for i, entry in enumerate(step.parents):
             parent = entry.parent
-            text = local[parent]
             if parent in outside:
                 inputs.append(entry)
-                continue
-            if text.startswith("w") and not parent.parents:
+            elif local[parent].startswith("w") and not parent.parents:
                 weights.append((i, entry))
-                continue
-            rule = node._op.rule(i, symbols, here)
-            numbers = f" = {factor(entry.numbers)} · {upstream}" if entry.numbers != rule else ""
-            lines.append(f"{text}.grad = ∂{here}/∂{text} · {here}.grad = {factor(rule)} · {upstream}"
-                         f"{numbers} = {fmt(entry.contribution)}")
+            else:
+                lines.append(line(node, i, entry, here, symbols, upstream))
         if weights:
-            i, entry = weights[0]
-            text = local[entry.parent]
-            rule = node._op.rule(i, symbols, here)
-            lines.append(f"{text}.grad = ∂{here}/∂{text} · {here}.grad = {factor(rule)} · {upstream} "
-                         f"= {factor(entry.numbers)} · {upstream} = {fmt(entry.contribution)}")
+            lines.append(line(node, *weights[0], here, symbols, upstream))
             if len(weights) > 1:
-                lines.append(f"w.grad = x · {here}.grad likewise for every weight: the grad rows of the record")
+                lines.append(f"every w.grad = x · {here}.grad: the record's grad rows")
         if inputs:
-            lines.append(f"x.grad += w · {here}.grad: passed back to {_where(drawn, [e.parent for e in inputs], name)}")
+            lines.append(f"x.grad += w · {here}.grad: back to {_where(drawn, [e.parent for e in inputs], name)}")
     return lines
 
 
@@ -563,9 +563,10 @@ def _page_graph(walk):
 
 
 def _edge_label(label):
-    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower."""
+    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower (a short
+    ``∂o/∂a = 1.0`` stays on one)."""
     parts = label.split(" = ")
-    if len(parts) < 3 or "\n" in label:
+    if len(parts) < 2 or (len(parts) == 2 and len(label) <= _ONE_LINE_LABEL) or "\n" in label:
         return label
     return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
 
@@ -911,7 +912,7 @@ _TEMPLATE = r"""<!DOCTYPE html>
   }
   #step-title { font-size: calc(var(--step) + 2px); margin: 0 0 4px; }
   #step-text { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: var(--step);
-               line-height: 1.35; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 32vh; overflow-y: auto; }
+               line-height: 1.35; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 36vh; overflow-y: auto; }
   #step-text .line { padding: 1px 0; }
   #step-text .line.sum { font-weight: bold; }
   .controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }

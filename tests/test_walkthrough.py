@@ -207,9 +207,11 @@ def test_a_models_page_steps_one_layer_forward_and_one_neuron_backward(tmp_path)
     step = frames[titles.index("Backward step 4 of 35: layers.1.neurons.15")]
     assert step["node"] == "c31" and step["parents"] == ["bus_layers_0"]  # the record, and where x comes from
     assert re.fullmatch(r"out\.grad = [-\d.]+  \(from layers\.2\.neurons\.0\)", step["lines"][0])  # it arrives
-    assert step["lines"][1].startswith("z.grad = ∂out/∂z · out.grad = [z > 0] · ")  # the activation's rule
-    assert step["lines"][3].startswith("w0.grad = ∂z/∂w0 · z.grad = layers.0.neurons.0.out · ")
-    assert step["lines"][4] == "w.grad = x · z.grad likewise for every weight: the grad rows of the record"
+    assert re.fullmatch(r"z\.grad = \[z > 0\] · out\.grad = \[-0\.138 > 0\] · [\d.]+ = 0", step["lines"][1])  # relu's rule
+    assert step["lines"][2] == "b.grad = z.grad = 0"
+    assert re.fullmatch(r"w0\.grad = layers\.0\.neurons\.0\.out · z\.grad = 1\.87 · 0 = 0", step["lines"][3])
+    assert step["lines"][4] == "every w.grad = x · z.grad: the record's grad rows"
+    assert step["lines"][5] == "x.grad += w · z.grad: back to the outputs of layers.0"
     assert frames[-1]["lines"][0].startswith("layers.0 · 16 neurons · ‖grad‖ = ")
 
 
