@@ -242,8 +242,40 @@ def _frames(walk, quiz):
 
 NEURON_STEPS = 40  # a model with more neurons drawn collapsed than this steps backward one layer per frame
 _LISTED = 6  # numbers listed in a line before "…"
+_NEURON_LINES = 5  # a neuron's backward frame shows this many lines before its last one
 _STEP_LINES = 4  # a step of a value drawn in full lists this many of its operands' updates
 _LINE_CHARS = 120  # a longer formula is cut with "…"
+
+
+def _grouped(nodes, unit):
+    """[(unit, [nodes...])]: every node of a unit (a layer, a neuron) in one group, the groups in an order
+    the computation allows (a group after every group it reads from, else as they first appear), each
+    group's nodes in the order given; or consecutive nodes of one unit together when the units read
+    from each other both ways (a recurrent model)."""
+    key = {node: unit(node) for node in nodes}
+    members, reads = {}, {}
+    for node in nodes:
+        members.setdefault(key[node], []).append(node)
+        reads.setdefault(key[node], set()).update(key[p] for p in node.parents if p in key and key[p] != key[node])
+    readers = {u: [] for u in members}
+    for u, sources in reads.items():
+        for source in sources:
+            readers[source].append(u)
+    waiting = {u: len(sources) for u, sources in reads.items()}
+    first = {u: i for i, u in enumerate(members)}  # dicts keep the order units first appear in
+    ready = [u for u in members if not waiting[u]]
+    ordered = []
+    while ready:  # Kahn's algorithm, the earliest-appearing ready unit first
+        ready.sort(key=first.get)
+        u = ready.pop(0)
+        ordered.append(u)
+        for reader in readers[u]:
+            waiting[reader] -= 1
+            if not waiting[reader]:
+                ready.append(reader)
+    if len(ordered) < len(members):
+        return _runs(nodes, unit)
+    return [(u, members[u]) for u in ordered]
 
 
 def _runs(items, unit):
@@ -342,7 +374,7 @@ def _collapsed_frames(walk, quiz):
             return "layer", drawn.layer_of[neuron]
         return ("lump", None) if node in drawn.lumped else ("node", node)
 
-    for (what, key), run in _runs([node for node in order if node.parents], forward_unit):
+    for (what, key), run in _grouped([node for node in order if node.parents], forward_unit):
         k = len(frames)
         at(data_at, run, k)
         if what == "layer":
@@ -399,14 +431,30 @@ def _collapsed_frames(walk, quiz):
             return ("layer", drawn.layer_of[neuron]) if per_layer else ("neuron", neuron)
         return ("lump", None) if node in drawn.lumped else ("node", node)
 
-    runs = _runs(walk.steps, backward_unit)
-    for number, ((what, key), run) in enumerate(runs, 1):
+    step_of = {step.node: (step, sums) for step, sums in walk.steps}
+    backward = _grouped([step.node for step, _ in reversed(walk.steps)], lambda node: backward_unit(step_of[node]))
+    runs = [(u, [step_of[node][0] for node in reversed(nodes)]) for u, nodes in reversed(backward)]
+    uses = {node: 0 for node in order}
+    for node in order:
+        for parent in node.parents:
+            uses[parent] += 1
+    running, received = {}, {node: [] for node in order}
+    for number, ((what, key), steps) in enumerate(runs, 1):
         k = len(frames)
-        for step, sums in run:
+        run = []  # (step, sums) with running totals in the page's order, which may group the walk's steps
+        for step in steps:
             grad_at.setdefault(step.node, k)
-            for entry, total in zip(step.parents, sums):
-                if total is not None:
-                    grad_at[entry.parent] = k
+            entries, sums = [], []
+            for entry in step.parents:
+                parent = entry.parent
+                running[parent] = running.get(parent, 0.0) + entry.contribution
+                received[parent].append(entry.contribution)
+                done = len(received[parent]) == uses[parent]
+                sums.append(list(received[parent]) if done else None)
+                if done:
+                    grad_at[parent] = k
+                entries.append(replace(entry, grad_after=running[parent]))
+            run.append((replace(step, parents=tuple(entries)), sums))
         outside = _unique(entry.parent for step, _ in run for entry in step.parents
                           if drawn.neuron(entry.parent) != drawn.neuron(step.node) or drawn.neuron(step.node) is None)
         outside = [p for p in outside if p not in {step.node for step, _ in run}]
@@ -426,7 +474,7 @@ def _collapsed_frames(walk, quiz):
             group = _unique(drawn.neuron(step.node) for step, _ in run)
             activation = next((step.node.op for step, _ in run if step.node.op in collapse._ACTIVATIONS), None)
             arrived = [giver for neuron in group for end in drawn.ends(neuron) for giver, _ in walk.given[end]]
-            lines = [f"{len(group)} neurons of {key}: out.grad arrives from {_givers(drawn, arrived, name) or 'the output'}",
+            lines = [f"{len(group)} neuron{'s' * (len(group) > 1)} of {key}: out.grad arrives from {_givers(drawn, arrived, name) or 'the output'}",
                      (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
                      "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
                      f"x.grad += w · z.grad: back to {_where(drawn, outside, name)}"]
@@ -504,6 +552,7 @@ def _neuron_lines(walk, neuron, run, outside):
         return (f"{local[entry.parent]}.grad = {factor(rule)} · {here}.grad{worked} = {short(entry.contribution)}"
                 if rule != "1" else f"{local[entry.parent]}.grad = {here}.grad = {short(entry.contribution)}")
 
+    passed = []
     for step, _ in run:
         node = step.node
         here = local[node]
@@ -523,8 +572,11 @@ def _neuron_lines(walk, neuron, run, outside):
             if len(weights) > 1:
                 lines.append(f"every w.grad = x · {here}.grad: the record's grad rows")
         if inputs:
-            lines.append(f"x.grad += w · {here}.grad: back to {_where(drawn, [e.parent for e in inputs], name)}")
-    return lines
+            passed.append(f"x.grad += w · {here}.grad: back to {_where(drawn, [e.parent for e in inputs], name)}")
+    lines = _unique(lines)
+    if len(lines) > _NEURON_LINES:  # a neuron written with * and + nodes: the first steps stand for the rest
+        lines = lines[:_NEURON_LINES - 1] + [f"… and {len(lines) - _NEURON_LINES + 1} more steps inside the neuron"]
+    return lines + _unique(passed)[:1]
 
 
 # ---- the picture --------------------------------------------------------------------------------

@@ -274,6 +274,16 @@ def test_a_batch_steps_one_layer_per_frame(tmp_path):
     assert any(frame["title"].endswith(": layers.1") and frame["phase"] == "backward" for frame in frames)
 
 
+def test_neurons_written_with_products_and_sums_are_stepped_one_per_frame_too(tmp_path):
+    model = nn.MLP(2, [8, 8, 1], seed=1, fused=False)  # w0*x0 + w1*x1 + ... + b: a node per product and sum
+    frames = frames_of(walkthrough((model([0.5, -1.0]) - 1.0) ** 2, tmp_path / "mlp.html").read_text(encoding="utf-8"))
+    assert [frame["title"] for frame in frames[:4]] == [
+        "Forward 1 of 6: the inputs and the parameters", "Forward 2 of 6: layers.0, 8 neurons",
+        "Forward 3 of 6: layers.1, 8 neurons", "Forward 4 of 6: layers.2, 1 neuron"]
+    steps = [frame for frame in frames if frame["title"].startswith("Backward step") and frame["node"].startswith("c")]
+    assert len(steps) == 17 and all(len(frame["lines"]) <= 6 for frame in steps)
+
+
 def test_a_models_quiz_asks_about_the_values_drawn_in_full(tmp_path):
     frames = frames_of(walkthrough(mlp_loss(), tmp_path / "quiz.html", quiz="grad").read_text(encoding="utf-8"))
     asked = [frame["node"] for frame in frames if frame["ask"]]
