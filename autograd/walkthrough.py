@@ -19,6 +19,11 @@ computed. The current value has class ``current``, the values it passes gradient
 ``data-quiz``, ``data-revealed``, ``data-theme``, ``data-view`` (``fit``, ``follow`` or
 ``overview``) and ``data-moving`` (``true`` while the view animates). ``#frame=N`` in the URL
 opens frame N (counted from 0).
+
+An nn model's graph (see collapse.py) is drawn one record per neuron, ``c<k>``, boxed per layer
+(``cluster_box<k>``, titled with the layer's gradient norm); a layer's forward frame and a
+neuron's backward frame make all their records ``current``. A record's numbers and a box's norm
+show "–" until the frame that computes them (the ``fields`` script lists when each text changes).
 """
 
 import html
