@@ -109,7 +109,7 @@ class Plan:
     """Which node of a model graph is drawn as what: its neuron's record, a layer's inputs, the lump, or itself."""
 
     def __init__(self, root, order, expand, what):
-        self.root, self.order = root, order
+        self.root, self.order, self.expand = root, order, expand
         self.home = home = neurons(order)
         self.expanded = _expanded(expand, home, what)
         self.ids = {node: f"n{i}" for i, node in enumerate(order)}
@@ -297,7 +297,7 @@ def collapsed_graph(root, order, expand, show_contributions, max_nodes=None, wha
         edges += [(source, "lump", {}) for source in sources]
     values = sum(1 for _, _, attrs in nodes if attrs.get("shape") == "record")
     if max_nodes and values > max_nodes:
-        raise ValueError(f"{what}: drawn one node per neuron, with {expand!r} in full, this graph still has "
+        raise ValueError(f"{what}: drawn one node per neuron, with {drawn.expand!r} in full, this graph still has "
                          f"{values} value nodes, more than max_nodes={max_nodes}; expand less, or pass "
                          f"max_nodes=None (or 0) to draw it anyway")
     return nodes, _dedupe(edges)

@@ -260,6 +260,10 @@ def test_a_models_page_expands_what_expand_names(tmp_path):
     assert len(frames) < 60
     with pytest.raises(ValueError, match="walkthrough: expand='layers.7' names no neuron or layer"):
         walkthrough(loss, tmp_path / "bad.html", expand="layers.7")
+    with pytest.raises(ValueError, match=r"walkthrough: drawn one node per neuron, with 'layers.1' in full, this graph "
+                                         r"still has \d+ value nodes, more than max_nodes=30"):
+        walkthrough(loss, tmp_path / "bad.html", expand="layers.1", max_nodes=30)
+    assert not (tmp_path / "bad.html").exists()
     with pytest.raises(ValueError, match="walkthrough: expand='layers.0' names parts of an nn model"):
         walkthrough(Value(2.0) * 3.0, tmp_path / "bad.html", expand="layers.0")
     assert len(frames_of(walkthrough(loss, tmp_path / "all.html", expand="all", max_nodes=None)
