@@ -383,7 +383,7 @@ def _collapsed_frames(walk, quiz):
         k = len(frames)
         at(data_at, run, k)
         if what == "layer":
-            group = _unique(drawn.neuron(node) for node in run)
+            group = sorted(set(drawn.neuron(node) for node in run), key=collapse._natural)
             whole = len(group) == len(drawn.layer_neurons[key])
             ends = [node for neuron in group for node in drawn.ends(neuron) if node in set(run)]
             activation = next((node.op for node in run if node.op in collapse._ACTIVATIONS), None)
@@ -476,7 +476,7 @@ def _collapsed_frames(walk, quiz):
             frames.append({"phase": "backward", "title": title + key, "node": drawn.cid[key], "op": drawn.cid[key],
                            "parents": parents, "lines": lines, "ask": [], "hide": [], "set": changed})
         elif what == "layer":
-            group = _unique(drawn.neuron(step.node) for step, _ in run)
+            group = sorted(set(drawn.neuron(step.node) for step, _ in run), key=collapse._natural)
             activation = next((step.node.op for step, _ in run if step.node.op in collapse._ACTIVATIONS), None)
             arrived = [giver for neuron in group for end in drawn.ends(neuron) for giver, _ in walk.given[end]]
             lines = [f"{len(group)} neuron{'s' * (len(group) > 1)} of {key}: out.grad arrives from {_givers(drawn, arrived, name) or 'the output'}",
