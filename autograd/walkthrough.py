@@ -19,6 +19,11 @@ computed. The current value has class ``current``, the values it passes gradient
 ``data-quiz``, ``data-revealed``, ``data-theme``, ``data-view`` (``fit``, ``follow`` or
 ``overview``) and ``data-moving`` (``true`` while the view animates). ``#frame=N`` in the URL
 opens frame N (counted from 0).
+
+An nn model's graph (see collapse.py) is drawn one record per neuron, ``c<k>``, boxed per layer
+(``cluster_box<k>``, titled with the layer's gradient norm); a layer's forward frame and a
+neuron's backward frame make all their records ``current``. A record's numbers and a box's norm
+show "–" until the frame that computes them (the ``fields`` script lists when each text changes).
 """
 
 import html
@@ -26,12 +31,15 @@ import json
 import math
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
+from autograd import collapse
 from autograd.engine import start_grads, topological_order
 from autograd.explain import reading_order_leaves
 from autograd.explain import walk as explained_steps
 from autograd.files import write_atomic
+from autograd.ops import factor
 from autograd.viz import (MAX_NODES, GraphvizError, GraphvizNotFoundError, _graph, _statements, check_size,
                           expect_value, fmt, formula, install_hint, kind, names, record_escape, run_dot, visible)
 
@@ -39,17 +47,21 @@ THEMES = ("light", "projector", "dark")
 FONT = 14  # the size of every text in the page's graph, in SVG units (one unit is one CSS px at scale 1)
 _QUIZ_MODES = (None, "grad", "data")
 _NOT_YET = "–"
+_ONE_LINE_LABEL = 24  # a longer edge label ``∂v404/∂layers.2.neurons.0.out = 1.0`` takes two lines
 _TITLE_CHARS = 160
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
 
-def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra_frames=()):
+def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra_frames=(), expand=None):
     """Write an HTML page stepping through root's forward and backward passes; returns the path.
 
     quiz="grad" asks for each gradient a step passes on, quiz="data" for each value the forward
     pass computes: the page grades the answer, gives a hint and a retry, and keeps a score.
     theme is "light", "projector" (high contrast, larger type) or "dark"; the page can switch.
-    extra_frames, a sequence of (title, lines), adds frames of text at the end. Changes no
+    extra_frames, a sequence of (title, lines), adds frames of text at the end. An nn model's
+    graph (more than ``collapse.COLLAPSE_AT`` values) is shown one node per neuron: the forward
+    pass one layer per frame, the backward pass one neuron per frame; ``expand`` names neurons or
+    layers to show in full, every edge its own step (``expand="all"``: the whole graph). Changes no
     ``.grad``. Missing folders are created and the page is written whole or not at all. When
     Graphviz's ``dot`` fails or is stopped at its time limit, the page uses its own layout and
     a RuntimeWarning says why.
@@ -60,13 +72,17 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
     if theme not in THEMES:
         raise ValueError(f"walkthrough: theme must be one of {', '.join(map(repr, THEMES))}, got {theme!r}")
     order = topological_order(root)
-    check_size(order, max_nodes, "walkthrough")
-    graph = _Walk(root, order)
-    frames = _frames(graph, quiz)
-    frames += [{"phase": "done", "title": str(title), "node": None, "parents": [], "lines": [str(line) for line in lines],
-                "ask": [], "hide": [], "set": {}} for title, lines in extra_frames]
-    svg = _svg(graph)
-    page = _page(graph, frames, svg, quiz, theme)
+    drawn = None
+    if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
+        drawn = collapse.plan(root, order, expand, "walkthrough")
+    if drawn is None:
+        check_size(order, max_nodes, "walkthrough")
+    graph = _Walk(root, order, drawn, max_nodes)
+    frames = _frames(graph, quiz) if drawn is None else _collapsed_frames(graph, quiz)
+    frames += [{"phase": "done", "title": str(title), "node": None, "op": None, "parents": [],
+                "lines": [str(line) for line in lines], "ask": [], "hide": [], "set": {}} for title, lines in extra_frames]
+    svg, fields = _svg(graph, frames)
+    page = _page(graph, frames, svg, quiz, theme, fields)
     return write_atomic(path, page, what="walkthrough")
 
 
@@ -107,9 +123,12 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
 class _Walk:
     """The graph's names and the backward pass as step records, from a chain rule of its own."""
 
-    def __init__(self, root, order):
+    def __init__(self, root, order, drawn=None, max_nodes=None):
         self.root, self.order = root, order
-        self.name = names(order)
+        self.drawn, self.max_nodes = drawn, max_nodes  # drawn: the collapse.Plan of a model graph, or None
+        self.data_at, self.grad_at = {}, {}  # the frame from which the page shows a node's data, its grad
+        self.done_at = None  # the frame that shows every number
+        self.name = drawn.names() if drawn else names(order)
         self.ids = {node: f"n{i}" for i, node in enumerate(order)}
         grads = start_grads(order, 1.0)
         uses = {node: 0 for node in order}
@@ -117,15 +136,25 @@ class _Walk:
             for parent in node.parents:
                 uses[parent] += 1
         received = {node: [] for node in order}
+        self.given = {node: [] for node in order}  # (the node whose step gave it, contribution) in walk order
         self.steps = []  # (Step, [the sum of a parent's contributions when this step completes it, or None])
         for step in explained_steps(order, grads):  # explain's own step records: the engine's chain rule, no .grad
             sums = []
             for entry in step.parents:
                 received[entry.parent].append(entry.contribution)
+                self.given[entry.parent].append((step.node, entry.contribution))
                 done = len(received[entry.parent]) == uses[entry.parent]
                 sums.append(list(received[entry.parent]) if done else None)
-            self.steps.append((step, sums))
+            self.steps.append((self._named(step) if drawn else step, sums))
         self.grads = grads  # d root / d node for every node
+
+    def _named(self, step):
+        """step with this walk's names (a collapsed neuron's output is ``<neuron>.out``) in its lines."""
+        node, name = step.node, self.name
+        symbols = [name[p] for p in node.parents]
+        entries = tuple(replace(entry, name=name[entry.parent], rule=node._op.rule(i, symbols, name[node]))
+                        for i, entry in enumerate(step.parents))
+        return replace(step, name=name[node], parents=entries)
 
     def formula(self, node, args):
         """How node is written from the texts args, as its op writes it."""
@@ -135,7 +164,8 @@ class _Walk:
         """The whole expression root computes, written from its leaves: ``o = tanh(x1·w1 + ...)``."""
         text = {}
         for node in self.order:  # each op brackets its operands' texts as they need
-            written = self.name[node] if not node.parents else self.formula(node, [text[p] for p in node.parents])
+            folded = not node.parents or (self.drawn is not None and self.drawn.neuron(node) is not None)
+            written = self.name[node] if folded else self.formula(node, [text[p] for p in node.parents])
             text[node] = written if len(written) <= 4 * _TITLE_CHARS else written[:4 * _TITLE_CHARS]
         whole = text[self.root]
         if len(whole) > _TITLE_CHARS:
@@ -149,6 +179,11 @@ def _finite(x):
 
 def _rule_and(rule, number):
     return number if rule == number.removesuffix(".0") else f"{rule} = {number}"
+
+
+def _op_id(nid, node):
+    """The id of the operation node that computes the value with id nid, or None for a leaf."""
+    return f"op{nid[1:]}" if node.parents else None
 
 
 def _frames(walk, quiz):
@@ -170,12 +205,12 @@ def _frames(walk, quiz):
             if quiz == "data":
                 ask = [{"question": start + "?", "value": _finite(node.data), "answer": fmt(node.data),
                         "hint": f"work out {numbers}"}]
-        frames.append({"phase": "forward", "title": title, "node": ids[node], "parents": [],
+        frames.append({"phase": "forward", "title": title, "node": ids[node], "op": _op_id(ids[node], node), "parents": [],
                        "lines": [line], "ask": ask, "hide": [[ids[node], "data"]] if ask else [],
                        "set": {ids[node]: {"data": fmt(node.data)}}})
 
     frames.append({
-        "phase": "backward", "title": "Backward starts", "node": ids[root], "parents": [],
+        "phase": "backward", "title": "Backward starts", "node": ids[root], "op": _op_id(ids[root], root), "parents": [],
         "lines": [f"{name[root]}.grad = 1.0  (∂{name[root]}/∂{name[root]} = 1)",
                   "every other gradient starts at 0.0 and adds up what reaches it"],
         "ask": [], "hide": [],
@@ -196,18 +231,357 @@ def _frames(walk, quiz):
             changed[ids[entry.parent]] = {"grad": fmt(entry.grad_after)}
         frames.append({
             "phase": "backward", "title": f"Backward step {step.number} of {len(walk.steps)}: {step.name}",
-            "node": ids[step.node], "parents": [ids[e.parent] for e in step.parents],
+            "node": ids[step.node], "op": _op_id(ids[step.node], step.node), "parents": [ids[e.parent] for e in step.parents],
             "lines": lines, "ask": ask,
             "hide": [[pid, "grad"] for pid in changed] if ask else [],
             "set": changed,
         })
     leaves = reading_order_leaves(root)
     frames.append({
-        "phase": "done", "title": "Done: the gradients of the leaves", "node": None, "parents": [],
+        "phase": "done", "title": "Done: the gradients of the leaves", "node": None, "op": None, "parents": [],
         "lines": [f"{name[leaf]}.grad = {fmt(walk.grads[leaf])}" for leaf in leaves],
         "ask": [], "hide": [], "set": {},
     })
     return frames
+
+
+NEURON_STEPS = 40  # a model with more neurons drawn collapsed than this steps backward one layer per frame
+_LISTED = 6  # numbers listed in a line before "…"
+_NEURON_LINES = 5  # a neuron's backward frame shows this many lines before its last one
+_STEP_LINES = 4  # a step of a value drawn in full lists this many of its operands' updates
+_LINE_CHARS = 120  # a longer formula is cut with "…"
+
+
+def _grouped(nodes, unit):
+    """[(unit, [nodes...])]: every node of a unit (a layer, a neuron) in one group, the groups in an order
+    the computation allows (a group after every group it reads from, else as they first appear), each
+    group's nodes in the order given; or consecutive nodes of one unit together when the units read
+    from each other both ways (a recurrent model)."""
+    key = {node: unit(node) for node in nodes}
+    members, reads = {}, {}
+    for node in nodes:
+        members.setdefault(key[node], []).append(node)
+        reads.setdefault(key[node], set()).update(key[p] for p in node.parents if p in key and key[p] != key[node])
+    readers = {u: [] for u in members}
+    for u, sources in reads.items():
+        for source in sources:
+            readers[source].append(u)
+    waiting = {u: len(sources) for u, sources in reads.items()}
+    first = {u: i for i, u in enumerate(members)}  # dicts keep the order units first appear in
+    ready = [u for u in members if not waiting[u]]
+    ordered = []
+    while ready:  # Kahn's algorithm, the earliest-appearing ready unit first
+        ready.sort(key=first.get)
+        u = ready.pop(0)
+        ordered.append(u)
+        for reader in readers[u]:
+            waiting[reader] -= 1
+            if not waiting[reader]:
+                ready.append(reader)
+    if len(ordered) < len(members):
+        return _runs(nodes, unit)
+    return [(u, members[u]) for u in ordered]
+
+
+def _runs(items, unit):
+    """[(unit, [items...])]: consecutive items with the same unit(item) together, in order."""
+    runs = []
+    for item in items:
+        key = unit(item)
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(item)
+        else:
+            runs.append((key, [item]))
+    return runs
+
+
+def _listed(texts, joint=", ", what="values"):
+    """The first few texts, then how many in all: ``0.1, 0.2, … (16 values)``."""
+    if len(texts) <= _LISTED:
+        return joint.join(texts)
+    return f"{joint.join(texts[:_LISTED])}{joint}… ({len(texts)} {what})"
+
+
+def _clipped(text):
+    return text if len(text) <= _LINE_CHARS else text[:_LINE_CHARS - 1] + "…"
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
+
+
+def _where(drawn, nodes, name):
+    """Where the gradient of nodes goes (or comes from), in words: ``the outputs of layers.0``, ``v404``."""
+    parts = []
+    for node in nodes:
+        neuron = drawn.neuron(node)
+        if node in drawn.folded:
+            parts.append("the inputs (nothing to learn there)")
+        elif node in drawn.lumped:
+            parts.append("the loss over every sample")
+        elif neuron is not None:
+            layer = drawn.layer_of[neuron]
+            parts.append(f"the outputs of {layer}" if len(drawn.layer_neurons[layer]) > 1 else neuron)
+        else:
+            parts.append(name[node])
+    parts = _unique(parts)
+    return ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+
+
+def _givers(drawn, nodes, name):
+    """Who gave a gradient, in words: ``each neuron of layers.2`` or ``v404``."""
+    parts = []
+    for node in nodes:
+        neuron = drawn.neuron(node)
+        if neuron is None:
+            parts.append("the loss over every sample" if node in drawn.lumped else name[node])
+        else:
+            layer = drawn.layer_of[neuron]
+            parts.append(f"the neurons of {layer}" if len(drawn.layer_neurons[layer]) > 1 else neuron)
+    return ", ".join(_unique(parts))
+
+
+def _collapsed_frames(walk, quiz):
+    """The frames of a model's graph drawn one node per neuron: the inputs and parameters, each layer's
+    forward pass, then backward one neuron (or one layer) per frame, with every value drawn in full
+    stepped as on a small graph; quiz questions are asked about the values drawn in full."""
+    drawn, order, name, ids, root = walk.drawn, walk.order, walk.name, walk.ids, walk.root
+    data_at, grad_at = walk.data_at, walk.grad_at
+    per_layer = len(drawn.collapsed) > NEURON_STEPS or any(len(drawn.ends(n)) > 1 for n in drawn.collapsed)
+    frames = []
+
+    def at(table, nodes, k):
+        for node in nodes:
+            table.setdefault(node, k)
+
+    # Forward: the leaves at once, then one frame per layer (or per value drawn in full).
+    leaves = [node for node in order if not node.parents]
+    inputs = [node for node in leaves if node in drawn.folded]
+    params = [node for node in leaves if drawn.neuron(node) is not None]
+    others = [node for node in leaves if node not in drawn.folded and node not in drawn.lumped
+              and drawn.neuron(node) is None]
+    lines = [f"inputs: {_listed([fmt(x.data) for x in inputs])}"] if inputs else []
+    if params:
+        lines.append(f"parameters: {len(params)} weights and biases of {len(drawn.collapsed)} neurons, "
+                     f"in their records (blue)")
+    lines += [f"{name[leaf]} = {fmt(leaf.data)}" for leaf in others[:_LISTED]]
+    if len(others) > _LISTED:
+        lines.append(f"… and {len(others) - _LISTED} more leaves")
+    shown = _unique([drawn.drawn_as(leaf) for leaf in inputs + others])
+    frames.append({"phase": "forward", "title": "the inputs and the parameters", "node": None, "op": None,
+                   "group": shown, "parents": [], "lines": lines, "ask": [], "hide": [],
+                   "set": {nid: {"data": "known"} for nid in shown}})
+    at(data_at, leaves, 0)
+
+    def forward_unit(node):
+        neuron = drawn.neuron(node)
+        if neuron is not None:
+            return "layer", drawn.layer_of[neuron]
+        return ("lump", None) if node in drawn.lumped else ("node", node)
+
+    for (what, key), run in _grouped([node for node in order if node.parents], forward_unit):
+        k = len(frames)
+        at(data_at, run, k)
+        if what == "layer":
+            group = sorted(set(drawn.neuron(node) for node in run), key=collapse._natural)
+            whole = len(group) == len(drawn.layer_neurons[key])
+            ends = [node for neuron in group for node in drawn.ends(neuron) if node in set(run)]
+            activation = next((node.op for node in run if node.op in collapse._ACTIVATIONS), None)
+            each = f"{activation}(w · x + b)" if activation else "w · x + b"
+            number = [neuron.rsplit(".", 1)[-1] for neuron in group]
+            title = (f"{key}, {len(group)} neuron{'s' * (len(group) > 1)}" if whole else
+                     f"{key}: neuron {number[0]}" if len(group) == 1 else f"{key}: neurons {number[0]} to {number[-1]}")
+            frames.append({"phase": "forward", "title": title, "node": None, "op": None,
+                           "group": [drawn.cid[n] for n in group], "parents": [],
+                           "lines": [f"each neuron: out = {each}",
+                                     f"out = {_listed([collapse._short(e.data) for e in ends])}"],
+                           "ask": [], "hide": [],
+                           "set": {nid: {"data": "known"} for nid in
+                                   [drawn.cid[n] for n in group] + [collapse._bus_id(f"bus:{key}")]}})
+        elif what == "lump":
+            frames.append({"phase": "forward", "title": "the loss over every sample", "node": "lump", "op": None,
+                           "parents": [], "lines": [f"{len(run)} operations compute the loss from every sample's output"],
+                           "ask": [], "hide": [], "set": {"lump": {"data": "known"}}})
+        else:
+            node = key
+            symbols = _clipped(walk.formula(node, [name[p] for p in node.parents]))
+            numbers = _clipped(walk.formula(node, [fmt(p.data) for p in node.parents]))
+            start = f"{name[node]} = {symbols} = {numbers} = "
+            ask = [{"question": start + "?", "value": _finite(node.data), "answer": fmt(node.data),
+                    "hint": f"work out {numbers}"}] if quiz == "data" else []
+            frames.append({"phase": "forward", "title": name[node], "node": ids[node], "op": _op_id(ids[node], node),
+                           "parents": [], "lines": [start + fmt(node.data)], "ask": ask,
+                           "hide": [[ids[node], "data"]] if ask else [], "set": {ids[node]: {"data": fmt(node.data)}}})
+    forward = len(frames)
+    for number, frame in enumerate(frames, 1):
+        frame["title"] = f"Forward {number} of {forward}: {frame['title']}"
+
+    # Backward: the start, then one frame per neuron (or layer) and per value drawn in full.
+    top = drawn.drawn_as(root)
+    frames.append({
+        "phase": "backward", "title": "Backward starts", "node": top,
+        "op": _op_id(top, root) if top == ids[root] else None, "parents": [],
+        "lines": [f"{name[root]}.grad = 1.0  (∂{name[root]}/∂{name[root]} = 1)",
+                  "every other gradient starts at 0.0 and adds up what reaches it"],
+        "ask": [], "hide": [],
+        "set": {ids[node]: {"grad": "1.0" if node is root else "0.0"} for node in order
+                if drawn.drawn_as(node) == ids[node]},
+    })
+    grad_at[root] = len(frames) - 1
+
+    def backward_unit(entry):
+        node = entry[0].node
+        neuron = drawn.neuron(node)
+        if neuron is not None:
+            return ("layer", drawn.layer_of[neuron]) if per_layer else ("neuron", neuron)
+        return ("lump", None) if node in drawn.lumped else ("node", node)
+
+    step_of = {step.node: (step, sums) for step, sums in walk.steps}
+    backward = _grouped([step.node for step, _ in reversed(walk.steps)], lambda node: backward_unit(step_of[node]))
+    runs = [(u, [step_of[node][0] for node in reversed(nodes)]) for u, nodes in reversed(backward)]
+    uses = {node: 0 for node in order}
+    for node in order:
+        for parent in node.parents:
+            uses[parent] += 1
+    running, received = {}, {node: [] for node in order}
+    for number, ((what, key), steps) in enumerate(runs, 1):
+        k = len(frames)
+        run = []  # (step, sums) with running totals in the page's order, which may group the walk's steps
+        for step in steps:
+            grad_at.setdefault(step.node, k)
+            entries, sums = [], []
+            for entry in step.parents:
+                parent = entry.parent
+                running[parent] = running.get(parent, 0.0) + entry.contribution
+                received[parent].append(entry.contribution)
+                done = len(received[parent]) == uses[parent]
+                sums.append(list(received[parent]) if done else None)
+                if done:
+                    grad_at[parent] = k
+                entries.append(replace(entry, grad_after=running[parent]))
+            run.append((replace(step, parents=tuple(entries)), sums))
+        outside = _unique(entry.parent for step, _ in run for entry in step.parents
+                          if drawn.neuron(entry.parent) != drawn.neuron(step.node) or drawn.neuron(step.node) is None)
+        outside = [p for p in outside if p not in {step.node for step, _ in run}]
+        changed = {}
+        for step, _ in run:
+            for entry in step.parents:
+                if drawn.drawn_as(entry.parent) == ids[entry.parent]:
+                    changed[ids[entry.parent]] = {"grad": fmt(entry.grad_after)}
+        title = f"Backward step {number} of {len(runs)}: "
+        reader = drawn.neuron(run[0][0].node)
+        parents = _unique(collapse._bus_id(drawn.source(p, reader)) if reader else drawn.drawn_as(p) for p in outside)
+        if what == "neuron":
+            lines = _neuron_lines(walk, key, run, outside)
+            frames.append({"phase": "backward", "title": title + key, "node": drawn.cid[key], "op": drawn.cid[key],
+                           "parents": parents, "lines": lines, "ask": [], "hide": [], "set": changed})
+        elif what == "layer":
+            group = sorted(set(drawn.neuron(step.node) for step, _ in run), key=collapse._natural)
+            activation = next((step.node.op for step, _ in run if step.node.op in collapse._ACTIVATIONS), None)
+            arrived = [giver for neuron in group for end in drawn.ends(neuron) for giver, _ in walk.given[end]]
+            lines = [f"{len(group)} neuron{'s' * (len(group) > 1)} of {key}: out.grad arrives from {_givers(drawn, arrived, name) or 'the output'}",
+                     (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
+                     "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
+                     f"x.grad += w · z.grad: back to {_where(drawn, outside, name)}"]
+            frames.append({"phase": "backward", "title": title + key, "node": None, "op": None,
+                           "group": [drawn.cid[n] for n in group], "parents": parents, "lines": lines,
+                           "ask": [], "hide": [], "set": changed})
+        elif what == "lump":
+            frames.append({"phase": "backward", "title": title + "the loss over every sample", "node": "lump",
+                           "op": "lump", "parents": parents,
+                           "lines": [f"{len(run)} operations pass the gradient back to {_where(drawn, outside, name)}"],
+                           "ask": [], "hide": [], "set": changed})
+        else:
+            step, sums = run[0]
+            lines, ask = [], []
+            if len(step.parents) > _STEP_LINES:  # a neuron's weighted sum drawn in full: each edge shows its rule
+                lines.append(f"{step.name} passes its gradient to {len(step.parents)} operands; "
+                             f"the first {_STEP_LINES} here, every one on its arrow")
+            for entry, line, row, total in list(zip(step.parents, step.lines(), step.columns(), sums))[:_STEP_LINES]:
+                lines.append(line)
+                if total is not None and len(total) > 1:
+                    lines.append(f"{entry.name}.grad = {_listed([fmt(c) for c in total], ' + ', 'terms')} "
+                                 f"= {fmt(entry.grad_after)}")
+                if quiz == "grad" and drawn.drawn_as(entry.parent) == ids[entry.parent]:
+                    rule = f"{entry.rule} = {entry.numbers}" if entry.numbers != entry.rule else entry.rule
+                    ask.append({"question": f"{row[0]} = ?", "value": _finite(entry.contribution),
+                                "answer": fmt(entry.contribution),
+                                "hint": f"∂{step.name}/∂{entry.name} = {_rule_and(rule, fmt(entry.local))}; "
+                                        f"times {step.name}.grad = {fmt(step.upstream)}"})
+            frames.append({"phase": "backward", "title": title + step.name, "node": ids[step.node],
+                           "op": _op_id(ids[step.node], step.node), "parents": parents, "lines": lines, "ask": ask,
+                           "hide": [[pid, "grad"] for pid in changed] if ask else [], "set": changed})
+
+    lines = []
+    for layer in drawn.layer_neurons:
+        lines.append(drawn.layer_title(layer, walk.grads))
+    full = [leaf for leaf in reading_order_leaves(root) if drawn.drawn_as(leaf) == ids[leaf]]
+    lines += [f"{name[leaf]}.grad = {fmt(walk.grads[leaf])}" for leaf in full[:12]]
+    if len(full) > 12:
+        lines.append(f"… and {len(full) - 12} more leaves")
+    frames.append({"phase": "done", "title": "Done: the gradients of the parameters", "node": None, "op": None,
+                   "parents": [], "lines": lines, "ask": [], "hide": [], "set": {}})
+    walk.done_at = len(frames) - 1
+    return frames
+
+
+def _neuron_lines(walk, neuron, run, outside):
+    """A neuron's backward step in short lines, numbers in 3 digits as its record shows them: the gradient
+    arriving at its output, each of its own steps as rule · upstream, one weight standing for all."""
+    drawn, name, short = walk.drawn, walk.name, collapse._short
+    members = drawn.members[neuron]
+    out = drawn.ends(neuron)[0]
+    local = {out: "out"}
+    inner = [m for m in members if m.parents and m is not out]
+    for j, m in enumerate(inner):
+        local[m] = "z" if len(inner) == 1 else f"z{j}"
+    for m in members:
+        if not m.parents:
+            place = collapse.parameter_place(m.label)
+            local[m] = "b" if place[2] is None else f"w{place[2]}"
+    for j, p in enumerate(outside):  # another neuron's output by its name, else x0, x1, ...
+        local.setdefault(p, name[p] if drawn.neuron(p) is not None else f"x{j}")
+    arrived = walk.given[out]
+    if out is walk.root:
+        lines = ["out.grad = 1.0  (the output)"]
+    elif len(arrived) == 1:
+        lines = [f"out.grad = {short(arrived[0][1])}  (from {_givers(drawn, [arrived[0][0]], name)})"]
+    else:
+        terms = _listed([short(c) for _, c in arrived], ' + ', 'terms')
+        lines = [f"out.grad = {terms} = {short(walk.grads[out])}  (from {_givers(drawn, [g for g, _ in arrived], name)})"]
+
+    def line(node, i, entry, here, symbols, upstream):
+        rule = node._op.rule(i, symbols, here)
+        numbers = node._op.rule(i, [short(p.data) for p in node.parents], short(node.data))
+        worked = f" = {factor(numbers)} · {upstream}" if numbers != rule else ""
+        return (f"{local[entry.parent]}.grad = {factor(rule)} · {here}.grad{worked} = {short(entry.contribution)}"
+                if rule != "1" else f"{local[entry.parent]}.grad = {here}.grad = {short(entry.contribution)}")
+
+    passed = []
+    for step, _ in run:
+        node = step.node
+        here = local[node]
+        symbols = [local[p] for p in node.parents]
+        upstream = factor(short(step.upstream))
+        weights, inputs = [], []
+        for i, entry in enumerate(step.parents):
+            parent = entry.parent
+            if parent in outside:
+                inputs.append(entry)
+            elif local[parent].startswith("w") and not parent.parents:
+                weights.append((i, entry))
+            else:
+                lines.append(line(node, i, entry, here, symbols, upstream))
+        if weights:
+            lines.append(line(node, *weights[0], here, symbols, upstream))
+            if len(weights) > 1:
+                lines.append(f"every w.grad = x · {here}.grad: the record's grad rows")
+        if inputs:
+            passed.append(f"x.grad += w · {here}.grad: back to {_where(drawn, [e.parent for e in inputs], name)}")
+    lines = _unique(lines)
+    if len(lines) > _NEURON_LINES:  # a neuron written with * and + nodes: the first steps stand for the rest
+        lines = lines[:_NEURON_LINES - 1] + [f"… and {len(lines) - _NEURON_LINES + 1} more steps inside the neuron"]
+    return lines + _unique(passed)[:1]
 
 
 # ---- the picture --------------------------------------------------------------------------------
@@ -215,7 +589,13 @@ def _frames(walk, quiz):
 
 def _page_graph(walk):
     """viz's nodes and edges for the page: every text FONT units, final numbers in the records, kinds as classes."""
-    graph_attrs, nodes, edges = _graph(walk.root, "LR", False, None, "walkthrough", show_rules=True, expand="all")
+    if walk.drawn is None:
+        graph_attrs, nodes, edges = _graph(walk.root, "LR", False, None, "walkthrough", show_rules=True, expand="all")
+    else:
+        nodes, edges = collapse.collapsed_graph(walk.root, walk.order, None, False, walk.max_nodes, "walkthrough",
+                                                show_rules=True, grads=walk.grads, drawn=walk.drawn)
+        graph_attrs = {"rankdir": "LR", "fontname": "Helvetica"}
+    collapsed = set(walk.drawn.cid.values()) if walk.drawn else set()
     graph_attrs.update({"nodesep": "0.2", "ranksep": "0.2", "pad": "0.05"})
     kinds = {nid: kind(node, walk.root) for node, nid in walk.ids.items()}
     by_id = {nid: node for node, nid in walk.ids.items()}
@@ -226,6 +606,10 @@ def _page_graph(walk):
             node = by_id[nid]
             attrs["label"] = _stacked(_record(attrs["label"], fmt(node.data), fmt(walk.grads[node])))
             attrs["class"] = f"kind_{kinds[nid]}"
+        elif nid in collapsed:
+            attrs["class"] = "neuron"
+        elif attrs.get("shape") == "box":
+            attrs["class"] = "bus"  # a layer's inputs or outputs, or the loss over every sample
         page_nodes.append((cluster, nid, attrs))
     page_edges = []
     for tail, head, attrs in edges:
@@ -236,9 +620,10 @@ def _page_graph(walk):
 
 
 def _edge_label(label):
-    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower."""
+    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower (a short
+    ``∂o/∂a = 1.0`` stays on one)."""
     parts = label.split(" = ")
-    if len(parts) < 3 or "\n" in label:
+    if len(parts) < 2 or (len(parts) == 2 and len(label) <= _ONE_LINE_LABEL) or "\n" in label:
         return label
     return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
 
@@ -267,7 +652,7 @@ def _dot_source(graph_attrs, nodes, edges):
 def _frame_dot(graph_attrs, nodes, edges, frame, values):
     """The DOT source of one frame's picture: numbers known so far, the current node in red."""
     current = frame["node"]
-    current_op = f"op{current[1:]}" if current else None
+    current_op = frame.get("op")
     shown_nodes = []
     for cluster, nid, attrs in nodes:
         attrs = dict(attrs)
@@ -294,21 +679,165 @@ def _frame_dot(graph_attrs, nodes, edges, frame, values):
     return _dot_source(dict(graph_attrs, label=title, labelloc="t", fontsize=str(FONT + 4)), shown_nodes, shown_edges)
 
 
-def _svg(walk):
-    """The graph as inline SVG: Graphviz's layout when ``dot`` is installed, else our own."""
+def _svg(walk, frames):
+    """(the graph as inline SVG, the texts the page changes frame by frame in collapsed records and box titles).
+
+    Graphviz's layout when ``dot`` is installed, else our own.
+    """
+    picture = _page_graph(walk)
+    fields = _fields(walk, picture[1]) if walk.drawn else {}
     try:
-        svg = run_dot(_dot_source(*_page_graph(walk)), "svg", "walkthrough")
+        svg = run_dot(_dot_source(*picture), "svg", "walkthrough")
     except GraphvizError as error:
         warnings.warn(f"{error}; the page uses its own layout instead", RuntimeWarning, stacklevel=3)
         svg = None
     if svg is None:
-        return _fallback_svg(walk)
+        return (_fallback_svg(walk) if walk.drawn is None else _fallback_picture(*picture[1:])), fields
     svg = svg.decode("utf-8")
     svg = svg[svg.index("<svg"):]
-    # Give each node group its DOT name as id, so the page (and tests) can find it.
-    svg = re.sub(r'<g id="node\d+" class="(node[^"]*)">\s*<title>([^<]*)</title>',
+    # Give each node group (and each box) its DOT name as id, so the page (and tests) can find it.
+    svg = re.sub(r'<g id="(?:node|clust)\d+" class="((?:node|cluster)[^"]*)">\s*<title>([^<]*)</title>',
                  lambda m: f'<g id="{m[2]}" class="{m[1]}"><title>{m[2]}</title>', svg)
-    return re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg class="graph"', svg, count=1)
+    for nid in list(fields):  # a text the page cannot find is left as dot drew it
+        group = re.search(rf'<g id="{nid}" class="[^"]*">(.*?)</g>', svg, re.S)
+        if group is None or group[1].count("<text") != len(fields[nid]):
+            del fields[nid]
+    return re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg class="graph"', svg, count=1), fields
+
+
+def _fields(walk, nodes):
+    """{id: [[text index, [[frame, text], ...]], ...]}: what each text of a collapsed record or a layer's box
+    title shows from which frame on; a number shows "–" until the frame that computes it."""
+    drawn, data_at, grad_at, done = walk.drawn, walk.data_at, walk.grad_at, walk.done_at
+
+    def known_at(frame):
+        return lambda node, what: (data_at if what == "data" else grad_at).get(node, done) <= frame
+
+    def changes(states):
+        """[[frame, texts], ...] -> per text index, the frames where its text changes."""
+        out = []
+        for i in range(len(states[0][1])):
+            steps = []
+            for frame, texts in states:
+                if not steps or steps[-1][1] != texts[i]:
+                    steps.append([frame, texts[i]])
+            out.append([i, steps])
+        return out
+
+    fields = {}
+    for neuron in drawn.collapsed:
+        members = drawn.members[neuron]
+        frames = sorted({0, done} | {data_at.get(m, done) for m in members} | {grad_at.get(m, done) for m in members})
+        states = [(f, collapse.record_texts(drawn.record(neuron, walk.grads, known_at(f))["label"])) for f in frames]
+        if len({len(texts) for _, texts in states}) == 1:
+            fields[drawn.cid[neuron]] = changes(states)
+    boxes = _unique(cluster for cluster, _, _ in nodes if isinstance(cluster, str))
+    for layer in drawn.layer_neurons:
+        params = [p for n in drawn.layer_neurons[layer] for p in drawn.members[n] if not p.parents]
+        last = max(grad_at.get(p, done) for p in params)
+        title = drawn.layer_title(layer, walk.grads)
+        if title in boxes:
+            fields[f"cluster_box{boxes.index(title)}"] = changes(
+                [(0, [drawn.layer_title(layer, walk.grads, known_at(0))]), (last, [title])])
+    return fields
+
+
+def _record_rows(label):
+    """A record label's texts as rows of fields (top-level fields stack, ``{ a | b }`` is one row)."""
+    rows, row, field, depth, escaped = [], [], [], 0, False
+
+    def end_field():
+        text = "".join(field).strip().replace("&amp;", "&")
+        if text:
+            row.append(text)
+        field.clear()
+
+    for char in label:
+        if escaped:
+            field.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in "{}":
+            end_field()
+            depth += 1 if char == "{" else -1
+        elif char == "|":
+            end_field()
+            if depth == 0:
+                rows.append(list(row))
+                row.clear()
+        else:
+            field.append(char)
+    end_field()
+    rows.append(list(row))
+    return [r for r in rows if r]
+
+
+def _fallback_picture(nodes, edges):
+    """Our own layout of a collapsed picture (no ``dot``): columns by the longest path to each node,
+    records drawn row by row with each field its own text, as dot draws them."""
+    char, row_h, gap_x, gap_y = 0.6 * FONT, FONT + 10, 60, 24
+    rows = {}
+    for _, nid, attrs in nodes:
+        label = attrs.get("label", nid)
+        rows[nid] = _record_rows(label) if attrs.get("shape") == "record" else [[line] for line in label.split("\n")]
+    width = {nid: 24 + max(char * (sum(len(t) for t in r) + 2 * (len(r) - 1)) for r in rs) for nid, rs in rows.items()}
+    incoming = {nid: [] for nid in rows}
+    for tail, head, _ in edges:
+        if tail in rows and head in rows:
+            incoming[head].append(tail)
+    depth, pending = {}, list(rows)
+    while pending:  # longest path from a source, iteratively (the picture has no cycles)
+        progress = []
+        for nid in pending:
+            if all(t in depth for t in incoming[nid]):
+                depth[nid] = 1 + max((depth[t] for t in incoming[nid]), default=-1)
+                progress.append(nid)
+        if not progress:  # should not happen; place the rest in one more column
+            depth.update({nid: 1 + max(depth.values(), default=-1) for nid in pending})
+            break
+        pending = [nid for nid in pending if nid not in depth]
+    columns = {}
+    for nid in rows:
+        columns.setdefault(depth[nid], []).append(nid)
+    pos, x = {}, 20
+    height = 0
+    for column in sorted(columns):
+        y = 20
+        for nid in columns[column]:
+            pos[nid] = (x, y)
+            y += len(rows[nid]) * row_h + gap_y
+        height = max(height, y)
+        x += max(width[nid] for nid in columns[column]) + gap_x
+    total_w, parts = x, []
+    for tail, head, attrs in edges:
+        if tail not in pos or head not in pos:
+            continue
+        (tx, ty), (hx, hy) = pos[tail], pos[head]
+        sx, sy = tx + width[tail], ty + len(rows[tail]) * row_h / 2
+        ex, ey = hx, hy + len(rows[head]) * row_h / 2
+        label = "".join(f'<text x="{(sx + ex) / 2:.1f}" y="{(sy + ey) / 2 + k * row_h:.1f}" text-anchor="middle">'
+                        f'{html.escape(line)}</text>' for k, line in enumerate(attrs.get("label", "").split("\n"))
+                        if attrs.get("label"))
+        parts.append(f'<g class="edge"><title>{html.escape(tail)}-&gt;{html.escape(head)}</title>'
+                     f'<path fill="none" stroke="#333" marker-end="url(#arrow)" d="M{sx:.1f},{sy:.1f} '
+                     f'C{(sx + ex) / 2:.1f},{sy:.1f} {(sx + ex) / 2:.1f},{ey:.1f} {ex:.1f},{ey:.1f}"/>{label}</g>')
+    for _, nid, attrs in nodes:
+        x, y = pos[nid]
+        texts = []
+        for k, row in enumerate(rows[nid]):
+            step = (width[nid] - 24) / len(row)
+            texts += [f'<text x="{x + 12 + step * (j + 0.5):.1f}" y="{y + (k + 1) * row_h - 8:.1f}" '
+                      f'text-anchor="middle">{html.escape(text)}</text>' for j, text in enumerate(row)]
+        classes = " ".join(filter(None, ["node", attrs.get("class")]))
+        parts.append(f'<g id="{html.escape(nid)}" class="{classes}"><title>{html.escape(nid)}</title>'
+                     f'<rect fill="white" stroke="#333" x="{x:.1f}" y="{y:.1f}" width="{width[nid]:.1f}" '
+                     f'height="{len(rows[nid]) * row_h}"/>{"".join(texts)}</g>')
+    return (f'<svg class="graph fallback" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {total_w + 20:.0f} {height + 20:.0f}" '
+            f'font-family="Helvetica, Arial, sans-serif" font-size="{FONT}">'
+            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+            'orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>'
+            f'{"".join(parts)}</svg>')
 
 
 def _fallback_svg(walk):
@@ -381,14 +910,15 @@ def _json_for_script(data):
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-def _page(walk, frames, svg, quiz, theme):
+def _page(walk, frames, svg, quiz, theme, fields):
     heading = html.escape(walk.expression())
     quiz_note = {None: "", "grad": "quiz: type each gradient a step passes on",
                  "data": "quiz: type each value the forward pass computes"}[quiz]
     fill = {
         "TITLE": heading, "HEADING": heading, "QUIZ_NOTE": html.escape(quiz_note), "QUIZ": quiz or "",
         "THEME": theme, "FRAMES_COUNT": str(len(frames)), "LAST": str(len(frames) - 1), "FONT": str(FONT),
-        "NOT_YET": _NOT_YET, "FRAMES_JSON": _json_for_script(frames), "SVG": svg,
+        "NOT_YET": _NOT_YET, "FRAMES_JSON": _json_for_script(frames), "FIELDS_JSON": _json_for_script(fields),
+        "SVG": svg,
     }
     # One pass, so a placeholder-like text inside the SVG or the frames is never filled in again.
     return re.sub(r"@@([A-Z_]+)@@", lambda m: fill[m[1]], _TEMPLATE)
@@ -439,7 +969,7 @@ _TEMPLATE = r"""<!DOCTYPE html>
   }
   #step-title { font-size: calc(var(--step) + 2px); margin: 0 0 4px; }
   #step-text { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: var(--step);
-               line-height: 1.35; white-space: pre-wrap; overflow-wrap: anywhere; }
+               line-height: 1.35; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 36vh; overflow-y: auto; }
   #step-text .line { padding: 1px 0; }
   #step-text .line.sum { font-weight: bold; }
   .controls { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
@@ -470,6 +1000,8 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.kind_parameter polygon, #graph g.kind_parameter rect { fill: var(--parameter); }
   #graph g.kind_leaf polygon, #graph g.kind_leaf rect { fill: var(--leaf); }
   #graph g.kind_constant polygon, #graph g.kind_constant rect { stroke-dasharray: 5 3; }
+  #graph g.neuron polygon, #graph g.neuron rect { fill: var(--parameter); }
+  #graph g.bus path, #graph g.bus polygon, #graph g.bus rect { fill: var(--leaf); stroke: var(--line); }
   #graph g.cluster polygon { fill: none; stroke: var(--muted); }
   #graph g.edge path { stroke: var(--line); }
   #graph g.edge polygon { stroke: var(--line); fill: var(--line); }
@@ -480,7 +1012,9 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.node.pending { opacity: 0.3; }
   #graph g.node.current polygon, #graph g.node.current rect, #graph g.node.current-op ellipse,
   #graph g.node.current-op polygon { stroke: var(--accent); stroke-width: 5px; }
-  #graph g.node.parent polygon, #graph g.node.parent rect, #graph g.node.parent ellipse { stroke: var(--accent2); stroke-width: 4px; }
+  #graph g.node.parent polygon, #graph g.node.parent rect, #graph g.node.parent ellipse,
+  #graph g.node.parent path { stroke: var(--accent2); stroke-width: 4px; }
+  #graph g.node.current path { stroke: var(--accent); stroke-width: 5px; }
   #graph g.edge.active path { stroke: var(--accent); stroke-width: 3px; }
   #graph g.edge.active polygon { stroke: var(--accent); fill: var(--accent); }
   #graph g.edge.active text { fill: var(--accent); font-weight: bold; }
@@ -529,19 +1063,21 @@ _TEMPLATE = r"""<!DOCTYPE html>
   </section>
 </main>
 <script id="frames" type="application/json">@@FRAMES_JSON@@</script>
+<script id="fields" type="application/json">@@FIELDS_JSON@@</script>
 <script>
 "use strict";
 (function () {
   var frames = JSON.parse(document.getElementById("frames").textContent);
+  // Texts of collapsed records and box titles: {id: [[text index, [[from frame, text], ...]], ...]}.
+  var fields = JSON.parse(document.getElementById("fields").textContent);
   var body = document.body, quiz = body.dataset.quiz, NOT_YET = "@@NOT_YET@@", FONT = @@FONT@@;
   var THEMES = ["light", "projector", "dark"];
   var current = 0, revealed = true, overview = false;
   var graph = document.getElementById("graph"), svg = graph.querySelector("svg");
   var nodes = {}, edges = [];
   graph.querySelectorAll("g.node").forEach(function (g) {
-    var texts = g.querySelectorAll("text");
-    nodes[g.id] = { g: g, data: texts.length >= 3 ? texts[texts.length - 2] : null,
-                    grad: texts.length >= 3 ? texts[texts.length - 1] : null };
+    var texts = g.querySelectorAll("text"), record = texts.length >= 3 && !fields[g.id];
+    nodes[g.id] = { g: g, data: record ? texts[texts.length - 2] : null, grad: record ? texts[texts.length - 1] : null };
   });
   graph.querySelectorAll("g.edge").forEach(function (g) {
     var ends = g.querySelector("title").textContent.split("->");
@@ -550,7 +1086,7 @@ _TEMPLATE = r"""<!DOCTYPE html>
   // The frame that computes each value, and the backward step that passes each node's gradient on.
   var computedAt = {}, steppedAt = {};
   frames.forEach(function (f, k) {
-    if (f.phase === "forward") computedAt[f.node] = k;
+    if (f.phase === "forward" && f.node) computedAt[f.node] = k;
     else if (f.phase === "backward" && f.parents.length) steppedAt[f.node] = k;
   });
   var $ = function (id) { return document.getElementById(id); };
@@ -587,18 +1123,19 @@ _TEMPLATE = r"""<!DOCTYPE html>
     var pw = graph.clientWidth, ph = graph.clientHeight;
     var minS = minFont() / FONT, fit = Math.min(pw / full.w, ph / full.h);
     var frame = frames[current], s, cx = full.x + full.w / 2, cy = full.y + full.h / 2, mode;
+    var core = (frame.group || [frame.node, frame.op]).filter(function (id) { return id; });
+    var focus = core.length ? boxOf(core.concat(frame.parents)) : null;
     if (overview) { s = fit; mode = "overview"; }
-    else if (fit >= minS || !frame.node) { s = Math.max(Math.min(fit, 2 * minS), minS); mode = fit >= minS ? "fit" : "follow"; }
+    else if (fit >= minS || !focus) { s = Math.max(Math.min(fit, 2 * minS), minS); mode = fit >= minS ? "fit" : "follow"; }
     else {
       mode = "follow";
-      var ids = [frame.node, "op" + frame.node.slice(1)].concat(frame.parents);
-      var focus = boxOf(ids), own = boxOf([frame.node, "op" + frame.node.slice(1)]);
+      var own = boxOf(core);
       var margin = 16 / minS;
       var fw = focus.x1 - focus.x0 + 2 * margin, fh = focus.y1 - focus.y0 + 2 * margin;
       s = Math.min(pw / fw, ph / fh, 1.6 * minS);
       if (s < minS) {  // the whole step does not fit: keep the size, show the node (and its operation if it fits)
         s = minS;
-        focus = (own.x1 - own.x0 + 2 * margin) * s <= pw && (own.y1 - own.y0 + 2 * margin) * s <= ph ? own : boxOf([frame.node]);
+        focus = (own.x1 - own.x0 + 2 * margin) * s <= pw && (own.y1 - own.y0 + 2 * margin) * s <= ph ? own : boxOf([core[0]]);
       }
       cx = (focus.x0 + focus.x1) / 2; cy = (focus.y0 + focus.y1) / 2;
       var w = pw / s, h = ph / s;  // keep the view on the picture where it can be
@@ -642,15 +1179,15 @@ _TEMPLATE = r"""<!DOCTYPE html>
       var set = frames[k].set;
       for (var id in set) { values[id] = Object.assign(values[id] || {}, set[id]); }
     }
-    var forwardPhase = frame.phase === "forward";
+    var forwardPhase = frame.phase === "forward", opId = frame.op || null, group = frame.group || [];
     for (var id in nodes) {
       var n = nodes[id], isOp = id.slice(0, 2) === "op";
       // "n3r7" is n3 drawn again beside op7 (a reused operand far from its first use)
       var copy = /^(n\d+)r(\d+)$/.exec(id);
       var valueId = isOp ? "n" + id.slice(2) : (copy ? copy[1] : id), v = values[valueId] || {};
       n.g.classList.toggle("pending", forwardPhase && v.data === undefined);
-      n.g.classList.toggle("current", id === frame.node);
-      n.g.classList.toggle("current-op", isOp && valueId === frame.node);
+      n.g.classList.toggle("current", id === frame.node || group.indexOf(id) >= 0);
+      n.g.classList.toggle("current-op", id === opId && id !== frame.node);
       n.g.classList.toggle("parent", !isOp && frame.parents.indexOf(valueId) >= 0 &&
                                      (!copy || "n" + copy[2] === frame.node));
       if (isOp || !n.data) continue;
@@ -659,7 +1196,14 @@ _TEMPLATE = r"""<!DOCTYPE html>
       n.data.classList.toggle("unknown", !!hidden[valueId + ":data"]);
       n.grad.classList.toggle("unknown", !!hidden[valueId + ":grad"]);
     }
-    var opId = frame.node ? "op" + frame.node.slice(1) : null;
+    for (var fid in fields) {
+      var g = document.getElementById(fid), texts = g ? g.querySelectorAll("text") : [];
+      fields[fid].forEach(function (f) {
+        var t = texts[f[0]], text = f[1][0][1];
+        f[1].forEach(function (change) { if (change[0] <= current) text = change[1]; });
+        if (t && t.textContent !== text) t.textContent = text;
+      });
+    }
     edges.forEach(function (e) {
       var into = e.head.slice(0, 2) === "op" ? "n" + e.head.slice(2) : null;
       var known = into === null || current >= computedAt[into];

@@ -79,7 +79,8 @@ def test_expand_a_layer_or_everything():
     assert to_dot(loss, expand="layers.2").count('label="{ layers.2.neurons.0.w.') == 16  # a record per weight
     assert len(drawn_nodes(to_dot(loss, expand="all"))) > 406
     with_rules = to_dot(loss, expand="layers.2", show_rules=True)
-    assert re.search(r'label="∂v\d+/∂layers\.2\.neurons\.0\.w\.0 = v\d+ = [-\d.e]+"', with_rules)  # ∂(w·x)/∂w = x
+    # ∂(w·x)/∂w = x, and x is a collapsed neuron's output, named after it
+    assert re.search(r'label="∂v\d+/∂layers\.2\.neurons\.0\.w\.0 = layers\.1\.neurons\.0\.out = [-\d.e]+"', with_rules)
 
 
 def test_expand_names_what_exists():

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+import autograd
+import nn
 from autograd import Value, topological_order, walkthrough
-from autograd.engine import start_grads
+from autograd.engine import gradients, start_grads
 from autograd.explain import walk
 from graphs import neuron
 
@@ -41,6 +43,19 @@ def chain(count):
     for i, x in enumerate(xs[1:]):
         y = (y * x + 1.0).tanh() if i % 2 else y + x * x
     return y
+
+
+def mlp_loss(batch=1):
+    """The squared-error loss of a 2-16-16-1 MLP (406 values on one point), before any backward."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    if batch == 1:
+        return (model([0.5, -1.0]) - 1.0) ** 2
+    points = [([0.5 - 0.1 * i, -1.0 + 0.2 * i], 1.0 if i % 2 else -1.0) for i in range(batch)]
+    return autograd.sum([(model(x) - y) ** 2 for x, y in points]) * (1.0 / batch)
+
+
+def fields_of(page_text):
+    return json.loads(re.search(r'<script id="fields" type="application/json">(.*?)</script>', page_text, re.S)[1])
 
 
 def frames_of(page_text):
@@ -174,6 +189,109 @@ def test_extra_frames_come_last(tmp_path):
                        extra_frames=[("Update with lr=0.1", ["w1 = -3.0 - 0.1 · 1.0 = -3.1"])])
     last = frames_of(page.read_text(encoding="utf-8"))[-1]
     assert (last["title"], last["lines"]) == ("Update with lr=0.1", ["w1 = -3.0 - 0.1 · 1.0 = -3.1"])
+
+
+# ---- a whole model, one node per neuron ------------------------------------------------------
+
+
+def test_a_models_page_steps_one_layer_forward_and_one_neuron_backward(tmp_path):
+    loss = mlp_loss()
+    assert len(topological_order(loss)) > 400
+    frames = frames_of(walkthrough(loss, tmp_path / "mlp.html").read_text(encoding="utf-8"))
+    assert len(frames) < 60
+    titles = [frame["title"] for frame in frames]
+    assert titles[:4] == ["Forward 1 of 6: the inputs and the parameters", "Forward 2 of 6: layers.0, 16 neurons",
+                          "Forward 3 of 6: layers.1, 16 neurons", "Forward 4 of 6: layers.2, 1 neuron"]
+    neuron_steps = [title.split(": ")[1] for title in titles if re.match(r"Backward step \d+ of 35: layers", title)]
+    assert len(neuron_steps) == 33 and neuron_steps[:2] == ["layers.2.neurons.0", "layers.1.neurons.15"]
+    step = frames[titles.index("Backward step 4 of 35: layers.1.neurons.15")]
+    assert step["node"] == "c31" and step["parents"] == ["bus_layers_0"]  # the record, and where x comes from
+    assert re.fullmatch(r"out\.grad = [-\d.]+  \(from layers\.2\.neurons\.0\)", step["lines"][0])  # it arrives
+    assert re.fullmatch(r"z\.grad = \[z > 0\] · out\.grad = \[-0\.138 > 0\] · [\d.]+ = 0", step["lines"][1])  # relu's rule
+    assert step["lines"][2] == "b.grad = z.grad = 0"
+    assert re.fullmatch(r"w0\.grad = layers\.0\.neurons\.0\.out · z\.grad = 1\.87 · 0 = 0", step["lines"][3])
+    assert step["lines"][4] == "every w.grad = x · z.grad: the record's grad rows"
+    assert step["lines"][5] == "x.grad += w · z.grad: back to the outputs of layers.0"
+    assert frames[-1]["lines"][0].startswith("layers.0 · 16 neurons · ‖grad‖ = ")
+
+
+def test_a_models_page_shows_the_engines_gradients_and_changes_no_grad(tmp_path):
+    loss = mlp_loss()
+    loss.backward()
+    loss.backward()  # the parameters now hold twice their gradients
+    before = grad_bits(loss)
+    page = walkthrough(loss, tmp_path / "mlp.html").read_text(encoding="utf-8")
+    assert grad_bits(loss) == before
+    exact = gradients(loss)
+    layer0 = [p for p in topological_order(loss) if p.label.startswith("layers.0.")]
+    norm = sum(exact[p] ** 2 for p in layer0) ** 0.5
+    assert frames_of(page)[-1]["lines"][0] == f"layers.0 · 16 neurons · ‖grad‖ = {norm:.3g}"
+    fields = fields_of(page)
+    box = next(changes for nid, changes in fields.items() if nid.startswith("cluster_box")
+               and changes[0][1][0][1].startswith("layers.0 "))
+    assert [text for _, text in box[0][1]] == ["layers.0 · 16 neurons · ‖grad‖ = –",
+                                               f"layers.0 · 16 neurons · ‖grad‖ = {norm:.3g}"]
+
+
+def test_a_models_page_shows_no_number_before_its_frame(tmp_path):
+    frames_and_fields = walkthrough(mlp_loss(), tmp_path / "mlp.html").read_text(encoding="utf-8")
+    frames, fields = frames_of(frames_and_fields), fields_of(frames_and_fields)
+    first_layer = 1  # the forward frame of layers.0
+    c0 = {index: changes for index, changes in fields["c0"]}
+    texts_at = {k: [next(t for f, t in reversed(changes) if f <= k) for changes in c0.values()] for k in range(len(frames))}
+    assert texts_at[0][-1] == "out –, grad –" and texts_at[0][-2] == "z –, grad –"
+    assert re.fullmatch(r"out [-\d.e]+, grad –", texts_at[first_layer][-1])
+    step = next(k for k, frame in enumerate(frames) if frame["node"] == "c0" and frame["phase"] == "backward")
+    assert "–" in " ".join(texts_at[step - 1]) and "–" not in " ".join(texts_at[step])
+
+
+def test_a_models_page_expands_what_expand_names(tmp_path):
+    loss = mlp_loss()
+    order = topological_order(loss)
+    page = walkthrough(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3").read_text(encoding="utf-8")
+    frames = frames_of(page)
+    home = autograd.collapse.neurons(order)  # node -> the neuron it belongs to
+    own = [i for i, node in enumerate(order) if node.parents and home.get(node) == "layers.1.neurons.3"]
+    dot_id, relu_id = f"n{own[0]}", f"n{own[1]}"
+    assert [frame["phase"] for frame in frames if frame["node"] in (dot_id, relu_id)] == ["forward"] * 2 + ["backward"] * 2
+    assert 'label="layers.1.neurons.3"' not in page  # no record for it: its values and edges are drawn
+    for j in range(16):
+        assert f"∂v{own[0]}/∂layers.1.neurons.3.w.{j} = layers.0.neurons.{j}.out" in page  # each edge's rule
+    assert len(frames) < 60
+    with pytest.raises(ValueError, match="walkthrough: expand='layers.7' names no neuron or layer"):
+        walkthrough(loss, tmp_path / "bad.html", expand="layers.7")
+    with pytest.raises(ValueError, match=r"walkthrough: drawn one node per neuron, with 'layers.1' in full, this graph "
+                                         r"still has \d+ value nodes, more than max_nodes=30"):
+        walkthrough(loss, tmp_path / "bad.html", expand="layers.1", max_nodes=30)
+    assert not (tmp_path / "bad.html").exists()
+    with pytest.raises(ValueError, match="walkthrough: expand='layers.0' names parts of an nn model"):
+        walkthrough(Value(2.0) * 3.0, tmp_path / "bad.html", expand="layers.0")
+    assert len(frames_of(walkthrough(loss, tmp_path / "all.html", expand="all", max_nodes=None)
+                         .read_text(encoding="utf-8"))) > 400  # everything in full, as before
+
+
+def test_a_batch_steps_one_layer_per_frame(tmp_path):
+    loss = mlp_loss(batch=4)
+    assert len(topological_order(loss)) > 500  # over max_nodes: the collapsed picture is drawn all the same
+    frames = frames_of(walkthrough(loss, tmp_path / "batch.html").read_text(encoding="utf-8"))
+    assert len(frames) < 60
+    assert any(frame["title"].endswith(": layers.1") and frame["phase"] == "backward" for frame in frames)
+
+
+def test_neurons_written_with_products_and_sums_are_stepped_one_per_frame_too(tmp_path):
+    model = nn.MLP(2, [8, 8, 1], seed=1, fused=False)  # w0*x0 + w1*x1 + ... + b: a node per product and sum
+    frames = frames_of(walkthrough((model([0.5, -1.0]) - 1.0) ** 2, tmp_path / "mlp.html").read_text(encoding="utf-8"))
+    assert [frame["title"] for frame in frames[:4]] == [
+        "Forward 1 of 6: the inputs and the parameters", "Forward 2 of 6: layers.0, 8 neurons",
+        "Forward 3 of 6: layers.1, 8 neurons", "Forward 4 of 6: layers.2, 1 neuron"]
+    steps = [frame for frame in frames if frame["title"].startswith("Backward step") and frame["node"].startswith("c")]
+    assert len(steps) == 17 and all(len(frame["lines"]) <= 6 for frame in steps)
+
+
+def test_a_models_quiz_asks_about_the_values_drawn_in_full(tmp_path):
+    frames = frames_of(walkthrough(mlp_loss(), tmp_path / "quiz.html", quiz="grad").read_text(encoding="utf-8"))
+    asked = [frame["node"] for frame in frames if frame["ask"]]
+    assert asked and all(node.startswith("n") for node in asked)
 
 
 # ---- in a real browser ----------------------------------------------------------------------
@@ -468,3 +586,121 @@ def test_screenshot_of_the_page(tmp_path, open_page, theme):
     page.screenshot(path=str(tmp_path / f"walkthrough-{theme}.png"))
     box = page.locator("#graph").bounding_box()
     assert box["width"] > 0.9 * 1280 and box["height"] > 0.55 * 720
+
+
+# ---- a whole model in the browser -------------------------------------------------------------
+
+VISIBLE_TEXTS = """() => { const pane = document.getElementById('graph').getBoundingClientRect();
+    return Array.from(document.querySelectorAll('#graph text'))
+      .filter(t => getComputedStyle(t).visibility !== 'hidden' && t.textContent.trim() !== '')
+      .map(t => ({text: t.textContent, box: t.getBoundingClientRect().toJSON()}))
+      .filter(t => t.box.right > pane.left && t.box.left < pane.right && t.box.bottom > pane.top && t.box.top < pane.bottom); }"""
+
+
+def texts_of(page, node_id):
+    return page.evaluate(f"() => Array.from(document.getElementById('{node_id}').querySelectorAll('text'))"
+                         ".map(t => ({text: t.textContent, box: t.getBoundingClientRect().toJSON()}))")
+
+
+@needs_dot
+def test_a_models_page_is_readable_at_1280_by_720_at_every_step(tmp_path, open_page):
+    path = walkthrough(mlp_loss(), tmp_path / "mlp.html")
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    page = open_page(path)
+    pane = page.locator("#graph").bounding_box()
+    inside = (lambda box: pane["x"] - 1 <= box["left"] and box["right"] <= pane["x"] + pane["width"] + 1 and
+              pane["y"] - 1 <= box["top"] and box["bottom"] <= pane["y"] + pane["height"] + 1)
+    for k, frame in enumerate(frames):
+        page.evaluate(f"location.hash = '#frame={k}'")
+        assert state(page)["frame"] == k
+        texts = page.evaluate(VISIBLE_TEXTS)
+        assert texts and [t["text"] for t in texts if t["box"]["height"] < 14] == []
+        focus = frame["node"] or (frame.get("group") or [None])[0]
+        if focus:  # the step's node (or the first of its layer) is in view, every text of it
+            assert all(inside(t["box"]) for t in texts_of(page, focus)), (k, frame["title"])
+
+
+@needs_dot
+def test_a_models_records_fill_in_as_the_walk_computes_them(tmp_path, open_page):
+    path = walkthrough(mlp_loss(), tmp_path / "mlp.html")
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    step = next(k for k, frame in enumerate(frames) if frame["node"] == "c0" and frame["phase"] == "backward")
+    page = open_page(path)
+    state(page)
+    before = [t["text"] for t in texts_of(page, "c0")]
+    assert before[0] == "layers.0.neurons.0 (relu)" and before[-1] == "out –, grad –"
+    assert page.text_content("#cluster_box0 text") == "layers.0 · 16 neurons · ‖grad‖ = –"
+    page.keyboard.press("ArrowRight")
+    assert re.fullmatch(r"out [-\d.e]+, grad –", [t["text"] for t in texts_of(page, "c0")][-1])
+    page.fill("#slider", str(step))
+    now = state(page)
+    assert now["current"] == ["c0"] and now["lines"] == frames[step]["lines"]
+    after = [t["text"] for t in texts_of(page, "c0")]
+    assert before[4:7] == ["grad", "–", "–"] and "–" not in " ".join(after)  # the grad row shows its numbers
+    assert re.fullmatch(r"layers\.0 · 16 neurons · ‖grad‖ = [\d.e+-]+", page.text_content("#cluster_box0 text"))
+    page.keyboard.press("Home")
+    assert [t["text"] for t in texts_of(page, "c0")] == before
+
+
+@needs_dot
+def test_an_expanded_neurons_frames_show_its_edges_rules(tmp_path, open_page):
+    loss = mlp_loss()
+    home = autograd.collapse.neurons(topological_order(loss))
+    dot = next(i for i, node in enumerate(topological_order(loss)) if node.parents and home.get(node) == "layers.1.neurons.3")
+    path = walkthrough(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3")
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    rules = f"""() => Array.from(document.querySelectorAll('#graph g.edge'))
+        .filter(g => g.querySelector('title').textContent.endsWith('->op{dot}') && g.querySelector('text'))
+        .map(g => ({{shown: getComputedStyle(g.querySelector('text')).visibility !== 'hidden',
+                    done: g.classList.contains('done'),
+                    text: Array.from(g.querySelectorAll('text')).map(t => t.textContent).join(' ')}}))"""
+    page = open_page(path)
+    state(page)
+    edges = page.evaluate(rules)
+    assert len(edges) == 33 and not any(edge["shown"] for edge in edges)  # nothing before it is computed
+    forward = next(k for k, frame in enumerate(frames) if frame["node"] == f"n{dot}")
+    backward = next(k for k, frame in enumerate(frames) if frame["node"] == f"n{dot}" and frame["phase"] == "backward")
+    page.fill("#slider", str(forward))
+    assert all(edge["shown"] and not edge["done"] for edge in page.evaluate(rules))
+    page.fill("#slider", str(backward))
+    now = state(page)
+    assert now["current"] == [f"n{dot}"]
+    edges = page.evaluate(rules)
+    assert all(edge["shown"] and edge["done"] for edge in edges)
+    for j in range(16):
+        assert any(f"∂v{dot}/∂layers.1.neurons.3.w.{j} = layers.0.neurons.{j}.out" in edge["text"] for edge in edges)
+    texts = page.evaluate(VISIBLE_TEXTS)
+    assert [t["text"] for t in texts if t["box"]["height"] < 14] == []
+    assert now["lines"][1].startswith(f"layers.1.neurons.3.w.0.grad += ∂v{dot}/∂layers.1.neurons.3.w.0 · v{dot}.grad")
+
+
+def test_a_models_page_without_dot_uses_its_own_layout(tmp_path, monkeypatch, open_page):
+    without_dot(monkeypatch, tmp_path)
+    path = walkthrough(mlp_loss(), tmp_path / "mlp.html")
+    assert '<svg class="graph fallback"' in path.read_text(encoding="utf-8")
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    assert len(fields_of(path.read_text(encoding="utf-8"))) == 33 + 3  # every record and box title
+    page = open_page(path)
+    assert [t["text"] for t in texts_of(page, "c0")][-1] == "out –, grad –"
+    pane = page.locator("#graph").bounding_box()
+    for k in (10, 20, 30):  # the step's record is followed, as with dot's layout
+        page.fill("#slider", str(k))
+        assert state(page)["current"] == [frames[k]["node"]]
+        for text in texts_of(page, frames[k]["node"]):
+            assert pane["x"] <= text["box"]["left"] and text["box"]["right"] <= pane["x"] + pane["width"]
+            assert pane["y"] <= text["box"]["top"] and text["box"]["bottom"] <= pane["y"] + pane["height"]
+    page.keyboard.press("End")
+    assert state(page)["frame"] == len(frames) - 1
+    assert "–" not in " ".join(t["text"] for t in texts_of(page, "c0"))
+    assert [t["text"] for t in page.evaluate(VISIBLE_TEXTS) if t["box"]["height"] < 14] == []
+
+
+@needs_dot
+def test_screenshot_of_a_models_page(tmp_path, open_page):
+    """Leaves pictures in tmp_path to look at: a neuron's backward step, and an expanded neuron's."""
+    path = walkthrough(mlp_loss(), tmp_path / "mlp.html")
+    page = open_page(path, "#frame=10")
+    assert state(page)["title"] == "Backward step 4 of 35: layers.1.neurons.15"
+    page.screenshot(path=str(tmp_path / "mlp-neuron-step.png"))
+    box = page.locator("#graph").bounding_box()
+    assert box["width"] > 0.9 * 1280 and box["height"] > 0.5 * 720
