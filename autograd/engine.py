@@ -220,8 +220,9 @@ class Value:
         An inner node's .grad holds its gradient from the latest pass only (PyTorch keeps none
         for inner nodes unless asked to).
         """
-        order = topological_order(self)
-        grads = start_grads(order, seed_gradient(grad, "backward"))
+        seed = seed_gradient(grad, "backward")
+        order, grads = _order_and_grads(self)
+        grads[self] = seed
         deque(chain_rule(order, grads), maxlen=0)  # run the walk out
         for node, g in grads.items():  # commit
             if node._op is None:
@@ -236,15 +237,20 @@ def topological_order(root):
     ``root`` comes last; backward walks the list in reverse. Iterative (a chain of a million
     nodes needs no recursion) and deterministic (the same graph always gives the same order).
     """
+    return _order_and_grads(root)[0]
+
+
+def _order_and_grads(root):
+    """topological_order(root), and a dict {node: 0.0} for the walk: it is the visited set too."""
     order = []
-    visited = set()
+    grads = {}
     stack = [root]
     while stack:
         node = stack.pop()
         if node is None:  # marker: every parent of the node below it is in order now
             order.append(stack.pop())
-        elif node not in visited:
-            visited.add(node)
+        elif node not in grads:
+            grads[node] = 0.0
             if node._op is None:  # a leaf has nothing to wait for
                 order.append(node)
                 continue
@@ -252,17 +258,17 @@ def topological_order(root):
             stack.append(None)
             a, b = node._a, node._b  # the parents' slots, read directly: this is a hot loop
             if b is not None:  # pushed last operand first, so the first operand comes first
-                if b not in visited:
+                if b not in grads:
                     stack.append(b)
-                if a not in visited:
+                if a not in grads:
                     stack.append(a)
             elif type(a) is tuple:
                 for parent in reversed(a):
-                    if parent not in visited:
+                    if parent not in grads:
                         stack.append(parent)
-            elif a not in visited:
+            elif a not in grads:
                 stack.append(a)
-    return order
+    return order, grads
 
 
 def start_grads(order, seed):
@@ -303,8 +309,9 @@ def chain_rule(order, grads, create_graph=False):
 
 def gradients(root, grad=1.0):
     """{node: d root/d node * grad} for every node of root's graph; writes no ``.grad``."""
-    order = topological_order(root)
-    grads = start_grads(order, seed_gradient(grad, "gradients"))
+    seed = seed_gradient(grad, "gradients")
+    order, grads = _order_and_grads(root)
+    grads[root] = seed
     deque(chain_rule(order, grads), maxlen=0)
     return grads
 
@@ -319,8 +326,8 @@ def grad(output, inputs, create_graph=False):
     """
     output = _expect_value(output, "grad", "output")
     inputs = [_expect_value(v, "grad", "every input") for v in inputs]
-    order = topological_order(output)
-    grads = start_grads(order, 1.0)
+    order, grads = _order_and_grads(output)
+    grads[output] = 1.0
     deque(chain_rule(order, grads, create_graph), maxlen=0)
     results = [grads.get(v, 0.0) for v in inputs]
     if create_graph:
