@@ -11,7 +11,6 @@ does the same. Exit codes: 0 done, 2 anything wrong with what was typed (one lin
 
 import argparse
 import codecs
-import contextlib
 import keyword
 import math
 import os

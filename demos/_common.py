@@ -6,10 +6,13 @@ text; without matplotlib a demo prints its ASCII view and says how to get the PN
 
 import argparse
 import importlib.util
+import io
 import math
 import sys
 import time
 from pathlib import Path
+
+from autograd.files import write_atomic
 
 PNG_HINT = "pip install matplotlib for the PNG"
 
@@ -120,10 +123,21 @@ def pyplot():
 
 
 def save(fig, path, plt):
-    """Save a figure, close it and return its path."""
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    """Save a figure whole or not at all (autograd.files.write_atomic), close it, return its path."""
+    picture = io.BytesIO()
+    fig.savefig(picture, format=Path(path).suffix.lstrip(".") or "png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    return Path(path)
+    return write_atomic(path, picture.getvalue(), what="savefig")
+
+
+def figure_or_ascii(plot, path, curves, heading=""):
+    """A lesson's figure, plot(path, plt), with matplotlib, else its curves in ASCII; returns what it wrote."""
+    plt = pyplot()
+    written = [plot(path, plt)] if plt is not None else []
+    if plt is None:
+        print(f"\n{heading}" + ascii_curves(curves))
+    report(written)
+    return written
 
 
 def report(paths):

@@ -15,7 +15,7 @@ import time
 
 import nn
 from autograd import no_grad
-from demos._common import ascii_curves, check_lesson, out_dir, parser, progress, pyplot, report, save
+from demos._common import check_lesson, figure_or_ascii, out_dir, parser, progress, save
 
 LESSON = ("smaller batches make more updates per epoch and a noisier curve, and reach a lower loss "
           "in the same number of epochs at the same learning rate")
@@ -124,14 +124,9 @@ def main(argv=None):
           "\nseconds: training only. Each update costs about its batch size in examples, so smaller batches"
           "\nmake cheaper updates (not checked below: timings are noisy on a shared machine)")
     shown = check_lesson(LESSON, lesson_failures(rows))
-    written = []
-    plt = pyplot()
-    if plt is not None:
-        written.append(plot(rows, out / "batch_size.png", plt))
-    else:
-        print("\nloss on the whole training set after each epoch:\n"
-              + ascii_curves({f"batch {r['batch_size']}": r["epoch_losses"] for r in rows}))
-    report(written)
+    written = figure_or_ascii(lambda path, plt: plot(rows, path, plt), out / "batch_size.png",
+                              {f"batch {r['batch_size']}": r["epoch_losses"] for r in rows},
+                              "loss on the whole training set after each epoch:\n")
     return {"rows": rows, "lesson_shown": shown, "files": written}
 
 

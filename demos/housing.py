@@ -53,7 +53,7 @@ def main(argv=None):
     print(f"{n_train} training and {n_test} test houses; features: {', '.join(nn.datasets.HOUSING_FEATURES)}")
     print(f"test RMSE: model {model_error:.1f}k, always-the-mean baseline {baseline_error:.1f}k "
           f"({1 - model_error / baseline_error:.0%} lower)")
-    print(f"(the noise in the prices has a std of 15.0k: no model can beat that on average)\n")
+    print("(the noise in the prices has a std of 15.0k: no model can beat that on average)\n")
     print(f"{'actual':>8} {'predicted':>10}")
     for p, t in list(zip(predictions, y_test))[:5]:
         print(f"{t:>8.1f} {p:>10.1f}")

@@ -19,7 +19,7 @@ import random
 
 import nn
 from autograd import no_grad
-from demos._common import ascii_curves, check_lesson, out_dir, parser, progress, pyplot, report, save
+from demos._common import check_lesson, figure_or_ascii, out_dir, parser, progress, save
 
 LESSON = "too small a learning rate crawls, a good one ends lowest, too large a one overshoots and the loss blows up"
 RATES = (0.001, 0.01, 0.1, 1.0, 10.0)
@@ -176,13 +176,8 @@ def main(argv=None):
     print(f'\nthe rule: "too large" if the loss became nan/inf, rose, or went up in >= {OSCILLATING:.0%} of the epochs;'
           '\nof the rest the lowest final loss is "good", smaller rates "too small", larger ones "too large".')
     shown = check_lesson(LESSON, lesson_failures(rows))
-    written = []
-    plt = pyplot()
-    if plt is not None:
-        written.append(plot(rows, out / "learning_rate.png", plt))
-    else:
-        print("\n" + ascii_curves({f"lr={row['lr']:g} ({row['verdict']})": on_chart(rows, row["losses"]) for row in rows}))
-    report(written)
+    curves = {f"lr={row['lr']:g} ({row['verdict']})": on_chart(rows, row["losses"]) for row in rows}
+    written = figure_or_ascii(lambda path, plt: plot(rows, path, plt), out / "learning_rate.png", curves)
     return {"rows": rows, "lesson_shown": shown, "files": written}
 
 

@@ -21,7 +21,7 @@ import math
 
 import nn
 from autograd import no_grad
-from demos._common import accuracy, ascii_curves, check_lesson, out_dir, parser, progress, pyplot, report, save
+from demos._common import accuracy, check_lesson, figure_or_ascii, out_dir, parser, progress, save
 
 LESSON = ("without regularization a network that memorises its training set is clearly more accurate "
           "there than on held-out data, and each regularizer brings the validation loss down")
@@ -223,13 +223,8 @@ def main(argv=None):
     print(f"\nwithout regularization: train accuracy {none['train_acc']:.0%} vs validation {none['val_acc']:.0%}; "
           f"a gap above {gap_needed(none['val_acc'], n_val):.1%} (two standard errors of the validation accuracy) is real")
     shown = check_lesson(LESSON, lesson_failures(rows, n_val))
-    written = []
-    plt = pyplot()
-    if plt is not None:
-        written.append(plot(rows, out / "overfitting.png", plt))
-    else:
-        print("\nvalidation loss per epoch:\n" + ascii_curves({r["method"]: r["val_losses"] for r in rows}))
-    report(written)
+    written = figure_or_ascii(lambda path, plt: plot(rows, path, plt), out / "overfitting.png",
+                              {r["method"]: r["val_losses"] for r in rows}, "validation loss per epoch:\n")
     return {"rows": rows, "lesson_shown": shown, "files": written}
 
 

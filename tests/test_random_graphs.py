@@ -12,7 +12,6 @@ import math
 import os
 from dataclasses import dataclass
 
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
