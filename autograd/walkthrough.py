@@ -48,6 +48,9 @@ FONT = 14  # the size of every text in the page's graph, in SVG units (one unit 
 _QUIZ_MODES = (None, "grad", "data")
 _NOT_YET = "–"
 _ONE_LINE_LABEL = 24  # a longer edge label ``∂v404/∂layers.2.neurons.0.out = 1.0`` takes two lines
+_NARROWER = (14, 12)  # a small graph too wide for the window tries edge labels in lines this long
+_FIT_NODES = 12  # ... when it has at most this many values
+_PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
 _TITLE_CHARS = 160
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
@@ -587,8 +590,9 @@ def _neuron_lines(walk, neuron, run, outside):
 # ---- the picture --------------------------------------------------------------------------------
 
 
-def _page_graph(walk):
-    """viz's nodes and edges for the page: every text FONT units, final numbers in the records, kinds as classes."""
+def _page_graph(walk, width=None):
+    """viz's nodes and edges for the page: every text FONT units, final numbers in the records, kinds as classes;
+    width: edge labels and long names wrapped to lines of about that many characters (a narrower picture)."""
     if walk.drawn is None:
         graph_attrs, nodes, edges = _graph(walk.root, "LR", False, None, "walkthrough", show_rules=True, expand="all")
     else:
@@ -604,7 +608,7 @@ def _page_graph(walk):
         attrs = dict(attrs, fontsize=str(FONT))
         if nid in by_id:
             node = by_id[nid]
-            attrs["label"] = _stacked(_record(attrs["label"], fmt(node.data), fmt(walk.grads[node])))
+            attrs["label"] = _stacked(_record(attrs["label"], fmt(node.data), fmt(walk.grads[node]), width))
             attrs["class"] = f"kind_{kinds[nid]}"
         elif nid in collapsed:
             attrs["class"] = "neuron"
@@ -614,23 +618,61 @@ def _page_graph(walk):
     page_edges = []
     for tail, head, attrs in edges:
         if "label" in attrs:
-            attrs = dict(attrs, fontsize=str(FONT), label=_edge_label(attrs["label"]))
+            attrs = dict(attrs, fontsize=str(FONT), label=_edge_label(attrs["label"], width))
         page_edges.append((tail, head, attrs))
     return graph_attrs, page_nodes, page_edges
 
 
-def _edge_label(label):
-    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower (a short
-    ``∂o/∂a = 1.0`` stays on one)."""
+def _words(text):
+    """text's words, an operator kept with the operand after it (``+ b)``, ``= 0.5``), for wrapping."""
+    words = []
+    for word in text.split(" "):
+        if words and words[-1] in ("+", "-", "·", "*", "/", "="):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
+
+
+def _fill(lines, words, width, join=True):
+    """lines with words added, a word on the last line while it fits in width (the first word only if join)."""
+    for i, word in enumerate(words):
+        if lines and (i or join) and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _edge_label(label, width=None):
+    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, the number below (a short ``∂o/∂a = 1.0``
+    stays on one); with a width, in lines of at most about that many characters, so that a small graph
+    with long names fits the window: a long derivative ``∂(x1*w1 + x2*w2)/∂(x2*w2)`` is written as a
+    fraction (its denominator below its numerator), each ``= ...`` on the line before if it fits, and a
+    long name wraps at its spaces before an operator (``+ x2*w2)``)."""
     parts = label.split(" = ")
-    if len(parts) < 2 or (len(parts) == 2 and len(label) <= _ONE_LINE_LABEL) or "\n" in label:
+    if len(parts) < 2 or (len(parts) == 2 and len(label) <= (width or _ONE_LINE_LABEL)) or "\n" in label:
         return label
-    return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
+    if width is None:
+        return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
+    derivative, said = parts[0], parts[1:]
+    top, slash, bottom = derivative.partition("/∂")
+    lines = []
+    for piece in [top, slash + bottom] if slash and len(derivative) > width // 2 else [derivative]:
+        _fill(lines, _words(piece), width, join=False)
+    for part in said:
+        _fill(lines, _words(f"= {part}"), width)
+    return "\n".join(lines)
 
 
-def _record(label, data, grad):
-    """A value record's label with other numbers in its data and grad fields."""
+def _record(label, data, grad, width=None):
+    """A value record's label with other numbers in its data and grad fields; with a width, a long name
+    (a CLI's ``x1*w1 + x2*w2 + b``) wraps at its spaces to that width or that of the numbers."""
     head = label.rsplit(" | data ", 1)[0]
+    opening, _, title = head.partition("{ ")
+    width = width and max(width, len(data) + 5, len(grad) + 5)
+    if width and len(title) > width and "\\n" not in title:
+        head = opening + "{ " + "\\n".join(_fill([], _words(title), width))
     return f"{head} | data {record_escape(data)} | grad {record_escape(grad)} }}"
 
 
@@ -688,6 +730,12 @@ def _svg(walk, frames):
     fields = _fields(walk, picture[1]) if walk.drawn else {}
     try:
         svg = run_dot(_dot_source(*picture), "svg", "walkthrough")
+        if svg is not None and walk.drawn is None and len(walk.order) <= _FIT_NODES and not _fits(svg):
+            for width in _NARROWER:  # long names: lines this long may let the whole graph show at FONT px
+                narrower = run_dot(_dot_source(*_page_graph(walk, width)), "svg", "walkthrough")
+                if narrower is not None and _fits(narrower):
+                    svg = narrower
+                    break
     except GraphvizError as error:
         warnings.warn(f"{error}; the page uses its own layout instead", RuntimeWarning, stacklevel=3)
         svg = None
@@ -703,6 +751,12 @@ def _svg(walk, frames):
         if group is None or group[1].count("<text") != len(fields[nid]):
             del fields[nid]
     return re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg class="graph"', svg, count=1), fields
+
+
+def _fits(svg):
+    """Whether dot's SVG picture shows whole in a 1280×720 window's graph pane at its own size."""
+    box = re.search(rb'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
+    return box is not None and float(box[1]) <= _PANE[0] and float(box[2]) <= _PANE[1]
 
 
 def _fields(walk, nodes):
@@ -1008,7 +1062,8 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.edge text { fill: var(--edge-label); }
   #graph g.edge.unknown text { visibility: hidden; }
   #graph g.edge.waiting text { fill: var(--muted); }
-  #graph g.edge.done text { font-weight: bold; }
+  /* emphasis by a stroke, not a bold font: a bold text is wider than the space dot left for it */
+  #graph g.edge.done text { stroke: var(--edge-label); stroke-width: 0.6px; }
   #graph g.node.pending { opacity: 0.3; }
   #graph g.node.current polygon, #graph g.node.current rect, #graph g.node.current-op ellipse,
   #graph g.node.current-op polygon { stroke: var(--accent); stroke-width: 5px; }
@@ -1017,7 +1072,7 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.node.current path { stroke: var(--accent); stroke-width: 5px; }
   #graph g.edge.active path { stroke: var(--accent); stroke-width: 3px; }
   #graph g.edge.active polygon { stroke: var(--accent); fill: var(--accent); }
-  #graph g.edge.active text { fill: var(--accent); font-weight: bold; }
+  #graph g.edge.active text { fill: var(--accent); stroke: var(--accent); stroke-width: 0.6px; }
   #graph text.unknown { fill: var(--quiz); font-weight: bold; }
   .legend span { display: inline-block; padding: 0 6px; margin-right: 4px; border: 1px solid #999; font-size: 14px; color: #1a1a1a; }
   body:fullscreen header, body.full header { padding: 2px 14px; }
