@@ -52,6 +52,8 @@ _NARROWER = (14, 12)  # a small graph too wide for the window tries edge labels 
 _FIT_NODES = 12  # ... when it has at most this many values
 _PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
 _TITLE_CHARS = 160
+_HEADER_CHARS = 64  # a title this long reads in the header of a 1280 px wide window
+_NAME = re.compile(r"^[^\W\d][\w.]*$")  # a name a program or a user gave (``out_h1``, ``layers.0.out``), not a text
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
 
@@ -164,13 +166,18 @@ class _Walk:
         return formula(node, list(args))
 
     def expression(self):
-        """The whole expression root computes, written from its leaves: ``o = tanh(x1·w1 + ...)``."""
+        """The page's title: the whole expression root computes, written from its leaves (``o = tanh(x1·w1 +
+        ...)``) while that is short enough to read at once; a longer one whose root's operands carry names
+        (a program's statements) is root's own formula in those names: ``E_total = E_o1 + E_o2``."""
         text = {}
         for node in self.order:  # each op brackets its operands' texts as they need
             folded = not node.parents or (self.drawn is not None and self.drawn.neuron(node) is not None)
             written = self.name[node] if folded else self.formula(node, [text[p] for p in node.parents])
             text[node] = written if len(written) <= 4 * _TITLE_CHARS else written[:4 * _TITLE_CHARS]
-        whole = text[self.root]
+        whole, root = text[self.root], self.root
+        inner = [p for p in root.parents if p.parents]  # a CLI's ``(x1*w1 + x2*w2)`` is a text, not a name
+        if len(whole) > _HEADER_CHARS and inner and all(_NAME.match(visible(p.label)) for p in inner):
+            whole = self.formula(root, [self.name[p] for p in root.parents])
         if len(whole) > _TITLE_CHARS:
             whole = whole[:_TITLE_CHARS - 1] + "…"
         return whole if not self.root.parents or not self.root.label else f"{self.name[self.root]} = {whole}"

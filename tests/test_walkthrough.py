@@ -106,6 +106,18 @@ def test_the_title_shows_the_whole_expression(tmp_path):
     assert '<h1 id="expression">o = tanh(x1·w1 + x2·w2 + b)</h1>' in page
 
 
+def test_a_programs_title_reads_its_output_in_the_names_of_its_statements(tmp_path):
+    """The textbook program's output E_total = E_o1 + E_o2 is titled so, not with every statement inlined;
+    a single expression typed at the CLI keeps the whole expression as its title."""
+    textbook = Path(__file__).resolve().parent.parent / "demos" / "textbook.txt"
+    root, _ = parse(textbook.read_text(encoding="utf-8")).build({})
+    page = walkthrough(root, tmp_path / "textbook.html").read_text(encoding="utf-8")
+    assert "<title>chain rule walkthrough: E_total = E_o1 + E_o2</title>" in page
+    assert '<h1 id="expression">E_total = E_o1 + E_o2</h1>' in page
+    page = walkthrough(cli_neuron(), tmp_path / "neuron.html").read_text(encoding="utf-8")
+    assert '<h1 id="expression">out = tanh(x1·w1 + x2·w2 + b)</h1>' in page
+
+
 def test_frames_cover_the_forward_pass_then_every_backward_step(tmp_path):
     page = walkthrough(neuron(), tmp_path / "walk.html").read_text(encoding="utf-8")
     frames = frames_of(page)
