@@ -76,14 +76,8 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
         raise ValueError(f"walkthrough: quiz must be None, 'grad' or 'data', got {quiz!r}")
     if theme not in THEMES:
         raise ValueError(f"walkthrough: theme must be one of {', '.join(map(repr, THEMES))}, got {theme!r}")
-    order = topological_order(root)
-    drawn = None
-    if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
-        drawn = collapse.plan(root, order, expand, "walkthrough")
-    if drawn is None:
-        check_size(order, max_nodes, "walkthrough")
-    graph = _Walk(root, order, drawn, max_nodes)
-    frames = _frames(graph, quiz) if drawn is None else _collapsed_frames(graph, quiz)
+    graph = _plan(root, expand, max_nodes, "walkthrough")
+    frames = _frames(graph, quiz) if graph.drawn is None else _collapsed_frames(graph, quiz)
     frames += [{"phase": "done", "title": str(title), "node": None, "op": None, "parents": [],
                 "lines": [str(line) for line in lines], "ask": [], "hide": [], "set": {}} for title, lines in extra_frames]
     svg, fields = _svg(graph, frames)
@@ -91,26 +85,26 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
     return write_atomic(path, page, what="walkthrough")
 
 
-def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
+def frames(root, folder, fmt="svg", max_nodes=MAX_NODES, expand=None):
     """One picture per walkthrough frame in folder (001.svg, 002.svg, ...); returns their paths.
 
     Forward frames show the values computed so far, backward frames the gradients passed back so
-    far with the current node in red; for slides and handouts. Needs Graphviz's ``dot``; same
-    size limits as ``render``. Changes no ``.grad``.
+    far with the current node in red; for slides and handouts. An nn model's graph is drawn and
+    stepped as ``walkthrough`` does (one record per neuron; ``expand`` names what to show in full).
+    Needs Graphviz's ``dot``; same size limits as ``render``. Changes no ``.grad``.
     """
     expect_value(root, "frames")
     if fmt not in _FRAME_FORMATS:
         raise ValueError(f"frames: fmt must be one of {', '.join(map(repr, _FRAME_FORMATS))}, got {fmt!r}")
-    order = topological_order(root)
-    check_size(order, max_nodes, "frames")
-    graph = _Walk(root, order)
-    shown = _frames(graph, None)
-    graph_attrs, nodes, edges = _page_graph(graph)
+    graph = _plan(root, expand, max_nodes, "frames")
+    shown = _frames(graph, None) if graph.drawn is None else _collapsed_frames(graph, None)
+    # A model's picture is wide (three columns of records): its edge labels in short lines keep it narrower.
+    graph_attrs, nodes, edges = _page_graph(graph, _NARROWER[0] if graph.drawn else None)
     sources, values = [], {}
-    for frame in shown:
+    for number, frame in enumerate(shown):
         for nid, update in frame["set"].items():
             values.setdefault(nid, {}).update(update)
-        sources.append(_frame_dot(graph_attrs, nodes, edges, frame, values))
+        sources.append(_frame_dot(graph_attrs, nodes, edges, frame, values, graph, number))
     folder = Path(folder)
     paths = []
     for number, source in enumerate(sources, 1):
@@ -120,6 +114,18 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
                                         f"so no frame was drawn.\n{install_hint()}")
         paths.append(write_atomic(folder / f"{number:03d}.{fmt}", picture, what="frames"))
     return paths
+
+
+def _plan(root, expand, max_nodes, what):
+    """The _Walk of root's graph: an nn model's (more than ``collapse.COLLAPSE_AT`` values, or expand given)
+    drawn one record per neuron, any other graph checked against max_nodes."""
+    order = topological_order(root)
+    drawn = None
+    if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
+        drawn = collapse.plan(root, order, expand, what)
+    if drawn is None:
+        check_size(order, max_nodes, what)
+    return _Walk(root, order, drawn, max_nodes)
 
 
 # ---- the walk: every number the page shows, computed without touching .grad ----------------------
@@ -160,6 +166,10 @@ class _Walk:
         entries = tuple(replace(entry, name=name[entry.parent], rule=node._op.rule(i, symbols, name[node]))
                         for i, entry in enumerate(step.parents))
         return replace(step, name=name[node], parents=entries)
+
+    def known_at(self, frame):
+        """known(node, what): whether the (collapsed) page shows node's "data" or "grad" at that frame."""
+        return lambda node, what: (self.data_at if what == "data" else self.grad_at).get(node, self.done_at) <= frame
 
     def formula(self, node, args):
         """How node is written from the texts args, as its op writes it."""
@@ -698,18 +708,27 @@ def _dot_source(graph_attrs, nodes, edges):
     return "\n".join(lines) + "\n"
 
 
-def _frame_dot(graph_attrs, nodes, edges, frame, values):
-    """The DOT source of one frame's picture: numbers known so far, the current node in red."""
+def _frame_dot(graph_attrs, nodes, edges, frame, values, walk, number):
+    """The DOT source of frame number's picture: numbers known so far, the current node in red (a model's
+    neuron records and layer titles show "–" for what the frame has not computed yet, as the page does)."""
     current = frame["node"]
     current_op = frame.get("op")
+    group = frame.get("group") or []
+    drawn, ids = walk.drawn, set(walk.ids.values())
+    neuron_of = {cid: neuron for neuron, cid in drawn.cid.items()} if drawn else {}
+    titles = {drawn.layer_title(layer, walk.grads): drawn.layer_title(layer, walk.grads, walk.known_at(number))
+              for layer in drawn.layer_neurons} if drawn else {}
     shown_nodes = []
     for cluster, nid, attrs in nodes:
         attrs = dict(attrs)
-        if attrs.get("shape") == "record":
+        if nid in neuron_of:
+            attrs["label"] = drawn.record(neuron_of[nid], walk.grads, walk.known_at(number))["label"]
+        elif attrs.get("shape") == "record" and nid in ids:
             known = values.get(nid, {})
             attrs["label"] = _stacked(_record("{" + attrs["label"] + "}", known.get("data", _NOT_YET),
                                               known.get("grad", _NOT_YET)))
-        if nid == current or nid == current_op:
+        cluster = titles.get(cluster, cluster)
+        if nid == current or nid == current_op or nid in group:
             attrs.update(color="#d62728", penwidth="4")
         elif nid in frame["parents"]:
             attrs.update(color="#2ca02c", penwidth="3")
@@ -769,10 +788,7 @@ def _fits(svg):
 def _fields(walk, nodes):
     """{id: [[text index, [[frame, text], ...]], ...]}: what each text of a collapsed record or a layer's box
     title shows from which frame on; a number shows "–" until the frame that computes it."""
-    drawn, data_at, grad_at, done = walk.drawn, walk.data_at, walk.grad_at, walk.done_at
-
-    def known_at(frame):
-        return lambda node, what: (data_at if what == "data" else grad_at).get(node, done) <= frame
+    drawn, data_at, grad_at, done, known_at = walk.drawn, walk.data_at, walk.grad_at, walk.done_at, walk.known_at
 
     def changes(states):
         """[[frame, texts], ...] -> per text index, the frames where its text changes."""
