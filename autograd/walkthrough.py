@@ -3,7 +3,9 @@
 The page has no network needs (inline SVG, CSS and script), so it opens from ``file://``, and it
 is made to be projected: the graph's text is never drawn smaller than 14 CSS px (18 in the
 projector theme); a graph too big for the window at that size is followed step by step (zoom
-and pan to the current node, its operation and its parents), with an overview toggle.
+and pan to the current node, its operation and its parents), with an overview toggle. A small
+graph (up to 12 values) that long names make too wide for a 1280×720 window is drawn with its
+edge labels as fractions in short lines, and its long names wrapped, so that it shows whole.
 
 It changes no ``.grad``: the gradients it shows are those of this output as if every ``.grad``
 started at zero, computed with the engine's own chain rule in storage of its own.
