@@ -3,7 +3,9 @@
 The page has no network needs (inline SVG, CSS and script), so it opens from ``file://``, and it
 is made to be projected: the graph's text is never drawn smaller than 14 CSS px (18 in the
 projector theme); a graph too big for the window at that size is followed step by step (zoom
-and pan to the current node, its operation and its parents), with an overview toggle.
+and pan to the current node, its operation and its parents), with an overview toggle. A small
+graph (up to 12 values) that long names make too wide for a 1280×720 window is drawn with its
+edge labels as fractions in short lines, and its long names wrapped, so that it shows whole.
 
 It changes no ``.grad``: the gradients it shows are those of this output as if every ``.grad``
 started at zero, computed with the engine's own chain rule in storage of its own.
@@ -48,7 +50,12 @@ FONT = 14  # the size of every text in the page's graph, in SVG units (one unit 
 _QUIZ_MODES = (None, "grad", "data")
 _NOT_YET = "–"
 _ONE_LINE_LABEL = 24  # a longer edge label ``∂v404/∂layers.2.neurons.0.out = 1.0`` takes two lines
+_NARROWER = (14, 12)  # a small graph too wide for the window tries edge labels in lines this long
+_FIT_NODES = 12  # ... when it has at most this many values
+_PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
 _TITLE_CHARS = 160
+_HEADER_CHARS = 64  # a title this long reads in the header of a 1280 px wide window
+_NAME = re.compile(r"^[^\W\d][\w.]*$")  # a name a program or a user gave (``out_h1``, ``layers.0.out``), not a text
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
 
@@ -71,14 +78,8 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
         raise ValueError(f"walkthrough: quiz must be None, 'grad' or 'data', got {quiz!r}")
     if theme not in THEMES:
         raise ValueError(f"walkthrough: theme must be one of {', '.join(map(repr, THEMES))}, got {theme!r}")
-    order = topological_order(root)
-    drawn = None
-    if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
-        drawn = collapse.plan(root, order, expand, "walkthrough")
-    if drawn is None:
-        check_size(order, max_nodes, "walkthrough")
-    graph = _Walk(root, order, drawn, max_nodes)
-    frames = _frames(graph, quiz) if drawn is None else _collapsed_frames(graph, quiz)
+    graph = _plan(root, expand, max_nodes, "walkthrough")
+    frames = _frames(graph, quiz) if graph.drawn is None else _collapsed_frames(graph, quiz)
     frames += [{"phase": "done", "title": str(title), "node": None, "op": None, "parents": [],
                 "lines": [str(line) for line in lines], "ask": [], "hide": [], "set": {}} for title, lines in extra_frames]
     svg, fields = _svg(graph, frames)
@@ -86,26 +87,26 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
     return write_atomic(path, page, what="walkthrough")
 
 
-def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
+def frames(root, folder, fmt="svg", max_nodes=MAX_NODES, expand=None):
     """One picture per walkthrough frame in folder (001.svg, 002.svg, ...); returns their paths.
 
     Forward frames show the values computed so far, backward frames the gradients passed back so
-    far with the current node in red; for slides and handouts. Needs Graphviz's ``dot``; same
-    size limits as ``render``. Changes no ``.grad``.
+    far with the current node in red; for slides and handouts. An nn model's graph is drawn and
+    stepped as ``walkthrough`` does (one record per neuron; ``expand`` names what to show in full).
+    Needs Graphviz's ``dot``; same size limits as ``render``. Changes no ``.grad``.
     """
     expect_value(root, "frames")
     if fmt not in _FRAME_FORMATS:
         raise ValueError(f"frames: fmt must be one of {', '.join(map(repr, _FRAME_FORMATS))}, got {fmt!r}")
-    order = topological_order(root)
-    check_size(order, max_nodes, "frames")
-    graph = _Walk(root, order)
-    shown = _frames(graph, None)
-    graph_attrs, nodes, edges = _page_graph(graph)
+    graph = _plan(root, expand, max_nodes, "frames")
+    shown = _frames(graph, None) if graph.drawn is None else _collapsed_frames(graph, None)
+    # A model's picture is wide (three columns of records): its edge labels in short lines keep it narrower.
+    graph_attrs, nodes, edges = _page_graph(graph, _NARROWER[0] if graph.drawn else None)
     sources, values = [], {}
-    for frame in shown:
+    for number, frame in enumerate(shown):
         for nid, update in frame["set"].items():
             values.setdefault(nid, {}).update(update)
-        sources.append(_frame_dot(graph_attrs, nodes, edges, frame, values))
+        sources.append(_frame_dot(graph_attrs, nodes, edges, frame, values, graph, number))
     folder = Path(folder)
     paths = []
     for number, source in enumerate(sources, 1):
@@ -115,6 +116,18 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES):
                                         f"so no frame was drawn.\n{install_hint()}")
         paths.append(write_atomic(folder / f"{number:03d}.{fmt}", picture, what="frames"))
     return paths
+
+
+def _plan(root, expand, max_nodes, what):
+    """The _Walk of root's graph: an nn model's (more than ``collapse.COLLAPSE_AT`` values, or expand given)
+    drawn one record per neuron, any other graph checked against max_nodes."""
+    order = topological_order(root)
+    drawn = None
+    if expand != "all" and (expand is not None or len(order) > collapse.COLLAPSE_AT):
+        drawn = collapse.plan(root, order, expand, what)
+    if drawn is None:
+        check_size(order, max_nodes, what)
+    return _Walk(root, order, drawn, max_nodes)
 
 
 # ---- the walk: every number the page shows, computed without touching .grad ----------------------
@@ -156,18 +169,27 @@ class _Walk:
                         for i, entry in enumerate(step.parents))
         return replace(step, name=name[node], parents=entries)
 
+    def known_at(self, frame):
+        """known(node, what): whether the (collapsed) page shows node's "data" or "grad" at that frame."""
+        return lambda node, what: (self.data_at if what == "data" else self.grad_at).get(node, self.done_at) <= frame
+
     def formula(self, node, args):
         """How node is written from the texts args, as its op writes it."""
         return formula(node, list(args))
 
     def expression(self):
-        """The whole expression root computes, written from its leaves: ``o = tanh(x1·w1 + ...)``."""
+        """The page's title: the whole expression root computes, written from its leaves (``o = tanh(x1·w1 +
+        ...)``) while that is short enough to read at once; a longer one whose root's operands carry names
+        (a program's statements) is root's own formula in those names: ``E_total = E_o1 + E_o2``."""
         text = {}
         for node in self.order:  # each op brackets its operands' texts as they need
             folded = not node.parents or (self.drawn is not None and self.drawn.neuron(node) is not None)
             written = self.name[node] if folded else self.formula(node, [text[p] for p in node.parents])
             text[node] = written if len(written) <= 4 * _TITLE_CHARS else written[:4 * _TITLE_CHARS]
-        whole = text[self.root]
+        whole, root = text[self.root], self.root
+        inner = [p for p in root.parents if p.parents]  # a CLI's ``(x1*w1 + x2*w2)`` is a text, not a name
+        if len(whole) > _HEADER_CHARS and inner and all(_NAME.match(visible(p.label)) for p in inner):
+            whole = self.formula(root, [self.name[p] for p in root.parents])
         if len(whole) > _TITLE_CHARS:
             whole = whole[:_TITLE_CHARS - 1] + "…"
         return whole if not self.root.parents or not self.root.label else f"{self.name[self.root]} = {whole}"
@@ -587,8 +609,9 @@ def _neuron_lines(walk, neuron, run, outside):
 # ---- the picture --------------------------------------------------------------------------------
 
 
-def _page_graph(walk):
-    """viz's nodes and edges for the page: every text FONT units, final numbers in the records, kinds as classes."""
+def _page_graph(walk, width=None):
+    """viz's nodes and edges for the page: every text FONT units, final numbers in the records, kinds as classes;
+    width: edge labels and long names wrapped to lines of about that many characters (a narrower picture)."""
     if walk.drawn is None:
         graph_attrs, nodes, edges = _graph(walk.root, "LR", False, None, "walkthrough", show_rules=True, expand="all")
     else:
@@ -604,7 +627,7 @@ def _page_graph(walk):
         attrs = dict(attrs, fontsize=str(FONT))
         if nid in by_id:
             node = by_id[nid]
-            attrs["label"] = _stacked(_record(attrs["label"], fmt(node.data), fmt(walk.grads[node])))
+            attrs["label"] = _stacked(_record(attrs["label"], fmt(node.data), fmt(walk.grads[node]), width))
             attrs["class"] = f"kind_{kinds[nid]}"
         elif nid in collapsed:
             attrs["class"] = "neuron"
@@ -614,23 +637,61 @@ def _page_graph(walk):
     page_edges = []
     for tail, head, attrs in edges:
         if "label" in attrs:
-            attrs = dict(attrs, fontsize=str(FONT), label=_edge_label(attrs["label"]))
+            attrs = dict(attrs, fontsize=str(FONT), label=_edge_label(attrs["label"], width))
         page_edges.append((tail, head, attrs))
     return graph_attrs, page_nodes, page_edges
 
 
-def _edge_label(label):
-    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, so the picture is narrower (a short
-    ``∂o/∂a = 1.0`` stays on one)."""
+def _words(text):
+    """text's words, an operator kept with the operand after it (``+ b)``, ``= 0.5``), for wrapping."""
+    words = []
+    for word in text.split(" "):
+        if words and words[-1] in ("+", "-", "·", "*", "/", "="):
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    return words
+
+
+def _fill(lines, words, width, join=True):
+    """lines with words added, a word on the last line while it fits in width (the first word only if join)."""
+    for i, word in enumerate(words):
+        if lines and (i or join) and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _edge_label(label, width=None):
+    """viz's edge label ``∂o/∂n = 1 - o² = 0.5`` on two lines, the number below (a short ``∂o/∂a = 1.0``
+    stays on one); with a width, in lines of at most about that many characters, so that a small graph
+    with long names fits the window: a long derivative ``∂(x1*w1 + x2*w2)/∂(x2*w2)`` is written as a
+    fraction (its denominator below its numerator), each ``= ...`` on the line before if it fits, and a
+    long name wraps at its spaces before an operator (``+ x2*w2)``)."""
     parts = label.split(" = ")
-    if len(parts) < 2 or (len(parts) == 2 and len(label) <= _ONE_LINE_LABEL) or "\n" in label:
+    if len(parts) < 2 or (len(parts) == 2 and len(label) <= (width or _ONE_LINE_LABEL)) or "\n" in label:
         return label
-    return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
+    if width is None:
+        return f"{' = '.join(parts[:-1])}\n= {parts[-1]}"
+    derivative, said = parts[0], parts[1:]
+    top, slash, bottom = derivative.partition("/∂")
+    lines = []
+    for piece in [top, slash + bottom] if slash and len(derivative) > width // 2 else [derivative]:
+        _fill(lines, _words(piece), width, join=False)
+    for part in said:
+        _fill(lines, _words(f"= {part}"), width)
+    return "\n".join(lines)
 
 
-def _record(label, data, grad):
-    """A value record's label with other numbers in its data and grad fields."""
+def _record(label, data, grad, width=None):
+    """A value record's label with other numbers in its data and grad fields; with a width, a long name
+    (a CLI's ``x1*w1 + x2*w2 + b``) wraps at its spaces to that width or that of the numbers."""
     head = label.rsplit(" | data ", 1)[0]
+    opening, _, title = head.partition("{ ")
+    width = width and max(width, len(data) + 5, len(grad) + 5)
+    if width and len(title) > width and "\\n" not in title:
+        head = opening + "{ " + "\\n".join(_fill([], _words(title), width))
     return f"{head} | data {record_escape(data)} | grad {record_escape(grad)} }}"
 
 
@@ -649,18 +710,27 @@ def _dot_source(graph_attrs, nodes, edges):
     return "\n".join(lines) + "\n"
 
 
-def _frame_dot(graph_attrs, nodes, edges, frame, values):
-    """The DOT source of one frame's picture: numbers known so far, the current node in red."""
+def _frame_dot(graph_attrs, nodes, edges, frame, values, walk, number):
+    """The DOT source of frame number's picture: numbers known so far, the current node in red (a model's
+    neuron records and layer titles show "–" for what the frame has not computed yet, as the page does)."""
     current = frame["node"]
     current_op = frame.get("op")
+    group = frame.get("group") or []
+    drawn, ids = walk.drawn, set(walk.ids.values())
+    neuron_of = {cid: neuron for neuron, cid in drawn.cid.items()} if drawn else {}
+    titles = {drawn.layer_title(layer, walk.grads): drawn.layer_title(layer, walk.grads, walk.known_at(number))
+              for layer in drawn.layer_neurons} if drawn else {}
     shown_nodes = []
     for cluster, nid, attrs in nodes:
         attrs = dict(attrs)
-        if attrs.get("shape") == "record":
+        if nid in neuron_of:
+            attrs["label"] = drawn.record(neuron_of[nid], walk.grads, walk.known_at(number))["label"]
+        elif attrs.get("shape") == "record" and nid in ids:
             known = values.get(nid, {})
             attrs["label"] = _stacked(_record("{" + attrs["label"] + "}", known.get("data", _NOT_YET),
                                               known.get("grad", _NOT_YET)))
-        if nid == current or nid == current_op:
+        cluster = titles.get(cluster, cluster)
+        if nid == current or nid == current_op or nid in group:
             attrs.update(color="#d62728", penwidth="4")
         elif nid in frame["parents"]:
             attrs.update(color="#2ca02c", penwidth="3")
@@ -688,6 +758,12 @@ def _svg(walk, frames):
     fields = _fields(walk, picture[1]) if walk.drawn else {}
     try:
         svg = run_dot(_dot_source(*picture), "svg", "walkthrough")
+        if svg is not None and walk.drawn is None and len(walk.order) <= _FIT_NODES and not _fits(svg):
+            for width in _NARROWER:  # long names: lines this long may let the whole graph show at FONT px
+                narrower = run_dot(_dot_source(*_page_graph(walk, width)), "svg", "walkthrough")
+                if narrower is not None and _fits(narrower):
+                    svg = narrower
+                    break
     except GraphvizError as error:
         warnings.warn(f"{error}; the page uses its own layout instead", RuntimeWarning, stacklevel=3)
         svg = None
@@ -705,13 +781,16 @@ def _svg(walk, frames):
     return re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg class="graph"', svg, count=1), fields
 
 
+def _fits(svg):
+    """Whether dot's SVG picture shows whole in a 1280×720 window's graph pane at its own size."""
+    box = re.search(rb'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
+    return box is not None and float(box[1]) <= _PANE[0] and float(box[2]) <= _PANE[1]
+
+
 def _fields(walk, nodes):
     """{id: [[text index, [[frame, text], ...]], ...]}: what each text of a collapsed record or a layer's box
     title shows from which frame on; a number shows "–" until the frame that computes it."""
-    drawn, data_at, grad_at, done = walk.drawn, walk.data_at, walk.grad_at, walk.done_at
-
-    def known_at(frame):
-        return lambda node, what: (data_at if what == "data" else grad_at).get(node, done) <= frame
+    drawn, data_at, grad_at, done, known_at = walk.drawn, walk.data_at, walk.grad_at, walk.done_at, walk.known_at
 
     def changes(states):
         """[[frame, texts], ...] -> per text index, the frames where its text changes."""
@@ -1008,7 +1087,8 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.edge text { fill: var(--edge-label); }
   #graph g.edge.unknown text { visibility: hidden; }
   #graph g.edge.waiting text { fill: var(--muted); }
-  #graph g.edge.done text { font-weight: bold; }
+  /* emphasis by a stroke, not a bold font: a bold text is wider than the space dot left for it */
+  #graph g.edge.done text { stroke: var(--edge-label); stroke-width: 0.6px; }
   #graph g.node.pending { opacity: 0.3; }
   #graph g.node.current polygon, #graph g.node.current rect, #graph g.node.current-op ellipse,
   #graph g.node.current-op polygon { stroke: var(--accent); stroke-width: 5px; }
@@ -1017,7 +1097,7 @@ _TEMPLATE = r"""<!DOCTYPE html>
   #graph g.node.current path { stroke: var(--accent); stroke-width: 5px; }
   #graph g.edge.active path { stroke: var(--accent); stroke-width: 3px; }
   #graph g.edge.active polygon { stroke: var(--accent); fill: var(--accent); }
-  #graph g.edge.active text { fill: var(--accent); font-weight: bold; }
+  #graph g.edge.active text { fill: var(--accent); stroke: var(--accent); stroke-width: 0.6px; }
   #graph text.unknown { fill: var(--quiz); font-weight: bold; }
   .legend span { display: inline-block; padding: 0 6px; margin-right: 4px; border: 1px solid #999; font-size: 14px; color: #1a1a1a; }
   body:fullscreen header, body.full header { padding: 2px 14px; }

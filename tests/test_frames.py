@@ -1,11 +1,14 @@
 """frames(): one picture per walkthrough frame, for slides; it changes no .grad."""
 
+import re
 import shutil
 import struct
 
 import pytest
 
-from autograd import GraphvizNotFoundError, Value, frames, topological_order
+import autograd
+import nn
+from autograd import GraphvizNotFoundError, Value, frames, topological_order, walkthrough
 from graphs import neuron
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -58,3 +61,49 @@ def test_frames_say_how_to_install_dot_when_it_is_missing(tmp_path, monkeypatch)
     with pytest.raises(GraphvizNotFoundError, match="sudo apt-get install graphviz"):
         frames(neuron(), tmp_path / "slides")
     assert not (tmp_path / "slides").exists()
+
+
+def mlp_loss():
+    """The squared-error loss of a 2-16-16-1 MLP on one point: 406 values."""
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    return (model([0.5, -1.0]) - 1.0) ** 2
+
+
+def page_frames(root, path, **options):
+    return int(re.search(r'data-frames="(\d+)"', walkthrough(root, path, **options).read_text(encoding="utf-8"))[1])
+
+
+def points(svg):
+    """The (width, height) of a dot SVG, in pt."""
+    return tuple(map(float, re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()))
+
+
+@needs_dot
+def test_a_models_slides_are_its_pages_collapsed_frames(tmp_path):
+    loss = mlp_loss()
+    loss.backward()
+    before = grad_bits(loss)
+    paths = frames(loss, tmp_path / "slides")
+    assert grad_bits(loss) == before
+    assert len(paths) == page_frames(loss, tmp_path / "mlp.html") == 43  # 6 forward, 1 + 35 backward, the summary
+    pictures = [path.read_text(encoding="utf-8") for path in paths]
+    assert all(max(points(svg)) < 3000 for svg in pictures)  # one record per neuron, not 406 values
+    assert "layers.1.neurons.3.w.0" not in pictures[0]  # weights are fields of their neuron's record
+    first, last = pictures[0], pictures[-1]
+    assert "layers.0 · 16 neurons · ‖grad‖ = –" in first and "out –, grad –" in first  # nothing computed yet
+    assert "‖grad‖ = –" not in last and "grad –" not in last
+    step = next(svg for svg in pictures if "Backward step 4 of 35: layers.1.neurons.15" in svg)
+    assert step.count('stroke="#d62728"') >= 10  # the neuron's record in red
+
+
+@needs_dot
+def test_frames_expand_what_expand_names(tmp_path):
+    loss = mlp_loss()
+    order = topological_order(loss)
+    home = autograd.collapse.neurons(order)
+    dot = next(i for i, node in enumerate(order) if node.parents and home.get(node) == "layers.1.neurons.3")
+    paths = frames(loss, tmp_path / "slides", expand="layers.1.neurons.3")
+    assert len(paths) == page_frames(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3") != 43
+    pictures = [path.read_text(encoding="utf-8") for path in paths]
+    assert "layers.1.neurons.3 (relu)" not in pictures[0]  # drawn in full, not as a record
+    assert any(f"∂v{dot}" in svg and "/∂layers.1.neurons.3.w.0" in svg for svg in pictures)  # its edges' rules

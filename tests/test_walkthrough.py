@@ -13,6 +13,7 @@ import nn
 from autograd import Value, topological_order, walkthrough
 from autograd.engine import gradients, start_grads
 from autograd.explain import walk
+from autograd.expression import parse
 from graphs import neuron
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -103,6 +104,18 @@ def test_the_title_shows_the_whole_expression(tmp_path):
     page = walkthrough(neuron(), tmp_path / "walk.html").read_text(encoding="utf-8")
     assert "<title>chain rule walkthrough: o = tanh(x1·w1 + x2·w2 + b)</title>" in page
     assert '<h1 id="expression">o = tanh(x1·w1 + x2·w2 + b)</h1>' in page
+
+
+def test_a_programs_title_reads_its_output_in_the_names_of_its_statements(tmp_path):
+    """The textbook program's output E_total = E_o1 + E_o2 is titled so, not with every statement inlined;
+    a single expression typed at the CLI keeps the whole expression as its title."""
+    textbook = Path(__file__).resolve().parent.parent / "demos" / "textbook.txt"
+    root, _ = parse(textbook.read_text(encoding="utf-8")).build({})
+    page = walkthrough(root, tmp_path / "textbook.html").read_text(encoding="utf-8")
+    assert "<title>chain rule walkthrough: E_total = E_o1 + E_o2</title>" in page
+    assert '<h1 id="expression">E_total = E_o1 + E_o2</h1>' in page
+    page = walkthrough(cli_neuron(), tmp_path / "neuron.html").read_text(encoding="utf-8")
+    assert '<h1 id="expression">out = tanh(x1·w1 + x2·w2 + b)</h1>' in page
 
 
 def test_frames_cover_the_forward_pass_then_every_backward_step(tmp_path):
@@ -362,6 +375,23 @@ def overlap(a, b, slack=1.0):
             min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack)
 
 
+def unreadable(page):
+    """(texts under 14 px, pairs of labels that overlap, edge labels on a node) of the page as it shows now;
+    a node's fields make one label, an edge's lines another."""
+    texts = page.evaluate(TEXT_BOXES)
+    small = [(t["text"], round(t["height"], 1)) for t in texts if t["height"] < 14]
+    labels_of = {}
+    for t in texts:
+        box = labels_of.setdefault(t["group"], dict(t))
+        box.update(left=min(box["left"], t["left"]), top=min(box["top"], t["top"]),
+                   right=max(box["right"], t["right"]), bottom=max(box["bottom"], t["bottom"]))
+    boxes = list(labels_of.values())
+    overlapping = [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if overlap(a, b)]
+    shapes = page.evaluate(SHAPE_BOXES)
+    on_nodes = [(t["text"], s["id"]) for t in texts if t["edge"] for s in shapes if overlap(t, s)]
+    return small, overlapping, on_nodes
+
+
 @needs_dot
 @pytest.mark.parametrize("theme", ["light", "projector", "dark"])
 def test_every_text_of_the_readme_neuron_is_readable_at_1280_by_720(tmp_path, open_page, theme):
@@ -371,23 +401,38 @@ def test_every_text_of_the_readme_neuron_is_readable_at_1280_by_720(tmp_path, op
     state(page)
     texts = page.evaluate(TEXT_BOXES)
     assert len(texts) > 40
-    small = [(t["text"], round(t["height"], 1)) for t in texts if t["height"] < 14]
-    assert small == []
-    labels = [t for t in texts if t["edge"]]
-    assert len(labels) >= 10  # edge labels are measured too
-    labels_of = {}  # one box per label: a node's fields, an edge's lines together
-    for t in texts:
-        box = labels_of.setdefault(t["group"], dict(t))
-        box.update(left=min(box["left"], t["left"]), top=min(box["top"], t["top"]),
-                   right=max(box["right"], t["right"]), bottom=max(box["bottom"], t["bottom"]))
-    boxes = list(labels_of.values())
-    overlapping = [(a["text"], b["text"]) for i, a in enumerate(boxes) for b in boxes[i + 1:] if overlap(a, b)]
-    assert overlapping == []
-    shapes = page.evaluate(SHAPE_BOXES)
-    on_nodes = [(t["text"], s["id"]) for t in labels for s in shapes if overlap(t, s)]
-    assert on_nodes == []
+    assert len([t for t in texts if t["edge"]]) >= 10  # edge labels are measured too
+    assert unreadable(page) == ([], [], [])
     if theme == "light":  # the default view shows the whole graph
         assert page.evaluate("document.body.dataset.view") == "fit"
+
+
+def cli_neuron():
+    """The CLI's neuron: its inner nodes named by their text, ``(x1*w1 + x2*w2)``, the output ``out``."""
+    root, _ = parse("tanh(x1*w1 + x2*w2 + b)").build({"x1": 2.0, "w1": -3.0, "x2": 0.0, "w2": 1.0,
+                                                     "b": 6.8813735870195432})
+    return root
+
+
+@needs_dot
+@pytest.mark.parametrize("theme", ["light", "projector", "dark"])
+def test_the_cli_neurons_long_names_show_whole_and_readable_at_every_frame(tmp_path, open_page, theme):
+    root = cli_neuron()
+    assert len(topological_order(root)) == 10
+    path = walkthrough(root, tmp_path / "walk.html", theme=theme)
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    page = open_page(path)
+    for k in range(len(frames)):
+        page.evaluate(f"location.hash = '#frame={k}'")
+        assert state(page)["frame"] == k
+        if theme != "projector":  # (whose 18 px text follows the step)
+            assert page.evaluate("document.body.dataset.view") == "fit", k  # the whole graph, no following
+        assert unreadable(page) == ([], [], []), (k, frames[k]["title"])
+    page.evaluate("location.hash = '#frame=13'")  # the step the reviewer saw run into the + node
+    assert state(page)["title"] == "Backward step 3 of 5: (x1*w1 + x2*w2)"
+    active = page.evaluate("Array.from(document.querySelectorAll('#graph g.edge.active text')).map(t => t.textContent)")
+    assert "/∂(x2*w2)" in active
+    page.screenshot(path=str(tmp_path / "cli-neuron-frame-13.png"))
 
 
 @needs_dot
