@@ -373,17 +373,35 @@ def _neuron_record(neuron, members, consumers, grads=None, known=None):
 
 def record_texts(label):
     """The texts Graphviz draws for a record label, in order: one per non-empty field."""
-    fields, field, escaped = [], [], False
+    return [text for row in record_rows(label) for text in row]
+
+
+def record_rows(label):
+    """A record label's texts as rows of fields (top-level fields stack, ``{ a | b }`` is one row)."""
+    rows, row, field, depth, escaped = [], [], [], 0, False
+
+    def end_field():
+        text = "".join(field).strip().replace("&amp;", "&")
+        if text:
+            row.append(text)
+        field.clear()
+
     for char in label:
         if escaped:
             field.append(char)
             escaped = False
         elif char == "\\":
             escaped = True
-        elif char in "|{}":
-            fields.append("".join(field))
-            field = []
+        elif char in "{}":
+            end_field()
+            depth += 1 if char == "{" else -1
+        elif char == "|":
+            end_field()
+            if depth == 0:
+                rows.append(list(row))
+                row.clear()
         else:
             field.append(char)
-    fields.append("".join(field))
-    return [text.strip().replace("&amp;", "&") for text in fields if text.strip()]
+    end_field()
+    rows.append(list(row))
+    return [r for r in rows if r]

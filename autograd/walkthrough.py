@@ -821,37 +821,6 @@ def _fields(walk, nodes):
     return fields
 
 
-def _record_rows(label):
-    """A record label's texts as rows of fields (top-level fields stack, ``{ a | b }`` is one row)."""
-    rows, row, field, depth, escaped = [], [], [], 0, False
-
-    def end_field():
-        text = "".join(field).strip().replace("&amp;", "&")
-        if text:
-            row.append(text)
-        field.clear()
-
-    for char in label:
-        if escaped:
-            field.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in "{}":
-            end_field()
-            depth += 1 if char == "{" else -1
-        elif char == "|":
-            end_field()
-            if depth == 0:
-                rows.append(list(row))
-                row.clear()
-        else:
-            field.append(char)
-    end_field()
-    rows.append(list(row))
-    return [r for r in rows if r]
-
-
 def _fallback_picture(nodes, edges):
     """Our own layout of a collapsed picture (no ``dot``): columns by the longest path to each node,
     records drawn row by row with each field its own text, as dot draws them."""
@@ -859,7 +828,7 @@ def _fallback_picture(nodes, edges):
     rows = {}
     for _, nid, attrs in nodes:
         label = attrs.get("label", nid)
-        rows[nid] = _record_rows(label) if attrs.get("shape") == "record" else [[line] for line in label.split("\n")]
+        rows[nid] = collapse.record_rows(label) if attrs.get("shape") == "record" else [[line] for line in label.split("\n")]
     width = {nid: 24 + max(char * (sum(len(t) for t in r) + 2 * (len(r) - 1)) for r in rs) for nid, rs in rows.items()}
     incoming = {nid: [] for nid in rows}
     for tail, head, _ in edges:
