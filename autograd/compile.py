@@ -525,27 +525,21 @@ def _names(order, inputs, arg_names):
     for node, arg in zip(inputs, arg_names):
         wanted[node] = arg
     taken = set(_RESERVED)
-    name = {}
-    for node in inputs + [n for n in order if n not in set(inputs)]:
-        base = wanted[node]
-        candidate, k = base, 1
-        while candidate in taken:
-            k += 1
-            candidate = f"{base}_{k}"
-        taken.add(candidate)
-        name[node] = candidate
-    return name
+    arguments = set(inputs)
+    return {node: _unique(wanted[node], taken) for node in inputs + [n for n in order if n not in arguments]}
+
+
+def _unique(base, taken):
+    """base, or base_2, base_3, ... : the first not in taken, which it joins."""
+    candidate, k = base, 1
+    while candidate in taken:
+        k += 1
+        candidate = f"{base}_{k}"
+    taken.add(candidate)
+    return candidate
 
 
 def _grad_names(nodes, name):
     """g_<name> for each node's adjoint, kept apart from every value's name."""
     taken = set(name.values()) | _RESERVED
-    grad = {}
-    for node in nodes:
-        candidate, k = f"g_{name[node]}", 1
-        while candidate in taken:
-            k += 1
-            candidate = f"g_{name[node]}_{k}"
-        taken.add(candidate)
-        grad[node] = candidate
-    return grad
+    return {node: _unique(f"g_{name[node]}", taken) for node in nodes}
