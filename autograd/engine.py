@@ -342,7 +342,7 @@ def seed_gradient(grad, func_name):
                         f"pass its number, grad=v.data")
     if isinstance(grad, bool) or not isinstance(grad, numbers.Real):
         raise TypeError(f"{func_name}: grad must be a number, got {type(grad).__name__}: {grad!r}")
-    return _real(grad, f"{func_name}(grad=...)")
+    return _to_float(grad, f"{func_name}(grad=...)")
 
 
 def _local_grads_as_values(node):
@@ -521,13 +521,6 @@ def _to_float(data, where):
     return x
 
 
-def _real(x, where):
-    """A number the user gave, as a float (used for seeds; a bool is refused by the caller)."""
-    if type(x) is float:
-        return x
-    return _to_float(x, where)
-
-
 def _number(x, op_name, operand=None):
     """A constant operand of an op, as a float (a Value gives its data)."""
     if type(x) is float:  # the common case, checked first because it is the cheapest
@@ -555,14 +548,6 @@ def _short(number):
 
 def _name(value):
     return f"the Value labelled {value.label!r}" if value.label else f"a Value (data {value.data!r})"
-
-
-def _as_value(x, op_name):
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, numbers.Real):
-        return Value(x)
-    raise TypeError(f"{op_name}: expected a number or a Value, got {type(x).__name__}: {x!r}")
 
 
 def _expect_value(x, func_name, what):
