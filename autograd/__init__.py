@@ -22,6 +22,7 @@ from autograd.engine import (
 )
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.explain import Step, backward_steps, explain, explanation
+from autograd.diagnose import Diagnosis, diagnose
 from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import frames, walkthrough
@@ -31,6 +32,8 @@ __all__ = [
     "GraphvizNotFoundError",
     "Step",
     "backward_steps",
+    "Diagnosis",
+    "diagnose",
     "draw",
     "explain",
     "explanation",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import autograd
 import autograd.viz
+from autograd.diagnose import feedback, is_right, parse_answer
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from autograd.viz import fmt, names, visible
@@ -32,7 +33,7 @@ MAX_DIGITS = 17  # enough for every float to print exactly
 
 # What a terminal that cannot show a character gets instead ("∂L/∂w" becomes "dL/dw").
 _FALLBACK = {"∂": "d", "×": "*", "·": "*", "…": "...", "–": "-", "—": "-", "−": "-", "├": "|", "└": "`",
-             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt"}
+             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt", "σ": "s"}
 
 
 def _fallback(error):
@@ -288,7 +289,7 @@ def _run(args):
 
     if len(expression.statements) == 1:
         shown = expression.statements[0].text
-        plain = shown == out or _number(shown) == root.data  # "x", or "w = 0.6": no formula to show
+        plain = shown == out or parse_answer(shown) == root.data  # "x", or "w = 0.6": no formula to show
         print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
     else:
         for statement in expression.statements:
@@ -417,32 +418,11 @@ def _step_through(root):
         shown += 1
 
 
-def _number(text):
-    """The number a learner typed: 0.5, -2, 1e-3 or a fraction like 1/2; None if it is not one."""
-    text = "".join(text.split())
-    top, slash, bottom = text.partition("/")
-    try:
-        number = float(top) / float(bottom) if slash else float(text)
-    except (ValueError, ZeroDivisionError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _right(guess, answer):
-    return math.isclose(guess, answer, rel_tol=1e-3, abs_tol=1e-9)
-
-
 def _quiz(root, inputs, out):
-    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, hint and retry, then a score."""
+    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, name the mistake behind a wrong
+    one (autograd.diagnose) with the chain rule as a hint, offer one retry, then a score."""
     order = autograd.topological_order(root)
     name = names(order)
-    hints = {}
-    for step in autograd.backward_steps(root):
-        lines = step.lines()
-        for i, entry in enumerate(step.parents):
-            line = lines[i] if len(lines) == len(step.parents) else (
-                f"{entry.name}.grad += {fmt(entry.local)} * {fmt(step.upstream)} = {fmt(entry.contribution)}")
-            hints.setdefault(getattr(entry, "parent", None), []).append(line)
     _set_grads(root)
     asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
     print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
@@ -466,22 +446,23 @@ def _quiz(root, inputs, out):
             if not line.strip():
                 print(f"   the answer is {fmt(node.grad)}")
                 break
-            guess = _number(line)
+            guess = parse_answer(line)
             if guess is None:
                 print(f"   {line.strip()!r} is not a number: type one like 0.5, -2 or 1/2")
                 continue
             tries += 1
-            if _right(guess, node.grad):
+            if is_right(guess, node.grad):
                 right += tries == 1
                 print(f"   right: {fmt(node.grad)}")
                 break
             if tries == 1:
-                print("   not quite. Hint, the chain rule for it:")
-                for hint in hints.get(node, []):
-                    print(f"     {hint}")
+                for reply in feedback(root, node, guess):
+                    print(f"   {reply}")
                 prompt = "   try again: ? "
                 continue
             print(f"   not quite: the answer is {fmt(node.grad)}")
+            for diagnosis in autograd.diagnose(root, node, guess):
+                print(f"   ({fmt(guess)}: {diagnosis.said})")
             break
         answered += 1
     print(f"\nscore: {right} of {answered} right on the first try")

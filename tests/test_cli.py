@@ -137,6 +137,23 @@ def test_quiz_grades_hints_retries_and_scores():
     assert "score: 1 of 2 right on the first try" in out  # the retry is right, but not first time
 
 
+def test_quiz_names_the_mistake_behind_a_wrong_answer_then_offers_the_retry():
+    # o = tanh(n): ∂o/∂n = 1 - o² = 0.419974; a learner who answers tanh's output o = 0.761594 made tanh's classic
+    # mistake; with x = 0.5, ∂o/∂x = 0.839949, and forgetting the upstream gradient gives w = 2 alone
+    out = quiz(["n = x*w; o = tanh(n)", "x=0.5", "w=2"], "0.761594\n0.419974\n1/5\n0.21\n2\n-0.84\n")
+    first, second, third = out.split("\n1. ")[1].split("\n2. ")[0], out.split("\n2. ")[1], out.split("\n3. ")[1]
+    assert ("not quite: you used tanh's output o where its derivative 1 - o² belongs (value-for-derivative): "
+            "∂o/∂n = o = 0.761594; that gives 0.761594.") in first
+    assert first.index("(value-for-derivative)") < first.index("Hint, the chain rule for it:") < first.index("try again")
+    assert "n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.761594²) · 1.0 = 0.419974" in first
+    assert "right: 0.419974" in first.split("try again")[1]
+    assert "not quite, and not a mistake I know. Hint, the chain rule for it:" in second  # 1/5: no mistake gives 0.2
+    assert "you forgot to multiply by the upstream gradient (no-upstream); that gives 2.0." in third
+    assert "not quite: the answer is 0.839949" in third  # the retry is wrong too: the answer, and its mistake
+    assert "(-0.84: the right size, the wrong sign (sign); that gives -0.839949.)" in third
+    assert "score: 0 of 3 right on the first try" in out
+
+
 @pytest.mark.parametrize(
     "answer, reply",
     [("0.5005", "right"), ("0.5006", "not quite"), ("-1/2", "not quite"), ("1 / 2", "right"), ("5e-1", "right")],
