@@ -23,8 +23,8 @@ the reason; the engine adds the op's name, the operands and their labels to the 
 import functools
 import math
 import sys
+from collections import namedtuple
 from operator import mul
-from typing import NamedTuple
 
 
 def _float(x):
@@ -160,17 +160,15 @@ class Op:
         return f"<op {self.name}>"
 
 
-class Mistake(NamedTuple):
+class Mistake(namedtuple("Mistake", "id sentence code")):
     """One way a learner gets a local derivative wrong: an id, a sentence, the wrong derivative as Python.
 
     ``code`` is a plain Python expression (names, number literals, + - * / **, unary minus, calls
     to exp, log, tanh, sin, cos, sqrt) over the names the op was given, so the same text can be
-    evaluated here and translated to JavaScript for the walkthrough page.
+    evaluated (autograd.diagnose) and translated to JavaScript for the walkthrough page.
     """
 
-    id: str
-    sentence: str
-    code: str
+    __slots__ = ()
 
 
 def _literal(x):
