@@ -20,6 +20,7 @@ import unicodedata
 from pathlib import Path
 
 import autograd
+import autograd.latex
 import autograd.viz
 from autograd.diagnose import feedback, is_right, parse_answer
 from autograd.files import write_atomic
@@ -130,6 +131,8 @@ def build_parser():
     parser.add_argument("--png", metavar="FILE", help="render the graph to a PNG file (needs Graphviz)")
     parser.add_argument("--dot", metavar="FILE", help="write the graph as Graphviz DOT source (needs nothing)")
     parser.add_argument("--html", metavar="FILE", help="write the interactive walkthrough page")
+    parser.add_argument("--latex", metavar="FILE", help="write the derivation as a LaTeX document (FILE.tex), "
+                        "or as a PDF (FILE.pdf, needs pdflatex)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--steps", action="store_true",
                       help="step through backward: Enter shows the next step, q (or end of input) stops")
@@ -478,7 +481,7 @@ def _check_drawable(root, outputs, max_nodes):
 
 def _output_paths(args):
     """{option: Path} for the files asked for, every one checked before any work is done."""
-    suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html"}
+    suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html", "latex": (".tex", ".pdf")}
     outputs = {}
     for option, suffix in suffixes.items():
         target = getattr(args, option)
@@ -499,10 +502,11 @@ def _with_suffix(target, suffix, option):
     path = Path(target)
     if path.is_dir():
         raise UsageError(f"--{option} needs a file name, and {target!r} is a folder")
+    allowed = suffix if isinstance(suffix, tuple) else (suffix,)
     if not path.suffix:
-        return path.with_suffix(suffix)
-    if path.suffix.lower() != suffix:
-        raise UsageError(f"--{option} needs a file name ending in {suffix}, got {target!r}")
+        return path.with_suffix(allowed[0])
+    if path.suffix.lower() not in allowed:
+        raise UsageError(f"--{option} needs a file name ending in {' or '.join(allowed)}, got {target!r}")
     return path
 
 
@@ -554,8 +558,18 @@ def _write_outputs(root, outputs, quiz, extra_frames):
                 raise UsageError(f"could not render {path}: {type(error).__name__}: {_one_line(error)}") from None
             print(f"wrote {written}")
     if "dot" in outputs:
-        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None))
+        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None), "--dot")
         print(f"wrote {outputs['dot']}")
+    if "latex" in outputs:
+        path = outputs["latex"]
+        text = autograd.to_latex(root, document=True, max_nodes=None)
+        if path.suffix.lower() == ".pdf":
+            try:
+                text = autograd.latex.pdf(text, "--latex")
+            except autograd.latex.LatexError as error:
+                raise UsageError(f"could not write {path}: {_one_line(error)}") from None
+        _write_text(path, text, "--latex")
+        print(f"wrote {path}")
     if "html" in outputs:
         path = outputs["html"]
         for node in autograd.topological_order(root):  # the page runs backward itself
@@ -572,10 +586,10 @@ def _write_outputs(root, outputs, quiz, extra_frames):
         print(f"wrote {written}")
 
 
-def _write_text(path, text):
-    """Write a text file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
+def _write_text(path, text, what):
+    """Write a file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
     try:
-        write_atomic(path, text, what="--dot")
+        write_atomic(path, text, what=what)
     except (OSError, ValueError) as error:
         raise UsageError(f"could not write {path}: {_one_line(error)}") from None
 

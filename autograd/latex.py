@@ -9,6 +9,10 @@ the gradients are root's alone, from a walk with gradients of its own.
 """
 
 import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
 
 from autograd.engine import start_grads, topological_order
 from autograd.explain import MAX_PATH_NODES, edge_rule, operand_paths, reading_order_leaves, walk
@@ -53,6 +57,38 @@ def to_latex(root, document=False, max_nodes=MAX_NODES):
     lines += _table(steps, name)
     text = "\n".join(lines) + "\n"
     return DOCUMENT % text if document else text
+
+
+class LatexError(RuntimeError):
+    """pdflatex is not installed, or it could not make the PDF (the message quotes its error)."""
+
+
+def pdf(text, what="pdf", files=None, timeout=120):
+    """The PDF that stock pdflatex makes of the LaTeX document text, as bytes.
+
+    files ({name: bytes}, e.g. the pictures an ``\\includegraphics`` names) are put beside it; it runs in a
+    folder of its own, which is removed afterwards. Raises LatexError when pdflatex is missing or fails.
+    """
+    program = shutil.which("pdflatex")
+    if program is None:
+        raise LatexError(f"{what}: pdflatex is not installed, so no PDF was made; install it (Debian, Ubuntu: "
+                         "sudo apt-get install texlive-latex-base; macOS: brew install --cask mactex) or write the .tex")
+    with tempfile.TemporaryDirectory(prefix="chainrule-latex-") as folder:
+        for name, data in (files or {}).items():
+            (Path(folder) / name).write_bytes(data)
+        (Path(folder) / "document.tex").write_text(text, encoding="utf-8")
+        try:
+            subprocess.run([program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "document.tex"],
+                           cwd=folder, capture_output=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise LatexError(f"{what}: pdflatex took more than {timeout} s and was stopped") from None
+        made = Path(folder) / "document.pdf"
+        if not made.exists():
+            log = (Path(folder) / "document.log")
+            errors = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("!")] \
+                if log.exists() else []
+            raise LatexError(f"{what}: pdflatex made no PDF: {errors[0] if errors else 'it failed without a message'}")
+        return made.read_bytes()
 
 
 def _names(order):

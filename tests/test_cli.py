@@ -101,6 +101,27 @@ def test_html_walkthrough(tmp_path, quiz):
     assert "<html" in target.read_text().lower()
 
 
+def test_latex_writes_the_derivation_as_a_document(tmp_path):
+    code, out, err = run(["--file", str(ROOT / "demos" / "textbook.txt"), "--digits", "9", "--latex",
+                          str(tmp_path / "handout")])
+    assert (code, err) == (0, "") and f"wrote {tmp_path / 'handout.tex'}" in out
+    text = (tmp_path / "handout.tex").read_text(encoding="utf-8")
+    assert text.startswith("\\documentclass{article}")
+    assert "&\\text{E\\_total} \\\\\n&\\quad = \\text{E\\_o1} + \\text{E\\_o2}" in text
+    assert "0.298371109" in text  # --digits reaches the derivation too
+
+
+def test_latex_to_a_pdf_is_made_by_pdflatex(tmp_path, pdflatex):
+    code, out, err = run(NEURON + ["--latex", str(tmp_path / "neuron.pdf")])
+    assert (code, err) == (0, "")
+    assert (tmp_path / "neuron.pdf").read_bytes().startswith(b"%PDF") and not list(tmp_path.glob("*.tex"))
+
+
+def test_latex_needs_a_tex_or_pdf_file(tmp_path):
+    code, out, err = run(["x*y", "x=1", "y=2", "--latex", str(tmp_path / "x.png")])
+    assert code == 2 and "--latex needs a file name ending in .tex or .pdf" in err and out == ""
+
+
 @pytest.mark.parametrize(
     "presses, shown",
     [("\n" * 10, 3), ("\n\n\n", 3), ("\n", 1), ("", 0), ("\nq\n\n", 1), ("Q\n", 0), ("\n\nquit\n", 2)],
