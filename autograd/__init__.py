@@ -27,6 +27,7 @@ from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import frames, walkthrough
 from autograd.compile import compile
+from autograd.worksheet import worksheet
 
 __all__ = [
     "GraphvizNotFoundError",
@@ -43,6 +44,7 @@ __all__ = [
     "to_latex",
     "tree",
     "walkthrough",
+    "worksheet",
     "Value",
     "dot",
     "grad",

@@ -22,7 +22,7 @@ from pathlib import Path
 import autograd
 import autograd.latex
 import autograd.viz
-from autograd.diagnose import feedback, is_right, parse_answer
+from autograd.diagnose import feedback, is_right, parse_answer, questions
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from autograd.viz import fmt, names, visible
@@ -304,7 +304,7 @@ def _run(args):
     if args.steps:
         _step_through(root)
     elif args.quiz:
-        _quiz(root, set(inputs), out)
+        _quiz(root, out)
     if inputs:
         print("\ngradients:")
         rows = [(f"∂{out}/∂{name}", fmt(g)) for name, g in zip(leaves, grads)]
@@ -421,13 +421,13 @@ def _step_through(root):
         shown += 1
 
 
-def _quiz(root, inputs, out):
+def _quiz(root, out):
     """Ask for ∂out/∂node for each node, root to leaves; grade each answer, name the mistake behind a wrong
     one (autograd.diagnose) with the chain rule as a hint, offer one retry, then a score."""
     order = autograd.topological_order(root)
     name = names(order)
     _set_grads(root)
-    asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
+    asked = questions(root)
     print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
           "(Enter: show the answer; q: stop).")
     right = answered = 0

@@ -221,6 +221,13 @@ class _Question:
         return tuple(lines)
 
 
+def questions(root):
+    """The nodes a quiz asks ∂root/∂node about, in the order it asks: from root's operands back to the
+    leaves (topological order reversed), every inner node and every labelled leaf (an input, not a constant)."""
+    return [node for node in reversed(topological_order(expect_value(root, "questions"))[:-1])
+            if node.parents or node.label]
+
+
 def feedback(root, node, answer):
     """The quiz's reply to an answer for ∂root/∂node, as lines: right; or not quite, the mistakes the
     answer fits (or "not a mistake I know") and the chain rule for it."""

@@ -153,6 +153,13 @@ def _placeholder_names(paths, name):
     return {str(id(node)): name[node] for path in paths for child, _ in path for node in (*child.parents, child)}
 
 
+def step_table(root):
+    """The backward steps of root as LaTeX (a tabular when it fits a page, else step by step); changes no ``.grad``."""
+    expect_value(root, "step_table")
+    order = topological_order(root)
+    return "\n".join(_table(list(walk(order, start_grads(order, 1.0))), _names(order))) + "\n"
+
+
 def _table(steps, name):
     """The backward steps: a tabular (number, update, rule, rule with numbers, value) when it fits a page, else
     each step a few lines of an align* (update, then = rule = numbers = value), which breaks across pages."""
