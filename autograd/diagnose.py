@@ -134,11 +134,12 @@ class _Question:
                 raise ValueError(f"{what}: edge must be (child, i) with node the child's operand i, got {edge!r}")
             uses = [edge]
         self.edges = uses
-        self.right = self.answer_with(_right)
+        self.right = self.answer_with(_right, strict=True)
         self.lines = self._lines(edge is not None)
 
-    def answer_with(self, change):
-        """The asked number from the engine's walk, with change in place of the chain rule on the asked edges."""
+    def answer_with(self, change, strict=False):
+        """The asked number from the engine's walk, with change in place of the chain rule on the asked edges;
+        nan where a mistake meets an undefined derivative (strict: raise the engine's error, as grad() does)."""
         grads = start_grads(self.order, 1.0)
         asked, node, count = set(self.edges), self.node, [0]
 
@@ -154,6 +155,8 @@ class _Question:
         try:
             deque(chain_rule(self.order, grads, mistake=mistake), maxlen=0)
         except (ArithmeticError, ValueError):
+            if strict:
+                raise
             return math.nan
         return grads[node]
 

@@ -338,6 +338,10 @@ def test_diagnose_changes_no_grad_and_refuses_bad_input():
         diagnose(o, order[0], True)
     with pytest.raises(ValueError, match="quiz must be 'grad'"):
         diagnose(o, order[0], 1.0, quiz="data")
+    base, exponent = Value(-2.0, label="x"), Value(3.0, label="y")
+    with pytest.raises(ValueError, match=r"\*\* of -2.0 \(label 'x'\) and 3.0 \(label 'y'\): the derivative with "
+                                         r"respect to the exponent needs a base > 0"):
+        diagnose(base**exponent, exponent, 1.0)  # no gradient to get wrong: the engine's own error, as grad() gives
 
 
 @pytest.mark.parametrize("text, number", [("0.5", 0.5), ("1/2", 0.5), (" -3 / 4 ", -0.75), ("5e-1", 0.5),
