@@ -16,6 +16,7 @@ from pathlib import Path
 
 from autograd.engine import start_grads, topological_order
 from autograd.explain import MAX_PATH_NODES, edge_rule, operand_paths, reading_order_leaves, walk
+from autograd.files import write_atomic
 from autograd.ops import factor
 from autograd.viz import MAX_NODES, check_size, expect_value, fmt, names, visible
 
@@ -74,9 +75,8 @@ def pdf(text, what="pdf", files=None, timeout=120):
         raise LatexError(f"{what}: pdflatex is not installed, so no PDF was made; install it (Debian, Ubuntu: "
                          "sudo apt-get install texlive-latex-base; macOS: brew install --cask mactex) or write the .tex")
     with tempfile.TemporaryDirectory(prefix="chainrule-latex-") as folder:
-        for name, data in (files or {}).items():
-            (Path(folder) / name).write_bytes(data)
-        (Path(folder) / "document.tex").write_text(text, encoding="utf-8")
+        for name, data in {**(files or {}), "document.tex": text}.items():
+            write_atomic(Path(folder) / name, data, what=what)
         try:
             subprocess.run([program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", "document.tex"],
                            cwd=folder, capture_output=True, timeout=timeout, check=False)
