@@ -6,6 +6,11 @@ rules with the numbers in, then the value; and the table of backward steps. The 
 from the ops' own ``formula``/``rule`` texts, turned into LaTeX here token by token (``·`` ->
 ``\\cdot``, ``²`` -> ``^{2}``, ``x1`` -> ``x_{1}``). It needs amsmath only and changes no ``.grad``:
 the gradients are root's alone, from a walk with gradients of its own.
+
+Every line fits an article's page: ``width`` estimates how wide a piece of math sets (erring
+wide), and ``aligned`` breaks each block by it, before a + or ·, with long left sides on lines of
+their own; a step table longer or wider than a page is written step by step, so it breaks
+across pages (with ``\\allowdisplaybreaks``). ``pdf(text)`` runs stock pdflatex on a document.
 """
 
 import re
@@ -208,8 +213,8 @@ def aligned(rows, stage_per_line=False, between="", flush=False):
     first, later, more = ("&\\quad = ", "&\\quad = ", "&\\qquad ") if flush else (" &= ", "  &= ", "  &\\quad ")
     lines = []
     for k, (left, stages) in enumerate(rows):
-        row, shown = ([], None) if not flush else ([f"&{left}" if k == 0 else f"&\\qquad {left}"
-                                                    for k, left in enumerate(_pieces(left, TEXT_WIDTH - 20.0))], "")
+        row, shown = ([], None) if not flush else ([f"&{piece}" if j == 0 else f"&\\qquad {piece}"
+                                                    for j, piece in enumerate(_pieces(left, TEXT_WIDTH - 20.0))], "")
         for stage in stages:
             if shown and not stage_per_line and width(f"{shown} = {stage}") <= room:
                 shown = f"{shown} = {stage}"
