@@ -27,7 +27,14 @@ from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import frames, walkthrough
 from autograd.compile import compile
-from autograd.worksheet import worksheet
+
+
+def worksheet(count=6, seed=0, level=1, choices=False):
+    """count random exercises at level 1, 2 or 3 with their answers, the same for the same seed (see autograd.worksheets)."""
+    from autograd.worksheets import worksheet as make  # (imported when used, so python -m autograd.worksheets runs clean)
+
+    return make(count, seed, level, choices)
+
 
 __all__ = [
     "GraphvizNotFoundError",

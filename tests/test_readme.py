@@ -63,7 +63,7 @@ def _console_commands():
                 shown.append(line)
 
 
-PROGRAMS = {"chainrule": "autograd", "chainrule-worksheet": "autograd.worksheet"}
+PROGRAMS = {"chainrule": "autograd", "chainrule-worksheet": "autograd.worksheets"}
 
 
 @pytest.mark.parametrize("command, shown", list(_console_commands()))

@@ -17,7 +17,7 @@ from autograd import Value
 from autograd.__main__ import main as chainrule
 from autograd.diagnose import diagnose
 from autograd.viz import fmt
-from autograd.worksheet import main, worksheet
+from autograd.worksheets import main, worksheet
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the pictures need Graphviz's dot: apt install graphviz")
@@ -64,7 +64,7 @@ def test_numbers_come_out_short_where_the_ops_allow():
 
 
 def test_the_same_seed_gives_the_same_tex_bytes_in_any_process():
-    code = ("from autograd.worksheet import worksheet; import sys; w = worksheet(4, seed=7, level=3, choices=True); "
+    code = ("from autograd.worksheets import worksheet; import sys; w = worksheet(4, seed=7, level=3, choices=True); "
             "sys.stdout.buffer.write((w.latex() + w.latex(key=True)).encode())")
     made = [subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]

@@ -1,6 +1,6 @@
 """Worksheets a teacher can print: random graphs to backpropagate by hand, and their answer key.
 
-    python -m autograd.worksheet out/week3 --count 6 --seed 3 --level 2 [--choices] [--html]
+    python -m autograd.worksheets out/week3 --count 6 --seed 3 --level 2 [--choices] [--html]
 
 ``worksheet(count, seed, level)`` makes the exercises: each a program in the command line's
 language (one statement a line, its last one ``L``), values for its leaves, and the answers:
@@ -282,7 +282,7 @@ def main(argv=None):
     """The worksheet command: write a worksheet and its answer key to a folder; returns the exit code."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m autograd.worksheet", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m autograd.worksheets", description=__doc__.splitlines()[0])
     parser.add_argument("folder", help="where to write worksheet.tex/.pdf, answers.tex/.pdf and the pictures")
     parser.add_argument("--count", type=int, default=6, help="how many exercises (default 6)")
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same worksheet (default 0)")
