@@ -22,15 +22,26 @@ from autograd.engine import (
 )
 from autograd.gradcheck import GradcheckError, gradcheck
 from autograd.explain import Step, backward_steps, explain, explanation
+from autograd.diagnose import Diagnosis, diagnose
 from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import frames, walkthrough
 from autograd.compile import compile
 
+
+def worksheet(count=6, seed=0, level=1, choices=False):
+    """count random exercises at level 1, 2 or 3 with their answers, the same for the same seed (see autograd.worksheets)."""
+    from autograd.worksheets import worksheet as make  # (imported when used, so python -m autograd.worksheets runs clean)
+
+    return make(count, seed, level, choices)
+
+
 __all__ = [
     "GraphvizNotFoundError",
     "Step",
     "backward_steps",
+    "Diagnosis",
+    "diagnose",
     "draw",
     "explain",
     "explanation",
@@ -40,6 +51,7 @@ __all__ = [
     "to_latex",
     "tree",
     "walkthrough",
+    "worksheet",
     "Value",
     "dot",
     "grad",

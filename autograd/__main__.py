@@ -20,7 +20,9 @@ import unicodedata
 from pathlib import Path
 
 import autograd
+import autograd.latex
 import autograd.viz
+from autograd.diagnose import feedback, is_right, parse_answer, questions
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from autograd.viz import fmt, names, visible
@@ -32,7 +34,7 @@ MAX_DIGITS = 17  # enough for every float to print exactly
 
 # What a terminal that cannot show a character gets instead ("∂L/∂w" becomes "dL/dw").
 _FALLBACK = {"∂": "d", "×": "*", "·": "*", "…": "...", "–": "-", "—": "-", "−": "-", "├": "|", "└": "`",
-             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt"}
+             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt", "σ": "s"}
 
 
 def _fallback(error):
@@ -129,6 +131,8 @@ def build_parser():
     parser.add_argument("--png", metavar="FILE", help="render the graph to a PNG file (needs Graphviz)")
     parser.add_argument("--dot", metavar="FILE", help="write the graph as Graphviz DOT source (needs nothing)")
     parser.add_argument("--html", metavar="FILE", help="write the interactive walkthrough page")
+    parser.add_argument("--latex", metavar="FILE", help="write the derivation as a LaTeX document (FILE.tex), "
+                        "or as a PDF (FILE.pdf, needs pdflatex)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--steps", action="store_true",
                       help="step through backward: Enter shows the next step, q (or end of input) stops")
@@ -288,7 +292,7 @@ def _run(args):
 
     if len(expression.statements) == 1:
         shown = expression.statements[0].text
-        plain = shown == out or _number(shown) == root.data  # "x", or "w = 0.6": no formula to show
+        plain = shown == out or parse_answer(shown) == root.data  # "x", or "w = 0.6": no formula to show
         print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
     else:
         for statement in expression.statements:
@@ -300,7 +304,7 @@ def _run(args):
     if args.steps:
         _step_through(root)
     elif args.quiz:
-        _quiz(root, set(inputs), out)
+        _quiz(root, out)
     if inputs:
         print("\ngradients:")
         rows = [(f"∂{out}/∂{name}", fmt(g)) for name, g in zip(leaves, grads)]
@@ -417,34 +421,13 @@ def _step_through(root):
         shown += 1
 
 
-def _number(text):
-    """The number a learner typed: 0.5, -2, 1e-3 or a fraction like 1/2; None if it is not one."""
-    text = "".join(text.split())
-    top, slash, bottom = text.partition("/")
-    try:
-        number = float(top) / float(bottom) if slash else float(text)
-    except (ValueError, ZeroDivisionError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _right(guess, answer):
-    return math.isclose(guess, answer, rel_tol=1e-3, abs_tol=1e-9)
-
-
-def _quiz(root, inputs, out):
-    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, hint and retry, then a score."""
+def _quiz(root, out):
+    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, name the mistake behind a wrong
+    one (autograd.diagnose) with the chain rule as a hint, offer one retry, then a score."""
     order = autograd.topological_order(root)
     name = names(order)
-    hints = {}
-    for step in autograd.backward_steps(root):
-        lines = step.lines()
-        for i, entry in enumerate(step.parents):
-            line = lines[i] if len(lines) == len(step.parents) else (
-                f"{entry.name}.grad += {fmt(entry.local)} * {fmt(step.upstream)} = {fmt(entry.contribution)}")
-            hints.setdefault(getattr(entry, "parent", None), []).append(line)
     _set_grads(root)
-    asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
+    asked = questions(root)
     print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
           "(Enter: show the answer; q: stop).")
     right = answered = 0
@@ -466,22 +449,23 @@ def _quiz(root, inputs, out):
             if not line.strip():
                 print(f"   the answer is {fmt(node.grad)}")
                 break
-            guess = _number(line)
+            guess = parse_answer(line)
             if guess is None:
                 print(f"   {line.strip()!r} is not a number: type one like 0.5, -2 or 1/2")
                 continue
             tries += 1
-            if _right(guess, node.grad):
+            if is_right(guess, node.grad):
                 right += tries == 1
                 print(f"   right: {fmt(node.grad)}")
                 break
             if tries == 1:
-                print("   not quite. Hint, the chain rule for it:")
-                for hint in hints.get(node, []):
-                    print(f"     {hint}")
+                for reply in feedback(root, node, guess):
+                    print(f"   {reply}")
                 prompt = "   try again: ? "
                 continue
             print(f"   not quite: the answer is {fmt(node.grad)}")
+            for diagnosis in autograd.diagnose(root, node, guess):
+                print(f"   ({fmt(guess)}: {diagnosis.said})")
             break
         answered += 1
     print(f"\nscore: {right} of {answered} right on the first try")
@@ -497,7 +481,7 @@ def _check_drawable(root, outputs, max_nodes):
 
 def _output_paths(args):
     """{option: Path} for the files asked for, every one checked before any work is done."""
-    suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html"}
+    suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html", "latex": (".tex", ".pdf")}
     outputs = {}
     for option, suffix in suffixes.items():
         target = getattr(args, option)
@@ -518,10 +502,11 @@ def _with_suffix(target, suffix, option):
     path = Path(target)
     if path.is_dir():
         raise UsageError(f"--{option} needs a file name, and {target!r} is a folder")
+    allowed = suffix if isinstance(suffix, tuple) else (suffix,)
     if not path.suffix:
-        return path.with_suffix(suffix)
-    if path.suffix.lower() != suffix:
-        raise UsageError(f"--{option} needs a file name ending in {suffix}, got {target!r}")
+        return path.with_suffix(allowed[0])
+    if path.suffix.lower() not in allowed:
+        raise UsageError(f"--{option} needs a file name ending in {' or '.join(allowed)}, got {target!r}")
     return path
 
 
@@ -573,8 +558,18 @@ def _write_outputs(root, outputs, quiz, extra_frames):
                 raise UsageError(f"could not render {path}: {type(error).__name__}: {_one_line(error)}") from None
             print(f"wrote {written}")
     if "dot" in outputs:
-        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None))
+        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None), "--dot")
         print(f"wrote {outputs['dot']}")
+    if "latex" in outputs:
+        path = outputs["latex"]
+        text = autograd.to_latex(root, document=True, max_nodes=None)
+        if path.suffix.lower() == ".pdf":
+            try:
+                text = autograd.latex.pdf(text, "--latex")
+            except autograd.latex.LatexError as error:
+                raise UsageError(f"could not write {path}: {_one_line(error)}") from None
+        _write_text(path, text, "--latex")
+        print(f"wrote {path}")
     if "html" in outputs:
         path = outputs["html"]
         for node in autograd.topological_order(root):  # the page runs backward itself
@@ -591,10 +586,10 @@ def _write_outputs(root, outputs, quiz, extra_frames):
         print(f"wrote {written}")
 
 
-def _write_text(path, text):
-    """Write a text file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
+def _write_text(path, text, what):
+    """Write a file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
     try:
-        write_atomic(path, text, what="--dot")
+        write_atomic(path, text, what=what)
     except (OSError, ValueError) as error:
         raise UsageError(f"could not write {path}: {_one_line(error)}") from None
 

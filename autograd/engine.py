@@ -278,23 +278,32 @@ def start_grads(order, seed):
     return grads
 
 
-def chain_rule(order, grads, create_graph=False):
+def chain_rule(order, grads, create_graph=False, mistake=None):
     """The chain rule, and the only place it is written: from the root back to the leaves.
 
     ``grads`` is the walk's own storage, ``{node: gradient}`` for every node of ``order``
     (see ``start_grads``); the walk adds into it and never writes a node's ``.grad``. A
     generator: it yields each inner node, whose gradient is then complete, just before passing
     it on to the node's parents, so the explainer can watch one step at a time.
+
+    ``mistake`` models a learner who gets the chain rule wrong (``autograd.diagnose``): a function
+    ``mistake(node, i, local, upstream, so_far)`` that gives operand i's gradient after this edge,
+    where the rule gives ``so_far + local * upstream``.
     """
+    special = create_graph or mistake is not None  # decided once, so the plain walk tests one flag, as before
     for node in reversed(order):
         if node._op is None:
             continue
         upstream = grads[node]
         yield node
         try:
-            if create_graph:
-                for parent, local in zip(node.parents, _local_grads_as_values(node)):
-                    grads[parent] += local * upstream
+            if special:
+                if mistake is None:
+                    for parent, local in zip(node.parents, _local_grads_as_values(node)):
+                        grads[parent] += local * upstream
+                else:
+                    for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+                        grads[parent] = mistake(node, i, local, upstream, grads[parent])
             elif node._b is not None:  # two operands (the slots are read directly: the hot path)
                 grads[node._a] += node._local_a * upstream
                 grads[node._b] += node._local_b * upstream

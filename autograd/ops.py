@@ -8,6 +8,9 @@ operands' names and the output's (``1 - o²``). Both are plain text with one spe
 a product, ``²`` and ``³`` for the small powers, ``^`` for the others, ``[c]`` for 1 when c holds
 else 0. Given numbers instead of names (``rule(0, ("0.881374",), "0.707107")``), the same
 functions write the numbers in (``1 - 0.707107²``), with brackets where a number needs them.
+And ``mistakes(i, names, out)``: how that derivative is usually gotten wrong (tanh's output
+where ``1 - o²`` belongs), each wrong derivative a Python expression that ``autograd.diagnose``
+evaluates to name the mistake behind a learner's wrong number.
 
 ``local_grads`` is written with arithmetic and the small helpers below only, so the same line
 works on floats (in the forward pass) and on Values (when ``grad(..., create_graph=True)``
@@ -20,6 +23,7 @@ the reason; the engine adds the op's name, the operands and their labels to the 
 import functools
 import math
 import sys
+from collections import namedtuple
 from operator import mul
 
 
@@ -147,8 +151,45 @@ class Op:
         """d out / d operand i written from the operands' names and the output's, e.g. ``1 - o²``."""
         raise NotImplementedError
 
+    def mistakes(self, i, names, out):
+        """How d out/d operand i is often gotten wrong: Mistakes, each with the wrong derivative as a
+        Python expression over names (identifiers, or number literals) and out."""
+        return ()
+
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+class Mistake(namedtuple("Mistake", "id sentence code")):
+    """One way a learner gets a local derivative wrong: an id, a sentence, the wrong derivative as Python.
+
+    ``code`` is a plain Python expression (names, number literals, + - * / **, unary minus, calls
+    to exp, log, tanh, sin, cos, sqrt) over the names the op was given, so the same text can be
+    evaluated (autograd.diagnose) and translated to JavaScript for the walkthrough page.
+    """
+
+    __slots__ = ()
+
+
+def _literal(x):
+    """A finite constant as a Python literal that is one operand wherever it goes: 2.0, (-3.0)."""
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _power_mistakes(x, n, lowered):
+    """The power rule's usual mistakes for x ** n (lowered is n - 1 as an operand)."""
+    return (Mistake("power-missing-factor", "the power rule brings the exponent down as a factor: you left it out",
+                    f"{x}**{lowered}"),
+            Mistake("power-not-lowered", "the power rule lowers the exponent by one: you kept it", f"{n} * {x}**{n}"))
+
+
+def _exponent_mistakes(base, x, out):
+    """The usual mistakes for d(base ** x)/dx = base ** x · log(base)."""
+    return (Mistake("power-rule-for-exponent", "base^x is an exponential in x: its derivative is base^x·log(base), "
+                    "not the power rule's x·base^(x - 1)", f"{x} * {base}**({x} - 1.0)"),
+            Mistake("log-missing", "base^x has derivative base^x·log(base) with respect to x: you left out log(base)",
+                    out))
 
 
 class Undefined(float):
@@ -191,6 +232,10 @@ class Add(Op):
     def rule(self, i, names, out):
         return "1"
 
+    def mistakes(self, i, names, out):
+        return (Mistake("product-rule-for-sum", "you used the rule of a product, but a sum passes its gradient "
+                        "to each term unchanged (its derivative is 1)", names[1 - i]),)
+
 
 class Sub(Op):
     """a - b."""
@@ -210,6 +255,11 @@ class Sub(Op):
 
     def rule(self, i, names, out):
         return "1" if i == 0 else "-1"
+
+    def mistakes(self, i, names, out):
+        if i == 0:
+            return ()
+        return (Mistake("minus-dropped", "you dropped the minus: a - b has derivative -1 with respect to b", "1.0"),)
 
 
 class Mul(Op):
@@ -231,6 +281,14 @@ class Mul(Op):
 
     def rule(self, i, names, out):
         return names[1 - i]
+
+    def mistakes(self, i, names, out):
+        return (Mistake("own-value", "you used the factor itself, but a product's derivative with respect to one "
+                        "factor is the other factor", names[i]),
+                Mistake("value-for-derivative", "you used the product's value where its derivative (the other "
+                        "factor) belongs", out),
+                Mistake("sum-rule-for-product", "you used the rule of a sum (1), but a product's derivative with "
+                        "respect to one factor is the other factor", "1.0"))
 
 
 class Div(Op):
@@ -256,6 +314,18 @@ class Div(Op):
         a, b = names
         return _quotient("1", b) if i == 0 else _quotient(_negation(out), b)
 
+    def mistakes(self, i, names, out):
+        a, b = names
+        if i == 0:
+            return (Mistake("quotient-as-product", "you multiplied by the denominator, but a/b has derivative 1/b "
+                            "with respect to a", b),)
+        return (Mistake("numerator-rule-for-denominator", "you used 1/b, the derivative with respect to the "
+                        "numerator; with respect to the denominator it is -a/b²", f"1.0 / {b}"),
+                Mistake("square-missing", "you left out the square: a/b has derivative -a/b² with respect to b",
+                        f"-{a} / {b}"),
+                Mistake("minus-dropped", "you dropped the minus: a/b has derivative -a/b² with respect to b",
+                        f"{a} / {b}**2"))
+
 
 class Neg(Op):
     """-a."""
@@ -274,6 +344,9 @@ class Neg(Op):
 
     def rule(self, i, names, out):
         return "-1"
+
+    def mistakes(self, i, names, out):
+        return (Mistake("minus-dropped", "you dropped the minus: -a has derivative -1", "1.0"),)
 
 
 class PowConst(Op):
@@ -302,6 +375,12 @@ class PowConst(Op):
             return _product("2", names[0])
         return _product(_number_text(n), _power_text(names[0], _number_text(n - 1)))
 
+    def mistakes(self, i, names, out):
+        n = self.exponent
+        if n == 0 or n == 1 or not math.isfinite(n):
+            return ()
+        return _power_mistakes(names[0], _literal(n), _literal(n - 1))
+
 
 class Pow(Op):
     """x ** y where the exponent is a Value too: two parents, base and exponent."""
@@ -325,6 +404,12 @@ class Pow(Op):
             return _product(y, _power_text(x, _sum(y, "1", sign="-")))
         return _product(out, f"log({x})")
 
+    def mistakes(self, i, names, out):
+        x, y = names
+        if i == 0:
+            return _power_mistakes(x, y, f"({y} - 1.0)")
+        return _exponent_mistakes(x, y, out)
+
 
 class ConstantBasePow(Op):
     """c ** x for a plain-number base c: one parent, the exponent."""
@@ -346,6 +431,9 @@ class ConstantBasePow(Op):
 
     def rule(self, i, names, out):
         return _product(out, f"log({_number_text(self.base)})")
+
+    def mistakes(self, i, names, out):
+        return _exponent_mistakes(_literal(self.base), names[0], out) if math.isfinite(self.base) else ()
 
 
 class WithConstant(Op):
@@ -377,6 +465,13 @@ class WithConstant(Op):
 
     def rule(self, i, names, out):
         return self.op.rule(1 if self.constant_first else 0, self._texts(names[0]), out)
+
+    def mistakes(self, i, names, out):
+        if not math.isfinite(self.constant):
+            return ()
+        constant = _literal(self.constant)
+        operands = (constant, names[0]) if self.constant_first else (names[0], constant)
+        return self.op.mistakes(1 if self.constant_first else 0, operands, out)
 
     def _texts(self, name):
         constant = _number_text(self.constant)
@@ -465,6 +560,13 @@ class Exp(Op):
     def rule(self, i, names, out):
         return out
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("derivative-at-output", "exp's derivative is its output, e to the x; you put in its input x",
+                        x),
+                Mistake("power-rule-for-exp", "e to the x is not a power of x: its derivative is itself, not the "
+                        "power rule's x·e^(x - 1)", f"{x} * exp({x} - 1.0)"))
+
 
 class Log(Op):
     """The natural logarithm (x > 0)."""
@@ -486,6 +588,11 @@ class Log(Op):
 
     def rule(self, i, names, out):
         return _quotient("1", names[0])
+
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("value-for-derivative", "you used log's output where its derivative 1/x belongs", out),
+                Mistake("reciprocal-missing", "log(x) has derivative 1/x: you used x", x))
 
 
 class Log1p(Op):
@@ -528,6 +635,12 @@ class Tanh(Op):
     def rule(self, i, names, out):
         return _sum("1", _power_text(out, "2"), sign="-")
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("value-for-derivative", "you used tanh's output o where its derivative 1 - o² belongs", out),
+                Mistake("derivative-at-output", "tanh's derivative 1 - o² is written with its output o; you put in "
+                        "its input", f"1.0 - {x}**2"))
+
 
 class Sigmoid(Op):
     """1 / (1 + e ** -x), without overflow for any x."""
@@ -550,6 +663,15 @@ class Sigmoid(Op):
     def rule(self, i, names, out):
         return _product(out, _sum("1", out, sign="-"))
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("value-for-derivative", "you used sigmoid's output σ where its derivative σ·(1 - σ) belongs",
+                        out),
+                Mistake("derivative-at-output", "sigmoid's derivative σ·(1 - σ) is written with its output σ; you "
+                        "put in its input", f"{x} * (1.0 - {x})"),
+                Mistake("factor-missing", "sigmoid's derivative is σ·(1 - σ): you kept only 1 - σ",
+                        f"1.0 - {out}"))
+
 
 class Relu(Op):
     """max(0, x); nan stays nan."""
@@ -569,6 +691,12 @@ class Relu(Op):
 
     def rule(self, i, names, out):
         return f"[{names[0]} > 0]"
+
+    def mistakes(self, i, names, out):
+        return (Mistake("value-for-derivative", "you used relu's output where its derivative (1 for an input > 0, "
+                        "else 0) belongs", out),
+                Mistake("relu-always-one", "relu's derivative is 0 where its input is ≤ 0: you passed the gradient "
+                        "through", "1.0"))
 
 
 class LeakyRelu(Op):
@@ -614,6 +742,9 @@ class Sin(Op):
     def rule(self, i, names, out):
         return f"cos({names[0]})"
 
+    def mistakes(self, i, names, out):
+        return (Mistake("value-for-derivative", "you used sin's output where its derivative cos(x) belongs", out),)
+
 
 class Cos(Op):
     """cos(x), radians."""
@@ -635,6 +766,11 @@ class Cos(Op):
     def rule(self, i, names, out):
         return f"-sin({names[0]})"
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("minus-dropped", "you dropped the minus: cos(x) has derivative -sin(x)", f"sin({x})"),
+                Mistake("value-for-derivative", "you used cos's output where its derivative -sin(x) belongs", out))
+
 
 class Sqrt(Op):
     """The square root (x >= 0)."""
@@ -655,6 +791,11 @@ class Sqrt(Op):
 
     def rule(self, i, names, out):
         return _quotient("1", _product("2", out))
+
+    def mistakes(self, i, names, out):
+        return (Mistake("half-missing", "sqrt(x) has derivative 1/(2·sqrt(x)): you left out the 2", f"1.0 / {out}"),
+                Mistake("value-for-derivative", "you used sqrt's output where its derivative 1/(2·sqrt(x)) belongs",
+                        out))
 
 
 class Sum(Op):

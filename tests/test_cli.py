@@ -101,6 +101,27 @@ def test_html_walkthrough(tmp_path, quiz):
     assert "<html" in target.read_text().lower()
 
 
+def test_latex_writes_the_derivation_as_a_document(tmp_path):
+    code, out, err = run(["--file", str(ROOT / "demos" / "textbook.txt"), "--digits", "9", "--latex",
+                          str(tmp_path / "handout")])
+    assert (code, err) == (0, "") and f"wrote {tmp_path / 'handout.tex'}" in out
+    text = (tmp_path / "handout.tex").read_text(encoding="utf-8")
+    assert text.startswith("\\documentclass{article}")
+    assert "&\\text{E\\_total} \\\\\n&\\quad = \\text{E\\_o1} + \\text{E\\_o2}" in text
+    assert "0.298371109" in text  # --digits reaches the derivation too
+
+
+def test_latex_to_a_pdf_is_made_by_pdflatex(tmp_path, pdflatex):
+    code, out, err = run(NEURON + ["--latex", str(tmp_path / "neuron.pdf")])
+    assert (code, err) == (0, "")
+    assert (tmp_path / "neuron.pdf").read_bytes().startswith(b"%PDF") and not list(tmp_path.glob("*.tex"))
+
+
+def test_latex_needs_a_tex_or_pdf_file(tmp_path):
+    code, out, err = run(["x*y", "x=1", "y=2", "--latex", str(tmp_path / "x.png")])
+    assert code == 2 and "--latex needs a file name ending in .tex or .pdf" in err and out == ""
+
+
 @pytest.mark.parametrize(
     "presses, shown",
     [("\n" * 10, 3), ("\n\n\n", 3), ("\n", 1), ("", 0), ("\nq\n\n", 1), ("Q\n", 0), ("\n\nquit\n", 2)],
@@ -135,6 +156,23 @@ def test_quiz_grades_hints_retries_and_scores():
     assert "x.grad" in hint and "3.0" in hint  # the chain rule for x, with its numbers
     assert "right: 3.0" in second.split("try again")[1]
     assert "score: 1 of 2 right on the first try" in out  # the retry is right, but not first time
+
+
+def test_quiz_names_the_mistake_behind_a_wrong_answer_then_offers_the_retry():
+    # o = tanh(n): ∂o/∂n = 1 - o² = 0.419974; a learner who answers tanh's output o = 0.761594 made tanh's classic
+    # mistake; with x = 0.5, ∂o/∂x = 0.839949, and forgetting the upstream gradient gives w = 2 alone
+    out = quiz(["n = x*w; o = tanh(n)", "x=0.5", "w=2"], "0.761594\n0.419974\n1/5\n0.21\n2\n-0.84\n")
+    first, second, third = out.split("\n1. ")[1].split("\n2. ")[0], out.split("\n2. ")[1], out.split("\n3. ")[1]
+    assert ("not quite: you used tanh's output o where its derivative 1 - o² belongs (value-for-derivative): "
+            "∂o/∂n = o = 0.761594; that gives 0.761594.") in first
+    assert first.index("(value-for-derivative)") < first.index("Hint, the chain rule for it:") < first.index("try again")
+    assert "n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.761594²) · 1.0 = 0.419974" in first
+    assert "right: 0.419974" in first.split("try again")[1]
+    assert "not quite, and not a mistake I know. Hint, the chain rule for it:" in second  # 1/5: no mistake gives 0.2
+    assert "you forgot to multiply by the upstream gradient (no-upstream); that gives 2.0." in third
+    assert "not quite: the answer is 0.839949" in third  # the retry is wrong too: the answer, and its mistake
+    assert "(-0.84: the right size, the wrong sign (sign); that gives -0.839949.)" in third
+    assert "score: 0 of 3 right on the first try" in out
 
 
 @pytest.mark.parametrize(

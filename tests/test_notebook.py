@@ -54,3 +54,7 @@ def test_tour_runs_in_a_fresh_kernel(tmp_path, monkeypatch):
     text = "".join(out.get("text", "") for out in outputs)
     assert "training accuracy 100%" in text
     assert text.count("the numbers above show the lesson") == 3
+    # the quiz cell names the mistake behind each planted wrong answer, then the chain rule as a hint
+    assert "you forgot to multiply by the upstream gradient (no-upstream); that gives 1.0." in text
+    assert "right: 0.440753" in text and "gradients add at a fork: you kept one path (one-path)" in text
+    assert text.count("Hint, the chain rule for it:") == 2
