@@ -81,3 +81,11 @@ def test_the_demos_run_from_a_clone_and_only_there(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import demos"], capture_output=True, text=True, cwd=tmp_path,
                             timeout=120, env=env)
     assert "No module named 'demos'" in result.stderr
+
+
+def test_the_smoke_test_ci_runs_on_the_other_pythons_passes_here():
+    """.ci/run runs .ci/smoke.py on each Python from 3.10 to 3.13 the machine has; here, on this one."""
+    result = subprocess.run([sys.executable, str(ROOT / ".ci" / "smoke.py")], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "PYTHONWARNINGS": "error"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.endswith("every module imports, backward, compile, nn, the CLI: ok\n")
