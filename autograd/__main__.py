@@ -110,10 +110,12 @@ def build_parser():
         epilog=(
             f"examples:\n  {EXAMPLE}\n  {PROGRAM_EXAMPLE}\n\n"
             "The expression may use numbers, variable names, + - * / **, unary minus, parentheses\n"
-            f"and the functions {', '.join(FUNCTIONS)}. It is never run as Python.\n"
+            f"and the functions {', '.join(FUNCTIONS)}\n"
+            "(math.exp(x) and the like are read too). It is never run as Python.\n"
             "It may be a program: statements name = expression, separated by ; or newlines, the last\n"
             "one the output; each name labels its node, and a name used twice is one node. A # starts\n"
-            "a comment (to the end of the line), which is never echoed."
+            "a comment (to the end of the line), which is never echoed. NAME=NUMBER may also replace\n"
+            "a number the program names (w5 = 0.40 in a --file: w5=0.5)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -289,18 +291,8 @@ def _run(args):
     inputs = list(leaves.values())
     grads = autograd.grad(root, inputs) if inputs else []
     out = names([root])[root]
-
-    if len(expression.statements) == 1:
-        shown = expression.statements[0].text
-        plain = shown == out or parse_answer(shown) == root.data  # "x", or "w = 0.6": no formula to show
-        print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
-    else:
-        for statement in expression.statements:
-            node = named.get(statement.name, root)
-            if node.op:
-                print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
-            else:  # a number: a leaf with that value
-                print(f"{statement.name or out} = {fmt(node.data)}")
+    _notes(expression, root, named, out)
+    _echo(expression, root, named, values, out)
     if args.steps:
         _step_through(root)
     elif args.quiz:
@@ -323,6 +315,40 @@ def _run(args):
     frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
     _write_outputs(root, outputs, args.quiz, frames)
     return 0
+
+
+def _notes(expression, root, named, out):
+    """On stderr: each name Python spells otherwise (ℌ is H), and each statement the output does not use."""
+    for typed, name in expression.respelled.items():
+        print(f"{PROG}: note: Python reads the name {typed} as {name}, so it is written {name}", file=sys.stderr)
+    in_graph = set(autograd.topological_order(root))
+    for number, statement in enumerate(expression.statements, 1):
+        if statement.name and named[statement.name] not in in_graph:
+            where = f"statement {number}, line {statement.line}" if statement.line > 1 else f"statement {number}"
+            zero = f" (so ∂{out}/∂{statement.name} = 0)" if statement.constant else ""
+            print(f"{PROG}: warning: {statement.name} = {statement.text} ({where}) is not used to compute {out}"
+                  f"{zero}: the steps and the pictures leave it out", file=sys.stderr)
+
+
+def _echo(expression, root, named, values, out):
+    """Print each statement with its value: ``z = w*x + b = 0.7``; a number as ``w = 0.6``."""
+    statements = expression.statements
+    if len(statements) == 1 and not (statements[0].constant and statements[0].name in values):
+        shown = statements[0].text
+        plain = shown == out or parse_answer(shown) == root.data  # "x", or "w = 0.6": no formula to show
+        print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
+        return
+    for statement in statements:
+        if not statement.name and statement.text in named:  # "a = x*2; a": a is shown already
+            continue
+        node = named.get(statement.name, root)
+        if node.op:
+            print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
+        elif statement.constant and statement.name in values:  # w5=0.5 on the command line
+            print(f"{statement.name} = {fmt(node.data)}  (given on the command line; the program says "
+                  f"{statement.name} = {statement.text})")
+        else:  # a number: a leaf with that value
+            print(f"{statement.name or out} = {fmt(node.data)}")
 
 
 def _program_text(args):
