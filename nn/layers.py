@@ -4,9 +4,10 @@ import numbers
 import random
 
 from autograd import Value, dot
+from autograd.scope import name_scope
 
 from nn import init as initialisers
-from nn.module import Module
+from nn.module import Module, scope_of
 
 ACTIVATIONS = {
     "relu": Value.relu,
@@ -58,7 +59,7 @@ class Neuron(Module):
     def _state_entries(self):
         return [("weight", [list(self.w)]), ("bias", [self.b])]  # the shapes of PyTorch's Linear(nin, 1)
 
-    def __call__(self, x):
+    def forward(self, x):
         """The neuron's output Value for the inputs x (floats or Values)."""
         if isinstance(x, (Value, numbers.Real)):
             x = [x]
@@ -101,7 +102,7 @@ class Layer(Module):
     def _state_entries(self):
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
 
-    def __call__(self, x):
+    def forward(self, x):
         """A list of ``nout`` output Values (always a list, even for one neuron)."""
         if isinstance(x, (Value, numbers.Real)):
             x = [x]
@@ -111,14 +112,24 @@ class Layer(Module):
 
     def _forward(self, xs):
         # The inner loop of the whole library: one dot node and one activation node per neuron.
-        # xs is a tuple of Values, so dot neither copies nor converts it.
+        # xs is a tuple of Values, so dot neither copies nor converts it. Each neuron's nodes get
+        # the neuron's scope (a MLP calls this directly, without entering each neuron's scope).
         act = self._act
+        outs = []
         if self._fused:
-            if act is None:
-                return [dot(n.w, xs, n.b) for n in self.neurons]
-            return [act(dot(n.w, xs, n.b)) for n in self.neurons]
-        outs = [_weighted_sum_unfused(n.w, xs, n.b) for n in self.neurons]
-        return [act(o) for o in outs] if act is not None else outs
+            for n in self.neurons:
+                out = dot(n.w, xs, n.b)
+                out.scope = scope = scope_of(n)
+                if act is not None:
+                    out = act(out)
+                    out.scope = scope
+                outs.append(out)
+            return outs
+        for n in self.neurons:
+            with name_scope(scope_of(n)):
+                out = _weighted_sum_unfused(n.w, xs, n.b)
+                outs.append(act(out) if act is not None else out)
+        return outs
 
     def __repr__(self):
         return f"Layer({self.nin} -> {self.nout}, activation={self.activation!r}, init={self.init!r})"
@@ -178,7 +189,7 @@ class MLP(Module):
                 entries.append((f"{2 * i}.{key}", structure))
         return entries
 
-    def __call__(self, x):
+    def forward(self, x):
         """The output Value for one output, else a list of Values; x is floats or Values."""
         if isinstance(x, (Value, numbers.Real)):
             x = [x]
