@@ -85,7 +85,7 @@ class Conv2d(Module):
 
     def forward(self, x):
         """out_channels maps [out_channel][row][col] of Values, one ``dot`` node each, in the scope of its
-        place in the output: ``[o][r][c]`` inside the Conv2d's."""
+        place in the output: ``(r, c)`` inside its channel's (``1``) inside the Conv2d's (``0.1.(2, 3)``)."""
         channels, rows, cols = image_shape(x, "Conv2d")
         if channels != self.in_channels:
             raise ValueError(f"{self!r} expects {self.in_channels} input channel(s), got {channels}")
@@ -99,6 +99,7 @@ class Conv2d(Module):
         out = []
         for o, kernel in enumerate(self.weight):
             bias = self.bias[o] if self.bias is not None else None
+            channel = scope.child(str(o), "channel")
             grid = []
             for r in range(out_rows):
                 top = r * sh - ph
@@ -116,7 +117,7 @@ class Conv2d(Module):
                         line.append(dot(ws, xs, bias))
                     else:  # the kernel sits wholly on padding
                         line.append(bias * 1.0 if bias is not None else Value(0.0))
-                    line[-1].scope = scope.child(f"[{o}][{r}][{c}]", "position")
+                    line[-1].scope = channel.child(f"({r}, {c})", "position")
                 grid.append(line)
             out.append(grid)
         return out

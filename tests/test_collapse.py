@@ -67,7 +67,7 @@ def test_expanding_one_neuron_shows_its_edges_and_local_derivatives():
     neuron = [p for p in topological_order(loss) if p.label.startswith("layers.1.neurons.3.")]
     assert len(neuron) == 17
     for p in neuron:
-        assert f"{{ {p.label} | data {autograd.viz.fmt(p.data)} | grad {autograd.viz.fmt(p.grad)} }}" in source
+        assert f"{{ {p.label} | data {autograd.text.fmt(p.data)} | grad {autograd.text.fmt(p.grad)} }}" in source
         assert re.search(rf'n\d+ -> op\d+ \[label="∂v\d+/∂{re.escape(p.label)} = [-\d.e]+"', source)
     assert 'subgraph cluster_box' in source and 'label="layers.1.neurons.3"' in source
     assert "relu" in source and source.count("layers.1.neurons.3 (relu)") == 0  # drawn in full, not as a record
@@ -94,7 +94,7 @@ def test_expand_names_what_exists():
 def test_small_models_and_plain_graphs_are_drawn_as_before():
     model = nn.MLP(2, [2, 1], seed=0)
     small = (model([1.0, 2.0]) - 1.0) ** 2
-    assert len(topological_order(small)) <= autograd.collapse.COLLAPSE_AT
+    assert len(topological_order(small)) <= autograd.scene.COLLAPSE_AT
     assert "layers.0.neurons.1.w.0 | data" in to_dot(small)
     y = Value(1.0)
     for _ in range(600):

@@ -6,7 +6,6 @@ import struct
 
 import pytest
 
-import autograd
 import nn
 from autograd import GraphvizNotFoundError, Value, frames, topological_order, walkthrough
 from graphs import neuron
@@ -100,8 +99,7 @@ def test_a_models_slides_are_its_pages_collapsed_frames(tmp_path):
 def test_frames_expand_what_expand_names(tmp_path):
     loss = mlp_loss()
     order = topological_order(loss)
-    home = autograd.collapse.neurons(order)
-    dot = next(i for i, node in enumerate(order) if node.parents and home.get(node) == "layers.1.neurons.3")
+    dot = next(i for i, node in enumerate(order) if node.parents and node.scope is not None and node.scope.path == "layers.1.neurons.3")
     paths = frames(loss, tmp_path / "slides", expand="layers.1.neurons.3")
     assert len(paths) == page_frames(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3") != 43
     pictures = [path.read_text(encoding="utf-8") for path in paths]

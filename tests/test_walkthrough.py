@@ -55,12 +55,47 @@ def mlp_loss(batch=1):
     return autograd.sum([(model(x) - y) ** 2 for x, y in points]) * (1.0 / batch)
 
 
-def fields_of(page_text):
-    return json.loads(re.search(r'<script id="fields" type="application/json">(.*?)</script>', page_text, re.S)[1])
+def document_of(page_text):
+    """The one JSON document the page reads: the scene and the frames."""
+    return json.loads(re.search(r'<script id="document" type="application/json">(.*?)</script>', page_text, re.S)[1])
 
 
 def frames_of(page_text):
-    return json.loads(re.search(r'<script id="frames" type="application/json">(.*?)</script>', page_text, re.S)[1])
+    return document_of(page_text)["frames"]
+
+
+def fields_of(page_text):
+    """{id: [[text index, [[from frame, text], ...]], ...]}: what each text of a record or of a layer's box title
+    shows from which frame on, worked out from the document as the page's script does (numbers in 3 digits,
+    "–" until a frame's "set" makes them known)."""
+    document = document_of(page_text)
+    scene, frames = document["scene"], document["frames"]
+    known, states = {}, []
+    for frame in frames:
+        for nid, update in frame["set"].items():
+            known.setdefault(nid, {}).update(update)
+        states.append({nid: dict(values) for nid, values in known.items()})
+
+    def cell(template, refs, values):
+        numbers = [values.get(vid, {}).get(what) for what, vid in refs]
+        return template.format(*("–" if x is None else f"{x:.3g}" for x in numbers))
+
+    def changes(texts_at):
+        return [[i, [[k, texts[i]] for k, texts in enumerate(texts_at) if k == 0 or texts_at[k - 1][i] != texts[i]]]
+                for i in range(len(texts_at[0]))]
+
+    fields = {}
+    for nid, drawn in scene["drawn"].items():
+        if drawn.get("rows"):
+            fields[nid] = changes([[cell(t, refs, values) for row in drawn["rows"] for t, refs in row] for values in states])
+    for bid, box in scene["boxes"].items():
+        if box["norm"]:
+            def title(values, box=box):
+                grads = [values.get(vid, {}).get("grad") for vid in box["norm"]]
+                norm = "–" if None in grads else f"{sum(g * g for g in grads) ** 0.5:.3g}"
+                return box["title"].replace("{norm}", norm)
+            fields[f"cluster_{bid}"] = changes([[title(values)] for values in states])
+    return fields
 
 
 def expected_steps(build):
@@ -161,7 +196,7 @@ def test_the_page_changes_no_grad_and_shows_this_outputs_gradients(tmp_path):
     assert grad_bits(root) == before
     assert frames[-1]["lines"][0] == "x1.grad = -1.5"  # as if from zero, not -3.0
     start = next(frame for frame in frames if frame["title"] == "Backward starts")
-    assert set(start["set"][f"n{i}"]["grad"] for i in range(len(topological_order(root)) - 1)) == {"0.0"}
+    assert set(start["set"][f"n{i}"]["grad"] for i in range(len(topological_order(root)) - 1)) == {0.0}
 
 
 @pytest.mark.parametrize("bad", [
@@ -263,8 +298,7 @@ def test_a_models_page_expands_what_expand_names(tmp_path):
     order = topological_order(loss)
     page = walkthrough(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3").read_text(encoding="utf-8")
     frames = frames_of(page)
-    home = autograd.collapse.neurons(order)  # node -> the neuron it belongs to
-    own = [i for i, node in enumerate(order) if node.parents and home.get(node) == "layers.1.neurons.3"]
+    own = [i for i, node in enumerate(order) if node.parents and node.scope is not None and node.scope.path == "layers.1.neurons.3"]  # nn says
     dot_id, relu_id = f"n{own[0]}", f"n{own[1]}"
     assert [frame["phase"] for frame in frames if frame["node"] in (dot_id, relu_id)] == ["forward"] * 2 + ["backward"] * 2
     assert 'label="layers.1.neurons.3"' not in page  # no record for it: its values and edges are drawn
@@ -690,8 +724,8 @@ def test_a_models_records_fill_in_as_the_walk_computes_them(tmp_path, open_page)
 @needs_dot
 def test_an_expanded_neurons_frames_show_its_edges_rules(tmp_path, open_page):
     loss = mlp_loss()
-    home = autograd.collapse.neurons(topological_order(loss))
-    dot = next(i for i, node in enumerate(topological_order(loss)) if node.parents and home.get(node) == "layers.1.neurons.3")
+    dot = next(i for i, node in enumerate(topological_order(loss))
+               if node.parents and node.scope is not None and node.scope.path == "layers.1.neurons.3")
     path = walkthrough(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3")
     frames = frames_of(path.read_text(encoding="utf-8"))
     rules = f"""() => Array.from(document.querySelectorAll('#graph g.edge'))
