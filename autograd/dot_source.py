@@ -26,6 +26,7 @@ STYLE = {
     "constant": {"style": "dashed", "fontcolor": "#555555"},
     "inner": {},
 }
+PAGE_FONT = 14  # the size of every text of the page's graph and its slides, in SVG units (1 unit = 1 CSS px at scale 1)
 _ONE_LINE_LABEL = 24  # a longer edge label ``∂v404/∂layers.2.neurons.0.out = 1.0`` takes two lines on the page
 CURRENT, PARENT = "#d62728", "#2ca02c"  # a slide's current node and the nodes it passes gradient to
 

@@ -266,10 +266,10 @@ def _common(scopes):
     return common[0] if common else None
 
 
-def expanded_units(expand, unit_names, what):
-    """The unit names to draw in full for expand (None, "all", a name or a list of names)."""
+def check_expand(expand, what):
+    """expand as a list of names (None: []); a TypeError that says what expand takes for anything else."""
     if expand is None:
-        return set()
+        return []
     wanted = [expand] if isinstance(expand, str) else expand
     if not isinstance(wanted, (list, tuple, set, frozenset)):
         raise TypeError(f"{what}: expand must be a name such as 'layers.1.neurons.3', a list of names, or 'all', "
@@ -277,7 +277,13 @@ def expanded_units(expand, unit_names, what):
     for name in wanted:
         if not isinstance(name, str):
             raise TypeError(f"{what}: expand must be a name such as 'layers.1.neurons.3' or a list of names, "
-                            f"got {name!r}")
+                            f"got {type(name).__name__}: {name!r}")
+    return list(wanted)
+
+
+def expanded_units(expand, unit_names, what):
+    """The unit names to draw in full for expand (None, "all", a name or a list of names)."""
+    wanted = check_expand(expand, what)
     if "all" in wanted:
         return set(unit_names)
     chosen = set()
@@ -307,6 +313,7 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     if groups is not None and not isinstance(groups, dict):
         raise TypeError(f"{what}: groups must be a dict {{node: title}} (e.g. nn.time_steps(outputs)), "
                         f"got {type(groups).__name__}")
+    check_expand(expand, what)
     order = topological_order(root)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
     units, collapsed = {}, False

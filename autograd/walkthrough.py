@@ -4,7 +4,7 @@ forward pass, then its backward pass, step by step; ``frames(root, folder)`` wri
 Both run the same pipeline, data flowing one way: the graph's scene is built once (scene.py, with
 a walk of its own: no ``.grad`` changes), a model's scene is collapsed to one record per unit
 (collapse.py), the frames are computed from the scene (timeline.py), and a renderer draws them:
-page.py (the HTML, from the files in autograd/page/) or slides.py (one DOT text per frame, drawn
+page_html.py (the HTML, from the files in autograd/page/) or slides.py (one DOT text per frame, drawn
 by Graphviz's ``dot``).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from autograd import collapse as collapsing
 from autograd import scene as scenes
 from autograd.files import write_atomic
-from autograd.page import THEMES, page_html
+from autograd.page_html import THEMES, page_html
 from autograd.scene import MAX_NODES, expect_value
 from autograd.slides import slide_sources
 from autograd.timeline import QUIZ_MODES, done_frame, frames_of
@@ -41,7 +41,7 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
         raise ValueError(f"walkthrough: quiz must be None, 'grad' or 'data', got {quiz!r}")
     if theme not in THEMES:
         raise ValueError(f"walkthrough: theme must be one of {', '.join(map(repr, THEMES))}, got {theme!r}")
-    scene = _scene(root, expand, max_nodes, "walkthrough")
+    scene = scene_of(root, expand, max_nodes, "walkthrough")
     frames = frames_of(scene, quiz) + [done_frame(title, lines) for title, lines in extra_frames]
     return write_atomic(path, page_html(scene, frames, quiz, theme), what="walkthrough")
 
@@ -58,7 +58,7 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES, expand=None):
     expect_value(root, "frames")
     if fmt not in _FRAME_FORMATS:
         raise ValueError(f"frames: fmt must be one of {', '.join(map(repr, _FRAME_FORMATS))}, got {fmt!r}")
-    scene = _scene(root, expand, max_nodes, "frames")
+    scene = scene_of(root, expand, max_nodes, "frames")
     sources = slide_sources(scene, frames_of(scene, None), fmt)
     folder = Path(folder)
     paths = []
@@ -71,7 +71,7 @@ def frames(root, folder, fmt="svg", max_nodes=MAX_NODES, expand=None):
     return paths
 
 
-def _scene(root, expand, max_nodes, what):
+def scene_of(root, expand=None, max_nodes=MAX_NODES, what="walkthrough"):
     """root's scene with its own walk, a model's collapsed to one record per unit."""
     scene = scenes.build(root, what, expand=expand, max_nodes=max_nodes, walk=True)
     return collapsing.collapse(scene, max_nodes, what)

@@ -783,3 +783,42 @@ def test_screenshot_of_a_models_page(tmp_path, open_page):
     page.screenshot(path=str(tmp_path / "mlp-neuron-step.png"))
     box = page.locator("#graph").bounding_box()
     assert box["width"] > 0.9 * 1280 and box["height"] > 0.5 * 720
+
+
+# ---- the page's one document ------------------------------------------------------------------
+
+
+def test_the_page_hands_its_script_one_document_the_scene_and_the_frames(tmp_path):
+    document = document_of(walkthrough(neuron(), tmp_path / "walk.html").read_text(encoding="utf-8"))
+    scene = document["scene"]
+    order = topological_order(neuron())
+    assert list(scene["values"]) == [f"n{i}" for i in range(len(order))] and scene["root"] == f"n{len(order) - 1}"
+    o = scene["values"][scene["root"]]
+    assert (o["name"], o["op"], o["operands"], o["data"]) == ("o", "tanh", ["n8"], 0.7071067811865477)
+    assert o["grad"] == 1.0 and o["local"] == [0.4999999999999998] and o["rule"] == ["1 - o²"]
+    assert scene["values"]["n2"]["operands"] == ["n0", "n1"] and scene["values"]["n2"]["rule"] == ["w1", "x1"]
+    edge = next(e for e in scene["edges"] if e["head"] == "op9")
+    assert (edge["tail"], edge["value"], edge["local"], edge["rule"]) == ("n8", "n9", 0.4999999999999998, "1 - o²")
+    assert scene["drawn"]["op9"] == {"kind": "op", "value": "n9"}
+    step = next(frame for frame in document["frames"] if frame["title"].startswith("Backward step 1 "))
+    assert step["chain"] == [{"parent": "n8", "local": 0.4999999999999998, "upstream": 1.0,
+                              "contribution": 0.4999999999999998, "total": 0.4999999999999998}]
+    assert document["digits"] == 6 and document["shortDigits"] == 3 and document["notYet"] == "–"
+
+
+NUMBERS = [0.0, -0.0, 1.0, -1.0, 0.5, 0.7071067811865477, 2.0 / 3, 1e-05, 1.5e-05, 0.0001, 0.00012345678,
+           123456.0, 1234567.0, 1234565.0, 1234575.0, 1.125, 2.5, 0.125, 9.9999995, 999999.5, 1e21, 1.7976931348623157e308,
+           5e-324, -3.0517578125e-05, 12.345, 100.0, 1e16, float("inf"), float("-inf"), float("nan")]
+
+
+@needs_dot
+@pytest.mark.parametrize("digits", [6, 9])
+def test_the_page_writes_numbers_exactly_as_python_does(tmp_path, open_page, monkeypatch, digits):
+    """page.js redoes text.fmt and text.short (for numbers it recomputes): the same text for every number,
+    ties rounded half to even as Python rounds them (1.125 -> 1.12)."""
+    monkeypatch.setattr(autograd.text, "DIGITS", digits)
+    page = open_page(walkthrough(neuron(), tmp_path / "walk.html"))
+    state(page)
+    shown = page.evaluate("numbers => numbers.map(x => [chainrule.fmt(x), chainrule.short(x)])",
+                          [x if x == x and abs(x) != float("inf") else str(x) for x in NUMBERS])
+    assert shown == [[autograd.text.fmt(x), autograd.text.short(x)] for x in NUMBERS]

@@ -29,13 +29,12 @@ import warnings
 from importlib import resources
 
 from autograd import text
-from autograd.dot_source import Look, dot_source
+from autograd.dot_source import PAGE_FONT as FONT, Look, dot_source
 from autograd.layout import fallback_svg
 from autograd.timeline import number
 from autograd.viz import GraphvizError, run_dot
 
 THEMES = ("light", "projector", "dark")
-FONT = 14  # the size of every text in the page's graph, in SVG units (one unit is one CSS px at scale 1)
 NOT_YET = "–"
 NARROWER = (14, 12)  # a small graph too wide for the window tries edge labels in lines this long
 FIT_NODES = 12  # ... when it has at most this many values
