@@ -330,11 +330,12 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
         check_size(order, max_nodes, what)
     unit_of = {m: unit.name for unit in units.values() for m in unit.members}
     name = names(order)
+    by_id = {nid: node for node, nid in ids.items()}
     for unit in units.values():  # a collapsed unit's output is named after it, so formulas read
         if not unit.expanded:
-            ends = _ends(unit.members, order, ids)
+            ends = _ends([by_id[m] for m in unit.members])
             if len(ends) == 1:
-                name[order[int(ends[0][1:])]] = f"{unit.name}.out"
+                name[ends[0]] = f"{unit.name}.out"
     grads = start_grads(order, 1.0) if walk else None
     steps = list(explained_steps(order, grads)) if walk else None
     nodes = {}
@@ -378,11 +379,11 @@ def _by_id(name, ids):
     return {ids[node]: text for node, text in name.items()}
 
 
-def _ends(members, order, ids):
+def _ends(members):
     """The values of a unit that no other value of it reads: its output, one per sample."""
     own = set(members)
-    read = {ids[p] for m in members for p in order[int(m[1:])].parents if ids[p] in own}
-    return [m for m in members if order[int(m[1:])].parents and m not in read]
+    read = {p for m in members for p in m.parents if p in own}
+    return [m for m in members if m.parents and m not in read]
 
 
 def _steps(steps, order, name, collapsed):

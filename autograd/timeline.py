@@ -229,28 +229,42 @@ def _givers(plan, vids, values):
     return ", ".join(_unique(parts))
 
 
+class _Known:
+    """Which numbers of the values inside records the frames so far have made known (their "set")."""
+
+    def __init__(self, scene):
+        self.scene, self.seen = scene, {"data": set(), "grad": set()}
+
+    def learn(self, frame, vids, what):
+        """Make what ("data" or "grad") of these values known from frame on (values drawn in full set their own)."""
+        plan, values, seen = self.scene.plan, self.scene.values, self.seen[what]
+        for vid in vids:
+            if vid not in seen and plan.drawn_as(vid) != vid:
+                seen.add(vid)
+                frame["set"].setdefault(vid, {})[what] = number(getattr(values[vid], what))
+
+
 def _collapsed_frames(scene, quiz):
     """The frames of a model's scene drawn one record per unit: the inputs and parameters, each layer's
     forward pass, then backward one unit (or one layer) per frame, with every value drawn in full
     stepped as on a small graph; quiz questions are asked about the values drawn in full."""
-    plan, values, ids, root = scene.plan, scene.values, scene.ids, scene.root
-    order = scene.order
-    per_layer = len(plan.collapsed) > NEURON_STEPS or any(len(plan.ends(u)) > 1 for u in plan.collapsed)
-    known_data, known_grad = set(), set()  # the values whose numbers the frames so far have made known
+    known = _Known(scene)
+    frames = _collapsed_forward(scene, quiz, known)
+    frames += _collapsed_backward(scene, quiz, known)
+    frame = _summary(scene)
+    known.learn(frame, scene.order, "data")
+    known.learn(frame, scene.order, "grad")
+    return frames + [frame]
+
+
+def _operands(scene):
+    return lambda vid: [operand.id for operand in scene.values[vid].operands]
+
+
+def _collapsed_forward(scene, quiz, known):
+    """The inputs and parameters in one frame, then one frame per layer (or per value drawn in full)."""
+    plan, values, order = scene.plan, scene.values, scene.order
     frames = []
-
-    def learn(frame, vids, what):
-        """Make the numbers of the values in records known from this frame on."""
-        known = known_data if what == "data" else known_grad
-        for vid in vids:
-            if vid not in known and plan.drawn_as(vid) != vid:
-                known.add(vid)
-                frame["set"].setdefault(vid, {})[what] = number(values[vid].data if what == "data" else values[vid].grad)
-
-    def operands(vid):
-        return [operand.id for operand in values[vid].operands]
-
-    # Forward: the leaves at once, then one frame per layer (or per value drawn in full).
     leaves = [vid for vid in order if not values[vid].operands]
     inputs = [vid for vid in leaves if vid in plan.folded]
     params = [vid for vid in leaves if plan.neuron(vid) is not None]
@@ -266,7 +280,7 @@ def _collapsed_frames(scene, quiz):
     frame = {"phase": "forward", "title": "the inputs and the parameters", "node": None, "op": None,
              "group": shown, "parents": [], "lines": lines, "ask": [], "hide": [],
              "set": {nid: ({"data": number(values[nid].data)} if nid in values else {"data": True}) for nid in shown}}
-    learn(frame, leaves, "data")
+    known.learn(frame, leaves, "data")
     frames.append(frame)
 
     def forward_unit(vid):
@@ -275,7 +289,7 @@ def _collapsed_frames(scene, quiz):
             return "layer", plan.layer_of[unit]
         return ("lump", None) if vid in plan.lumped else ("node", vid)
 
-    for (what, key), run in _grouped([vid for vid in order if values[vid].operands], forward_unit, operands):
+    for (what, key), run in _grouped([vid for vid in order if values[vid].operands], forward_unit, _operands(scene)):
         if what == "layer":
             group = sorted(set(plan.neuron(vid) for vid in run), key=natural)
             whole = len(group) == len(plan.layer_neurons[key])
@@ -303,13 +317,18 @@ def _collapsed_frames(scene, quiz):
             frame = {"phase": "forward", "title": node.name, "node": key, "op": _op_id(key, scene),
                      "parents": [], "lines": [start + fmt(node.data)], "ask": ask,
                      "hide": [[key, "data"]] if ask else [], "set": {key: {"data": number(node.data)}}}
-        learn(frame, run, "data")
+        known.learn(frame, run, "data")
         frames.append(frame)
-    forward = len(frames)
     for k, frame in enumerate(frames, 1):
-        frame["title"] = f"Forward {k} of {forward}: {frame['title']}"
+        frame["title"] = f"Forward {k} of {len(frames)}: {frame['title']}"
+    return frames
 
-    # Backward: the start, then one frame per unit (or layer) and per value drawn in full.
+
+def _collapsed_backward(scene, quiz, known):
+    """The start, then one frame per unit (or layer) and per value drawn in full, each with the running
+    totals in the page's order (which may group the walk's steps)."""
+    plan, values, ids, root, order = scene.plan, scene.values, scene.ids, scene.root, scene.order
+    per_layer = len(plan.collapsed) > NEURON_STEPS or any(len(plan.ends(u)) > 1 for u in plan.collapsed)
     top = plan.drawn_as(root)
     name = values[root].name
     frame = {
@@ -320,8 +339,8 @@ def _collapsed_frames(scene, quiz):
         "ask": [], "hide": [],
         "set": {vid: {"grad": 1.0 if vid == root else 0.0} for vid in order if plan.drawn_as(vid) == vid},
     }
-    learn(frame, [root], "grad")
-    frames.append(frame)
+    known.learn(frame, [root], "grad")
+    frames = [frame]
 
     def backward_unit(step):
         vid = ids[step.node]
@@ -332,7 +351,7 @@ def _collapsed_frames(scene, quiz):
 
     step_of = {ids[step.node]: (step, sums) for step, sums in scene.steps}
     backward = _grouped([ids[step.node] for step, _ in reversed(scene.steps)],
-                        lambda vid: backward_unit(step_of[vid][0]), operands)
+                        lambda vid: backward_unit(step_of[vid][0]), _operands(scene))
     runs = [(u, [step_of[vid][0] for vid in reversed(vids)]) for u, vids in reversed(backward)]
     uses = {vid: 0 for vid in order}
     for vid in order:
@@ -409,32 +428,26 @@ def _collapsed_frames(scene, quiz):
                      "parents": parents, "lines": lines, "ask": ask,
                      "hide": [[pid, "grad"] for pid in changed] if ask else [], "set": changed,
                      "chain": _chain(step, ids)}
-        learn(frame, [ids[step.node] for step, _ in run] + completed, "grad")
+        known.learn(frame, [ids[step.node] for step, _ in run] + completed, "grad")
         frames.append(frame)
+    return frames
 
-    lines = [layer_line(scene, layer) for layer in plan.layer_neurons if scene_box(scene, layer) is not None]
+
+def _summary(scene):
+    """The last frame: each layer's gradient norm (``layers.0 · 16 neurons · ‖grad‖ = 6.52``) and the
+    gradients of the leaves drawn in full."""
+    plan, values = scene.plan, scene.values
+    lines = []
+    for layer in plan.layer_neurons:
+        if layer:
+            title, params = plan.layer_title(layer)
+            lines.append(title.replace("{norm}", norm_text(params, lambda vid: values[vid].grad)))
     full = [leaf for leaf in reading_order_leaves(scene) if plan.drawn_as(leaf) == leaf]
     lines += [f"{values[leaf].name}.grad = {fmt(values[leaf].grad)}" for leaf in full[:12]]
     if len(full) > 12:
         lines.append(f"… and {len(full) - 12} more leaves")
-    frame = {"phase": "done", "title": "Done: the gradients of the parameters", "node": None, "op": None,
-             "parents": [], "lines": lines, "ask": [], "hide": [], "set": {}}
-    learn(frame, order, "data")
-    learn(frame, order, "grad")
-    frames.append(frame)
-    return frames
-
-
-def scene_box(scene, layer):
-    """The box of a layer of units (its title with "{norm}"), or None."""
-    return next((box for box in scene.boxes.values() if box.kind == "layer" and box.title.startswith(f"{layer} · ")),
-                None)
-
-
-def layer_line(scene, layer):
-    """A layer's box title with its gradient norm: ``layers.0 · 16 neurons · ‖grad‖ = 6.52``."""
-    box = scene_box(scene, layer)
-    return box.title.replace("{norm}", norm_text(box.norm, lambda vid: scene.values[vid].grad))
+    return {"phase": "done", "title": "Done: the gradients of the parameters", "node": None, "op": None,
+            "parents": [], "lines": lines, "ask": [], "hide": [], "set": {}}
 
 
 def _neuron_lines(scene, unit, run, outside, given):
