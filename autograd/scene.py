@@ -215,18 +215,7 @@ def find_units(order):
     parameter (a neuron's, a Linear row's, a Conv2d channel's, an RNN's), unless it holds another unit;
     its members are those parameters, the nodes built in it, and an activation that alone reads one of
     its outputs (a ReLU module after a Linear)."""
-    readers = {}
-    for node in order:
-        for parent in node.parents:
-            readers.setdefault(parent, []).append(node.scope)
-    owner = {}
-    for node in order:
-        scope = node.scope
-        if node.parents or scope is None or scope.kind != "parameter":
-            continue
-        common = _common(readers.get(node, [None]))
-        if common is not None and common.path:
-            owner[node] = common
+    owner = {node: common for node, common in reading_scopes(order).items() if common is not None and common.path}
     units = set(owner.values())
     outer = {s for unit in units for s in unit.chain()[1:]}
     units -= outer
@@ -253,6 +242,16 @@ def find_units(order):
             found.setdefault(home[node], []).append(node)
     return {unit.path: (unit.kind, unit.parent.path if unit.parent is not None else "", members)
             for unit, members in found.items()}
+
+
+def reading_scopes(order):
+    """{parameter: the innermost scope that holds every node reading it} (None when one of them has no scope)."""
+    readers = {}
+    for node in order:
+        for parent in node.parents:
+            readers.setdefault(parent, []).append(node.scope)
+    return {node: _common(readers.get(node, [None])) for node in order
+            if not node.parents and node.scope is not None and node.scope.kind == "parameter"}
 
 
 def _common(scopes):
@@ -441,16 +440,12 @@ def _boxes(scene, order, ids, groups):
             if bid in used:
                 boxes[bid] = Box(bid, str(title), kind="group")
         return
-    readers = {}
-    for node in order:
-        for parent in node.parents:
-            readers.setdefault(parent, []).append(node.scope)
+    reading = reading_scopes(order)
     homes = {}
     for node in order:
         scope = node.scope
-        if scope is not None and scope.kind == "parameter" and not node.parents:
-            # a parameter sits with the part that reads it (a Linear's row), inside its own module
-            common = _common(readers.get(node, [None]))
+        if node in reading:  # a parameter sits with the part that reads it (a Linear's row), inside its own module
+            common = reading[node]
             scope = common if common is not None and scope.parent in common.chain() else scope.parent
         homes[node] = scope if scope is not None and scope.path else None
     scopes = {s for scope in homes.values() if scope is not None for s in scope.chain() if s.path}

@@ -9,6 +9,7 @@ import nn
 from autograd import Value, to_dot, topological_order
 from autograd.scope import Scope, current_scope, name_scope
 from demos import benchmark
+from graphs import UserNet
 
 
 def inner_scopes(root):
@@ -47,32 +48,20 @@ def test_rnn_steps_linear_rows_and_conv_positions_are_scopes_of_their_own():
     assert maps[1][0][1].scope.path == "1.(0, 1)" and maps[1][0][1].scope.kind == "position"
 
 
-class Block(nn.Module):
-    """A user's module with its own names, written the old way: it defines __call__, not forward."""
-
-    def __init__(self):
-        super().__init__()
-        self.enc = [nn.Linear(2, 2, seed=0), [Value(0.5), Value(-2.0)]]
-        self.head = nn.Linear(2, 1, seed=1)
-
-    def __call__(self, x):
-        return self.head([h.tanh() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
-
-
 def test_a_users_module_that_defines_call_is_scoped_through_its_parts_and_by_sequential():
-    model = Block()
+    model = UserNet(width=2)
     model.parameters()  # names every part after its attribute: enc.0, head
     paths = set(inner_scopes(model([1.0, 2.0])))
     assert {"enc.0.0", "enc.0.1", "head.0"} <= paths and None in paths  # its own nodes: the top of the picture
     assert model.enc[1][0].scope.path == "enc.1.0"
-    wrapped = nn.Sequential(nn.Linear(2, 2, seed=2), Block())
+    wrapped = nn.Sequential(nn.Linear(2, 2, seed=2), UserNet(width=2))
     wrapped.parameters()
     paths = set(inner_scopes(wrapped([1.0, 2.0])))
     assert "1" in paths and "1.enc.0.0" in paths  # Sequential entered its member's scope for its own nodes
 
 
 def test_printing_a_module_shows_a_list_of_modules_and_values_whole():
-    assert repr(Block()) == ("Block(\n  (enc.0): Linear(in_features=2, out_features=2, bias=True)\n"
+    assert repr(UserNet(width=2)) == ("UserNet(\n  (enc.0): Linear(in_features=2, out_features=2, bias=True)\n"
                              "  (enc.1): 2 parameters\n  (head): Linear(in_features=2, out_features=1, bias=True)\n)")
 
 

@@ -13,7 +13,7 @@ import nn
 from autograd import GraphvizNotFoundError, Value, draw, render, to_dot, topological_order, tree, walkthrough
 from autograd.dot_source import record_escape
 from autograd.scene import kind
-from graphs import neuron
+from graphs import UserNet, neuron
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
@@ -152,20 +152,8 @@ def test_an_mlp_is_boxed_by_the_scopes_nn_recorded_layer_then_neuron():
     assert 'tooltip="x0"' not in layer0  # the inputs are nobody's
 
 
-class Scaled(nn.Module):
-    """A user's module whose attributes are named as its author likes."""
-
-    def __init__(self):
-        super().__init__()
-        self.enc = [nn.Linear(2, 2, seed=0), [Value(0.5), Value(-2.0)]]
-        self.head = nn.Linear(2, 1, seed=1)
-
-    def forward(self, x):
-        return self.head([h.tanh() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
-
-
 def test_a_users_module_is_boxed_by_its_own_attribute_names():
-    model = Scaled()
+    model = UserNet(width=2)
     model.parameters()
     source = to_dot(model([1.0, 2.0]))
     assert 'label="enc.0.1"' in box(source, "enc.0")  # the Linear's second row inside the Linear

@@ -14,7 +14,7 @@ from autograd import Value, topological_order, walkthrough
 from autograd.engine import gradients, start_grads
 from autograd.explain import walk
 from autograd.expression import parse
-from graphs import neuron
+from graphs import neuron, readme_neuron
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,18 +23,6 @@ PROJECTOR = {"width": 1280, "height": 720}
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
-
-
-def readme_neuron():
-    """The README's neuron: inner nodes v2, v5, v6 unlabelled, n and o labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def chain(count):
