@@ -24,7 +24,7 @@ import re
 from collections import Counter
 from dataclasses import replace
 
-from autograd.scene import ACTIVATIONS, Box, Edge, Node, fill
+from autograd.scene import ACTIVATIONS, Edge, Node, fill
 from autograd.text import short, shorten
 
 MAX_LOOSE = 12  # more values than this outside every unit (a loss over a batch) are drawn as one node

@@ -3,20 +3,22 @@
 ``build(root, ...)`` walks the graph once and writes down everything a view needs, so no view
 reaches back into the graph or into another view:
 
-- ``nodes``: one ``Node`` per value (``n<i>``, ``i`` its index in ``topological_order``) with its
-  kind (output, parameter, leaf, constant, inner), name, title, data, grad, op, operands (the
+- ``values``: one ``Node`` per value (``n<i>``, ``i`` its index in ``topological_order``) with
+  its kind (output, parameter, leaf, constant, inner), name, title, data, grad, op, operands (the
   ids, in order), formula, the scope that made it, and per operand an ``Operand``: the local
   derivative, its rule as the op writes it (kept as a template with the operands' ids, so a
   view can write it with other names), the rule with the numbers in;
-- ``edges``: the arrows a picture draws: an operand into its operation (``op<i>``), with a
-  local derivative, a rule and the upstream gradient; an operation into its value;
+- ``nodes``: what is drawn, in order: the values and their operations (``op<i>``), a value drawn
+  again beside a far operation; in a collapsed scene also units' records (``c<k>``), buses, the lump;
+- ``edges``: the arrows a picture draws: an operand into its operation, with a local
+  derivative, a rule and the upstream gradient; an operation into its value;
 - ``boxes``: a box per name scope of a model (``layers.1``, ``t=3``) or per title of ``groups``,
   each with its title and the box it sits in;
 - ``steps``: with ``walk=True``, the backward pass as explain's Step records (from a chain rule
   of the scene's own, so no ``.grad`` changes), with the sum a parent's step completes;
 - ``units``: the parts of an nn model drawn as one record when collapsed (see collapse.py):
-  an innermost scope whose nodes alone read some parameters (a Neuron, a Linear's row, a
-  user's module), with the activation that reads only its output.
+  the smallest scope that holds every node reading some parameter (a Neuron, a Linear's row,
+  a Conv2d's channel, an RNN, a user's module), with the activation that alone reads its output.
 
 Which node belongs to which module is what nn recorded when it built the node (``Value.scope``);
 nothing here reads structure out of label text. Ids are the scene's, so DOT, the page, the
@@ -66,7 +68,7 @@ class Node:
     """One thing a picture draws: a value, an operation, a value drawn again, a unit's record, a bus, the lump."""
 
     id: str
-    kind: str  # output, parameter, leaf, constant, inner | op, copy | unit, bus, lump
+    kind: str  # a value: output, parameter, leaf, constant, inner; else op, copy, unit, bus, inputs, lump
     name: str = ""  # in formulas: the label, or v<i>
     title: str = ""  # shown on the node
     data: float = None
