@@ -17,7 +17,9 @@ import math
 import numbers
 
 from autograd import ops
-from autograd.scope import CURRENT as _current_scope
+from autograd.scope import CURRENT
+
+_current_scope = CURRENT.get  # the innermost name scope now (see scope.py): stamped on every node recorded
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
 _saved_grad_modes = contextvars.ContextVar("chainrule_saved_grad_modes", default=())  # for nesting
@@ -472,7 +474,7 @@ def _record(op, parents, inputs):
     node._grad = 0.0
     node.label = ""
     node._op = op
-    node.scope = _current_scope.get()
+    node.scope = _current_scope()
     if len(parents) == 2:
         node._a, node._b = parents
         node._local_a, node._local_b = local_grads

@@ -4,7 +4,6 @@ import numbers
 import random
 
 from autograd import Value, dot
-from autograd.scope import name_scope
 
 from nn import init as initialisers
 from nn.module import Module, scope_of
@@ -28,12 +27,18 @@ def _as_values(xs):
     return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
 
 
-def _weighted_sum_unfused(ws, xs, b):
-    """((w1*x1 + w2*x2) + ...) + b from elementary nodes, summed in the same order as ``dot``."""
+def _weighted_sum_unfused(ws, xs, b, scope):
+    """((w1*x1 + w2*x2) + ...) + b from elementary nodes, summed in the same order as ``dot``, each node
+    stamped with the neuron's scope."""
     total = ws[0] * xs[0]
+    total.scope = scope
     for w, x in zip(ws[1:], xs[1:]):
-        total = total + w * x
-    return total + b
+        product = w * x
+        total = total + product
+        product.scope = total.scope = scope
+    total = total + b
+    total.scope = scope
+    return total
 
 
 class Neuron(Module):
@@ -72,7 +77,7 @@ class Neuron(Module):
         if self.fused:
             out = dot(self.w, xs, self.b)
         else:
-            out = _weighted_sum_unfused(self.w, xs, self.b)
+            out = _weighted_sum_unfused(self.w, xs, self.b, scope_of(self))
         act = self._act
         return act(out) if act is not None else out
 
@@ -126,9 +131,12 @@ class Layer(Module):
                 outs.append(out)
             return outs
         for n in self.neurons:
-            with name_scope(scope_of(n)):
-                out = _weighted_sum_unfused(n.w, xs, n.b)
-                outs.append(act(out) if act is not None else out)
+            out = _weighted_sum_unfused(n.w, xs, n.b, scope_of(n))
+            if act is not None:
+                scope = out.scope
+                out = act(out)
+                out.scope = scope
+            outs.append(out)
         return outs
 
     def __repr__(self):
