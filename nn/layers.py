@@ -121,14 +121,19 @@ class Layer(Module):
         # the neuron's scope (a MLP calls this directly, without entering each neuron's scope).
         act = self._act
         outs = []
+        append = outs.append
+        if self._fused and act is None:
+            for n in self.neurons:
+                z = dot(n.w, xs, n.b)
+                z.scope = n._scope
+                append(z)
+            return outs
         if self._fused:
             for n in self.neurons:
-                out = dot(n.w, xs, n.b)
-                out.scope = scope = scope_of(n)
-                if act is not None:
-                    out = act(out)
-                    out.scope = scope
-                outs.append(out)
+                z = dot(n.w, xs, n.b)
+                out = act(z)
+                z.scope = out.scope = n._scope
+                append(out)
             return outs
         for n in self.neurons:
             out = _weighted_sum_unfused(n.w, xs, n.b, scope_of(n))

@@ -15,7 +15,7 @@ labelled. ``named_parameters()`` names each sub-module's scope after its place (
 inside the scope of the module that holds it) and gives each parameter a scope of its own,
 ``w.0`` inside its module's, at the moment it sets the labels; so a scope's path is always the
 start of its parameters' labels. Calling a module runs ``forward`` inside the module's scope
-(``Module.__call__`` is ``with self.name_scope(): return self.forward(...)``, written out below
+(``Module.__call__`` is ``with self.name_scope(): return self.forward(...)``, spelt out below
 and nowhere else), so the engine stamps every node ``forward`` builds with it, and pictures box
 and collapse a model by module with no guessing from labels. nn's own modules write parts of a
 call as scopes too: a Layer stamps each neuron's nodes with the neuron's scope, a Linear each
@@ -47,7 +47,7 @@ from pathlib import Path
 
 from autograd import Value
 from autograd.files import write_atomic
-from autograd.scope import Scope, name_scope
+from autograd.scope import CURRENT, Scope, name_scope
 
 
 class Module:
@@ -72,8 +72,11 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         """Run ``forward`` inside this module's name scope: every node it builds is stamped with it."""
-        with self.name_scope():
+        token = CURRENT.set(scope_of(self))  # what self.name_scope() does, spelt out: this runs once per sample
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            CURRENT.reset(token)
 
     def forward(self, *args, **kwargs):
         """What calling the module computes; a subclass defines it (as in PyTorch)."""
