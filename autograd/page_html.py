@@ -26,7 +26,6 @@ import html
 import json
 import re
 import warnings
-from importlib import resources
 
 from autograd import text
 from autograd.dot_source import PAGE_FONT as FONT, Look, dot_source
@@ -127,4 +126,8 @@ def _fits(svg):
 
 
 def _resource(name):
+    """One of the page's own files, autograd/page/<name> (importlib.resources is imported only here: it
+    brings typing, whose thousand objects every full pass of the garbage collector would visit)."""
+    from importlib import resources
+
     return resources.files("autograd").joinpath("page", name).read_text(encoding="utf-8")

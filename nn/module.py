@@ -19,7 +19,8 @@ start of its parameters' labels. Calling a module runs ``forward`` inside the mo
 and nowhere else), so the engine stamps every node ``forward`` builds with it, and pictures box
 and collapse a model by module with no guessing from labels. nn's own modules write parts of a
 call as scopes too: a Layer stamps each neuron's nodes with the neuron's scope, a Linear each
-output row's (``0.3``), an RNN each time step (``t=3``), a Conv2d each output position.
+output row's (``0.3``), an RNN each time step (``t=3``), a Conv2d each output channel and
+position (``0.1.(2, 3)``).
 
 A subclass that defines ``__call__`` itself instead of ``forward`` (the example below, written
 before ``forward`` existed) keeps working unchanged, and Python then never runs
