@@ -21,11 +21,12 @@ from pathlib import Path
 
 import autograd
 import autograd.latex
+import autograd.text
 import autograd.viz
 from autograd.diagnose import feedback, is_right, parse_answer, questions
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
-from autograd.viz import fmt, names, visible
+from autograd.text import fmt, names, visible
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
@@ -128,7 +129,7 @@ def build_parser():
     parser.add_argument("--data", metavar="NAME,...", help="leaves that are data (inputs, targets): they get a "
                         "gradient but no update row (needs --lr)")
     parser.add_argument("--digits", type=_digits, metavar="N", help="significant digits of every number printed "
-                        f"(default {autograd.viz.DIGITS}; at most {MAX_DIGITS})")
+                        f"(default {autograd.text.DIGITS}; at most {MAX_DIGITS})")
     parser.add_argument("--svg", metavar="FILE", help="render the graph to an SVG file (needs Graphviz)")
     parser.add_argument("--png", metavar="FILE", help="render the graph to a PNG file (needs Graphviz)")
     parser.add_argument("--dot", metavar="FILE", help="write the graph as Graphviz DOT source (needs nothing)")
@@ -255,10 +256,10 @@ def _main(argv):
         return done.code if isinstance(done.code, int) else 0
     except UsageError as error:
         return _fail(error)
-    digits = autograd.viz.DIGITS
+    digits = autograd.text.DIGITS
     try:
         if args.digits:
-            autograd.viz.DIGITS = args.digits
+            autograd.text.DIGITS = args.digits
         return _run(args)
     except ExpressionError as error:
         return _fail(error, error.pointer)
@@ -270,7 +271,7 @@ def _main(argv):
         print(file=sys.stderr)
         return 130
     finally:
-        autograd.viz.DIGITS = digits
+        autograd.text.DIGITS = digits
 
 
 def _run(args):

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from autograd.engine import Value, chain_rule, start_grads, topological_order
 from autograd.explain import walk
 from autograd.ops import _negation, _number_text, _power_text, _product, _quotient, _sum, factor
-from autograd.viz import expect_value, fmt, names
+from autograd.explain import expect_value
+from autograd.text import fmt, names
 
 RELATIVE_TOLERANCE = 1e-3  # the quiz's: an answer within 0.1% of the right number is right
 ABSOLUTE_TOLERANCE = 1e-9  # ... and one this close to a right 0 is right too

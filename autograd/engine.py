@@ -17,6 +17,9 @@ import math
 import numbers
 
 from autograd import ops
+from autograd.scope import CURRENT
+
+_current_scope = CURRENT.get  # the innermost name scope now (see scope.py): stamped on every node recorded
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
 _saved_grad_modes = contextvars.ContextVar("chainrule_saved_grad_modes", default=())  # for nesting
@@ -34,7 +37,9 @@ class Value:
     # in its own slots (_a, _b, _local_a, _local_b), not in a tuple: one object per node instead
     # of two makes Python's garbage collector, which visits every live node, about three times
     # cheaper. An n-ary node (sum, dot) keeps tuples in _a and _local_a. A leaf has _op None.
-    __slots__ = ("data", "_grad", "label", "_op", "_a", "_b", "_local_a", "_local_b")
+    # scope: the part of a model that made the node (see scope.py): the name scope a node is
+    # recorded in; a leaf's is None until nn names it as a module's parameter.
+    __slots__ = ("data", "_grad", "label", "_op", "_a", "_b", "_local_a", "_local_b", "scope")
 
     def __init__(self, data, label=""):
         if not isinstance(label, str):
@@ -46,7 +51,7 @@ class Value:
         self._grad = 0.0
         self.label = label
         self._op = None
-        self._a = self._b = self._local_a = self._local_b = None
+        self._a = self._b = self._local_a = self._local_b = self.scope = None
 
     @property
     def grad(self):
@@ -478,6 +483,7 @@ def _record(op, parents, inputs):
     node._grad = 0.0
     node.label = ""
     node._op = op
+    node.scope = _current_scope()
     if len(parents) == 2:
         node._a, node._b = parents
         node._local_a, node._local_b = local_grads

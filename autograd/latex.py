@@ -23,7 +23,8 @@ from autograd.engine import start_grads, topological_order
 from autograd.explain import MAX_PATH_NODES, edge_rule, operand_paths, reading_order_leaves, walk
 from autograd.files import write_atomic
 from autograd.ops import factor
-from autograd.viz import MAX_NODES, check_size, expect_value, fmt, names, visible
+from autograd.scene import MAX_NODES, check_size, expect_value
+from autograd.text import fmt, names, visible
 
 _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
               "sign": r"\operatorname{sign}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",

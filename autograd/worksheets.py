@@ -26,7 +26,10 @@ from autograd.diagnose import mistakes, questions
 from autograd.engine import grad, topological_order
 from autograd.files import write_atomic
 from autograd.latex import LatexError, latex_name, number, pdf, step_table
-from autograd.viz import GraphvizNotFoundError, _graph, _statements, fmt, install_hint, names, record_escape, run_dot
+from autograd.dot_source import Look, dot_source
+from autograd.scene import build
+from autograd.text import fmt, names
+from autograd.viz import GraphvizNotFoundError, install_hint, run_dot
 
 LEAVES = ("x", "y", "z", "w")
 INNER = ("a", "b", "c", "d", "g", "h", "k")  # (no e, which reads as Euler's number)
@@ -211,22 +214,17 @@ def _choices(root, node, answer):
 def picture(root, key=False):
     """The exercise's graph as a PDF picture (bytes): each value a box ``name | value | ∂L/∂name = ____``
     (with key=True the blank filled in with the answer)."""
-    graph_attrs, nodes, edges = _graph(root, "LR", False, None, "worksheet")
+    scene = build(root, "worksheet")
     order = topological_order(root)
-    name = names(order)
-    grads = dict(zip(order, grad(root, order)))
-    ids = {f"n{i}": node for i, node in enumerate(order)}
-    shown = []
-    for cluster, nid, attrs in nodes:
-        if nid in ids:
-            node = ids[nid]
-            blank = fmt(grads[node]) if key or node is root else "________"
-            fields = (name[node], fmt(node.data), f"∂{name[root]}/∂{name[node]} = {blank}")
-            attrs = dict(attrs, label=" | ".join(record_escape(field) for field in fields))  # stacked, in LR
-        shown.append((cluster, nid, attrs))
-    plain = [(tail, head, {k: v for k, v in attrs.items() if k not in ("label", "fontsize")}) for tail, head, attrs in edges]
-    source = "\n".join(["digraph worksheet {", *(f'  {k}="{v}";' for k, v in graph_attrs.items()), '  ranksep="0.3";',
-                        '  node [fontname="Helvetica", fontsize="14"];', *_statements(shown, plain), "}"]) + "\n"
+    grads = dict(zip((scene.ids[node] for node in order), grad(root, order)))
+    output = scene.values[scene.root].name
+
+    def record(node):
+        blank = fmt(grads[node.id]) if key or node.id == scene.root else "________"
+        return node.title, fmt(node.data), f"∂{output}/∂{node.name} = {blank}"
+
+    look = Look(record=record, edge_known=lambda value: False)
+    source = dot_source(scene, look, {"ranksep": "0.3"}).replace('fontsize="11"', 'fontsize="14"', 1)
     data = run_dot(source, "pdf", "worksheet")
     if data is None:
         raise GraphvizNotFoundError(f"worksheet: Graphviz's dot draws the exercises' graphs.\n{install_hint()}")

@@ -21,7 +21,7 @@ import random
 
 from autograd import Value, dot
 
-from nn.module import Module
+from nn.module import Module, scope_of
 from nn.sequential import _check_size
 
 
@@ -83,8 +83,9 @@ class Conv2d(Module):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         return (rows + 2 * ph - kh) // sh + 1, (cols + 2 * pw - kw) // sw + 1
 
-    def __call__(self, x):
-        """out_channels maps [out_channel][row][col] of Values, one ``dot`` node each."""
+    def forward(self, x):
+        """out_channels maps [out_channel][row][col] of Values, one ``dot`` node each, in the scope of its
+        place in the output: ``(r, c)`` inside its channel's (``1``) inside the Conv2d's (``0.1.(2, 3)``)."""
         channels, rows, cols = image_shape(x, "Conv2d")
         if channels != self.in_channels:
             raise ValueError(f"{self!r} expects {self.in_channels} input channel(s), got {channels}")
@@ -94,9 +95,11 @@ class Conv2d(Module):
                              f"(with padding {self.padding})")
         pixels = [[[_as_value(v, "Conv2d") for v in row] for row in channel] for channel in x]
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        scope = scope_of(self)
         out = []
         for o, kernel in enumerate(self.weight):
             bias = self.bias[o] if self.bias is not None else None
+            channel = scope.child(str(o), "channel")
             grid = []
             for r in range(out_rows):
                 top = r * sh - ph
@@ -114,6 +117,7 @@ class Conv2d(Module):
                         line.append(dot(ws, xs, bias))
                     else:  # the kernel sits wholly on padding
                         line.append(bias * 1.0 if bias is not None else Value(0.0))
+                    line[-1].scope = channel.child(f"({r}, {c})", "position")
                 grid.append(line)
             out.append(grid)
         return out

@@ -454,7 +454,7 @@ def test_the_page_ends_with_the_update_table(tmp_path):
     code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y", "--html", str(target)])
     assert (code, err) == (0, "")
     page = target.read_text(encoding="utf-8")
-    frames = json.loads(re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)[1])
+    frames = json.loads(re.search(r'<script id="document" type="application/json">(.*?)</script>', page, re.S)[1])["frames"]
     last = frames[-1]
     assert "gradient descent" in last["title"] and "lr = 0.1" in last["title"]
     assert [" ".join(line.split()) for line in last["lines"]] == [

@@ -91,7 +91,7 @@ def test_the_values_are_the_gradients_of_this_output():
         head = f"&\\frac{{\\partial L}}{{\\partial {name}}} \\\\\n"  # (a long name puts each derivation below its left side)
         block = text.split(head, 1)[1].split("\\\\[1ex]", 1)[0].split("\\end{align*}")[0]
         shown = block.rstrip().rsplit("= ", 1)[-1]
-        assert shown == number(autograd.viz.fmt(grads[leaf])), (leaf.label, block)
+        assert shown == number(autograd.text.fmt(grads[leaf])), (leaf.label, block)
 
 
 @pytest.mark.parametrize("label, expected", [

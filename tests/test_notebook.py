@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from autograd import Value
-from autograd.viz import fmt
+from autograd.text import fmt
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "demos" / "tour.ipynb"

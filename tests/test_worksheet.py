@@ -16,7 +16,7 @@ import autograd
 from autograd import Value
 from autograd.__main__ import main as chainrule
 from autograd.diagnose import diagnose
-from autograd.viz import fmt
+from autograd.text import fmt
 from autograd.worksheets import main, worksheet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def test_multiple_choice_offers_the_answer_and_what_the_mistakes_give():
     sheet = worksheet(4, seed=2, level=2, choices=True)
     for exercise in sheet.exercises:
         root = exercise.build()
-        nodes = {name: node for node, name in autograd.viz.names(autograd.topological_order(root)).items()}
+        nodes = {name: node for node, name in autograd.text.names(autograd.topological_order(root)).items()}
         for (name, answer), offered in zip(exercise.answers, exercise.choices):
             assert answer in offered and len({fmt(x) for x in offered}) == len(offered) <= 4
             for wrong in offered:
