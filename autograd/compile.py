@@ -42,6 +42,7 @@ lists, V and G, and run as parts of ``PART_NODES`` nodes whose lines name other 
 distance (``V[_b-1]``), so parts that repeat (a long chain, an unrolled loop) are compiled once.
 """
 
+import ast
 import builtins
 import inspect
 import keyword
@@ -79,8 +80,8 @@ class Compiled:
         """The output as a float; adds d output / d leaf into the .grad of the Value arguments and
         of the leaves made outside fn."""
         out, _, flat, grads, live = self._run(args, kwargs)
-        for leaf, g in live:
-            leaf.grad += g
+        for leaf, g in live:  # as backward() commits: a program's gradients are floats
+            leaf._grad += g
         for arg, g in zip(flat, grads):
             if isinstance(arg, Value):
                 arg.grad += g
@@ -331,85 +332,240 @@ class _Trace:
 # of PART_NODES nodes: Python compiles one huge function in more than linear time and memory.
 NAMED_NODES = 10_000
 PART_NODES = 2_000
+# Graphs of more than FUSE_NODES nodes (and at most FUSE_LIMIT) write a node used once, by an op
+# that passes an inf or nan on, inside its user's line, up to FUSE_DEPTH deep; its gradient,
+# when the user's local derivative is 1, is the user's. Smaller graphs keep a line per node.
+FUSE_NODES = 2_000
+FUSE_LIMIT = 200_000
+FUSE_DEPTH = 60
 # A gradient summed over at least this many uses is written as a sum of products over two tuples
 # written once and shared (a weight's inputs over a batch, the upstream gradients); so is a dot
 # node's dot(w1, ..., x1, ...) (its weights, and its inputs shared by a layer's neurons). Python
 # compiles the program in time and memory that grow with the names written out.
-VECTOR_TERMS = 8
-_ATOM = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?(\([^()]*\))?")
-_SIMPLE = re.compile(r"-?[\w.]+(\[[^\[\]]*\])?")
+VECTOR_TERMS = 17
+_SIMPLE = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?")
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _DOT_CALL = re.compile(r"\bdot\(([^()]*)\)")
+
+
+class _Template:
+    """An op's code with placeholders ({0}, {1}, ... for the operands, {o} for the output), asked
+    once per op: its forward, and each local derivative times an upstream gradient {g}."""
+
+    def __init__(self, op, n, fallback_name):
+        self.op = op  # kept alive: templates are found by id(op)
+        names = [f"__{k}" for k in range(n)]
+        code = op.code(names, "__o")
+        self.fallback = code is None
+        if code is None:  # the program calls the op itself
+            operands = f"({', '.join(names)},)"
+            code = (f"{fallback_name}.forward({operands})",
+                    [f"{fallback_name}.local_grads({operands}, __o)[{k}]" for k in range(n)])
+        forward, locals_ = code
+        self.helpers = set(_WORD.findall(" ".join([forward, *locals_])))
+        self.forward = _placeholders(forward)
+        self.locals = [_placeholders(local) for local in locals_]
+        self.products = [_placeholders(_times(local)) for local in locals_]
+        self.shares_dot = "dot(" in forward
+        self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
+        self.source = (forward, locals_, n)
+        self._fusion = None
+
+    def fusion(self):
+        """(how the forward binds: "atom", "sum", "product" or "other"; for each operand, the place it
+        has in the forward if it can be written there as an expression, else None). An operand
+        can when it appears once in the forward and in no local derivative, and when an inf or nan
+        there makes the output inf or nan (or fails), so the program's check still sees it; only
+        ops of up to 8 operands are asked (the probe tries each operand in turn)."""
+        if self._fusion is None:
+            forward, locals_, n = self.source
+            tree = ast.parse(forward, mode="eval").body
+            kind = ("sum" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Add, ast.Sub)) else
+                    "product" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div)) else
+                    "atom" if isinstance(tree, (ast.Name, ast.Constant, ast.Call)) else "other")
+            places = {}
+            for parent in ast.walk(tree):
+                for child in ast.iter_child_nodes(parent):
+                    if isinstance(child, ast.Name) and child.id.startswith("__") and child.id[2:].isdigit():
+                        places.setdefault(int(child.id[2:]), []).append(_place(parent, child))
+            mentioned = set(_WORD.findall(" ".join(locals_)))
+            fit = []
+            for k in range(n):
+                ok = (not self.fallback and n <= 8 and len(places.get(k, ())) == 1 and f"__{k}" not in mentioned
+                      and "__o" not in forward and _keeps_infinity(forward, n, k))
+                fit.append(places[k][0] if ok else None)
+            self._fusion = (kind, fit)
+        return self._fusion
+
+
+def _placeholders(text):
+    return _PLACEHOLDER.sub(r"{\1}", text)
+
+
+def _place(parent, child):
+    """Where an operand sits: "left_sum", "right_sum", "left_product", "right_product", "argument" or "other"."""
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        side = "left" if parent.left is child else "right"
+        return f"{side}_{'sum' if isinstance(parent.op, (ast.Add, ast.Sub)) else 'product'}"
+    if isinstance(parent, ast.Call) and child in parent.args:
+        return "argument"
+    return "other"
+
+
+def _keeps_infinity(forward, n, k):
+    """True when inf, -inf and nan as operand k make the forward inf or nan (or fail), for a few
+    finite values of the other operands: an overflow there cannot be hidden by this op."""
+    code = builtins.compile(forward, "<probe>", "eval")
+    for finite in (1.5, 0.75, 2.0):
+        scope = dict(ops.CODE_HELPERS, **{f"__{j}": finite for j in range(n)})
+        try:
+            eval(code, scope)
+        except (ArithmeticError, ValueError):
+            continue
+        for bad in (math.inf, -math.inf, math.nan):
+            scope[f"__{k}"] = bad
+            try:
+                result = eval(code, scope)
+            except (ArithmeticError, ValueError):
+                continue
+            if math.isfinite(result):
+                return False
+    return True
+
+
+def _grouped(expression, kind, place):
+    """An operand's expression written into its user's line, in brackets only where Python's
+    grouping would differ from the graph's (a + b as the right operand of +, say)."""
+    if kind == "atom" or place == "argument" or (kind == "sum" and place == "left_sum") or \
+            (kind == "product" and place in ("left_sum", "right_sum", "left_product")):
+        return expression
+    return f"({expression})"
+
+
+def _times(local):
+    """local * __g as source: 1.0 * g is g and -1.0 * g is -g (the same numbers), and a
+    conditional multiplies in each branch, so a relu's dead branch costs no product."""
+    tree = ast.parse(local, mode="eval").body
+
+    def times(node):
+        if isinstance(node, ast.IfExp):
+            return ast.IfExp(node.test, times(node.body), times(node.orelse))
+        if isinstance(node, ast.Constant) and node.value == 1.0 and math.copysign(1.0, node.value) > 0:
+            return ast.Name("__g")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+                isinstance(node.operand, ast.Constant) and node.operand.value == 1.0:
+            return ast.UnaryOp(ast.USub(), ast.Name("__g"))
+        return ast.BinOp(node, ast.Mult(), ast.Name("__g"))
+
+    product = times(tree)
+    return f"({ast.unparse(product)})" if isinstance(product, ast.IfExp) else ast.unparse(product)
+
+
+_PLACEHOLDER = re.compile(r"\b__(\d+|o|g)\b")
 
 
 class _Generator:
     """Writes one traced graph as Python (named lines, or V/G lists in parts for large graphs)."""
 
     def __init__(self, fn_name, out, inputs, arg_names, recording):
-        self.fn_name, self.out, self.inputs, self.recording = fn_name, out, inputs, recording
+        self.fn_name, self.out, self.inputs, self.arg_names, self.recording = fn_name, out, inputs, arg_names, recording
         order = engine.topological_order(out)
         self.in_graph = len(order)
-        seen = set(order)
-        for value, _, other, _ in recording.guards:  # a compared Value may lie outside the output's graph
-            for v in (value, other):
-                if isinstance(v, Value) and v not in seen:
-                    for node in engine.topological_order(v):
-                        if node not in seen:
-                            seen.add(node)
-                            order.append(node)
+        if recording.guards:
+            seen = set(order)
+            for value, _, other, _ in recording.guards:  # a compared Value may lie outside the output's graph
+                for v in (value, other):
+                    if isinstance(v, Value) and v not in seen:
+                        for node in engine.topological_order(v):
+                            if node not in seen:
+                                seen.add(node)
+                                order.append(node)
         self.order = order
         input_set = set(inputs)
         drawn = [leaf for leaf, _, _ in recording.draws]
-        drawn_set = set(drawn)
-        made = recording.made
-        self.live = [n for n in order if n._op is None and n not in input_set and n not in drawn_set and n not in made]
-        self.masks = [leaf for leaf in drawn if leaf in seen]
+        drawn_set, made = set(drawn), recording.made
+        # varying: computed from a parameter of the program (else a constant, written as its number);
+        # needed: computed from an argument or a live leaf (else it needs no gradient)
+        varying, needed, live = set(input_set), set(input_set), []
+        for node in order:
+            if node._op is None:
+                if node in drawn_set:
+                    varying.add(node)
+                elif node not in made and node not in input_set:
+                    live.append(node)
+                    varying.add(node)
+                    needed.add(node)
+                continue
+            a, b = node._a, node._b
+            parents = (a, b) if b is not None else a if type(a) is tuple else (a,)
+            for p in parents:
+                if p in varying:
+                    varying.add(node)
+                    for q in parents:
+                        if q in needed:
+                            needed.add(node)
+                            break
+                    break
+        self.varying, self.needed, self.live = varying, needed, live
+        self.masks = [leaf for leaf in drawn if leaf in varying]
         position = {leaf: i for i, leaf in enumerate(drawn)}
         self.used_draws = [position[leaf] for leaf in self.masks]
-        self.parameters = inputs + self.live + self.masks
-        # varying: computed from a parameter (else a constant, written as its number);
-        # needed: computed from an argument or a live leaf (else it needs no gradient)
-        varying, needed = set(self.parameters), set(inputs) | set(self.live)
-        for node in order:
-            if node._op is not None:
-                parents = node.parents
-                if any(p in varying for p in parents):
-                    varying.add(node)
-                    if any(p in needed for p in parents):
-                        needed.add(node)
-        self.varying, self.needed = varying, needed
-        self.arg_names = arg_names
+        self.parameters = inputs + live + self.masks
+        self.templates = {}
+        self.fallbacks = {}  # op -> its name in the program, for ops without code
+        self.helpers = set()
+        self.namespace = dict(ops.CODE_HELPERS)
 
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
-        namespace = dict(ops.CODE_HELPERS)
-        self.namespace = namespace
-        self.helpers = set()
-        self.codes = {}
-        if len(self.order) <= NAMED_NODES:
+        self.inline = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else set()
+        lines = builtins.sum(2 for node in self.order if node._op is not None and node in self.varying)
+        if lines - 2 * len(self.inline) <= 2 * NAMED_NODES:
             source = self._named()
-            exec(builtins.compile(source, f"<autograd.compile {self.fn_name}>", "exec"), namespace)
+            exec(builtins.compile(source, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
         else:
             source = self._in_parts()
-        return source, namespace[self.fn_name], self.live, self.used_draws, self.in_graph
+        return source, self.namespace[self.fn_name], self.live, self.used_draws, self.in_graph
 
     # -- what every form shares
 
-    def _code(self, node, refs, out_ref):
-        """(forward expression, local derivative expressions) from the op, or calls of the op itself."""
-        op = node._op
-        code = op.code(refs, out_ref)
-        if code is None:
-            key = self.codes.get(op)
-            if key is None:
-                key = self.codes[op] = f"_op{len(self.codes)}"
-                self.namespace[key] = op
-            operands = f"({', '.join(refs)},)"
-            return f"{key}.forward({operands})", [f"{key}.local_grads({operands}, {out_ref})[{k}]" for k in range(len(refs))]
-        if op not in self.codes:  # which helpers the op's lines call (asked once per op)
-            self.codes[op] = None
-            self.helpers.update(_WORD.findall(" ".join([code[0], *code[1]])))
-        return code
+    def _fusion(self):
+        """The nodes written inside their one user's line rather than on a line of their own (for
+        graphs of more than FUSE_NODES nodes): ((w1*x1 + w2*x2) + w3*x3) + b, made of * and +
+        nodes, becomes one line of the same operations in the same order."""
+        order, varying = self.order, self.varying
+        compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
+        uses = {}
+        for node in order:
+            if node._op is not None and node in varying:
+                for k, parent in enumerate(node.parents):
+                    uses[parent] = None if parent in uses else (node, k)
+        inline, depth = set(), {}
+        for node in order:
+            if node._op is None or node not in varying:
+                continue
+            parents = node.parents
+            template = self._template(node._op, len(parents))
+            depth[node] = 1 + max((depth[p] for p in parents if p in inline), default=0)
+            use = uses.get(node)
+            if use is None or node is self.out or node in compared or depth[node] >= FUSE_DEPTH:
+                continue
+            kind, _ = template.fusion()
+            user, k = use
+            if "{o}" not in " ".join(template.locals) and self._template(user._op, len(user.parents)).fusion()[1][k]:
+                inline.add(node)
+        return inline
+
+    def _template(self, op, n):
+        template = self.templates.get((id(op), n))
+        if template is None:
+            fallback = self.fallbacks.get(op) or f"_op{len(self.fallbacks)}"
+            template = self.templates[(id(op), n)] = _Template(op, n, fallback)
+            if template.fallback:
+                self.fallbacks[op] = fallback
+                self.namespace[fallback] = op
+            self.helpers |= template.helpers
+        return template
 
     def _guards(self, ref, rank):
         """{rank of the later compared node (-1: only leaves): guard lines}; a guard on constants alone is dropped."""
@@ -435,6 +591,8 @@ class _Generator:
         """The nodes to compute, in order; a node computed only for a comparison comes as soon as its
         operands are, so its guard is checked before the lines of a branch the new inputs may not take."""
         order, in_graph = self.order, self.in_graph
+        if len(order) == in_graph:
+            return order
         key = {node: (i, 0) for i, node in enumerate(order[:in_graph])}
         for j, node in enumerate(order[in_graph:], start=1):
             key[node] = (max((key[p][0] for p in node.parents), default=-1), j)
@@ -459,15 +617,14 @@ class _Generator:
         if header:
             header.append("")
         header += [f"# {key}: the op {op.name!r} of the traced graph (it has no code of its own)"
-                   for op, key in self.codes.items() if key is not None]
+                   for op, key in self.fallbacks.items()]
         return header
 
     # -- small graphs: one named line per node
 
     def _named(self):
-        order, in_graph, varying, needed = self.order, self.in_graph, self.varying, self.needed
-        name = _names(order, self.inputs, self.arg_names, self.live, self.masks)
-        out = self.out
+        order, in_graph, varying, needed, out = self.order, self.in_graph, self.varying, self.needed, self.out
+        name = _names(order, self.inputs, self.arg_names)
 
         def ref(node):
             return name[node] if node in varying else _literal(node.data)
@@ -480,54 +637,75 @@ class _Generator:
         body += checks.get(-1, [])
         gname = _grad_names(order[:in_graph], name)
         tuples = _Tuples(body, set(name.values()) | set(gname.values()) | _RESERVED)
-        local_grads = {}
+        written = {}  # node -> (its template, its operands' texts)
         computed = []
+        inline, expressions = self.inline, {}
         for r, node in enumerate(sequence):
             if node._op is not None and node in varying:
-                forward, local_grads[node] = self._code(node, [ref(p) for p in node.parents], name[node])
-                if "dot(" in forward:
+                parents = node.parents
+                template = self._template(node._op, len(parents))
+                refs = [ref(p) for p in parents]
+                written[node] = (template, refs)
+                operands = refs
+                if inline and any(p in inline for p in parents):
+                    places = template.fusion()[1]
+                    operands = [_grouped(*expressions.pop(p), places[k]) if p in inline else text
+                                for k, (p, text) in enumerate(zip(parents, refs))]
+                forward = template.forward.format(*operands, o=name[node])
+                if node in inline:
+                    expressions[node] = (forward, template.fusion()[0])
+                    continue
+                if template.shares_dot:
                     forward = _DOT_CALL.sub(lambda m: self._shared_dot(m.group(1), tuples), forward)
                 body.append(f"{name[node]} = {forward}")
                 computed.append(name[node])
             body += checks.get(r, [])
         if computed:  # an op the engine would have stopped (an overflow of + - * /) may be hidden by a later one
-            body.append(f"if not isfinite({_sum_text(computed, self.helpers)}): "
-                        "raise OverflowError('a value is inf or nan: the graph decides')")
+            body.append(f"if not isfinite({_check_sum(computed)}): raise OverflowError('a value is inf or nan: the graph decides')")
             self.helpers.add("isfinite")
 
         # Backward: one line per node, in reverse. A node's gradient is the sum of local * upstream
         # over its uses, in the order backward() adds them: the later use first, operands in order.
         uses = {}
-        body_backward = []
-        texts = {}  # a node's operands as its rules write them, asked once per node
+        unneeded = []
         for node in reversed(order[:in_graph]):
-            if node._op is not None and node in needed:
+            if node in needed and node._op is not None:
+                template, refs = written[node]
                 for k, parent in enumerate(node.parents):
                     if parent in needed:
                         uses.setdefault(parent, []).append((node, k))
-                    elif "(" in local_grads[node][k]:  # a derivative no use needs; backward still multiplies it
-                        body_backward.append(f"({local_grads[node][k]}) * 1.0  # d{name[node]}/d{ref(parent)} (may not exist)")
-        returned = []
+                    elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
+                        unneeded.append(template.locals[k].format(*refs, o=name[node]))
         if out in needed:
             body.append(f"{gname[out]} = 1.0")
+        texts = {}  # a node's operands as its rules write them, asked once per node
         for node in reversed(order[: in_graph - 1]):
-            if node not in uses:
-                continue
-            terms = [(local_grads[user][k], gname[user]) for user, k in uses[node]]
-            body.append(f"{gname[node]} = {self._gradient_sum(terms, tuples)}  # {_rules(node, uses[node], name, texts)}")
-        body += body_backward
-        for leaf in self.inputs + self.live:
-            returned.append(gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0")
-        result = ref(out)
-        finish = f"return {result}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
+            if node in uses and inline and len(uses[node]) == 1:
+                user, k = uses[node][0]
+                if written[user][0].locals[k] == "1.0":  # its gradient is its one user's: the same number
+                    gname[node] = gname[user]
+                    continue
+            if node in uses:
+                terms = [(user, k) for user, k in uses[node]]
+                total = self._gradient_sum(terms, written, name, gname, tuples)
+                body.append(f"{gname[node]} = {total}  # {_rules(node, uses[node], name, texts)}")
+        body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
+        leaves = self.inputs + self.live
+        returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
+        finish = f"return {ref(out)}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
         signature = f"def {self.fn_name}({', '.join(name[leaf] for leaf in self.parameters)}):"
         return "\n".join(self._header() + [signature] + ["    " + line for line in body + [finish]]) + "\n"
 
-    def _gradient_sum(self, terms, tuples):
-        if len(terms) >= VECTOR_TERMS and all(_SIMPLE.fullmatch(local) for local, _ in terms):
-            return self._sum_of_products(tuples.name([t[0] for t in terms]), tuples.name([t[1] for t in terms]))
-        texts = [g if local == "1.0" else f"-{g}" if local == "-1.0" else _times(local, g) for local, g in terms]
-        return _sum_text(texts, self.helpers)
+    def _gradient_sum(self, terms, written, name, gname, tuples):
+        """The sum over a node's uses of local derivative times the user's gradient."""
+        if len(terms) >= VECTOR_TERMS:
+            locals_ = [written[user][0].locals[k].format(*written[user][1], o=name[user]) for user, k in terms]
+            if all(_SIMPLE.fullmatch(local) for local in locals_):
+                if all(local == "1.0" for local in locals_):
+                    return _sum_text([gname[user] for user, _ in terms], self.helpers)
+                return self._sum_of_products(tuples.name(locals_), tuples.name([gname[user] for user, _ in terms]))
+        texts = [written[user][0].products[k].format(*written[user][1], o=name[user], g=gname[user]) for user, k in terms]
+        return _sum_text(texts, self.helpers) if len(texts) > 1 else texts[0]
 
     def _shared_dot(self, arguments, tuples):
         """dot(w1, ..., wn, x1, ..., xn) as a sum of products over two shared tuples."""
@@ -546,46 +724,42 @@ class _Generator:
         sequence = self._sequence()
         index = {node: i for i, node in enumerate(sequence)}
         size = len(sequence)
-        reach = PART_NODES
-
-        def ref_from(base):  # a node near this part is named by its distance from the part's start
-            def ref(node):
-                if node not in varying:
-                    return _literal(node.data)
-                d = index[node] - base
-                return f"V[_b{d:+d}]" if -reach <= d < 2 * reach else f"V[{index[node]}]"
-            return ref
-
         checks = self._guards(lambda node: f"V[{index[node]}]", index)
-        texts, chunks, forward_parts, backward_parts = {}, [], [], []
+        # A part is written from a key: per node its template and how it names each operand (by
+        # distance when near, by index when far, or a constant's number), and which need gradients.
+        # Two parts with one key have one text: it is written and compiled once.
+        parts, forward_parts, backward_parts = {}, [], []
+        self.chunks = []
+        reach = PART_NODES
         for base in range(0, size, PART_NODES):
-            ref = ref_from(base)
-            lines, in_reverse = [], []
+            key = []
             for i in range(base, min(base + PART_NODES, size)):
                 node = sequence[i]
-                if node._op is not None and node in varying:
-                    forward, locals_ = self._code(node, [ref(p) for p in node.parents], ref(node))
-                    lines.append(f"{ref(node)} = {forward}")
-                    if node in needed:
-                        in_reverse.append((node, locals_))
-                lines += checks.get(i, [])
-            if lines:
-                forward_parts.append((self._part(texts, chunks, "(V, _b)", lines + ["return True"]), base))
-            # Backward, in the engine's own order: each edge adds local * upstream into its parent's slot
-            # (nodes only for a guard are not in the output's graph and have no gradient).
-            lines = []
-            for node, locals_ in reversed(in_reverse):
-                g = ref(node).replace("V[", "G[")
-                for parent, local in zip(node.parents, locals_):
-                    if parent in needed:
-                        term = g if local == "1.0" else f"-{g}" if local == "-1.0" else _times(local, g)
-                        lines.append(f"{ref(parent).replace('V[', 'G[')} += {term}")
-                    elif "(" in local:  # a derivative no gradient needs; backward still multiplies it
-                        lines.append(f"({local}) * 1.0")
-            if lines:
-                backward_parts.append((self._part(texts, chunks, "(V, G, _b)", lines), base))
+                if node._op is None or node not in varying:
+                    continue
+                a, b = node._a, node._b
+                parents = (a, b) if b is not None else a if type(a) is tuple else (a,)
+                refs = []
+                for p in parents:
+                    if p in varying:
+                        d = index[p] - base
+                        refs.append(d if -reach <= d < 2 * reach else ("V", index[p]))
+                    else:
+                        refs.append(("c", _literal(p.data)))
+                grads = (node in needed, *[p in needed for p in parents]) if node in needed else False
+                key.append((i - base, self._template(node._op, len(parents)), tuple(refs), grads))
+            guard_lines = tuple((i - base, line) for i in range(base, min(base + PART_NODES, size)) for line in checks.get(i, ()))
+            key = (tuple(key), guard_lines)
+            functions = parts.get(key)
+            if functions is None:
+                functions = parts[key] = self._write_part(key)
+            forward, backward = functions
+            if forward:
+                forward_parts.append((forward, base))
+            if backward:
+                backward_parts.append((backward, base))
         backward_parts.reverse()
-        self.helpers.update(("isfinite", "total"))
+        self.helpers.add("isfinite")
         slots = [index.get(leaf, size) for leaf in self.parameters]  # an argument fn does not use: the spare slot
         self.namespace.update(_SLOTS=slots, _FORWARD=[(self.namespace[f], b) for f, b in forward_parts],
                               _BACKWARD=[(self.namespace[f], b) for f, b in backward_parts])
@@ -601,7 +775,7 @@ class _Generator:
                  *("    " + line for line in checks.get(-1, [])),
                  "    for part, _b in _FORWARD:",
                  "        if part(V, _b) is None: return None",
-                 f"    if not isfinite(total(*V[:{size}])): raise OverflowError('a value is inf or nan: the graph decides')",
+                 f"    if not isfinite(sum(V[:{size}])): raise OverflowError('a value is inf or nan: the graph decides')",
                  *([f"    G[{index[out]}] = 1.0"] if out in needed else []),
                  "    for part, _b in _BACKWARD:",
                  "        part(V, G, _b)",
@@ -612,16 +786,51 @@ class _Generator:
         listing = (f"_SLOTS = {slots!r}\n"
                    f"_FORWARD = [{', '.join(f'({f}, {b})' for f, b in forward_parts)}]\n"
                    f"_BACKWARD = [{', '.join(f'({f}, {b})' for f, b in backward_parts)}]\n\n\n")
-        return (header + "\n" if header else "") + "".join(chunks) + listing + main_text
+        return (header + "\n" if header else "") + "".join(self.chunks) + listing + main_text
 
-    def _part(self, texts, chunks, arguments, lines):
-        body = "\n".join("    " + line for line in lines)
-        function = texts.get((arguments, body))
-        if function is None:
-            function = texts[(arguments, body)] = f"_part{len(texts)}"
-            text = f"def {function}{arguments}:\n{body}\n\n\n"
-            chunks.append(text)
-            exec(builtins.compile(text, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
+    def _write_part(self, key):
+        """(forward function name, backward function name) of a part, each None when it has no lines."""
+        nodes, guard_lines = key
+        guards = {}
+        for j, line in guard_lines:
+            guards.setdefault(j, []).append(line)
+
+        def ref(r):
+            if type(r) is int:
+                return f"V[_b{r:+d}]"
+            return f"V[{r[1]}]" if r[0] == "V" else r[1]
+
+        lines = []
+        backward = []
+        previous = 0
+        for j, template, refs, grads in nodes:
+            for k in range(previous, j):
+                lines += guards.get(k, [])
+            previous = j + 1
+            texts = [ref(r) for r in refs]
+            out = f"V[_b{j:+d}]"
+            lines.append(f"{out} = {template.forward.format(*texts, o=out)}")
+            lines += guards.get(j, [])
+            if grads:
+                g = f"G[_b{j:+d}]"
+                edges = []
+                for k, (r, parent_needed) in enumerate(zip(refs, grads[1:])):
+                    if parent_needed:
+                        edges.append(f"{ref(r).replace('V[', 'G[')} += {template.products[k].format(*texts, o=out, g=g)}")
+                    elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
+                        edges.append(f"({template.locals[k].format(*texts, o=out)}) * 1.0")
+                backward.append(edges)
+        for k in range(previous, PART_NODES):
+            lines += guards.get(k, [])
+        backward = [line for edges in reversed(backward) for line in edges]  # the engine's order: the later node first
+        forward = self._part("(V, _b)", lines + ["return True"]) if len(lines) else None
+        return forward, self._part("(V, G, _b)", backward) if backward else None
+
+    def _part(self, arguments, lines):
+        function = f"_part{len(self.chunks)}"
+        text = f"def {function}{arguments}:\n" + "\n".join("    " + line for line in lines) + "\n\n\n"
+        self.chunks.append(text)
+        exec(builtins.compile(text, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
         return function
 
 
@@ -631,6 +840,11 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
+def _check_sum(names):
+    """A sum that is inf or nan when any of the values is (Python's sum: any order of adding will do)."""
+    return " + ".join(names) if len(names) <= ops.INLINE_TERMS else f"sum(({', '.join(names)},))"
+
+
 def _sum_text(terms, helpers):
     """terms added left to right; a long sum as total(...), which Python compiles without recursion
     (and which starts from 0.0, as backward's own sums do)."""
@@ -638,11 +852,6 @@ def _sum_text(terms, helpers):
         return " + ".join(terms)
     helpers.add("total")
     return f"total({', '.join(terms)})"
-
-
-def _times(local, upstream):
-    """local * upstream as source, with brackets only where needed."""
-    return f"{local} * {upstream}" if _ATOM.fullmatch(local) else f"({local}) * {upstream}"
 
 
 def _rules(node, uses, name, texts):
@@ -711,7 +920,7 @@ def _identifier(text):
     return text if text.isidentifier() and not keyword.iskeyword(text) else ""
 
 
-def _names(order, inputs, arg_names, live, masks):
+def _names(order, inputs, arg_names):
     """A distinct Python name per node: the argument's name, the label, or v<i>."""
     wanted = {}
     for i, node in enumerate(order):

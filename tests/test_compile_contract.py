@@ -259,12 +259,26 @@ def chain(n):
 
 
 @pytest.mark.parametrize("delta", [-1, 0, 1])
-def test_graphs_around_the_named_limit(delta):
-    n = compile_module.NAMED_NODES + delta  # nodes, with the leaf
-    fn = chain(n - 1)
+def test_graphs_around_the_named_limit(delta, monkeypatch):
+    monkeypatch.setattr(compile_module, "FUSE_NODES", 10**9)  # a line per node
+    n = compile_module.NAMED_NODES + delta  # op nodes, one line each
+    fn = chain(n)
     f = autograd.compile(fn)
-    assert agrees(f, fn, 0.5) and f._latest.n_nodes == n
-    assert ("V[" in f.source) == (n > compile_module.NAMED_NODES)
+    assert agrees(f, fn, 0.5) and f._latest.n_nodes == n + 1
+    assert ("V[" in f.source) == (delta > 0)
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_graphs_around_the_fusion_limits(delta, monkeypatch):
+    monkeypatch.setattr(compile_module, "FUSE_NODES", 100)
+    fn = chain(100 + delta - 1)  # with the leaf, 100 + delta nodes
+    f = autograd.compile(fn)
+    assert agrees(f, fn, 0.5) and (f.source.count("\n") < 60) == (delta > 0)
+    depth = compile_module.FUSE_DEPTH + delta
+    fn = chain(2 * depth)  # 2 * depth nodes, each used once: lines of FUSE_DEPTH - 1 nodes at most
+    monkeypatch.setattr(compile_module, "FUSE_NODES", 10)
+    f = autograd.compile(fn)
+    assert agrees(f, fn, 0.5) and max(line.count("*") for line in f.source.splitlines()) < compile_module.FUSE_DEPTH
 
 
 @pytest.mark.parametrize("delta", [-1, 0, 1])
