@@ -49,6 +49,7 @@ import keyword
 import math
 import numbers
 import re
+import sys
 import threading
 import unicodedata
 from fractions import Fraction
@@ -138,6 +139,7 @@ class Compiled:
                 raise RuntimeError(f"{self._name()}: a comparison came out differently for the same inputs; "
                                    "does the function depend on something besides its arguments and Values?")
             traces.insert(0, self._trace(structure, flat, data))
+            self._latest = traces[0]
 
     def _trace(self, structure, flat, data):
         out, inputs, recording = self._build(structure, flat, data)
@@ -195,6 +197,12 @@ class Compiled:
 
 
 _tracing = threading.RLock()  # the engine's recording is one per process: one traced run at a time
+# CPython 3.11 specialises a function's bytecode (float arithmetic without a generic call) from
+# its ninth call on; a program is straight-line code, so its first eight calls run about a
+# quarter slower. It is a pure function, so compiling runs it eight times on the trace's own
+# numbers and a training loop gets the fast form from its first step. (3.12 and later specialise
+# from the first call; 3.10 does not specialise.)
+_WARM_UP_CALLS = 8 if sys.version_info[:2] == (3, 11) else 0
 _ON_THE_GRAPH = object()  # a program's answer when the graph must decide
 
 
@@ -302,6 +310,13 @@ class _Trace:
         generator = _Generator(fn_name, out, inputs, arg_names, recording)
         self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
         self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
+        if _WARM_UP_CALLS and not generator.in_parts:
+            numbers = [v.data for v in (*inputs, *self.live, *generator.masks)]
+            for _ in range(_WARM_UP_CALLS):
+                try:
+                    self.function(*numbers)
+                except (ArithmeticError, ValueError):
+                    break
 
     def run(self, data):
         """(output, gradients, generator states before the call); None when this trace does not
@@ -520,7 +535,8 @@ class _Generator:
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
         self.inline = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else set()
         lines = builtins.sum(2 for node in self.order if node._op is not None and node in self.varying)
-        if lines - 2 * len(self.inline) <= 2 * NAMED_NODES:
+        self.in_parts = lines - 2 * len(self.inline) > 2 * NAMED_NODES
+        if not self.in_parts:
             source = self._named()
             exec(builtins.compile(source, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
         else:
@@ -679,6 +695,7 @@ class _Generator:
         if out in needed:
             body.append(f"{gname[out]} = 1.0")
         texts = {}  # a node's operands as its rules write them, asked once per node
+        lines = {}  # gradient name -> its line's place in body
         for node in reversed(order[: in_graph - 1]):
             if node in uses and inline and len(uses[node]) == 1:
                 user, k = uses[node][0]
@@ -688,10 +705,13 @@ class _Generator:
             if node in uses:
                 terms = [(user, k) for user, k in uses[node]]
                 total = self._gradient_sum(terms, written, name, gname, tuples)
+                lines[gname[node]] = len(body)
                 body.append(f"{gname[node]} = {total}  # {_rules(node, uses[node], name, texts)}")
         body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
         leaves = self.inputs + self.live
         returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
+        if inline:
+            body = _skip_dead_branches(body, lines, returned)
         finish = f"return {ref(out)}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
         signature = f"def {self.fn_name}({', '.join(name[leaf] for leaf in self.parameters)}):"
         return "\n".join(self._header() + [signature] + ["    " + line for line in body + [finish]]) + "\n"
@@ -838,6 +858,47 @@ def _literal(x):
     """A constant as an operand: its number, bracketed when negative (-2.0 ** 2 is not 4)."""
     text = ops.literal(x)
     return f"({text})" if text.startswith("-") else text
+
+
+def _skip_dead_branches(body, lines, returned):
+    """Gradient lines where a dead branch need not compute its upstream (large graphs only).
+
+    A relu's gradient line reads g_v = (g_u if v > 0.0 else 0.0 * g_u). When g_u is used there
+    alone and is a sum of products of names, it is written into the live branch, and the dead
+    branch is 0.0: the same number as 0.0 * g_u whenever g_u is finite, up to the sign of a zero
+    (which no later sum or product can turn into another number). A last line makes sure it
+    is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
+    (so a sum of 16 products is at most 1.6e201).
+    """
+    counts = {}
+    for line in body + [", ".join(returned)]:
+        if line.startswith("g_") or line.startswith("vec") or "," in line:
+            for token in _GRAD_NAME.findall(line.split("  # ")[0].split(" = ", 1)[-1]):
+                counts[token] = counts.get(token, 0) + 1
+    factors = []
+    for i, line in enumerate(body):
+        match = _DEAD_BRANCH.match(line)
+        if match is None or counts.get(match[2]) != 2 or match[2] not in lines:
+            continue
+        j = lines[match[2]]
+        expression = body[j].split("  # ")[0].split(" = ", 1)[1]
+        terms = expression.split(" + ")
+        if not 1 <= len(terms) < VECTOR_TERMS or not all(_PRODUCT_OF_NAMES.fullmatch(term) for term in terms):
+            continue
+        factors += [factor.lstrip("-") for term in terms for factor in term.split(" * ")]
+        body[i] = f"{match[1]} = ({expression} if {match[3]} else 0.0){match[4] or ''}"
+        body[j] = None
+    body = [line for line in body if line is not None]
+    if factors:
+        names = ", ".join(dict.fromkeys(factors))
+        body.append(f"if not sum(map(abs, ({names},))) <= 1e100: raise OverflowError('a gradient could be inf or nan: "
+                    "the graph decides')")
+    return body
+
+
+_GRAD_NAME = re.compile(r"\bg_\w+")
+_DEAD_BRANCH = re.compile(r"(g_\w+) = \((g_\w+) if (.+) else 0\.0 \* \2\)(  # .*)?$")
+_PRODUCT_OF_NAMES = re.compile(r"-?([\w.]+|\(-[\w.]+\))( \* ([\w.]+|\(-[\w.]+\)))?")
 
 
 def _check_sum(names):

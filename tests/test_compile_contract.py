@@ -4,6 +4,7 @@ constant of the program, and sizes around every threshold of the code generator 
 
 import math
 import random
+import re
 import sys
 from fractions import Fraction
 
@@ -184,6 +185,29 @@ def test_a_large_mlp_graph_with_shared_tuples_compiles():
     model.zero_grad()
     assert same(f(X, labels), loss.data) and all(map(same, [p.grad for p in model.parameters()], graph_grads))
     assert f._latest.n_nodes > compile_module.NAMED_NODES
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e150, 1e300])
+def test_a_dead_relu_skips_its_upstream_only_where_that_is_the_same_number(scale):
+    X, labels = nn.datasets.make_moons(n_samples=60, noise=0.1, seed=1)
+    model = nn.MLP(2, [16, 16, 1], seed=2)
+    for w in model.layers[2].parameters():
+        w.data *= scale  # 1e150: upstream gradients beyond the bound, the graph decides; 1e300: some overflow
+    fn = lambda X, y: nn.mse_loss([model(x) for x in X], y)  # noqa: E731
+    f = autograd.compile(fn)
+    try:
+        loss = fn(X, labels)
+        loss.backward()
+        expected = loss.data
+    except OverflowError as error:
+        with pytest.raises(OverflowError, match=re.escape(str(error))):
+            f(X, labels)
+        return
+    graph_model_grads = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    assert same(f(X, labels), expected)
+    assert all(map(same, [p.grad for p in model.parameters()], graph_model_grads))
+    assert "else 0.0)" in f.source and "sum(map(abs, (" in f.source
 
 
 @pytest.mark.parametrize("n", [3_000, 10_000])
