@@ -382,6 +382,7 @@ class _Template:
         self.locals = [_placeholders(local) for local in locals_]
         self.products = [_placeholders(_times(local)) for local in locals_]
         self.shares_dot = "dot(" in forward
+        self.reads_output = "{o}" in " ".join(self.locals)
         self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
         self.source = (forward, locals_, n)
         self._fusion = None
@@ -460,6 +461,10 @@ def _grouped(expression, kind, place):
 def _times(local):
     """local * __g as source: 1.0 * g is g and -1.0 * g is -g (the same numbers), and a
     conditional multiplies in each branch, so a relu's dead branch costs no product."""
+    if local == "1.0":
+        return "__g"
+    if _SIMPLE.fullmatch(local) and local != "-1.0":
+        return f"{local} * __g"
     tree = ast.parse(local, mode="eval").body
 
     def times(node):
@@ -557,18 +562,16 @@ class _Generator:
                 for k, parent in enumerate(node.parents):
                     uses[parent] = None if parent in uses else (node, k)
         inline, depth = set(), {}
+        out = self.out
         for node in order:
-            if node._op is None or node not in varying:
+            use = uses.get(node)
+            if use is None or node._op is None or node is out or node not in varying or node in compared:
                 continue
             parents = node.parents
+            d = depth[node] = 1 + max([depth[p] for p in parents if p in inline], default=0)
             template = self._template(node._op, len(parents))
-            depth[node] = 1 + max((depth[p] for p in parents if p in inline), default=0)
-            use = uses.get(node)
-            if use is None or node is self.out or node in compared or depth[node] >= FUSE_DEPTH:
-                continue
-            kind, _ = template.fusion()
             user, k = use
-            if "{o}" not in " ".join(template.locals) and self._template(user._op, len(user.parents)).fusion()[1][k]:
+            if d < FUSE_DEPTH and not template.reads_output and self._template(user._op, len(user.parents)).fusion()[1][k]:
                 inline.add(node)
         return inline
 
@@ -711,7 +714,11 @@ class _Generator:
         leaves = self.inputs + self.live
         returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
         if inline:
-            body = _skip_dead_branches(body, lines, returned)
+            terms = {}  # how many terms of gradient sums read each gradient
+            for node_uses in uses.values():
+                for user, _ in node_uses:
+                    terms[gname[user]] = terms.get(gname[user], 0) + 1
+            body = _skip_dead_branches(body, lines, terms, set(returned))
         finish = f"return {ref(out)}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
         signature = f"def {self.fn_name}({', '.join(name[leaf] for leaf in self.parameters)}):"
         return "\n".join(self._header() + [signature] + ["    " + line for line in body + [finish]]) + "\n"
@@ -860,7 +867,7 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
-def _skip_dead_branches(body, lines, returned):
+def _skip_dead_branches(body, lines, terms, returned):
     """Gradient lines where a dead branch need not compute its upstream (large graphs only).
 
     A relu's gradient line reads g_v = (g_u if v > 0.0 else 0.0 * g_u). When g_u is used there
@@ -870,22 +877,19 @@ def _skip_dead_branches(body, lines, returned):
     is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
     (so a sum of 16 products is at most 1.6e201).
     """
-    counts = {}
-    for line in body + [", ".join(returned)]:
-        if line.startswith("g_") or line.startswith("vec") or "," in line:
-            for token in _GRAD_NAME.findall(line.split("  # ")[0].split(" = ", 1)[-1]):
-                counts[token] = counts.get(token, 0) + 1
     factors = []
     for i, line in enumerate(body):
+        if " else 0.0 * g_" not in line:
+            continue
         match = _DEAD_BRANCH.match(line)
-        if match is None or counts.get(match[2]) != 2 or match[2] not in lines:
+        if match is None or terms.get(match[2]) != 1 or match[2] in returned or match[2] not in lines:
             continue
         j = lines[match[2]]
         expression = body[j].split("  # ")[0].split(" = ", 1)[1]
-        terms = expression.split(" + ")
-        if not 1 <= len(terms) < VECTOR_TERMS or not all(_PRODUCT_OF_NAMES.fullmatch(term) for term in terms):
+        products = expression.split(" + ")
+        if not 1 <= len(products) < VECTOR_TERMS or not all(_PRODUCT_OF_NAMES.fullmatch(p) for p in products):
             continue
-        factors += [factor.lstrip("-") for term in terms for factor in term.split(" * ")]
+        factors += [factor.lstrip("-") for product in products for factor in product.split(" * ")]
         body[i] = f"{match[1]} = ({expression} if {match[3]} else 0.0){match[4] or ''}"
         body[j] = None
     body = [line for line in body if line is not None]
@@ -896,7 +900,6 @@ def _skip_dead_branches(body, lines, returned):
     return body
 
 
-_GRAD_NAME = re.compile(r"\bg_\w+")
 _DEAD_BRANCH = re.compile(r"(g_\w+) = \((g_\w+) if (.+) else 0\.0 \* \2\)(  # .*)?$")
 _PRODUCT_OF_NAMES = re.compile(r"-?([\w.]+|\(-[\w.]+\))( \* ([\w.]+|\(-[\w.]+\)))?")
 
