@@ -343,8 +343,9 @@ class _Trace:
         return result[0], result[1], states
 
 
-# Graphs of more nodes than this keep their numbers in two lists (V, G) and are compiled in parts
-# of PART_NODES nodes: Python compiles one huge function in more than linear time and memory.
+# Programs of more lines than twice this (a line per node computed, a line per gradient) keep their
+# numbers in two lists (V, G) and are compiled in parts of PART_NODES nodes: Python compiles one
+# huge function in more than linear time and memory.
 NAMED_NODES = 10_000
 PART_NODES = 2_000
 # Graphs of more than FUSE_NODES nodes (and at most FUSE_LIMIT) write a node used once, by an op
@@ -538,9 +539,10 @@ class _Generator:
 
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
-        self.inline = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else set()
-        lines = builtins.sum(2 for node in self.order if node._op is not None and node in self.varying)
-        self.in_parts = lines - 2 * len(self.inline) > 2 * NAMED_NODES
+        self.inline, aliased = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else (set(), 0)
+        forward = builtins.sum(1 for node in self.order if node._op is not None and node in self.varying)
+        backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
+        self.in_parts = forward - len(self.inline) + backward > 2 * NAMED_NODES
         if not self.in_parts:
             source = self._named()
             exec(builtins.compile(source, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
@@ -551,9 +553,10 @@ class _Generator:
     # -- what every form shares
 
     def _fusion(self):
-        """The nodes written inside their one user's line rather than on a line of their own (for
-        graphs of more than FUSE_NODES nodes): ((w1*x1 + w2*x2) + w3*x3) + b, made of * and +
-        nodes, becomes one line of the same operations in the same order."""
+        """(The nodes written inside their one user's line rather than on a line of their own, how
+        many gradients are their one user's), for graphs of more than FUSE_NODES nodes:
+        ((w1*x1 + w2*x2) + w3*x3) + b, made of * and + nodes, becomes one line of the same
+        operations in the same order."""
         order, varying = self.order, self.varying
         compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
         uses = {}
@@ -561,10 +564,12 @@ class _Generator:
             if node._op is not None and node in varying:
                 for k, parent in enumerate(node.parents):
                     uses[parent] = None if parent in uses else (node, k)
-        inline, depth = set(), {}
-        out = self.out
+        inline, depth, aliased = set(), {}, 0
+        out, needed = self.out, self.needed
         for node in order:
             use = uses.get(node)
+            if use is not None and node in needed and self._template(use[0]._op, len(use[0].parents)).locals[use[1]] == "1.0":
+                aliased += 1  # its gradient will be its user's
             if use is None or node._op is None or node is out or node not in varying or node in compared:
                 continue
             parents = node.parents
@@ -573,7 +578,7 @@ class _Generator:
             user, k = use
             if d < FUSE_DEPTH and not template.reads_output and self._template(user._op, len(user.parents)).fusion()[1][k]:
                 inline.add(node)
-        return inline
+        return inline, aliased
 
     def _template(self, op, n):
         template = self.templates.get((id(op), n))
