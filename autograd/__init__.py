@@ -10,12 +10,13 @@
 
 __version__ = "0.2.0"
 
-# autograd.sum and autograd.compile are not in __all__: "from autograd import *" leaves Python's alone.
+# autograd.sum, autograd.max and autograd.compile are not in __all__: "from autograd import *" leaves Python's alone.
 from autograd.engine import (
     Value,
     dot,
     grad,
     is_grad_enabled,
+    max,
     no_grad,
     sum,
     topological_order,

@@ -52,6 +52,8 @@ class Value:
         self.label = label
         self._op = None
         self._a = self._b = self._local_a = self._local_b = self.scope = None
+        if _recording is not None:  # autograd.compile is tracing: a leaf made now is a constant of the program
+            _recording.made.add(self)
 
     @property
     def grad(self):
@@ -119,8 +121,12 @@ class Value:
         return self.data
 
     def detach(self):
-        """A new leaf with the same data, cut off from this graph."""
-        return Value(self.data, self.label)
+        """self's value with no gradient through it (PyTorch's detach): a node whose local derivative is 0.
+
+        It stays in the graph (drawn as a "detach" node) so that autograd.compile computes its value
+        from self at every call. Backward adds 0 * its gradient into self (PyTorch cuts the edge).
+        """
+        return _record(ops.DETACH, (self,), (self.data,))
 
     # Arithmetic. A plain number on either side is part of the op, not a node (as in PyTorch):
     # x * 2 has one parent, x, and the op "*2". Value(2.0) * x keeps the 2 as a leaf.
@@ -182,12 +188,19 @@ class Value:
         """1 / (1 + e ** -self), computed without overflow."""
         return _record(ops.SIGMOID, (self,), (self.data,))
 
+    def softplus(self):
+        """log(1 + e ** self), computed without overflow; its derivative is self.sigmoid()."""
+        return _record(ops.SOFTPLUS, (self,), (self.data,))
+
     def relu(self):
         """max(0, self); its derivative at 0 is 0, as in PyTorch."""
         return _record(ops.RELU, (self,), (self.data,))
 
     def leaky_relu(self, slope=0.01):
-        """self if self > 0, else slope * self."""
+        """self if self > 0, else slope * self (slope a number)."""
+        if isinstance(slope, Value):
+            raise TypeError(f"leaky_relu of {_describe(self)}: slope must be a number, got a Value "
+                            f"({_describe(slope)}); for a learned slope write x.relu() - slope * (-x).relu()")
         return _record(ops.LeakyRelu(_number(slope, "leaky_relu", self)), (self,), (self.data,))
 
     def sin(self):
@@ -390,6 +403,19 @@ def dot(ws, xs, bias=None):
     return _record(ops.dot_op(n, bias is not None), parents, inputs)
 
 
+def max(values):
+    """One node for the largest of values: local derivative 1 for the first largest, 0 for the rest.
+
+    PyTorch's max_pool2d and max(dim) give a tie to the first too (amax splits it); a nan makes
+    the maximum nan. Compare with ``max(v.data for v in values)``, a number that is not in the graph.
+    """
+    parents = _operands(values, "max", "values")
+    if not parents:
+        raise ValueError("max of an empty list: it needs at least one Value or number")
+    parents, inputs = _values_and_data(tuple(parents), "max")
+    return _record(ops.MAX, parents, inputs)
+
+
 def _operands(items, func_name, argument):
     if type(items) is list or type(items) is tuple:
         return items
@@ -474,7 +500,7 @@ def _record(op, parents, inputs):
     try:
         out = op.forward(inputs)
         if not _grad_enabled.get():
-            return Value(out)
+            return Value(out) if _recording is None else _detached(op, parents, inputs)
         local_grads = op.local_grads(inputs, out)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise type(error)(_failure_message(op, parents, error)) from None
@@ -499,13 +525,60 @@ def _record(op, parents, inputs):
 _new_value = object.__new__
 
 
-_guards = None  # a list while autograd.compile traces a function: one entry per comparison
+def _detached(op, parents, inputs):
+    """An op under no_grad while autograd.compile traces: the node and a detach after it, so the
+    program computes the value from its inputs at every call and no gradient passes."""
+    token = _grad_enabled.set(True)
+    try:
+        return _record(op, parents, inputs).detach()
+    finally:
+        _grad_enabled.reset(token)
+
+
+class Recording:
+    """What one run of a function tells autograd.compile besides its graph (see _recording)."""
+
+    def __init__(self):
+        self.guards = []  # (value, op, other, result) for each comparison of a Value
+        self.made = set()  # the leaves made during the run: numbers of the function's own
+        self.draws = []  # (leaf, generator, draw) for each leaf drawn at random, in order
+        self.states = {}  # generator -> its state before the run's first draw from it
+        self.reads = []  # (read, value): facts outside the graph the run depended on
+
+
+_recording = None  # a Recording while autograd.compile runs a function (one at a time)
 
 
 def _compared(value, op, other, result):
-    if _guards is not None:
-        _guards.append((value, op, other, result))
+    if _recording is not None:
+        _recording.guards.append((value, op, other, result))
     return result
+
+
+def random_leaf(generator, draw, label=""):
+    """A leaf holding draw(generator), for a random.Random generator (a dropout mask, say).
+
+    autograd.compile draws it afresh from the generator at every call, in the order they were
+    made, so a seeded model gives the same numbers compiled or not, call for call.
+    """
+    if _recording is not None and generator not in _recording.states:
+        _recording.states[generator] = generator.getstate()
+    leaf = Value(draw(generator), label)
+    if _recording is not None:
+        _recording.made.discard(leaf)
+        _recording.draws.append((leaf, generator, draw))
+    return leaf
+
+
+def depends_on(read):
+    """read(), a fact outside the graph that the graph depends on (a module's training mode).
+
+    autograd.compile notes it, and a call where read() gives another value traces again.
+    """
+    value = read()
+    if _recording is not None:
+        _recording.reads.append((read, value))
+    return value
 
 
 def _failure_message(op, parents, reason):

@@ -19,6 +19,7 @@ import math
 import numbers
 import random
 
+import autograd
 from autograd import Value, dot
 
 from nn.module import Module, scope_of
@@ -132,9 +133,10 @@ class Conv2d(Module):
 class MaxPool2d(Module):
     """The largest value in each window of every channel: PyTorch's MaxPool2d.
 
-    The output is the winning input Value itself (no new node), so the gradient flows to the
-    winner only, as in PyTorch; on a tie the first in reading order wins. ``stride`` defaults to
-    ``kernel_size``; padding counts as minus infinity.
+    Each output is one ``max`` node over its window (``autograd.max``), so the gradient flows to
+    the winner only, as in PyTorch; on a tie the first in reading order wins. The winner is
+    chosen inside the node, so a compiled program chooses it again for every input.
+    ``stride`` defaults to ``kernel_size``; padding counts as minus infinity (it is left out).
     """
 
     def __init__(self, kernel_size, stride=None, padding=0):
@@ -158,13 +160,9 @@ class MaxPool2d(Module):
             for r in range(out_rows):
                 line = []
                 for c in range(out_cols):
-                    best = None
-                    for i in range(max(0, r * sh - ph), min(rows, r * sh - ph + kh)):
-                        for j in range(max(0, c * sw - pw), min(cols, c * sw - pw + kw)):
-                            v = channel[i][j]
-                            if best is None or _data(v) > _data(best):
-                                best = v
-                    line.append(best if isinstance(best, Value) else Value(best))
+                    window = [channel[i][j] for i in range(max(0, r * sh - ph), min(rows, r * sh - ph + kh))
+                              for j in range(max(0, c * sw - pw), min(cols, c * sw - pw + kw))]
+                    line.append(autograd.max(window))
                 grid.append(line)
             out.append(grid)
         return out
@@ -174,6 +172,3 @@ class MaxPool2d(Module):
         extra += "" if self.padding == (0, 0) else f", padding={self.padding}"
         return f"MaxPool2d(kernel_size={self.kernel_size}{extra})"
 
-
-def _data(v):
-    return v.data if isinstance(v, Value) else v

@@ -4,6 +4,7 @@ import numbers
 import random
 
 from autograd import Value, dot
+from autograd.engine import depends_on, random_leaf
 
 from nn import init as initialisers
 from nn.module import Module, scope_of
@@ -211,7 +212,7 @@ class MLP(Module):
         x = _as_values(x)
         for i, layer in enumerate(self.layers):
             x = tuple(layer._forward(x))
-            if self.dropout and self.training and i < len(self.dropouts):
+            if self.dropout and i < len(self.dropouts):  # each Dropout reads the training mode itself
                 x = tuple(self.dropouts[i](list(x)))
         return x[0] if len(x) == 1 else list(x)
 
@@ -226,8 +227,10 @@ class MLP(Module):
 class Dropout(Module):
     """Zero each input with probability p in training mode and scale the rest by 1/(1-p).
 
-    In eval mode (``model.eval()``) it passes inputs through unchanged. ``seed`` makes the
-    masks reproducible.
+    In eval mode (``model.eval()``) it passes inputs through unchanged. Each input is multiplied
+    by a leaf labelled ``mask`` (0 or 1/(1-p)) drawn from the module's own generator; ``seed``
+    makes the masks reproducible. Under ``autograd.compile`` the masks are drawn afresh at every
+    call, in the same order, and a change of mode (or of p) traces again.
     """
 
     def __init__(self, p=0.5, seed=None):
@@ -239,13 +242,17 @@ class Dropout(Module):
 
     def __call__(self, x):
         """x (a Value or a list of Values) with dropout applied in training mode."""
-        if not self.training or self.p == 0.0:
+        training, p = depends_on(lambda: (self.training, self.p))
+        if not training or p == 0.0:
             return x
-        keep_scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
+        keep_scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+
+        def draw(rng):
+            return 0.0 if rng.random() < p else keep_scale
+
         single = not isinstance(x, (list, tuple))
         xs = [x] if single else x
-        rng, p = self._rng, self.p
-        out = [v * (0.0 if rng.random() < p else keep_scale) for v in xs]
+        out = [v * random_leaf(self._rng, draw, "mask") for v in xs]
         return out[0] if single else out
 
     def __repr__(self):
