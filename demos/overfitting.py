@@ -22,8 +22,8 @@ way, so the table gives the means over the draws and the demo checks its lesson 
 plots the first draw's curves to out/overfitting.png.
 
 Training runs as compiled code (autograd.compile): one program per model computes a batch's
-loss and gradients, the same numbers as the graph, several times faster. Dropout draws a new
-mask at every step, which a compiled program would keep fixed, so dropout trains on the graph.
+loss and gradients, the same numbers as the graph, several times faster; dropout's masks are
+drawn afresh at every step inside the program.
 """
 
 import math
@@ -67,24 +67,10 @@ def make_sets(fast, seed):
 
 
 def batch_loss(model, l2=0.0, l1=0.0):
-    """A batch's training loss as a function of numbers only, for autograd.compile.
+    """A batch's training loss, loss(X, y): the batch is an argument, so one compiled program serves every batch."""
 
-    Its arguments are each point's two coordinates, then each point's label (0.0 or 1.0): as
-    numbers, one program serves every batch of the same size. The binary cross-entropy is
-    written relu(z) - y*z + log1p(exp(-|z|)), the function nn.binary_cross_entropy_with_logits
-    computes, without its choice of form by the sign of z: that reads z.data, which a compiled
-    program would keep from its first batch. (Its gradient is sigmoid(z) - y except at z = 0
-    exactly, where relu and abs take the derivative 0.)
-    """
-
-    def loss(*numbers):
-        n = len(numbers) // 3
-        terms = []
-        for i in range(n):
-            z = model([numbers[2 * i], numbers[2 * i + 1]])
-            y = numbers[2 * n + i]
-            terms.append(z.relu() - z * y + (-abs(z)).exp().log1p())
-        total = autograd.sum(terms) / n
+    def loss(X, y):
+        total = nn.binary_cross_entropy_with_logits([model(x) for x in X], y)
         if l2:
             total = total + l2 * nn.l2_penalty(model)
         if l1:
@@ -95,37 +81,31 @@ def batch_loss(model, l2=0.0, l1=0.0):
 
 
 def training_step(model, l2=0.0, l1=0.0):
-    """A function step(xb, yb) that adds the batch loss's gradients into the parameters' .grad."""
-    if model.dropout:  # a new mask at every step: on the graph
-        if l2 or l1:
-            raise ValueError("training_step: a model with dropout trains on the graph, without a penalty")
+    """A function step(xb, yb) that adds the batch loss's gradients into the parameters' .grad.
 
-        def on_the_graph(xb, yb):
-            nn.binary_cross_entropy_with_logits([model(x) for x in xb], yb).backward()
-
-        return on_the_graph
-    compiled = autograd.compile(batch_loss(model, l2, l1))  # traced at the first batch of each size
-    return lambda xb, yb: compiled(*[c for x in xb for c in x], *[float(t) for t in yb])
+    One compiled program per batch size; dropout's masks are drawn afresh at every call.
+    """
+    compiled = autograd.compile(batch_loss(model, l2, l1))
+    return lambda xb, yb: compiled(xb, [float(t) for t in yb])
 
 
 def scorer(model):
     """A function score(X, y) -> (loss, accuracy) of the model in eval mode, without the penalty.
 
-    The logits come from one compiled program, traced here with the model in eval mode (no
-    dropout), so it computes the eval-mode numbers of model(x) on the graph, bit for bit,
-    whatever the model's mode when it runs; it reads the weights as they are at each call.
+    The logits come from one compiled program run in eval mode (no dropout), the eval-mode
+    numbers of model(x) on the graph, bit for bit; it reads the weights as they are at each call
+    and leaves the model in the mode it found.
     """
-    logit = autograd.compile(lambda x1, x2: model([x1, x2]))
-    was_training = model.training
-    model.eval()
-    try:
-        logit.grad(0.0, 0.0)  # the trace
-    finally:
-        model.train(was_training)
+    logit = autograd.compile(lambda x: model(x))
 
     @no_grad()
     def score(X, y):
-        logits = [logit.grad(*x)[0] for x in X]
+        was_training = model.training
+        model.eval()
+        try:
+            logits = [logit.grad(x)[0] for x in X]
+        finally:
+            model.train(was_training)
         loss = nn.binary_cross_entropy_with_logits(logits, y).data
         return loss, accuracy([int(z > 0) for z in logits], y)
 
