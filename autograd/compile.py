@@ -16,8 +16,8 @@ What the program reads at each call, and what it does not:
 - **Arguments** are data: numbers, Values, and lists or tuples (nested) of them, positional or
   keyword. New numbers run the same program; a new structure (another batch size) traces again.
   ``f.grad`` returns a gradient for each positional argument, in the same nesting.
-- **Leaves made before the call** and used by fn (a model's parameters) are read live: their
-  ``.data`` at each call, and ``f(...)`` adds their gradients into ``.grad``.
+- **Leaves made before the call** and used by fn (a model's parameters) are read at each call
+  (their ``.data``), and ``f(...)`` adds their gradients into ``.grad``.
 - **Every other number is a constant** of the program, written into ``f.source`` as a literal:
   a number fn turns into a Value, data fn reads from a global or a closure (``batch["X"]``), a
   ``.data`` fn reads. To train on batches, pass the batch as an argument: ``f(X_batch, y_batch)``.
@@ -35,9 +35,12 @@ What the program reads at each call, and what it does not:
 ``compile(fn, check=True)`` also builds the graph at every call and raises on the first number
 that differs: a sanitizer to turn on when in doubt.
 
-Graphs of up to ``NAMED_NODES`` nodes become a readable program, one line per node named as
-the graph names it (labels, or ``v<i>``, the node's place in ``topological_order``), each
-gradient line commented with the rules it applies. Larger graphs keep their numbers in two
+Up to ``FUSE_NODES`` nodes the program reads as the graph: one line per node, named as the
+graph names it (labels, or ``v<i>``, the node's place in ``topological_order``), each gradient
+line commented with the rules it applies. Larger graphs are written more tightly, with the same
+operations in the same order: a node used once is written inside its user's line, a gradient
+equal to its one user's gets no line, and a dead relu does not compute the gradient it would
+multiply by 0. Programs of more than about ``2 * NAMED_NODES`` lines keep their numbers in two
 lists, V and G, and run as parts of ``PART_NODES`` nodes whose lines name other nodes by their
 distance (``V[_b-1]``), so parts that repeat (a long chain, an unrolled loop) are compiled once.
 """
@@ -311,10 +314,10 @@ class _Trace:
         self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
         self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
         if _WARM_UP_CALLS and not generator.in_parts:
-            numbers = [v.data for v in (*inputs, *self.live, *generator.masks)]
+            values = [v.data for v in (*inputs, *self.live, *generator.masks)]
             for _ in range(_WARM_UP_CALLS):
                 try:
-                    self.function(*numbers)
+                    self.function(*values)
                 except (ArithmeticError, ValueError):
                     break
 

@@ -334,6 +334,15 @@ def test_gradients_around_the_shared_tuple_limit(uses):
     assert agrees(f, fn, 0.3, *[0.1 * i for i in range(uses)])
 
 
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_graphs_around_the_largest_that_fuses(delta, monkeypatch):
+    monkeypatch.setattr(compile_module, "FUSE_NODES", 10)
+    monkeypatch.setattr(compile_module, "FUSE_LIMIT", 100)
+    fn = chain(100 + delta - 1)  # with the leaf, 100 + delta nodes
+    f = autograd.compile(fn)
+    assert agrees(f, fn, 0.5) and (") * 1.0001" in f.source) == (delta <= 0)  # fused: lines inside lines
+
+
 def test_a_chain_in_parts_compiles_each_repeated_part_once(monkeypatch):
     monkeypatch.setattr(compile_module, "NAMED_NODES", 0)
     monkeypatch.setattr(compile_module, "PART_NODES", 12)  # the chain repeats every 6 nodes
