@@ -83,7 +83,7 @@ class Compiled:
     def __call__(self, *args, **kwargs):
         """The output as a float; adds d output / d leaf into the .grad of the Value arguments and
         of the leaves made outside fn."""
-        out, _, flat, grads, live = self._run(args, kwargs)
+        out, _, flat, grads, live = self._run(args, kwargs, arguments=None)
         for leaf, g in live:  # as backward() commits: a program's gradients are floats
             leaf._grad += g
         for arg, g in zip(flat, grads):
@@ -93,7 +93,7 @@ class Compiled:
 
     def grad(self, *args, **kwargs):
         """(output, [d output / d arg for each positional arg, nested as the arg]) as floats; no .grad changes."""
-        out, structure, _, grads, _ = self._run(args, kwargs)
+        out, structure, _, grads, _ = self._run(args, kwargs, arguments=True)
         grads = [0.0 + g for g in grads]  # 0.0 + g: a gradient sum starts at 0.0, as the engine's
         positional, _ = _unflatten(structure[0], grads, 0)
         return out, list(positional)
@@ -119,14 +119,19 @@ class Compiled:
             return "compiled"
         return f"{name}_program" if name in _RESERVED else name  # def tanh(...) must not hide math's
 
-    def _run(self, args, kwargs):
-        """(output, structure, the flat arguments, a gradient per flat argument, [(live leaf, gradient)])."""
+    def _run(self, args, kwargs, arguments):
+        """(output, structure, the flat arguments, a gradient per flat argument, [(live leaf, gradient)]).
+
+        arguments: whether the arguments' gradients are needed (None: when one is a Value).
+        """
         structure, flat = _structure(args, kwargs, self._name())
         data = [x if type(x) is float else engine._number(x, self._name()) for x in flat]
+        if arguments is None:
+            arguments = self.check or any(isinstance(x, Value) for x in flat)
         traces = self._traced.setdefault(structure, [])
         for traced in (False, True):
             for trace in traces:
-                result = trace.run(data)
+                result = trace.run(data, arguments)
                 if result is None:  # a guard or a fact outside the graph differs: another trace
                     continue
                 if result is _ON_THE_GRAPH:
@@ -312,6 +317,7 @@ class _Trace:
         self.generators = list(dict.fromkeys(generator for generator, _ in self.draws))
         generator = _Generator(fn_name, out, inputs, arg_names, recording)
         self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
+        self.asks_for_arguments = generator.asks_for_arguments
         self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
         if _WARM_UP_CALLS and not generator.in_parts:
             values = [v.data for v in (*inputs, *self.live, *generator.masks)]
@@ -321,9 +327,10 @@ class _Trace:
                 except (ArithmeticError, ValueError):
                     break
 
-    def run(self, data):
+    def run(self, data, arguments=True):
         """(output, gradients, generator states before the call); None when this trace does not
-        apply; _ON_THE_GRAPH when the graph must decide."""
+        apply; _ON_THE_GRAPH when the graph must decide. arguments=False: the arguments'
+        gradients are not needed (they may come back as 0.0)."""
         for read, value in self.reads:
             if read() != value:
                 return None
@@ -336,7 +343,9 @@ class _Trace:
         states = [(generator, generator.getstate()) for generator in self.generators]
         masks = [draw(generator) for generator, draw in self.draws]
         try:
-            result = self.function(*data, *[leaf.data for leaf in self.live], *[masks[i] for i in self.used_draws])
+            values = [*data, *[leaf.data for leaf in self.live], *[masks[i] for i in self.used_draws]]
+            result = self.function(*values) if arguments or not self.asks_for_arguments else \
+                self.function(*values, _arguments=False)
         except (ArithmeticError, ValueError):
             _restore(states)
             return _ON_THE_GRAPH
@@ -349,7 +358,7 @@ class _Trace:
 # Programs of more lines than twice this (a line per node computed, a line per gradient) keep their
 # numbers in two lists (V, G) and are compiled in parts of PART_NODES nodes: Python compiles one
 # huge function in more than linear time and memory.
-NAMED_NODES = 10_000
+NAMED_NODES = 25_000
 PART_NODES = 2_000
 # Graphs of more than FUSE_NODES nodes (and at most FUSE_LIMIT) write a node used once, by an op
 # that passes an inf or nan on, inside its user's line, up to FUSE_DEPTH deep; its gradient,
@@ -536,6 +545,7 @@ class _Generator:
         self.used_draws = [position[leaf] for leaf in self.masks]
         self.parameters = inputs + live + self.masks
         self.templates = {}
+        self.asks_for_arguments = False  # True: the program takes _arguments=False to skip the arguments' gradients
         self.fallbacks = {}  # op -> its name in the program, for ops without code
         self.helpers = set()
         self.namespace = dict(ops.CODE_HELPERS)
@@ -721,15 +731,47 @@ class _Generator:
         body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
         leaves = self.inputs + self.live
         returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
+        for_arguments = self._for_arguments_only(body, lines, gname) if len(order) > FUSE_NODES else []
         if inline:
             terms = {}  # how many terms of gradient sums read each gradient
             for node_uses in uses.values():
                 for user, _ in node_uses:
                     terms[gname[user]] = terms.get(gname[user], 0) + 1
-            body = _skip_dead_branches(body, lines, terms, set(returned))
-        finish = f"return {ref(out)}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
+            body = _skip_dead_branches(body, terms, set(returned))
+            for_arguments = _skip_dead_branches(for_arguments, terms, set(returned))
+        tail = "," if len(returned) == 1 else ""
+        finish = [f"return {ref(out)}, ({', '.join(returned)}{tail})"]
         signature = f"def {self.fn_name}({', '.join(name[leaf] for leaf in self.parameters)}):"
-        return "\n".join(self._header() + [signature] + ["    " + line for line in body + [finish]]) + "\n"
+        if for_arguments:  # gradients only the arguments need: computed when asked for
+            self.asks_for_arguments = True
+            signature = signature[:-2] + ", *, _arguments=True):"
+            early = ["0.0" if i < len(self.inputs) else g for i, g in enumerate(returned)]
+            finish = [f"if not _arguments: return {ref(out)}, ({', '.join(early)}{tail})", *for_arguments, *finish]
+        return "\n".join(self._header() + [signature] + ["    " + line for line in body + finish]) + "\n"
+
+    def _for_arguments_only(self, body, lines, gname):
+        """Takes out of body the gradient lines that only the arguments' gradients read (and the
+        tuples only they read), and returns them: an f(...) with no Value argument skips them."""
+        needed_by_live = set(self.live)
+        for node in self.order[: self.in_graph]:
+            if node._op is not None and any(p in needed_by_live for p in node.parents):
+                needed_by_live.add(node)
+        if not needed_by_live:
+            return []
+        names = {gname[node] for node in self.needed if node not in needed_by_live and node in gname}
+        moved = [i for g, i in lines.items() if g in names]
+        if not moved:
+            return []
+        moved_set = set(moved)
+        kept_text = " ".join(line.split("  # ")[0] for i, line in enumerate(body) if i not in moved_set)
+        read_by_kept = set(_TUPLE_NAME.findall(kept_text))
+        moved_text = " ".join(body[i] for i in moved)
+        for i, line in enumerate(body):
+            if line.startswith("vec") and line.split(" = ", 1)[0] not in read_by_kept and line.split(" = ", 1)[0] in moved_text:
+                moved_set.add(i)
+        taken = [body[i] for i in sorted(moved_set)]
+        body[:] = [line for i, line in enumerate(body) if i not in moved_set]
+        return taken
 
     def _gradient_sum(self, terms, written, name, gname, tuples):
         """The sum over a node's uses of local derivative times the user's gradient."""
@@ -875,7 +917,7 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
-def _skip_dead_branches(body, lines, terms, returned):
+def _skip_dead_branches(body, terms, returned):
     """Gradient lines where a dead branch need not compute its upstream (large graphs only).
 
     A relu's gradient line reads g_v = (g_u if v > 0.0 else 0.0 * g_u). When g_u is used there
@@ -885,6 +927,7 @@ def _skip_dead_branches(body, lines, terms, returned):
     is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
     (so a sum of 16 products is at most 1.6e201).
     """
+    lines = {line.split(" = ", 1)[0]: i for i, line in enumerate(body) if line.startswith("g_")}
     factors = []
     for i, line in enumerate(body):
         if " else 0.0 * g_" not in line:
@@ -908,6 +951,7 @@ def _skip_dead_branches(body, lines, terms, returned):
     return body
 
 
+_TUPLE_NAME = re.compile(r"\bvec\d+\b")
 _DEAD_BRANCH = re.compile(r"(g_\w+) = \((g_\w+) if (.+) else 0\.0 \* \2\)(  # .*)?$")
 _PRODUCT_OF_NAMES = re.compile(r"-?([\w.]+|\(-[\w.]+\))( \* ([\w.]+|\(-[\w.]+\)))?")
 
