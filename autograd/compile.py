@@ -237,11 +237,20 @@ def _structure(args, kwargs, owner):
     flat = []
 
     def shape(x, where):
+        kind = type(x)
+        if kind is float or kind is Value or kind is int:  # the common cases first: isinstance of an ABC is slow
+            flat.append(x)
+            return None
+        if kind is list or kind is tuple:
+            if all(type(item) is float for item in x):  # a row of numbers
+                flat.extend(x)
+                return (kind is tuple, (None,) * len(x))
+            return (kind is tuple, tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
         if isinstance(x, (Value, numbers.Real)):
             flat.append(x)
             return None
         if isinstance(x, (list, tuple)):
-            return (type(x) is tuple, tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
+            return (isinstance(x, tuple), tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
         raise TypeError(f"{owner}: expected a number or a Value, got {type(x).__name__}: {x!r:.60} as {where} "
                         f"(lists and tuples of numbers and Values work too)")
 
