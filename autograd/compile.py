@@ -328,6 +328,7 @@ class _Trace:
         self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
         self.asks_for_arguments = generator.asks_for_arguments
         self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
+        self.constants_held = False  # not yet known which constants something else still holds
         if _WARM_UP_CALLS and not generator.in_parts:
             values = [v.data for v in (*inputs, *self.live, *generator.masks)]
             for _ in range(_WARM_UP_CALLS):
@@ -343,6 +344,9 @@ class _Trace:
         for read, value in self.reads:
             if read() != value:
                 return None
+        if not self.constants_held:  # the graph is gone by now: a constant only this list holds cannot change
+            self.constants = [(leaf, number) for leaf, number in self.constants if sys.getrefcount(leaf) > 3]
+            self.constants_held = True
         for leaf, number in self.constants:
             if leaf.data != number and not (leaf.data != leaf.data and number != number):
                 raise RuntimeError(
