@@ -16,8 +16,8 @@ What the program reads at each call, and what it does not:
 - **Arguments** are data: numbers, Values, and lists or tuples (nested) of them, positional or
   keyword. New numbers run the same program; a new structure (another batch size) traces again.
   ``f.grad`` returns a gradient for each positional argument, in the same nesting.
-- **Leaves made before the call** and used by fn (a model's parameters) are read live: their
-  ``.data`` at each call, and ``f(...)`` adds their gradients into ``.grad``.
+- **Leaves made before the call** and used by fn (a model's parameters) are read at each call
+  (their ``.data``), and ``f(...)`` adds their gradients into ``.grad``.
 - **Every other number is a constant** of the program, written into ``f.source`` as a literal:
   a number fn turns into a Value, data fn reads from a global or a closure (``batch["X"]``), a
   ``.data`` fn reads. To train on batches, pass the batch as an argument: ``f(X_batch, y_batch)``.
@@ -35,9 +35,12 @@ What the program reads at each call, and what it does not:
 ``compile(fn, check=True)`` also builds the graph at every call and raises on the first number
 that differs: a sanitizer to turn on when in doubt.
 
-Graphs of up to ``NAMED_NODES`` nodes become a readable program, one line per node named as
-the graph names it (labels, or ``v<i>``, the node's place in ``topological_order``), each
-gradient line commented with the rules it applies. Larger graphs keep their numbers in two
+Up to ``FUSE_NODES`` nodes the program reads as the graph: one line per node, named as the
+graph names it (labels, or ``v<i>``, the node's place in ``topological_order``), each gradient
+line commented with the rules it applies. Larger graphs are written more tightly, with the same
+operations in the same order: a node used once is written inside its user's line, a gradient
+equal to its one user's gets no line, and a dead relu does not compute the gradient it would
+multiply by 0. Programs of more than about ``2 * NAMED_NODES`` lines keep their numbers in two
 lists, V and G, and run as parts of ``PART_NODES`` nodes whose lines name other nodes by their
 distance (``V[_b-1]``), so parts that repeat (a long chain, an unrolled loop) are compiled once.
 """
@@ -80,7 +83,7 @@ class Compiled:
     def __call__(self, *args, **kwargs):
         """The output as a float; adds d output / d leaf into the .grad of the Value arguments and
         of the leaves made outside fn."""
-        out, _, flat, grads, live = self._run(args, kwargs)
+        out, _, flat, grads, live = self._run(args, kwargs, arguments=None)
         for leaf, g in live:  # as backward() commits: a program's gradients are floats
             leaf._grad += g
         for arg, g in zip(flat, grads):
@@ -90,7 +93,7 @@ class Compiled:
 
     def grad(self, *args, **kwargs):
         """(output, [d output / d arg for each positional arg, nested as the arg]) as floats; no .grad changes."""
-        out, structure, _, grads, _ = self._run(args, kwargs)
+        out, structure, _, grads, _ = self._run(args, kwargs, arguments=True)
         grads = [0.0 + g for g in grads]  # 0.0 + g: a gradient sum starts at 0.0, as the engine's
         positional, _ = _unflatten(structure[0], grads, 0)
         return out, list(positional)
@@ -116,14 +119,19 @@ class Compiled:
             return "compiled"
         return f"{name}_program" if name in _RESERVED else name  # def tanh(...) must not hide math's
 
-    def _run(self, args, kwargs):
-        """(output, structure, the flat arguments, a gradient per flat argument, [(live leaf, gradient)])."""
+    def _run(self, args, kwargs, arguments):
+        """(output, structure, the flat arguments, a gradient per flat argument, [(live leaf, gradient)]).
+
+        arguments: whether the arguments' gradients are needed (None: when one is a Value).
+        """
         structure, flat = _structure(args, kwargs, self._name())
         data = [x if type(x) is float else engine._number(x, self._name()) for x in flat]
+        if arguments is None:
+            arguments = self.check or any(isinstance(x, Value) for x in flat)
         traces = self._traced.setdefault(structure, [])
         for traced in (False, True):
             for trace in traces:
-                result = trace.run(data)
+                result = trace.run(data, arguments)
                 if result is None:  # a guard or a fact outside the graph differs: another trace
                     continue
                 if result is _ON_THE_GRAPH:
@@ -229,11 +237,20 @@ def _structure(args, kwargs, owner):
     flat = []
 
     def shape(x, where):
+        kind = type(x)
+        if kind is float or kind is Value or kind is int:  # the common cases first: isinstance of an ABC is slow
+            flat.append(x)
+            return None
+        if kind is list or kind is tuple:
+            if all(type(item) is float for item in x):  # a row of numbers
+                flat.extend(x)
+                return (kind is tuple, (None,) * len(x))
+            return (kind is tuple, tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
         if isinstance(x, (Value, numbers.Real)):
             flat.append(x)
             return None
         if isinstance(x, (list, tuple)):
-            return (type(x) is tuple, tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
+            return (isinstance(x, tuple), tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
         raise TypeError(f"{owner}: expected a number or a Value, got {type(x).__name__}: {x!r:.60} as {where} "
                         f"(lists and tuples of numbers and Values work too)")
 
@@ -309,21 +326,27 @@ class _Trace:
         self.generators = list(dict.fromkeys(generator for generator, _ in self.draws))
         generator = _Generator(fn_name, out, inputs, arg_names, recording)
         self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
+        self.asks_for_arguments = generator.asks_for_arguments
         self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
+        self.constants_held = False  # not yet known which constants something else still holds
         if _WARM_UP_CALLS and not generator.in_parts:
-            numbers = [v.data for v in (*inputs, *self.live, *generator.masks)]
+            values = [v.data for v in (*inputs, *self.live, *generator.masks)]
             for _ in range(_WARM_UP_CALLS):
                 try:
-                    self.function(*numbers)
+                    self.function(*values)
                 except (ArithmeticError, ValueError):
                     break
 
-    def run(self, data):
+    def run(self, data, arguments=True):
         """(output, gradients, generator states before the call); None when this trace does not
-        apply; _ON_THE_GRAPH when the graph must decide."""
+        apply; _ON_THE_GRAPH when the graph must decide. arguments=False: the arguments'
+        gradients are not needed (they may come back as 0.0)."""
         for read, value in self.reads:
             if read() != value:
                 return None
+        if not self.constants_held:  # the graph is gone by now: a constant only this list holds cannot change
+            self.constants = [(leaf, number) for leaf, number in self.constants if sys.getrefcount(leaf) > 3]
+            self.constants_held = True
         for leaf, number in self.constants:
             if leaf.data != number and not (leaf.data != leaf.data and number != number):
                 raise RuntimeError(
@@ -333,7 +356,9 @@ class _Trace:
         states = [(generator, generator.getstate()) for generator in self.generators]
         masks = [draw(generator) for generator, draw in self.draws]
         try:
-            result = self.function(*data, *[leaf.data for leaf in self.live], *[masks[i] for i in self.used_draws])
+            values = [*data, *[leaf.data for leaf in self.live], *[masks[i] for i in self.used_draws]]
+            result = self.function(*values) if arguments or not self.asks_for_arguments else \
+                self.function(*values, _arguments=False)
         except (ArithmeticError, ValueError):
             _restore(states)
             return _ON_THE_GRAPH
@@ -346,7 +371,7 @@ class _Trace:
 # Programs of more lines than twice this (a line per node computed, a line per gradient) keep their
 # numbers in two lists (V, G) and are compiled in parts of PART_NODES nodes: Python compiles one
 # huge function in more than linear time and memory.
-NAMED_NODES = 10_000
+NAMED_NODES = 25_000
 PART_NODES = 2_000
 # Graphs of more than FUSE_NODES nodes (and at most FUSE_LIMIT) write a node used once, by an op
 # that passes an inf or nan on, inside its user's line, up to FUSE_DEPTH deep; its gradient,
@@ -533,6 +558,7 @@ class _Generator:
         self.used_draws = [position[leaf] for leaf in self.masks]
         self.parameters = inputs + live + self.masks
         self.templates = {}
+        self.asks_for_arguments = False  # True: the program takes _arguments=False to skip the arguments' gradients
         self.fallbacks = {}  # op -> its name in the program, for ops without code
         self.helpers = set()
         self.namespace = dict(ops.CODE_HELPERS)
@@ -718,15 +744,47 @@ class _Generator:
         body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
         leaves = self.inputs + self.live
         returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
+        for_arguments = self._for_arguments_only(body, lines, gname) if len(order) > FUSE_NODES else []
         if inline:
             terms = {}  # how many terms of gradient sums read each gradient
             for node_uses in uses.values():
                 for user, _ in node_uses:
                     terms[gname[user]] = terms.get(gname[user], 0) + 1
-            body = _skip_dead_branches(body, lines, terms, set(returned))
-        finish = f"return {ref(out)}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
+            body = _skip_dead_branches(body, terms, set(returned))
+            for_arguments = _skip_dead_branches(for_arguments, terms, set(returned))
+        tail = "," if len(returned) == 1 else ""
+        finish = [f"return {ref(out)}, ({', '.join(returned)}{tail})"]
         signature = f"def {self.fn_name}({', '.join(name[leaf] for leaf in self.parameters)}):"
-        return "\n".join(self._header() + [signature] + ["    " + line for line in body + [finish]]) + "\n"
+        if for_arguments:  # gradients only the arguments need: computed when asked for
+            self.asks_for_arguments = True
+            signature = signature[:-2] + ", *, _arguments=True):"
+            early = ["0.0" if i < len(self.inputs) else g for i, g in enumerate(returned)]
+            finish = [f"if not _arguments: return {ref(out)}, ({', '.join(early)}{tail})", *for_arguments, *finish]
+        return "\n".join(self._header() + [signature] + ["    " + line for line in body + finish]) + "\n"
+
+    def _for_arguments_only(self, body, lines, gname):
+        """Takes out of body the gradient lines that only the arguments' gradients read (and the
+        tuples only they read), and returns them: an f(...) with no Value argument skips them."""
+        needed_by_live = set(self.live)
+        for node in self.order[: self.in_graph]:
+            if node._op is not None and any(p in needed_by_live for p in node.parents):
+                needed_by_live.add(node)
+        if not needed_by_live:
+            return []
+        names = {gname[node] for node in self.needed if node not in needed_by_live and node in gname}
+        moved = [i for g, i in lines.items() if g in names]
+        if not moved:
+            return []
+        moved_set = set(moved)
+        kept_text = " ".join(line.split("  # ")[0] for i, line in enumerate(body) if i not in moved_set)
+        read_by_kept = set(_TUPLE_NAME.findall(kept_text))
+        moved_text = " ".join(body[i] for i in moved)
+        for i, line in enumerate(body):
+            if line.startswith("vec") and line.split(" = ", 1)[0] not in read_by_kept and line.split(" = ", 1)[0] in moved_text:
+                moved_set.add(i)
+        taken = [body[i] for i in sorted(moved_set)]
+        body[:] = [line for i, line in enumerate(body) if i not in moved_set]
+        return taken
 
     def _gradient_sum(self, terms, written, name, gname, tuples):
         """The sum over a node's uses of local derivative times the user's gradient."""
@@ -872,7 +930,7 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
-def _skip_dead_branches(body, lines, terms, returned):
+def _skip_dead_branches(body, terms, returned):
     """Gradient lines where a dead branch need not compute its upstream (large graphs only).
 
     A relu's gradient line reads g_v = (g_u if v > 0.0 else 0.0 * g_u). When g_u is used there
@@ -882,6 +940,7 @@ def _skip_dead_branches(body, lines, terms, returned):
     is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
     (so a sum of 16 products is at most 1.6e201).
     """
+    lines = {line.split(" = ", 1)[0]: i for i, line in enumerate(body) if line.startswith("g_")}
     factors = []
     for i, line in enumerate(body):
         if " else 0.0 * g_" not in line:
@@ -905,6 +964,7 @@ def _skip_dead_branches(body, lines, terms, returned):
     return body
 
 
+_TUPLE_NAME = re.compile(r"\bvec\d+\b")
 _DEAD_BRANCH = re.compile(r"(g_\w+) = \((g_\w+) if (.+) else 0\.0 \* \2\)(  # .*)?$")
 _PRODUCT_OF_NAMES = re.compile(r"-?([\w.]+|\(-[\w.]+\))( \* ([\w.]+|\(-[\w.]+\)))?")
 

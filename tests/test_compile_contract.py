@@ -174,8 +174,11 @@ def test_a_value_made_inside_the_function_that_changes_later_is_an_error_not_a_s
 # ---- crashes ----------------------------------------------------------------------------------
 
 
-def test_a_large_mlp_graph_with_shared_tuples_compiles():
-    X, labels = nn.datasets.make_moons(n_samples=300, noise=0.1, seed=0)
+@pytest.mark.parametrize("samples, named_nodes", [(300, None), (40, 0)], ids=["named", "in parts"])
+def test_a_large_mlp_graph_with_shared_tuples_compiles(samples, named_nodes, monkeypatch):
+    if named_nodes is not None:
+        monkeypatch.setattr(compile_module, "NAMED_NODES", named_nodes)
+    X, labels = nn.datasets.make_moons(n_samples=samples, noise=0.1, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
     fn = lambda X, y: nn.binary_cross_entropy_with_logits([model(x) for x in X], y)  # noqa: E731
     f = autograd.compile(fn)
@@ -184,7 +187,16 @@ def test_a_large_mlp_graph_with_shared_tuples_compiles():
     graph_grads = [p.grad for p in model.parameters()]
     model.zero_grad()
     assert same(f(X, labels), loss.data) and all(map(same, [p.grad for p in model.parameters()], graph_grads))
-    assert f._latest.n_nodes > compile_module.NAMED_NODES
+    assert ("V[" in f.source) == (named_nodes == 0)
+    inputs = [[Value(a) for a in x] for x in X]  # the inputs' gradients: asked for, or Values given
+    graph_loss = fn(inputs, labels)
+    expected = [g for g in autograd.grad(graph_loss, [a for x in inputs for a in x])]
+    out, (grads, _) = f.grad(X, labels)
+    assert same(out, graph_loss.data) and all(map(same, [g for row in grads for g in row], expected))
+    given = [[Value(a) for a in x] for x in X]
+    f(given, labels)
+    assert all(map(same, [a.grad for x in given for a in x], expected))
+    assert ("_arguments=True" in f.source) == (named_nodes is None)
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e150, 1e300])
@@ -212,9 +224,9 @@ def test_a_dead_relu_skips_its_upstream_only_where_that_is_the_same_number(scale
 
 @pytest.mark.parametrize("n", [3_000, 10_000])
 def test_a_sum_of_many_terms_and_a_node_of_many_uses_compile(n):
-    f = autograd.compile(lambda *xs: autograd.sum([x * x for x in xs]))
+    f = autograd.compile(lambda *xs: autograd.sum(xs) * 0.25)
     out, grads = f.grad(*[0.5] * n)
-    assert out == 0.25 * n and grads == [1.0] * n
+    assert out == 0.125 * n and grads == [0.25] * n
     g = autograd.compile(lambda x: autograd.sum([x * float(i) for i in range(n)]))
     assert g.grad(1.0) == graph(lambda x: autograd.sum([x * float(i) for i in range(n)]), 1.0)
 
@@ -332,6 +344,15 @@ def test_gradients_around_the_shared_tuple_limit(uses):
 
     f = autograd.compile(fn)
     assert agrees(f, fn, 0.3, *[0.1 * i for i in range(uses)])
+
+
+@pytest.mark.parametrize("delta", [-1, 0, 1])
+def test_graphs_around_the_largest_that_fuses(delta, monkeypatch):
+    monkeypatch.setattr(compile_module, "FUSE_NODES", 10)
+    monkeypatch.setattr(compile_module, "FUSE_LIMIT", 100)
+    fn = chain(100 + delta - 1)  # with the leaf, 100 + delta nodes
+    f = autograd.compile(fn)
+    assert agrees(f, fn, 0.5) and (") * 1.0001" in f.source) == (delta <= 0)  # fused: lines inside lines
 
 
 def test_a_chain_in_parts_compiles_each_repeated_part_once(monkeypatch):
