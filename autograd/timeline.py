@@ -381,7 +381,7 @@ def _collapsed_backward(scene, quiz, known):
         outside = _unique(ids[entry.parent] for step, _ in run for entry in step.parents
                           if plan.neuron(ids[entry.parent]) != plan.neuron(ids[step.node])
                           or plan.neuron(ids[step.node]) is None)
-        outside = [p for p in outside if p not in run_nodes]
+        outside = [p for p in outside if p not in run_nodes and not (what == "lump" and plan.lumped.get(p) == key)]
         changed = {}
         for step, _ in run:
             for entry in step.parents:

@@ -221,3 +221,16 @@ def test_a_users_parameterless_module_is_drawn_in_its_box_when_small_and_as_one_
     pair = pair[:pair.index("  }")]
     assert pair.count('label="+"') == 1 and pair.count('label="-"') == 1  # Pair's two values, drawn in full
     assert "the loss over every sample" not in source
+
+
+def test_dropouts_masks_are_drawn_with_it_and_its_step_passes_gradient_back_only_to_the_layer_before():
+    model = nn.Sequential(nn.Linear(2, 16, seed=0), nn.ReLU(), nn.Dropout(0.5, seed=0), nn.Linear(16, 1, seed=1))
+    model.parameters()
+    loss = nn.mse_loss([model([0.5, -1.0])[0], model([1.0, 0.0])[0]], [1.0, 0.0])
+    loss.backward()
+    scene = walkthrough_scene(loss)
+    assert scene.nodes["lump1"].title == "2 · Dropout: 32 operations (*)"
+    assert not any(node.kind == "constant" or node.label == "mask" for node in scene.nodes.values())  # in the lump
+    dropout = next(frame for frame in frames_of(scene) if frame["phase"] == "backward" and frame["node"] == "lump1")
+    assert dropout["lines"] == ["32 operations pass the gradient back to the outputs of 0"]
+    assert "lump1" not in dropout["parents"]
