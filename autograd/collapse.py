@@ -10,9 +10,10 @@ a model's graph over ``COLLAPSE_AT`` values (or with ``expand``) is drawn with
   of all their parameters' grads (expanded ones too), and one node for the layer's outputs
   that carries them to the next layer (so 16 × 16 connections are 32 arrows, not 256);
 - the inputs the first layer reads folded into one node, whatever the batch size;
-- the values a module without parameters computes (a MaxPool2d, a Dropout, a user's own), grouped
-  by the scope that made them: a small group drawn as usual, in its module's box, a larger one
-  as one node titled with its scope and kind (``2 · MaxPool2d: 8 max``);
+- the values a module makes outside every unit (a MaxPool2d, a Dropout, a user's module's own
+  arithmetic), grouped by the scope that made them (``Value.scope``): up to ``MAX_GROUP``
+  operations drawn as usual, in the module's box, more as one node titled with its scope, kind
+  and operations (``2 · MaxPool2d: 8 max``);
 - the loss (the values no module made) drawn as usual, with a value's local derivative on every
   arrow, unless it is large (a loss over many samples): then it is one node too.
 
@@ -31,7 +32,7 @@ from autograd.scene import ACTIVATIONS, Edge, Node, fill
 from autograd.text import short, shorten
 
 MAX_LOOSE = 12  # a loss (values no module made) with more values than this (a loss over a batch) is drawn as one node
-MAX_GROUP = 4  # a module without parameters that computes more values than this is drawn as one node
+MAX_GROUP = 4  # a module's values outside every unit: more operations than this are drawn as one node
 LOSS = ("", "")  # the scope and kind of the values no module made
 ROW = 8  # weights per row of a unit's record
 NOT_KNOWN = "–"  # a number a picture does not know yet
