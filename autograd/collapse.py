@@ -10,8 +10,12 @@ a model's graph over ``COLLAPSE_AT`` values (or with ``expand``) is drawn with
   of all their parameters' grads (expanded ones too), and one node for the layer's outputs
   that carries them to the next layer (so 16 × 16 connections are 32 arrows, not 256);
 - the inputs the first layer reads folded into one node, whatever the batch size;
-- everything else (the loss) drawn as usual, with a value's local derivative on every arrow,
-  unless it is large (a loss over many samples): then it is one node too.
+- the values a module makes outside every unit (a MaxPool2d, a Dropout, a user's module's own
+  arithmetic), grouped by the scope that made them (``Value.scope``): up to ``MAX_GROUP``
+  operations drawn as usual, in the module's box, more as one node titled with its scope, kind
+  and operations (``2 · MaxPool2d: 8 max``);
+- the loss (the values no module made) drawn as usual, with a value's local derivative on every
+  arrow, unless it is large (a loss over many samples): then it is one node too.
 
 Units named by ``expand`` are drawn in full inside their layer's box. Everything here reads the
 scene's plain data (ids, operands, scopes, numbers); no label is parsed. A record's cells and a
@@ -22,18 +26,32 @@ can show "–" for a number their frame has not computed yet.
 import math
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from autograd.scene import ACTIVATIONS, Edge, Node, fill
 from autograd.text import short, shorten
 
-MAX_LOOSE = 12  # more values than this outside every unit (a loss over a batch) are drawn as one node
+MAX_LOOSE = 12  # a loss (values no module made) with more values than this (a loss over a batch) is drawn as one node
+MAX_GROUP = 4  # a module's values outside every unit: more operations than this are drawn as one node
+LOSS = ("", "")  # the scope and kind of the values no module made
 ROW = 8  # weights per row of a unit's record
 NOT_KNOWN = "–"  # a number a picture does not know yet
 
 
+@dataclass
+class Lump:
+    """Values drawn as one node: the loss over a batch, or what a module without parameters computes."""
+
+    id: str  # "lump" for the loss, "lump1", "lump2", ... for modules
+    title: str  # on the node: "2 · MaxPool2d: 8 max"
+    words: str  # in a frame's sentence: "the loss over every sample", "2 · MaxPool2d"
+    doing: str  # what its operations do: "compute the loss from every sample's output"
+    members: list  # the ids of the operations it stands for, in order
+    box: str = None  # the scene's box it is drawn in (a module's lump: the box its module sits in)
+
+
 class Plan:
-    """Which value of a model's scene is drawn as what: its unit's record, a layer's inputs, the lump, or itself."""
+    """Which value of a model's scene is drawn as what: its unit's record, a layer's inputs, a lump, or itself."""
 
     def __init__(self, scene):
         self.scene = scene
@@ -54,11 +72,55 @@ class Plan:
         self.folded = {v for v in order if not nodes[v].operands and v not in home and consumers[v]
                        and all(home.get(c) in cid for c in consumers[v])}
         loose = [v for v in order if v not in home and v not in self.folded]
-        self.lump = [v for v in loose if nodes[v].operands and v != root] if len(loose) > MAX_LOOSE else []
-        lumped = set(self.lump)
-        if self.lump:
-            lumped |= {v for v in loose if not nodes[v].operands and consumers[v] and all(c in lumped for c in consumers[v])}
-        self.lumped = lumped
+        self.lumps = {}  # lump id -> Lump
+        self.lumped = {}  # value id -> the id of the lump it is drawn in (its operations, and leaves only they read)
+        modules = 0
+        for key, group in self._by_maker(loose).items():
+            operations = [v for v in group if nodes[v].operands and v != root]
+            if key == LOSS:
+                if len(group) <= MAX_LOOSE or not operations:
+                    continue
+                lump = self._lump(key, operations, "lump")
+            else:
+                if len(operations) <= MAX_GROUP:
+                    continue
+                modules += 1
+                lump = self._lump(key, operations, f"lump{modules}")
+            self.lumps[lump.id] = lump
+            self.lumped.update((v, lump.id) for v in operations)
+            self.lumped.update((v, lump.id) for v in group if not nodes[v].operands and consumers[v]
+                               and all(self.lumped.get(c) == lump.id for c in consumers[v]))
+
+    def _by_maker(self, loose):
+        """{(scope, kind): [value ids]} of the values outside every unit, by the scope that made them; a leaf
+        goes with the values that read it when they share a scope, else with the loss (LOSS)."""
+        nodes, consumers = self.scene.nodes, self.consumers
+        loose_set = set(loose)
+        groups = {}
+        for v in loose:
+            node = nodes[v]
+            key = (node.scope, node.maker)
+            if not node.operands:
+                makers = {(nodes[c].scope, nodes[c].maker) for c in consumers[v]}
+                key = makers.pop() if len(makers) == 1 and all(c in loose_set for c in consumers[v]) else LOSS
+            groups.setdefault(key, []).append(v)
+        return groups
+
+    def _lump(self, key, operations, lid):
+        """The Lump of a group's operations: the loss's, or a module's titled with its scope, kind and ops."""
+        if key == LOSS:
+            return Lump(lid, f"the loss over every sample: {len(operations)} operations", "the loss over every sample",
+                        "compute the loss from every sample's output", operations)
+        scope, maker = key
+        name = f"{scope} · {maker}" if scope else maker
+        ops = list(dict.fromkeys(self.scene.nodes[v].op for v in operations))
+        if len(ops) == 1 and ops[0].isidentifier():
+            count = f"{len(operations)} {ops[0]}"  # "8 max"
+        else:  # "16 operations (*2)", "12 operations (*, +)"
+            count = f"{len(operations)} operations ({', '.join(ops[:3])}{', …' if len(ops) > 3 else ''})"
+        box = self.scene.nodes[operations[0]].box
+        return Lump(lid, f"{name}: {count}", name, f"compute the outputs of {name}", operations,
+                    self.scene.boxes[box].parent if box is not None else None)
 
     def ends(self, unit):
         """The values a unit hands on (its activation, or its weighted sum when it has none): one per sample."""
@@ -77,17 +139,17 @@ class Plan:
         return self.cid[unit] if unit is not None else vid
 
     def drawn_as(self, vid):
-        """The id of what a value is drawn as: itself, its unit, the inputs of the layer that reads it, the lump."""
+        """The id of what a value is drawn as: itself, its unit, the inputs of the layer that reads it, a lump."""
         if vid in self.lumped:
-            return "lump"
+            return self.lumped[vid]
         if vid in self.folded:
             return bus_id(f"in:{self.layer_of[self.home[self.consumers[vid][0]]]}")
         return self.shown_by(vid)
 
     def source(self, parent, reader=None):
-        """Where an arrow that brings parent's value starts: a node, a unit, a layer's outputs, the inputs, the lump."""
+        """Where an arrow that brings parent's value starts: a node, a unit, a layer's outputs, the inputs, a lump."""
         if parent in self.lumped:
-            return "lump"
+            return self.lumped[parent]
         if parent in self.folded:
             return f"in:{self.layer_of[reader]}" if reader is not None else self.shown_by(parent)
         unit = self.neuron(parent)
@@ -257,18 +319,17 @@ def collapse(scene, max_nodes=None, what="draw"):
             drawn[bus_id(bus)] = Node(bus_id(bus), "inputs",
                                       title=f"inputs of {layer}: {len(inputs)} value{'s' * (len(inputs) != 1)}",
                                       operands=sorted(inputs, key=order.index))
-    if plan.lump:
-        drawn["lump"] = Node("lump", "lump", title=f"the loss over every sample: {len(plan.lump)} operations",
-                             operands=list(plan.lump))
+    for lump in plan.lumps.values():
+        drawn[lump.id] = Node(lump.id, "lump", title=lump.title, operands=list(lump.members), box=place(lump.box))
         sources = []
-        for vid in plan.lump:
+        for vid in lump.members:
             for operand in nodes[vid].operands:
-                if operand.id in lumped:
+                if lumped.get(operand.id) == lump.id:
                     continue
                 source = bus_id(plan.source(operand.id))
                 if source not in sources:
                     sources.append(source)
-        edges += [Edge(source, "lump") for source in sources]
+        edges += [Edge(source, lump.id) for source in sources]
     values = sum(1 for node in drawn.values() if node.kind not in ("op", "copy", "bus", "inputs", "lump"))
     if max_nodes and values > max_nodes:
         raise ValueError(f"{what}: drawn one node per neuron, with {scene.expand!r} in full, this graph still has "

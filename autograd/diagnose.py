@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from autograd.engine import Value, chain_rule, start_grads, topological_order
 from autograd.explain import walk
-from autograd.ops import _negation, _number_text, _power_text, _product, _quotient, _sum, factor
+from autograd.ops import factor, negation_text, number_text, power_text, product_text, quotient_text, sum_text
 from autograd.explain import expect_value
 from autograd.text import fmt, names
 
@@ -307,17 +307,17 @@ def written(code, names):
 
 def _written(tree, names):
     if isinstance(tree, ast.Constant):
-        return _number_text(tree.value)
+        return number_text(tree.value)
     if isinstance(tree, ast.Name):
         return names[tree.id]
     if isinstance(tree, ast.UnaryOp):
         operand = _written(tree.operand, names)
-        return _negation(operand) if isinstance(tree.op, ast.USub) else operand
+        return negation_text(operand) if isinstance(tree.op, ast.USub) else operand
     if isinstance(tree, ast.Call):
         return f"{tree.func.id}({_written(tree.args[0], names)})"
     left, right = _written(tree.left, names), _written(tree.right, names)
     if isinstance(tree.op, ast.Pow):
-        return _power_text(left, right)
+        return power_text(left, right)
     if isinstance(tree.op, (ast.Add, ast.Sub)):
-        return _sum(left, right, sign="+" if isinstance(tree.op, ast.Add) else "-")
-    return _product(left, right) if isinstance(tree.op, ast.Mult) else _quotient(left, right)
+        return sum_text(left, right, sign="+" if isinstance(tree.op, ast.Add) else "-")
+    return product_text(left, right) if isinstance(tree.op, ast.Mult) else quotient_text(left, right)

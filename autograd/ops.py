@@ -67,7 +67,9 @@ def _unless_overflow(out, inputs):
     return out
 
 
-# ---- writing formulas and rules --------------------------------------------------------------
+# ---- how ops write text: formulas and rules -----------------------------------------------------
+# precedence, factor and the *_text functions write an op's formula or rule from its operands'
+# texts, bracketing only where needed; autograd.diagnose writes a learner's answer with them too.
 # How tightly a text binds: a sum, a product or quotient, a negation, a power, an atom (a name,
 # a number, a call, or anything in one pair of brackets).
 _SUM, _PRODUCT, _NEGATION, _POWER, _ATOM = 1, 2, 3, 4, 5
@@ -117,23 +119,27 @@ def factor(text):
     return f"({text})" if "/" in _top_level(text) else _after_operator(text, _PRODUCT)
 
 
-def _sum(a, b, sign="+"):
+def sum_text(a, b, sign="+"):
+    """a + b (or a - b with sign="-"), b bracketed when it needs to be: ``x - (y + z)``."""
     return f"{a} {sign} {_after_operator(b, _SUM + (sign == '-'))}"
 
 
-def _product(a, b):
+def product_text(a, b):
+    """a·b, each bracketed when it binds less tightly than a product: ``(x + 1)·y``."""
     return f"{_grouped(a, _PRODUCT)}·{factor(b)}"
 
 
-def _quotient(a, b):
+def quotient_text(a, b):
+    """a/b, a bracketed when a sum, b when anything but an atom or a power: ``x/(2·y)``."""
     return f"{_grouped(a, _PRODUCT)}/{_after_operator(b, _NEGATION)}"
 
 
-def _negation(a):
+def negation_text(a):
+    """-a, a bracketed unless it is an atom or a power: ``-(x + y)``, ``-x²``."""
     return f"-{_grouped(a, _POWER)}"
 
 
-def _power_text(base, exponent):
+def power_text(base, exponent):
     """base to the power exponent: a superscript for 2 and 3, else ^."""
     base = _grouped(base, _ATOM)
     if exponent in _SUPERSCRIPTS:
@@ -225,8 +231,8 @@ class Undefined(float):
     __rmul__ = __mul__
 
 
-def _number_text(x):
-    """A constant as an op name shows it: every digit, and no ".0" on a whole number."""
+def number_text(x):
+    """A constant as an op name shows it: every digit, and no ".0" on a whole number (``2``, ``0.5``)."""
     text = repr(float(x))
     return text[:-2] if text.endswith(".0") else text
 
@@ -252,7 +258,7 @@ class Add(Op):
         return (1.0, 1.0)
 
     def formula(self, names):
-        return _sum(*names)
+        return sum_text(*names)
 
     def rule(self, i, names, out):
         return "1"
@@ -280,7 +286,7 @@ class Sub(Op):
         return (1.0, -1.0)
 
     def formula(self, names):
-        return _sum(*names, sign="-")
+        return sum_text(*names, sign="-")
 
     def rule(self, i, names, out):
         return "1" if i == 0 else "-1"
@@ -310,7 +316,7 @@ class Mul(Op):
         return (b, a)
 
     def formula(self, names):
-        return _product(*names)
+        return product_text(*names)
 
     def rule(self, i, names, out):
         return names[1 - i]
@@ -345,11 +351,11 @@ class Div(Op):
         return (1.0 / b, -out / b)  # d(a/b)/db = -a/b**2, written so it does not underflow
 
     def formula(self, names):
-        return _quotient(*names)
+        return quotient_text(*names)
 
     def rule(self, i, names, out):
         a, b = names
-        return _quotient("1", b) if i == 0 else _quotient(_negation(out), b)
+        return quotient_text("1", b) if i == 0 else quotient_text(negation_text(out), b)
 
     def mistakes(self, i, names, out):
         a, b = names
@@ -381,7 +387,7 @@ class Neg(Op):
         return (-1.0,)
 
     def formula(self, names):
-        return _negation(names[0])
+        return negation_text(names[0])
 
     def rule(self, i, names, out):
         return "-1"
@@ -398,7 +404,7 @@ class PowConst(Op):
 
     def __init__(self, exponent):
         self.exponent = exponent
-        self.name = f"**{_number_text(exponent)}"
+        self.name = f"**{number_text(exponent)}"
 
     def forward(self, inputs):
         (x,) = inputs
@@ -409,15 +415,15 @@ class PowConst(Op):
         return (power_base_grad(x, self.exponent),)
 
     def formula(self, names):
-        return _power_text(names[0], _number_text(self.exponent))
+        return power_text(names[0], number_text(self.exponent))
 
     def rule(self, i, names, out):
         n = self.exponent
         if n == 0 or n == 1:
-            return _number_text(n)
+            return number_text(n)
         if n == 2:
-            return _product("2", names[0])
-        return _product(_number_text(n), _power_text(names[0], _number_text(n - 1)))
+            return product_text("2", names[0])
+        return product_text(number_text(n), power_text(names[0], number_text(n - 1)))
 
     def mistakes(self, i, names, out):
         n = self.exponent
@@ -446,13 +452,13 @@ class Pow(Op):
         return (power_base_grad(x, y), power_exponent_grad(x, y, out))
 
     def formula(self, names):
-        return _power_text(*names)
+        return power_text(*names)
 
     def rule(self, i, names, out):
         x, y = names
         if i == 0:
-            return _product(y, _power_text(x, _sum(y, "1", sign="-")))
-        return _product(out, f"log({x})")
+            return product_text(y, power_text(x, sum_text(y, "1", sign="-")))
+        return product_text(out, f"log({x})")
 
     def mistakes(self, i, names, out):
         x, y = names
@@ -470,7 +476,7 @@ class ConstantBasePow(Op):
 
     def __init__(self, base):
         self.base = base
-        self.name = f"{_number_text(base)}**"
+        self.name = f"{number_text(base)}**"
 
     def forward(self, inputs):
         (x,) = inputs
@@ -481,10 +487,10 @@ class ConstantBasePow(Op):
         return (power_exponent_grad(self.base, x, out),)
 
     def formula(self, names):
-        return _power_text(_number_text(self.base), names[0])
+        return power_text(number_text(self.base), names[0])
 
     def rule(self, i, names, out):
-        return _product(out, f"log({_number_text(self.base)})")
+        return product_text(out, f"log({number_text(self.base)})")
 
     def mistakes(self, i, names, out):
         return _exponent_mistakes(_literal(self.base), names[0], out) if math.isfinite(self.base) else ()
@@ -503,7 +509,7 @@ class WithConstant(Op):
 
     def __init__(self, op, constant, constant_first):
         self.op, self.constant, self.constant_first = op, constant, constant_first
-        number = _number_text(constant)
+        number = number_text(constant)
         self.name = f"{number}{op.name}" if constant_first else f"{op.name}{number}"
 
     def operands(self, x):
@@ -537,7 +543,7 @@ class WithConstant(Op):
         return forward, (locals_[1 if self.constant_first else 0],)
 
     def _texts(self, name):
-        constant = _number_text(self.constant)
+        constant = number_text(self.constant)
         return (constant, name) if self.constant_first else (name, constant)
 
 
@@ -657,7 +663,7 @@ class Log(Op):
         return f"log({names[0]})"
 
     def rule(self, i, names, out):
-        return _quotient("1", names[0])
+        return quotient_text("1", names[0])
 
     def mistakes(self, i, names, out):
         (x,) = names
@@ -684,10 +690,10 @@ class Log1p(Op):
         return (1.0 / (1.0 + x),)
 
     def formula(self, names):
-        return f"log({_sum('1', names[0])})"
+        return f"log({sum_text('1', names[0])})"
 
     def rule(self, i, names, out):
-        return _quotient("1", _sum("1", names[0]))
+        return quotient_text("1", sum_text("1", names[0]))
 
     def code(self, names, out):
         return f"log1p({names[0]})", (f"1.0 / (1.0 + {names[0]})",)
@@ -709,7 +715,7 @@ class Tanh(Op):
         return f"tanh({names[0]})"
 
     def rule(self, i, names, out):
-        return _sum("1", _power_text(out, "2"), sign="-")
+        return sum_text("1", power_text(out, "2"), sign="-")
 
     def mistakes(self, i, names, out):
         (x,) = names
@@ -736,7 +742,7 @@ class Sigmoid(Op):
         return f"sigmoid({names[0]})"
 
     def rule(self, i, names, out):
-        return _product(out, _sum("1", out, sign="-"))
+        return product_text(out, sum_text("1", out, sign="-"))
 
     def mistakes(self, i, names, out):
         (x,) = names
@@ -822,10 +828,10 @@ class LeakyRelu(Op):
         return (1.0 if x > 0 else self.slope,)
 
     def formula(self, names):
-        return f"leaky_relu({names[0]}, {_number_text(self.slope)})"
+        return f"leaky_relu({names[0]}, {number_text(self.slope)})"
 
     def rule(self, i, names, out):
-        return f"[{names[0]} > 0] + " + _product(_number_text(self.slope), f"[{names[0]} ≤ 0]")
+        return f"[{names[0]} > 0] + " + product_text(number_text(self.slope), f"[{names[0]} ≤ 0]")
 
     def code(self, names, out):
         x, slope = names[0], literal(self.slope)
@@ -906,7 +912,7 @@ class Sqrt(Op):
         return f"sqrt({names[0]})"
 
     def rule(self, i, names, out):
-        return _quotient("1", _product("2", out))
+        return quotient_text("1", product_text("2", out))
 
     def mistakes(self, i, names, out):
         return (Mistake("half-missing", "sqrt(x) has derivative 1/(2·sqrt(x)): you left out the 2", f"1.0 / {out}"),
@@ -962,7 +968,7 @@ class Dot(Op):
 
     def formula(self, names):
         n = self.n
-        terms = [_product(w, x) for w, x in zip(names[:n], names[n : 2 * n])]
+        terms = [product_text(w, x) for w, x in zip(names[:n], names[n : 2 * n])]
         terms += names[2 * n :]  # the bias
         return " + ".join([*terms[:1], *(_after_operator(term, _SUM) for term in terms[1:])])
 

@@ -9,7 +9,7 @@ reaches back into the graph or into another view:
   derivative, its rule as the op writes it (kept as a template with the operands' ids, so a
   view can write it with other names), the rule with the numbers in;
 - ``nodes``: what is drawn, in order: the values and their operations (``op<i>``), a value drawn
-  again beside a far operation; in a collapsed scene also units' records (``c<k>``), buses, the lump;
+  again beside a far operation; in a collapsed scene also units' records (``c<k>``), buses, lumps;
 - ``edges``: the arrows a picture draws: an operand into its operation, with a local
   derivative, a rule and the upstream gradient; an operation into its value;
 - ``boxes``: a box per name scope of a model (``layers.1``, ``t=3``) or per title of ``groups``,
@@ -65,7 +65,7 @@ class Operand:
 
 @dataclass
 class Node:
-    """One thing a picture draws: a value, an operation, a value drawn again, a unit's record, a bus, the lump."""
+    """One thing a picture draws: a value, an operation, a value drawn again, a unit's record, a bus, a lump."""
 
     id: str
     kind: str  # a value: output, parameter, leaf, constant, inner; else op, copy, unit, bus, inputs, lump
@@ -79,7 +79,8 @@ class Node:
     formula: str = ""  # how the value is computed, in its operands' names: "x1·w1"
     numbers: str = ""  # the same with their numbers: "2.0·(-3.0)"
     box: str = None  # the id of the innermost box it is drawn in
-    scope: str = ""  # the path of the scope that made it ("" for none)
+    scope: str = ""  # the path of the scope that made it ("" for none, and for a model's own top scope)
+    maker: str = ""  # that scope's kind: a module's class ("MaxPool2d"), "neuron", "step"; "" for none
     parameter: str = ""  # a parameter's name inside its module: "w.0"
     unit: str = ""  # the unit (see collapse.py) it belongs to
     rows: list = None  # a unit's record: rows of cells [template, [[what, id], ...]]
@@ -373,7 +374,8 @@ def _value_node(node, nid, root, name, ids, grads, unit):
         data=node.data, grad=grads[node] if grads is not None else node.grad, op=node.op, operands=operands,
         formula=node._op.formula([name[p] for p in node.parents]) if node.parents else "",
         numbers=node._op.formula(values) if node.parents else "",
-        scope=made_by.path if made_by is not None else "", parameter=parameter, unit=unit, label=label)
+        scope=made_by.path if made_by is not None else "", maker=made_by.kind if made_by is not None else "",
+        parameter=parameter, unit=unit, label=label)
 
 
 def _by_id(name, ids):

@@ -206,7 +206,7 @@ def _where(plan, vids, values):
         if vid in plan.folded:
             parts.append("the inputs (nothing to learn there)")
         elif vid in plan.lumped:
-            parts.append("the loss over every sample")
+            parts.append(plan.lumps[plan.lumped[vid]].words)
         elif unit is not None:
             layer = plan.layer_of[unit]
             parts.append(f"the outputs of {layer}" if len(plan.layer_neurons[layer]) > 1 else unit)
@@ -222,7 +222,7 @@ def _givers(plan, vids, values):
     for vid in vids:
         unit = plan.neuron(vid)
         if unit is None:
-            parts.append("the loss over every sample" if vid in plan.lumped else values[vid].name)
+            parts.append(plan.lumps[plan.lumped[vid]].words if vid in plan.lumped else values[vid].name)
         else:
             layer = plan.layer_of[unit]
             parts.append(f"the neurons of {layer}" if len(plan.layer_neurons[layer]) > 1 else unit)
@@ -287,7 +287,7 @@ def _collapsed_forward(scene, quiz, known):
         unit = plan.neuron(vid)
         if unit is not None:
             return "layer", plan.layer_of[unit]
-        return ("lump", None) if vid in plan.lumped else ("node", vid)
+        return ("lump", plan.lumped[vid]) if vid in plan.lumped else ("node", vid)
 
     for (what, key), run in _grouped([vid for vid in order if values[vid].operands], forward_unit, _operands(scene)):
         if what == "layer":
@@ -306,9 +306,10 @@ def _collapsed_forward(scene, quiz, known):
                      "ask": [], "hide": [],
                      "set": {nid: {"data": True} for nid in [plan.cid[u] for u in group] + [bus_id(f"bus:{key}")]}}
         elif what == "lump":
-            frame = {"phase": "forward", "title": "the loss over every sample", "node": "lump", "op": None,
-                     "parents": [], "lines": [f"{len(run)} operations compute the loss from every sample's output"],
-                     "ask": [], "hide": [], "set": {"lump": {"data": True}}}
+            lump = plan.lumps[key]
+            frame = {"phase": "forward", "title": lump.words, "node": key, "op": None,
+                     "parents": [], "lines": [f"{len(run)} operations {lump.doing}"],
+                     "ask": [], "hide": [], "set": {key: {"data": True}}}
         else:
             node = values[key]
             start = f"{node.name} = {_clipped(node.formula)} = {_clipped(node.numbers)} = "
@@ -347,7 +348,7 @@ def _collapsed_backward(scene, quiz, known):
         unit = plan.neuron(vid)
         if unit is not None:
             return ("layer", plan.layer_of[unit]) if per_layer else ("neuron", unit)
-        return ("lump", None) if vid in plan.lumped else ("node", vid)
+        return ("lump", plan.lumped[vid]) if vid in plan.lumped else ("node", vid)
 
     step_of = {ids[step.node]: (step, sums) for step, sums in scene.steps}
     backward = _grouped([ids[step.node] for step, _ in reversed(scene.steps)],
@@ -380,7 +381,7 @@ def _collapsed_backward(scene, quiz, known):
         outside = _unique(ids[entry.parent] for step, _ in run for entry in step.parents
                           if plan.neuron(ids[entry.parent]) != plan.neuron(ids[step.node])
                           or plan.neuron(ids[step.node]) is None)
-        outside = [p for p in outside if p not in run_nodes]
+        outside = [p for p in outside if p not in run_nodes and not (what == "lump" and plan.lumped.get(p) == key)]
         changed = {}
         for step, _ in run:
             for entry in step.parents:
@@ -406,8 +407,8 @@ def _collapsed_backward(scene, quiz, known):
                      "group": [plan.cid[u] for u in group], "parents": parents, "lines": lines,
                      "ask": [], "hide": [], "set": changed}
         elif what == "lump":
-            frame = {"phase": "backward", "title": title + "the loss over every sample", "node": "lump",
-                     "op": "lump", "parents": parents,
+            frame = {"phase": "backward", "title": title + plan.lumps[key].words, "node": key,
+                     "op": key, "parents": parents,
                      "lines": [f"{len(run)} operations pass the gradient back to {_where(plan, outside, values)}"],
                      "ask": [], "hide": [], "set": changed}
         else:

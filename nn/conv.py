@@ -23,7 +23,7 @@ import autograd
 from autograd import Value, dot
 
 from nn.module import Module, scope_of
-from nn.sequential import _check_size
+from nn.sequential import check_size
 
 
 def _pair(owner, what, value, smallest):
@@ -66,8 +66,8 @@ class Conv2d(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, seed=None):
         super().__init__()
-        self.in_channels = _check_size("Conv2d", "in_channels", in_channels)
-        self.out_channels = _check_size("Conv2d", "out_channels", out_channels)
+        self.in_channels = check_size("Conv2d", "in_channels", in_channels)
+        self.out_channels = check_size("Conv2d", "out_channels", out_channels)
         self.kernel_size = _pair("Conv2d", "kernel_size", kernel_size, 1)
         self.stride = _pair("Conv2d", "stride", stride, 1)
         self.padding = _pair("Conv2d", "padding", padding, 0)

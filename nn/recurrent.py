@@ -27,7 +27,7 @@ from autograd import Value, dot
 from autograd.scope import name_scope
 
 from nn.module import Module, scope_of
-from nn.sequential import _check_size, as_vector, uniform_rows
+from nn.sequential import as_vector, check_size, uniform_rows
 
 NONLINEARITIES = {"tanh": Value.tanh, "relu": Value.relu}
 
@@ -70,8 +70,8 @@ class RNNCell(Module):
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", seed=None, rng=None):
         super().__init__()
-        self.input_size = _check_size("RNNCell", "input_size", input_size)
-        self.hidden_size = _check_size("RNNCell", "hidden_size", hidden_size)
+        self.input_size = check_size("RNNCell", "input_size", input_size)
+        self.hidden_size = check_size("RNNCell", "hidden_size", hidden_size)
         self.nonlinearity = _check_nonlinearity("RNNCell", nonlinearity)
         rng = rng if rng is not None else random.Random(seed)
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = _parameters(rng, input_size, hidden_size, bias)
@@ -102,9 +102,9 @@ class RNN(Module):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, seed=None):
         super().__init__()
-        self.input_size = _check_size("RNN", "input_size", input_size)
-        self.hidden_size = _check_size("RNN", "hidden_size", hidden_size)
-        self.num_layers = _check_size("RNN", "num_layers", num_layers)
+        self.input_size = check_size("RNN", "input_size", input_size)
+        self.hidden_size = check_size("RNN", "hidden_size", hidden_size)
+        self.num_layers = check_size("RNN", "num_layers", num_layers)
         self.nonlinearity = _check_nonlinearity("RNN", nonlinearity)
         self.bias = bool(bias)
         rng = random.Random(seed)

@@ -20,7 +20,8 @@ from autograd import Value, dot
 from nn.module import Module, scope_of
 
 
-def _check_size(owner, what, n):
+def check_size(owner, what, n):
+    """n (a size: in_features, hidden_size, ...) if it is a whole number >= 1, else a ValueError naming owner and what."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"{owner}: {what} must be a whole number >= 1, got {n!r}")
     return n
@@ -54,8 +55,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, seed=None, rng=None):
         super().__init__()
-        self.in_features = _check_size("Linear", "in_features", in_features)
-        self.out_features = _check_size("Linear", "out_features", out_features)
+        self.in_features = check_size("Linear", "in_features", in_features)
+        self.out_features = check_size("Linear", "out_features", out_features)
         rng = rng if rng is not None else random.Random(seed)
         bound = 1.0 / math.sqrt(in_features)
         self.weight = uniform_rows(rng, out_features, in_features, bound)

@@ -9,6 +9,8 @@ import pytest
 import autograd
 import nn
 from autograd import Value, render, to_dot, topological_order
+from autograd.timeline import frames_of
+from autograd.walkthrough import scene_of as walkthrough_scene
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
@@ -155,3 +157,80 @@ def test_a_users_module_is_collapsed_by_its_parts_whatever_its_attributes_are_ca
     assert len(re.findall(r'label="enc\.0\.\d \(tanh\)', source)) == 8  # a record per row, its activation with it
     assert re.search(r'label="enc\.0 · 8 neurons · ‖grad‖ = [\d.e-]+"', source)
     assert 'label="head.0 (linear)' in source
+
+
+def pooled_loss(batch=1):
+    """cross_entropy of Conv2d, ReLU, MaxPool2d, Flatten, Linear on batch 6 x 6 images, after backward."""
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, seed=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 3, seed=1))
+    model.parameters()
+    images = [[[[0.1 * ((r * 6 + c + k) % 7) - 0.3 for c in range(6)] for r in range(6)]] for k in range(batch)]
+    loss = nn.cross_entropy([model(image) for image in images], list(range(batch))) if batch > 1 else \
+        nn.cross_entropy(model(images[0]), 1)
+    loss.backward()
+    return loss
+
+
+def test_a_models_pooling_is_one_node_named_by_its_module_and_a_small_loss_is_drawn_as_usual():
+    source = to_dot(pooled_loss())
+    assert 'lump1 [shape="box", style="rounded,filled", fillcolor="#f3f3f3", label="2 · MaxPool2d: 8 max"];' in source
+    assert re.findall(r"^  (\w+) -> lump1;", source, re.M) == ["c0", "c1"]  # the conv's channels
+    assert re.findall(r"^  lump1 -> (\w+);", source, re.M) == ["c2", "c3", "c4"]  # the Linear's rows
+    assert "the loss over every sample" not in source and 'label="log"' in source  # the loss's own 10 operations
+    assert re.search(r'c2 -> op\d+ \[label="∂v\d+/∂4\.0\.out = 1\.0"', source)
+
+
+def test_a_batch_has_its_loss_and_its_pooling_as_two_nodes_and_the_frames_step_each():
+    loss = pooled_loss(batch=2)
+    source = to_dot(loss)
+    assert 'label="2 · MaxPool2d: 16 max"' in source
+    assert re.search(r'lump \[.*label="the loss over every sample: \d+ operations"', source)
+    scene = walkthrough_scene(loss)
+    frames = frames_of(scene)
+    titles = [frame["title"] for frame in frames]
+    assert "Forward 3 of 6: 2 · MaxPool2d" in titles and "Forward 5 of 6: the loss over every sample" in titles
+    assert "Backward step 3 of 5: 4" in titles  # between the loss and the pooling, as the model computes
+    pooling = next(frame for frame in frames if frame["title"].endswith("step 4 of 5: 2 · MaxPool2d"))
+    assert pooling["node"] == "lump1" and pooling["parents"] == ["c1", "c0"]
+    assert pooling["lines"] == ["16 operations pass the gradient back to the outputs of 0"]
+    assert all(frame["node"] in scene.nodes for frame in frames if frame["node"])
+
+
+class Pair(nn.Module):
+    """A user's module with no parameters: the sum and the difference of its two inputs."""
+
+    def forward(self, x):
+        return [x[0] + x[1], x[0] - x[1]]
+
+
+class Scale(nn.Module):
+    """A user's module with no parameters: every input doubled."""
+
+    def forward(self, x):
+        return [v * 2.0 for v in x]
+
+
+def test_a_users_parameterless_module_is_drawn_in_its_box_when_small_and_as_one_node_when_large():
+    model = nn.Sequential(nn.Linear(2, 16, seed=0), nn.ReLU(), Scale(), nn.Linear(16, 2, seed=1), Pair())
+    model.parameters()
+    out = model([0.5, -1.0])
+    loss = (out[0] - 1.0) ** 2 + out[1] ** 2
+    loss.backward()
+    source = to_dot(loss)
+    assert 'label="2 · Scale: 16 operations (*2)"' in source
+    pair = source[source.index('label="4";'):]
+    pair = pair[:pair.index("  }")]
+    assert pair.count('label="+"') == 1 and pair.count('label="-"') == 1  # Pair's two values, drawn in full
+    assert "the loss over every sample" not in source
+
+
+def test_dropouts_masks_are_drawn_with_it_and_its_step_passes_gradient_back_only_to_the_layer_before():
+    model = nn.Sequential(nn.Linear(2, 16, seed=0), nn.ReLU(), nn.Dropout(0.5, seed=0), nn.Linear(16, 1, seed=1))
+    model.parameters()
+    loss = nn.mse_loss([model([0.5, -1.0])[0], model([1.0, 0.0])[0]], [1.0, 0.0])
+    loss.backward()
+    scene = walkthrough_scene(loss)
+    assert scene.nodes["lump1"].title == "2 · Dropout: 32 operations (*)"
+    assert not any(node.kind == "constant" or node.label == "mask" for node in scene.nodes.values())  # in the lump
+    dropout = next(frame for frame in frames_of(scene) if frame["phase"] == "backward" and frame["node"] == "lump1")
+    assert dropout["lines"] == ["32 operations pass the gradient back to the outputs of 0"]
+    assert "lump1" not in dropout["parents"]
