@@ -125,7 +125,7 @@ class Compiled:
         arguments: whether the arguments' gradients are needed (None: when one is a Value).
         """
         structure, flat = _structure(args, kwargs, self._name())
-        data = [x if type(x) is float else engine._number(x, self._name()) for x in flat]
+        data = [x if type(x) is float else engine.number_of(x, self._name()) for x in flat]
         if arguments is None:
             arguments = self.check or any(isinstance(x, Value) for x in flat)
         traces = self._traced.setdefault(structure, [])
@@ -163,14 +163,8 @@ class Compiled:
         args, _ = _unflatten(args_shape, inputs, 0)
         kwargs, _ = _unflatten(kwargs_shape, inputs, len(inputs) - _count(kwargs_shape))
         recording = engine.Recording()
-        with _tracing:
-            saved, engine._recording = engine._recording, recording
-            token = engine._grad_enabled.set(True)
-            try:
-                out = self.fn(*args, **kwargs)
-            finally:
-                engine._recording = saved
-                engine._grad_enabled.reset(token)
+        with _tracing, engine.recording_into(recording):
+            out = self.fn(*args, **kwargs)
         if not isinstance(out, Value):
             hint = ""
             if isinstance(out, (list, tuple)):

@@ -157,10 +157,10 @@ class Value:
     def __pow__(self, exponent):
         if isinstance(exponent, Value):
             return _binary(ops.POW, self, exponent)
-        return _record(ops.PowConst(_number(exponent, "**", self)), (self,), (self.data,))
+        return _record(ops.PowConst(number_of(exponent, "**", self)), (self,), (self.data,))
 
     def __rpow__(self, base):
-        return _record(ops.ConstantBasePow(_number(base, "**", self)), (self,), (self.data,))
+        return _record(ops.ConstantBasePow(number_of(base, "**", self)), (self,), (self.data,))
 
     def __neg__(self):
         return _record(ops.NEG, (self,), (self.data,))
@@ -201,7 +201,7 @@ class Value:
         if isinstance(slope, Value):
             raise TypeError(f"leaky_relu of {_describe(self)}: slope must be a number, got a Value "
                             f"({_describe(slope)}); for a learned slope write x.relu() - slope * (-x).relu()")
-        return _record(ops.LeakyRelu(_number(slope, "leaky_relu", self)), (self,), (self.data,))
+        return _record(ops.LeakyRelu(number_of(slope, "leaky_relu", self)), (self,), (self.data,))
 
     def sin(self):
         """The sine (radians)."""
@@ -485,9 +485,9 @@ def is_grad_enabled():
 def _binary(op, a, b):
     """Record a two-operand op; a plain number on either side becomes part of the op."""
     if not isinstance(a, Value):
-        return _record(ops.with_constant(op, _number(a, op.name, b), True), (b,), (b.data,))
+        return _record(ops.with_constant(op, number_of(a, op.name, b), True), (b,), (b.data,))
     if not isinstance(b, Value):
-        constant = _number(b, op.name, a)
+        constant = number_of(b, op.name, a)
         if constant == 0 and op is ops.DIV and b != 0:
             raise ZeroDivisionError(f"/ of {_describe(a)} by the constant {_short(b)}: it is too small "
                                     f"for a float and rounds to 0.0")
@@ -547,6 +547,26 @@ class Recording:
 
 
 _recording = None  # a Recording while autograd.compile runs a function (one at a time)
+
+
+class recording_into:
+    """``with recording_into(recording):`` runs a function for autograd.compile: ops record a graph (also
+    inside no_grad, as detached nodes) and the run's guards, draws and leaves go into ``recording``."""
+
+    def __init__(self, recording):
+        self.recording = recording
+
+    def __enter__(self):
+        global _recording
+        self.saved, _recording = _recording, self.recording
+        self.token = _grad_enabled.set(True)
+        return self.recording
+
+    def __exit__(self, *exc_info):
+        global _recording
+        _recording = self.saved
+        _grad_enabled.reset(self.token)
+        return False
 
 
 def _compared(value, op, other, result):
@@ -609,7 +629,7 @@ def _to_float(data, where):
     return x
 
 
-def _number(x, op_name, operand=None):
+def number_of(x, op_name, operand=None):
     """A constant operand of an op, as a float (a Value gives its data)."""
     if type(x) is float:  # the common case, checked first because it is the cheapest
         return x

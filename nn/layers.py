@@ -126,14 +126,14 @@ class Layer(Module):
         if self._fused and act is None:
             for n in self.neurons:
                 z = dot(n.w, xs, n.b)
-                z.scope = n._scope
+                z.scope = scope_of(n)
                 append(z)
             return outs
         if self._fused:
             for n in self.neurons:
                 z = dot(n.w, xs, n.b)
                 out = act(z)
-                z.scope = out.scope = n._scope
+                z.scope = out.scope = scope_of(n)
                 append(out)
             return outs
         for n in self.neurons:
