@@ -60,7 +60,7 @@ from autograd import engine, ops
 from autograd.engine import Value
 
 __all__ = ["compile", "Compiled"]
-TYPE_CHECKING = False  # (typing is imported for type checkers only)
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any

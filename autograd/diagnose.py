@@ -17,7 +17,7 @@ The grading is the quiz's (``is_right``: 1e-3 relative, a fraction like ``1/2`` 
 would pass as right is no mistake there.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import ast
 import math
@@ -31,7 +31,7 @@ from autograd.ops import _negation, _number_text, _power_text, _product, _quotie
 from autograd.explain import expect_value
 from autograd.text import fmt, names
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from typing import Literal
 

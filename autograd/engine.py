@@ -21,7 +21,7 @@ import numbers
 from autograd import ops
 from autograd.scope import CURRENT
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (which slows `import autograd`); checkers read True
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import); checkers read it as True
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
     from random import Random
@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 _current_scope = CURRENT.get  # the innermost name scope now (see scope.py): stamped on every node recorded
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
-_saved_grad_modes: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar("chainrule_saved_grad_modes", default=())  # for nesting
+_saved_grad_modes: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar(  # for nesting
+    "chainrule_saved_grad_modes", default=())
 
 
 class Value:

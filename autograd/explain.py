@@ -9,7 +9,7 @@ order, one node per ``next()``; so after the last step every ``.grad`` equals wh
 they walk the graph with gradients of their own, as if every gradient started from zero.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
@@ -18,7 +18,7 @@ from autograd.engine import Value, chain_rule, seed_gradient, start_grads, topol
 from autograd.ops import factor
 from autograd.text import fmt, names
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Iterator
 

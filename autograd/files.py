@@ -6,7 +6,7 @@ target with ``os.replace``, so a full disk, a crash or an error halfway leaves t
 it was and no temporary file behind. Errors name the path the caller gave, never the temporary one.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import errno
 import os

@@ -1,10 +1,10 @@
 """Compare backward's gradients with central finite differences."""
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 from autograd.engine import Value, grad, no_grad
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 

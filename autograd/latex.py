@@ -13,7 +13,7 @@ their own; a step table longer or wider than a page is written step by step, so 
 across pages (with ``\\allowdisplaybreaks``). ``pdf(text)`` runs stock pdflatex on a document.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import re
 import shutil
@@ -28,7 +28,7 @@ from autograd.ops import factor
 from autograd.scene import MAX_NODES, check_size, expect_value
 from autograd.text import fmt, names, visible
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from autograd.engine import Value
 

@@ -23,15 +23,16 @@ The current scope is a context variable: per thread and per async task, like ``n
 ('head', 'Linear', True)
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import contextvars
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from typing import Literal
 
-CURRENT: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("chainrule_scope", default=None)  # the engine reads it for every node
+# the engine reads it for every node
+CURRENT: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("chainrule_scope", default=None)
 
 
 class Scope:

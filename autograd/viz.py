@@ -9,7 +9,7 @@ and rules come from the ops themselves, so a picture cannot disagree with the ma
 imported only by ``draw``; ``to_dot`` needs nothing, and ``render`` needs only the ``dot`` program.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import os
 import shutil
@@ -25,7 +25,7 @@ from autograd.files import write_atomic
 from autograd.scene import MAX_NODES, arrow_count, expect_value  # noqa: F401 (arrow_count: for demos)
 from autograd.text import fmt, shorten, visible
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Sequence, Set
     from typing import Any, Literal, TypeAlias, TypedDict

@@ -8,7 +8,7 @@ page_html.py (the HTML, from the files in autograd/page/) or slides.py (one DOT 
 by Graphviz's ``dot``).
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from autograd.viz import GraphvizNotFoundError, install_hint, run_dot
 
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     import os
     from collections.abc import Iterable

@@ -17,7 +17,7 @@ exercise (``walkthrough(..., quiz="grad")``). With ``choices=True`` every questi
 numbers, the wrong ones what the catalogued mistakes give (see ``autograd.diagnose``).
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import random
 import sys
@@ -33,7 +33,7 @@ from autograd.scene import build
 from autograd.text import fmt, names
 from autograd.viz import GraphvizNotFoundError, install_hint, run_dot
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     import os
     from typing import Literal
@@ -62,7 +62,7 @@ class Exercise:
     program: str  # statements, one a line, in the command line's language
     values: dict[str, float]  # {leaf: value}, in the order the program first uses them
     answers: tuple[tuple[str, float], ...]  # ((name, ∂L/∂name), ...) in the order chainrule --quiz asks
-    choices: tuple[tuple[float, ...], ...] = ()  # per answer, the numbers offered (the right one among them), or () without choices
+    choices: tuple[tuple[float, ...], ...] = ()  # per answer, the numbers offered (the right one among them), or ()
 
     def build(self) -> Value:
         """The exercise's graph, built as the command line builds it: its root, L."""

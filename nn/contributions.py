@@ -17,14 +17,14 @@ see autograd/scope.py) and, unless told otherwise, tagged with that scope's name
 (2, 1.000135)
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 
 from autograd import grad, topological_order
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
@@ -78,7 +78,8 @@ def _fmt(x):
     return f"{x:.4g}" if x != 0 else "0"
 
 
-def explain_grad_sum(loss: Value, parameter: Value, where: Mapping[Value, str] | None = None, max_terms: int = 12) -> str:
+def explain_grad_sum(loss: Value, parameter: Value, where: Mapping[Value, str] | None = None,
+                     max_terms: int = 12) -> str:
     """``parameter.grad`` written as the sum of its contributions, one line per node that uses it.
 
     ``where`` maps a node to a short description of it (``{node: "t=2"}``, see ``time_steps``

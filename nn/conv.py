@@ -15,7 +15,7 @@ is a sum with one term per position (``nn.explain_grad_sum`` writes it out).
 (2, 2)
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import math
 import numbers
@@ -27,7 +27,7 @@ from autograd import Value, dot
 from nn.module import Module, scope_of
 from nn.sequential import _check_size
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import TypeAlias

@@ -4,12 +4,12 @@ Every function returns ``(X, y)``: X a list of feature lists (floats), y a list 
 indices 0..k-1 for classifiers, or of floats for ``make_housing``.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import math
 import random
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
     from typing import TypeVar
@@ -52,7 +52,8 @@ def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple
     return _shuffled(rng, X, y)
 
 
-def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5, seed: int = 0) -> tuple[list[list[float]], list[int]]:
+def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
+                 seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """A small circle (class 1, radius ``factor``) inside a large one (class 0, radius 1)."""
     _check_count("make_circles", "n_samples", n_samples, 2)
     if not 0 < factor < 1:
@@ -68,7 +69,8 @@ def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
     return _shuffled(rng, X, y)
 
 
-def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.2, seed: int = 0) -> tuple[list[list[float]], list[int]]:
+def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.2,
+                 seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """``n_classes`` arms spiralling out from the centre (the cs231n toy set)."""
     _check_count("make_spirals", "n_classes", n_classes, 2)
     _check_count("make_spirals", "n_samples", n_samples, n_classes)
@@ -96,7 +98,8 @@ def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[l
 
 
 def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 3, n_features: int = 2,
-               cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0), seed: int = 0) -> tuple[list[list[float]], list[int]]:
+               cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
+               seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Gaussian clusters; ``centers`` is a count (drawn in ``center_box``) or a list of points."""
     _check_count("make_blobs", "n_samples", n_samples)
     rng = random.Random(seed)
@@ -164,7 +167,8 @@ def _draw_digit(digit, rng, noise, jitter):
     return image
 
 
-def make_digits(n_per_class: int = 30, noise: float = 0.1, jitter: float = 1.0, seed: int = 0) -> tuple[list[list[float]], list[int]]:
+def make_digits(n_per_class: int = 30, noise: float = 0.1, jitter: float = 1.0,
+                seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Ten classes of 8x8 handwritten-looking digits: 64 pixel intensities in [0, 1] per sample.
 
     ``jitter`` scales the random shift, size, slant and pen width (0 draws every digit the same

@@ -3,11 +3,11 @@
 Biases always start at 0.0 (as in most textbooks; PyTorch's Linear draws them uniformly).
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import math
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Callable
     from random import Random
@@ -36,7 +36,8 @@ def he(rng: Random, fan_in: int, fan_out: int) -> float:
 INITIALISERS = {"uniform": uniform, "xavier": xavier, "he": he}
 
 # init=None picks by activation: He for the ReLU family, Glorot for the rest.
-DEFAULT_FOR_ACTIVATION: dict[str, Init] = {"relu": "he", "leaky_relu": "he", "tanh": "xavier", "sigmoid": "xavier", "linear": "xavier"}
+DEFAULT_FOR_ACTIVATION: dict[str, Init] = {"relu": "he", "leaky_relu": "he", "tanh": "xavier", "sigmoid": "xavier",
+                                           "linear": "xavier"}
 
 
 def resolve(init: Init | None, activation: str) -> tuple[Callable[[Random, int, int], float], str]:

@@ -11,14 +11,14 @@ layers sit at the keys 0, 3, 6, ... (without dropout: 0, 2, 4, ..., the MLP's ow
 keys). A Dropout draws its masks from torch's generator there and from its own here.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 from nn.conv import Conv2d, MaxPool2d
 from nn.layers import MLP, Dropout
 from nn.recurrent import RNN, RNNCell
 from nn.sequential import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     import torch
 

@@ -1,6 +1,6 @@
 """Neuron, Layer, MLP and Dropout: the network is an ordinary graph of autograd Values."""
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import numbers
 import random
@@ -11,7 +11,7 @@ from autograd.engine import depends_on, random_leaf
 from nn import init as initialisers
 from nn.module import Module, scope_of
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import Literal, TypeAlias, overload

@@ -4,14 +4,14 @@ Each takes one prediction (and target) or a batch as lists, and then returns the
 as PyTorch's ``reduction="mean"`` does.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import numbers
 
 import autograd
 from autograd import Value
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import Any

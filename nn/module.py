@@ -39,7 +39,7 @@ shape and number first and only then writes: a bad dict raises ValueError and le
 exactly as it was.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import json
 import math
@@ -52,7 +52,7 @@ from autograd import Value
 from autograd.files import write_atomic
 from autograd.scope import CURRENT, Scope, name_scope
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any, TypeAlias

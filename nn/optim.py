@@ -5,14 +5,14 @@
 so training can resume exactly.
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import math
 import numbers
 
 from autograd import Value
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from typing import Any, TypeAlias
@@ -118,8 +118,8 @@ class SGD(Optimizer):
 
     _buffers = ("momentum_buffer",)
 
-    def __init__(self, params: Module | Iterable[Value], lr: LearningRate, momentum: float = 0.0, dampening: float = 0.0,
-                 nesterov: bool = False, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate, momentum: float = 0.0,
+                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         _check_hyper("SGD", "momentum", momentum)
         _check_hyper("SGD", "dampening", dampening)
@@ -156,8 +156,8 @@ class Adam(Optimizer):
     _buffers = ("exp_avg", "exp_avg_sq")
     _buffers_set_together = (("exp_avg", "exp_avg_sq"),)
 
-    def __init__(self, params: Module | Iterable[Value], lr: LearningRate = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}")
@@ -192,8 +192,8 @@ class RMSprop(Optimizer):
 
     _buffers = ("square_avg", "momentum_buffer")
 
-    def __init__(self, params: Module | Iterable[Value], lr: LearningRate = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 momentum: float = 0.0, weight_decay: float = 0.0) -> None:
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         _check_hyper("RMSprop", "alpha", alpha)
         _check_hyper("RMSprop", "eps", eps)

@@ -20,7 +20,7 @@ True
 'h2.0'
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import math
 import random
@@ -31,7 +31,7 @@ from autograd.scope import name_scope
 from nn.module import Module, scope_of
 from nn.sequential import _check_size, as_vector, uniform_rows
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Literal, TypeAlias
@@ -79,8 +79,9 @@ class RNNCell(Module):
     Parameters start uniform in +-1/sqrt(hidden_size), as PyTorch's do.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: Literal["tanh", "relu"] = "tanh",
-                 seed: int | None = None, rng: random.Random | None = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: Literal["tanh", "relu"] = "tanh", seed: int | None = None,
+                 rng: random.Random | None = None) -> None:
         super().__init__()
         self.input_size = _check_size("RNNCell", "input_size", input_size)
         self.hidden_size = _check_size("RNNCell", "hidden_size", hidden_size)
@@ -115,8 +116,8 @@ class RNN(Module):
     several layers), input numbers become Values labelled ``x<t>.<j>``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: Literal["tanh", "relu"] = "tanh",
-                 bias: bool = True, seed: int | None = None) -> None:
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: Literal["tanh", "relu"] = "tanh", bias: bool = True, seed: int | None = None) -> None:
         super().__init__()
         self.input_size = _check_size("RNN", "input_size", input_size)
         self.hidden_size = _check_size("RNN", "hidden_size", hidden_size)
@@ -135,12 +136,14 @@ class RNN(Module):
                 setattr(self, f"bias_hh_l{k}", bias_hh)
         self._label_parameters()
 
-    def layer_parameters(self, k: int) -> tuple[list[list[Value]], list[list[Value]], list[Value] | None, list[Value] | None]:
+    def layer_parameters(self, k: int) -> tuple[list[list[Value]], list[list[Value]], list[Value] | None,
+                                                list[Value] | None]:
         """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k (the biases are None without bias)."""
         return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
                 getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
 
-    def forward(self, xs: Sequence[Vector], hx: Sequence[Vector] | None = None) -> tuple[list[list[Value]], list[list[Value]]]:
+    def forward(self, xs: Sequence[Vector],
+                hx: Sequence[Vector] | None = None) -> tuple[list[list[Value]], list[list[Value]]]:
         """(outputs, h_n) for the sequence xs (a list of input vectors) from hidden states hx (zeros if None)."""
         if not isinstance(xs, (list, tuple)) or not xs:
             raise ValueError(f"RNN expects a non-empty list of input vectors (one per time step), got {xs!r:.60}")

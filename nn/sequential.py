@@ -11,7 +11,7 @@ any nesting of lists (a vector, or ``[channel][row][col]`` feature maps), Flatte
 1
 """
 
-from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+from __future__ import annotations
 
 import math
 import numbers
@@ -21,7 +21,7 @@ from autograd import Value, dot
 
 from nn.module import Module, scope_of
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing at run time; checkers read True
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
     from typing import Any, ClassVar, overload

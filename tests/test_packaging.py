@@ -50,7 +50,7 @@ def test_the_wheel_installs_autograd_nn_and_the_command_only(wheel):
 
 @pytest.fixture(scope="module")
 def environment(wheel, tmp_path_factory):
-    """(python, site-packages) of a new environment with another project's top-level `demos`, then the wheel installed."""
+    """(python, site-packages) of a new environment: another project's top-level `demos`, then the wheel installed."""
     env = tmp_path_factory.mktemp("env")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, timeout=120)
     python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
