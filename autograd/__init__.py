@@ -8,17 +8,20 @@
 7.0
 """
 
+from __future__ import annotations
+
 __version__ = "0.2.0"
 
 # autograd.sum, autograd.max and autograd.compile are not in __all__: "from autograd import *" leaves Python's alone.
+# (Each is imported "as" itself, which tells type checkers that autograd exports it all the same.)
 from autograd.engine import (
     Value,
     dot,
     grad,
     is_grad_enabled,
-    max,
+    max as max,
     no_grad,
-    sum,
+    sum as sum,
     topological_order,
 )
 from autograd.gradcheck import GradcheckError, gradcheck
@@ -27,10 +30,16 @@ from autograd.diagnose import Diagnosis, diagnose
 from autograd.latex import to_latex
 from autograd.viz import GraphvizNotFoundError, draw, render, to_dot, tree
 from autograd.walkthrough import frames, walkthrough
-from autograd.compile import compile
+from autograd.compile import compile as compile
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from autograd.worksheets import Worksheet
 
 
-def worksheet(count=6, seed=0, level=1, choices=False):
+def worksheet(count: int = 6, seed: int = 0, level: Literal[1, 2, 3] = 1, choices: bool = False) -> Worksheet:
     """count random exercises at level 1, 2 or 3 with their answers, the same for the same seed (see autograd.worksheets)."""
     from autograd.worksheets import worksheet as make  # (imported when used, so python -m autograd.worksheets runs clean)
 

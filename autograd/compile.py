@@ -45,6 +45,8 @@ lists, V and G, and run as parts of ``PART_NODES`` nodes whose lines name other 
 distance (``V[_b-1]``), so parts that repeat (a long chain, an unrolled loop) are compiled once.
 """
 
+from __future__ import annotations
+
 import ast
 import builtins
 import inspect
@@ -61,9 +63,13 @@ from autograd import engine, ops
 from autograd.engine import Value
 
 __all__ = ["compile", "Compiled"]
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
 
 
-def compile(fn, check=False):
+def compile(fn: Callable[..., Value], check: bool = False) -> Compiled:
     """Compile fn (Values in, one Value out) into a Python program for its forward and backward pass."""
     if not callable(fn):
         raise TypeError(f"compile: expected a function, got {type(fn).__name__}: {fn!r:.60}")
@@ -80,7 +86,7 @@ class Compiled:
         self._traced = {}  # structure of the arguments -> programs, the latest first
         self._latest = None
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> float:
         """The output as a float; adds d output / d leaf into the .grad of the Value arguments and
         of the leaves made outside fn."""
         out, _, flat, grads, live = self._run(args, kwargs, arguments=None)
@@ -91,7 +97,7 @@ class Compiled:
                 arg.grad += g
         return out
 
-    def grad(self, *args, **kwargs):
+    def grad(self, *args: Any, **kwargs: Any) -> tuple[float, list[Any]]:
         """(output, [d output / d arg for each positional arg, nested as the arg]) as floats; no .grad changes."""
         out, structure, _, grads, _ = self._run(args, kwargs, arguments=True)
         grads = [0.0 + g for g in grads]  # 0.0 + g: a gradient sum starts at 0.0, as the engine's
@@ -99,7 +105,7 @@ class Compiled:
         return out, list(positional)
 
     @property
-    def source(self):
+    def source(self) -> str:
         """The latest trace's program."""
         if self._latest is None:
             raise RuntimeError(f"{self._name()}: nothing compiled yet; call it once to trace it")

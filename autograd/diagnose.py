@@ -17,6 +17,8 @@ The grading is the quiz's (``is_right``: 1e-3 relative, a fraction like ``1/2`` 
 would pass as right is no mistake there.
 """
 
+from __future__ import annotations
+
 import ast
 import math
 import numbers
@@ -28,6 +30,12 @@ from autograd.explain import walk
 from autograd.ops import factor, negation_text, number_text, power_text, product_text, quotient_text, sum_text
 from autograd.explain import expect_value
 from autograd.text import fmt, names
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+    from autograd.engine import Real
 
 RELATIVE_TOLERANCE = 1e-3  # the quiz's: an answer within 0.1% of the right number is right
 ABSOLUTE_TOLERANCE = 1e-9  # ... and one this close to a right 0 is right too
@@ -55,7 +63,7 @@ def _right(k, local, upstream, so_far):
     return so_far + local * upstream
 
 
-def parse_answer(text):
+def parse_answer(text: str) -> float | None:
     """The number a learner typed: 0.5, -2, 1e-3 or a fraction like 1/2; None if it is not one."""
     text = "".join(text.split())
     top, slash, bottom = text.partition("/")
@@ -66,7 +74,7 @@ def parse_answer(text):
     return number if math.isfinite(number) else None
 
 
-def is_right(guess, answer):
+def is_right(guess: float, answer: float) -> bool:
     """True when guess passes as answer in the quiz: within 1e-3 relative (or 1e-9 of a 0)."""
     return math.isclose(guess, answer, rel_tol=RELATIVE_TOLERANCE, abs_tol=ABSOLUTE_TOLERANCE)
 
@@ -80,10 +88,10 @@ class Diagnosis:
     answer: float  # the number the mistake gives
     where: str = ""  # the edge it is made on, "∂o/∂n" (a rule mistake, one-path), or ""
     written: str = ""  # a rule mistake's derivative as written, with the numbers: "o = 0.707107"
-    lines: tuple = ()  # the right chain-rule lines for the asked number, with the numbers
+    lines: tuple[str, ...] = ()  # the right chain-rule lines for the asked number, with the numbers
 
     @property
-    def said(self):
+    def said(self) -> str:
         """The mistake in one sentence: what was done, its id, and the number it gives."""
         said = f"{self.sentence} ({self.id})"
         if self.written:
@@ -92,11 +100,12 @@ class Diagnosis:
             said += f": only {self.where}"
         return f"{said}; that gives {fmt(self.answer)}."
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "\n".join([self.said, "the chain rule:", *(f"  {line}" for line in self.lines)])
 
 
-def diagnose(root, node, answer, quiz="grad", edge=None):
+def diagnose(root: Value, node: Value, answer: Real | str, quiz: Literal["grad"] = "grad",
+             edge: tuple[Value, int] | None = None) -> list[Diagnosis]:
     """The mistakes that turn ∂root/∂node into answer (a number, or text such as "1/2"), each a Diagnosis.
 
     A right answer gets none, and so does an answer no catalogued mistake explains; two
@@ -110,7 +119,7 @@ def diagnose(root, node, answer, quiz="grad", edge=None):
     return _Question(root, node, edge, "diagnose").diagnoses(_guess(answer, "diagnose"))
 
 
-def mistakes(root, node, edge=None):
+def mistakes(root: Value, node: Value, edge: tuple[Value, int] | None = None) -> list[Diagnosis]:
     """Every catalogued mistake that changes ∂root/∂node (or one edge's contribution), as a Diagnosis
     with the number it gives: a worksheet's wrong choices, or what a teacher checks a wrong answer against."""
     return _Question(root, node, edge, "mistakes").mistakes()

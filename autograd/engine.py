@@ -9,6 +9,8 @@ The walk keeps the gradients in a dict of its own and writes ``.grad`` only when
 finished (``backward``), so a failed pass changes nothing and ``grad()`` changes nothing at all.
 """
 
+from __future__ import annotations  # annotations stay text: no typing objects are made at run time
+
 import contextvars
 from collections import deque
 import functools
@@ -19,10 +21,29 @@ import numbers
 from autograd import ops
 from autograd.scope import CURRENT
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (slow to import); checkers read it as True
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from random import Random
+    from typing import Any, Literal, ParamSpec, SupportsFloat, TypeAlias, TypeVar, overload
+
+    from autograd.scope import Scope
+
+    # "A real number" to a type checker: anything with __float__, so int, float, bool, Fraction and
+    # numpy scalars all pass, as they do at run time. numbers.Real, what the run time checks, is
+    # not understood by checkers (int and numpy scalars are only registered with it at run time),
+    # and float would refuse Fraction and numpy.float32. A Decimal passes here and is refused at
+    # run time with a TypeError. (A Value does not pass: its __float__ is hidden from checkers.)
+    Real: TypeAlias = SupportsFloat
+    _T = TypeVar("_T")
+    _R = TypeVar("_R")
+    _P = ParamSpec("_P")
+
 _current_scope = CURRENT.get  # the innermost name scope now (see scope.py): stamped on every node recorded
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
-_saved_grad_modes = contextvars.ContextVar("chainrule_saved_grad_modes", default=())  # for nesting
+_saved_grad_modes: contextvars.ContextVar[tuple[bool, ...]] = contextvars.ContextVar(  # for nesting
+    "chainrule_saved_grad_modes", default=())
 
 
 class Value:
@@ -40,8 +61,17 @@ class Value:
     # scope: the part of a model that made the node (see scope.py): the name scope a node is
     # recorded in; a leaf's is None until nn names it as a module's parameter.
     __slots__ = ("data", "_grad", "label", "_op", "_a", "_b", "_local_a", "_local_b", "scope")
+    data: float
+    _grad: float
+    label: str
+    _op: ops.Op | None
+    _a: Any  # as the comment above says: a Value, a tuple of Values, or None
+    _b: Any
+    _local_a: Any
+    _local_b: Any
+    scope: Scope | None
 
-    def __init__(self, data, label=""):
+    def __init__(self, data: Real, label: str = "") -> None:
         if not isinstance(label, str):
             raise TypeError(f"Value label must be a str, got {type(label).__name__}: {label!r}")
         if isinstance(data, Value):
@@ -56,12 +86,12 @@ class Value:
             _recording.made.add(self)
 
     @property
-    def grad(self):
+    def grad(self) -> float:
         """d(output)/d(self) from the latest backward(); leaves add up over passes."""
         return self._grad
 
     @grad.setter
-    def grad(self, value):
+    def grad(self, value: Real) -> None:
         if type(value) is not float:
             if isinstance(value, (bool, Value)) or not isinstance(value, numbers.Real):
                 raise TypeError(f".grad of {_name(self)} must be a real number, "
@@ -71,12 +101,12 @@ class Value:
 
     # Read-only graph facts: what backward, the visualiser and the explainer read.
     @property
-    def op(self):
+    def op(self) -> str:
         """The operation that made this node ("+", "*", "tanh", ...), or "" for a leaf."""
         return self._op.name if self._op is not None else ""
 
     @property
-    def parents(self):
+    def parents(self) -> tuple[Value, ...]:
         """The operands, in order: ``(a + a).parents == (a, a)``."""
         a, b = self._a, self._b
         if b is not None:
@@ -86,7 +116,7 @@ class Value:
         return a if type(a) is tuple else (a,)
 
     @property
-    def local_grads(self):
+    def local_grads(self) -> tuple[float, ...]:
         """d(self)/d(parent) for each parent, aligned with ``parents``, from the forward pass."""
         local_a, local_b = self._local_a, self._local_b
         if local_b is not None:
@@ -95,32 +125,35 @@ class Value:
             return ()
         return local_a if type(local_a) is tuple else (local_a,)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = f", label={self.label!r}" if self.label else (f", op={self.op!r}" if self._op else "")
         return f"Value(data={self.data!r}, grad={self.grad!r}{extra})"
 
-    def __float__(self):
-        raise TypeError(
-            f"float() of the Value {_describe(self)} would take it out of the graph, so its "
-            f"gradient would be lost; math.exp(x), math.sqrt(x), math.tanh(x) do this too. Use the "
-            f"Value's own method (x.exp(), x.sqrt(), x.tanh(), ...), or x.data / x.item() for the number")
+    # Hidden from type checkers, so that they too flag float(x), math.exp(x), int(x), round(x) and
+    # Value(x) for a Value x: each is a TypeError here.
+    if not TYPE_CHECKING:
+        def __float__(self):
+            raise TypeError(
+                f"float() of the Value {_describe(self)} would take it out of the graph, so its "
+                f"gradient would be lost; math.exp(x), math.sqrt(x), math.tanh(x) do this too. Use the "
+                f"Value's own method (x.exp(), x.sqrt(), x.tanh(), ...), or x.data / x.item() for the number")
 
-    def __int__(self):
-        raise TypeError(f"int() of the Value {_describe(self)} has no gradient; use int(x.data) for the number")
+        def __int__(self):
+            raise TypeError(f"int() of the Value {_describe(self)} has no gradient; use int(x.data) for the number")
 
-    def __round__(self, ndigits=None):
-        raise TypeError(f"round() of the Value {_describe(self)} has no gradient; "
-                        f"use round(x.data) for the number")
+        def __round__(self, ndigits=None):
+            raise TypeError(f"round() of the Value {_describe(self)} has no gradient; "
+                            f"use round(x.data) for the number")
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         """True when the data is non-zero, as a one-element tensor in PyTorch."""
         return _compared(self, "!=", 0.0, self.data != 0)
 
-    def item(self):
+    def item(self) -> float:
         """The data as a plain float (PyTorch's name)."""
         return self.data
 
-    def detach(self):
+    def detach(self) -> Value:
         """self's value with no gradient through it (PyTorch's detach): a node whose local derivative is 0.
 
         It stays in the graph (drawn as a "detach" node) so that autograd.compile computes its value
@@ -130,106 +163,106 @@ class Value:
 
     # Arithmetic. A plain number on either side is part of the op, not a node (as in PyTorch):
     # x * 2 has one parent, x, and the op "*2". Value(2.0) * x keeps the 2 as a leaf.
-    def __add__(self, other):
+    def __add__(self, other: Value | Real) -> Value:
         return _binary(ops.ADD, self, other)
 
-    def __radd__(self, other):
+    def __radd__(self, other: Real) -> Value:
         return _binary(ops.ADD, other, self)
 
-    def __sub__(self, other):
+    def __sub__(self, other: Value | Real) -> Value:
         return _binary(ops.SUB, self, other)
 
-    def __rsub__(self, other):
+    def __rsub__(self, other: Real) -> Value:
         return _binary(ops.SUB, other, self)
 
-    def __mul__(self, other):
+    def __mul__(self, other: Value | Real) -> Value:
         return _binary(ops.MUL, self, other)
 
-    def __rmul__(self, other):
+    def __rmul__(self, other: Real) -> Value:
         return _binary(ops.MUL, other, self)
 
-    def __truediv__(self, other):
+    def __truediv__(self, other: Value | Real) -> Value:
         return _binary(ops.DIV, self, other)
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other: Real) -> Value:
         return _binary(ops.DIV, other, self)
 
-    def __pow__(self, exponent):
+    def __pow__(self, exponent: Value | Real) -> Value:
         if isinstance(exponent, Value):
             return _binary(ops.POW, self, exponent)
         return _record(ops.PowConst(number_of(exponent, "**", self)), (self,), (self.data,))
 
-    def __rpow__(self, base):
+    def __rpow__(self, base: Real) -> Value:
         return _record(ops.ConstantBasePow(number_of(base, "**", self)), (self,), (self.data,))
 
-    def __neg__(self):
+    def __neg__(self) -> Value:
         return _record(ops.NEG, (self,), (self.data,))
 
-    def __abs__(self):
+    def __abs__(self) -> Value:
         return _record(ops.ABS, (self,), (self.data,))
 
-    def exp(self):
+    def exp(self) -> Value:
         """e ** self."""
         return _record(ops.EXP, (self,), (self.data,))
 
-    def log(self):
+    def log(self) -> Value:
         """The natural logarithm (self must be > 0)."""
         return _record(ops.LOG, (self,), (self.data,))
 
-    def log1p(self):
+    def log1p(self) -> Value:
         """log(1 + self), accurate for tiny self (self must be > -1)."""
         return _record(ops.LOG1P, (self,), (self.data,))
 
-    def tanh(self):
+    def tanh(self) -> Value:
         """The hyperbolic tangent."""
         return _record(ops.TANH, (self,), (self.data,))
 
-    def sigmoid(self):
+    def sigmoid(self) -> Value:
         """1 / (1 + e ** -self), computed without overflow."""
         return _record(ops.SIGMOID, (self,), (self.data,))
 
-    def softplus(self):
+    def softplus(self) -> Value:
         """log(1 + e ** self), computed without overflow; its derivative is self.sigmoid()."""
         return _record(ops.SOFTPLUS, (self,), (self.data,))
 
-    def relu(self):
+    def relu(self) -> Value:
         """max(0, self); its derivative at 0 is 0, as in PyTorch."""
         return _record(ops.RELU, (self,), (self.data,))
 
-    def leaky_relu(self, slope=0.01):
+    def leaky_relu(self, slope: Real = 0.01) -> Value:
         """self if self > 0, else slope * self (slope a number)."""
         if isinstance(slope, Value):
             raise TypeError(f"leaky_relu of {_describe(self)}: slope must be a number, got a Value "
                             f"({_describe(slope)}); for a learned slope write x.relu() - slope * (-x).relu()")
         return _record(ops.LeakyRelu(number_of(slope, "leaky_relu", self)), (self,), (self.data,))
 
-    def sin(self):
+    def sin(self) -> Value:
         """The sine (radians)."""
         return _record(ops.SIN, (self,), (self.data,))
 
-    def cos(self):
+    def cos(self) -> Value:
         """The cosine (radians)."""
         return _record(ops.COS, (self,), (self.data,))
 
-    def sqrt(self):
+    def sqrt(self) -> Value:
         """The square root (self must be >= 0)."""
         return _record(ops.SQRT, (self,), (self.data,))
 
     # Comparisons look at .data and record nothing (autograd.compile notes them as guards); a
     # plain number is compared exactly, as Python compares a float with an int (x < 10**400).
-    def __lt__(self, other):
+    def __lt__(self, other: Value | Real) -> bool:
         return _compared(self, "<", other, self.data < _comparable(other, "<"))
 
-    def __le__(self, other):
+    def __le__(self, other: Value | Real) -> bool:
         return _compared(self, "<=", other, self.data <= _comparable(other, "<="))
 
-    def __gt__(self, other):
+    def __gt__(self, other: Value | Real) -> bool:
         return _compared(self, ">", other, self.data > _comparable(other, ">"))
 
-    def __ge__(self, other):
+    def __ge__(self, other: Value | Real) -> bool:
         return _compared(self, ">=", other, self.data >= _comparable(other, ">="))
 
-    def backward(self, grad=1.0):
+    def backward(self, grad: Real = 1.0) -> None:
         """Add d(self)/d(node) * grad to every node's .grad, as PyTorch does.
 
         The gradients are computed first and written only when the whole pass has succeeded:
@@ -249,7 +282,7 @@ class Value:
                 node._grad = g
 
 
-def topological_order(root):
+def topological_order(root: Value) -> list[Value]:
     """Every node that ``root`` depends on, each after all the nodes it was computed from.
 
     ``root`` comes last; backward walks the list in reverse. Iterative (a chain of a million
@@ -343,7 +376,16 @@ def gradients(root, grad=1.0):
     return grads
 
 
-def grad(output, inputs, create_graph=False):
+if TYPE_CHECKING:  # grad's result: floats, or Values with create_graph=True
+    @overload
+    def grad(output: Value, inputs: Iterable[Value], create_graph: Literal[False] = False) -> list[float]: ...
+    @overload
+    def grad(output: Value, inputs: Iterable[Value], create_graph: Literal[True]) -> list[Value]: ...
+    @overload
+    def grad(output: Value, inputs: Iterable[Value], create_graph: bool) -> list[float] | list[Value]: ...
+
+
+def grad(output: Value, inputs: Iterable[Value], create_graph: bool = False) -> list[float] | list[Value]:
     """d output / d input for each input; reads the graph and writes no node's ``.grad``.
 
     Safe to call from several threads at once, also on graphs that share leaves. With
@@ -380,7 +422,7 @@ def _local_grads_as_values(node):
         raise type(error)(_failure_message(node._op, node.parents, error)) from None
 
 
-def sum(values):
+def sum(values: Iterable[Value | Real]) -> Value:
     """One node for values[0] + values[1] + ...: local derivative 1 for every input.
 
     Python's built-in sum would build a chain of "+" nodes as deep as the list.
@@ -392,7 +434,7 @@ def sum(values):
     return _record(ops.SUM, parents, inputs)
 
 
-def dot(ws, xs, bias=None):
+def dot(ws: Iterable[Value | Real], xs: Iterable[Value | Real], bias: Value | Real | None = None) -> Value:
     """One node for w_1*x_1 + ... + w_n*x_n (+ bias); local derivatives x_i, w_i and 1."""
     ws = _operands(ws, "dot", "ws")
     xs = _operands(xs, "dot", "xs")
@@ -403,7 +445,7 @@ def dot(ws, xs, bias=None):
     return _record(ops.dot_op(n, bias is not None), parents, inputs)
 
 
-def max(values):
+def max(values: Iterable[Value | Real]) -> Value:
     """One node for the largest of values: local derivative 1 for the first largest, 0 for the rest.
 
     PyTorch's max_pool2d and max(dim) give a tie to the first too (amax splits it); a nan makes
@@ -416,7 +458,7 @@ def max(values):
     return _record(ops.MAX, parents, inputs)
 
 
-def _operands(items, func_name, argument):
+def _operands(items: Iterable[_T], func_name: str, argument: str) -> Sequence[_T]:
     if type(items) is list or type(items) is tuple:
         return items
     if isinstance(items, (str, bytes, dict, Value)) or not hasattr(items, "__iter__"):
@@ -454,18 +496,18 @@ class no_grad:
     Per thread and per async task (contextvars); nests; one instance may be shared by threads.
     """
 
-    def __enter__(self):
+    def __enter__(self) -> no_grad:
         _saved_grad_modes.set(_saved_grad_modes.get() + (_grad_enabled.get(),))
         _grad_enabled.set(False)
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         saved = _saved_grad_modes.get()
         _grad_enabled.set(saved[-1])
         _saved_grad_modes.set(saved[:-1])
         return False
 
-    def __call__(self, func):
+    def __call__(self, func: Callable[_P, _R]) -> Callable[_P, _R]:
         if inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func):
             raise TypeError(f"@no_grad() decorates plain functions; use 'with no_grad():' inside {func.__name__}")
 
@@ -477,7 +519,7 @@ class no_grad:
         return without_graph
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """False inside ``no_grad()``."""
     return _grad_enabled.get()
 
@@ -575,7 +617,7 @@ def _compared(value, op, other, result):
     return result
 
 
-def random_leaf(generator, draw, label=""):
+def random_leaf(generator: Random, draw: Callable[[Random], Real], label: str = "") -> Value:
     """A leaf holding draw(generator), for a random.Random generator (a dropout mask, say).
 
     autograd.compile draws it afresh from the generator at every call, in the order they were
@@ -590,7 +632,7 @@ def random_leaf(generator, draw, label=""):
     return leaf
 
 
-def depends_on(read):
+def depends_on(read: Callable[[], _T]) -> _T:
     """read(), a fact outside the graph that the graph depends on (a module's training mode).
 
     autograd.compile notes it, and a call where read() gives another value traces again.
@@ -612,7 +654,7 @@ def _describe(value):
     return f"{value.data!r} (label {value.label!r})" if value.label else repr(value.data)
 
 
-def _to_float(data, where):
+def _to_float(data: object, where: str) -> float:
     """A real number as a float; a finite number too large for a float is an error, whatever
     its type (int, Fraction, numpy.longdouble), while an inf or nan written on purpose stays."""
     if type(data) is float:

@@ -9,12 +9,22 @@ order, one node per ``next()``; so after the last step every ``.grad`` equals wh
 they walk the graph with gradients of their own, as if every gradient started from zero.
 """
 
+from __future__ import annotations
+
 import sys
 from dataclasses import dataclass
 
 from autograd.engine import Value, chain_rule, seed_gradient, start_grads, topological_order
 from autograd.ops import factor
 from autograd.text import fmt, names
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from _typeshed import SupportsWrite
+
+    from autograd.engine import Real
 
 MAX_PATH_NODES = 30
 TABLE_WIDTH = 110  # a wider step table puts each step's rule, numbers and value on a line below it
@@ -25,7 +35,7 @@ MAX_PATHS_PER_LEAF = 12
 class ParentStep:
     """What one step did for one operand: ``parent.grad += local · upstream``, and the rule behind local."""
 
-    parent: object
+    parent: Value
     name: str
     local: float
     contribution: float
@@ -39,12 +49,12 @@ class Step:
     """One node's chain rule: its upstream gradient passed to each of its parents."""
 
     number: int
-    node: object
+    node: Value
     name: str
     upstream: float
-    parents: tuple
+    parents: tuple[ParentStep, ...]
 
-    def columns(self):
+    def columns(self) -> list[tuple[str, str, str, str]]:
         """For each parent, the parts of its line: (update, rule, numbers, value); numbers is ""
         when the rule holds no name (``1``), so it would only repeat the rule."""
         rows = []
@@ -59,14 +69,14 @@ class Step:
                          value))
         return rows
 
-    def lines(self):
+    def lines(self) -> list[str]:
         """One line per parent: ``n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.707107²) · 1.0 = 0.5``."""
         return [" ".join(part for part in row if part) for row in self.columns()]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "\n".join(self.lines())
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         updates = ", ".join(f"{entry.name}.grad += {fmt(entry.contribution)}" for entry in self.parents)
         return f"<Step {self.number} at {self.name} ({self.node.op}): {updates}>"
 
@@ -78,7 +88,7 @@ def expect_value(root, func_name):
     return root
 
 
-def backward_steps(root, grad=1.0):
+def backward_steps(root: Value, grad: Real = 1.0) -> Iterator[Step]:
     """Backward as an iterator: each ``next()`` applies one node's chain rule and returns its Step.
 
     It acts, as ``root.backward(grad)`` does, one step at a time: after each step the parents'
@@ -199,7 +209,7 @@ def reading_order_leaves(root):
     return leaves
 
 
-def explanation(root, gradients=True):
+def explanation(root: Value, gradients: bool = True) -> str:
     """The backward pass of root as text: a numbered table of chain-rule lines (rule, numbers, value),
     each leaf's gradient (``gradients=False`` leaves that list out, for a caller that prints its
     own), and for small graphs ∂root/∂leaf written out as a sum over paths.
@@ -289,6 +299,6 @@ def _path_sum(leaf, paths, name, root):
             f"\n      = {' + '.join(f'({n})' for n in numbers_)} = {fmt(total)}")
 
 
-def explain(root, file=None):
+def explain(root: Value, file: SupportsWrite[str] | None = None) -> None:
     """Print ``explanation(root)`` (to file, default stdout)."""
     print(explanation(root), file=file if file is not None else sys.stdout)

@@ -6,6 +6,8 @@ target with ``os.replace``, so a full disk, a crash or an error halfway leaves t
 it was and no temporary file behind. Errors name the path the caller gave, never the temporary one.
 """
 
+from __future__ import annotations
+
 import errno
 import os
 import secrets
@@ -21,7 +23,7 @@ _KINDS = [
 ]
 
 
-def write_atomic(path, data, *, what):
+def write_atomic(path: str | os.PathLike[str], data: str | bytes | bytearray, *, what: str) -> Path:
     """Write data (str as UTF-8, or bytes) to path whole or not at all; returns path as a Path.
 
     Creates missing parent folders; keeps an existing file's permissions (and its owner, where
@@ -52,7 +54,7 @@ def write_atomic(path, data, *, what):
             os.fsync(f.fileno())
         if old is not None:
             _keep_owner(temp, old)
-            os.chmod(temp, mode)  # the umask may have taken bits the old file had
+            os.chmod(temp, stat.S_IMODE(old.st_mode))  # the umask may have taken bits the old file had
         os.replace(temp, target)
         temp = None
     except OSError as error:

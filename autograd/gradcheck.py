@@ -1,13 +1,22 @@
 """Compare backward's gradients with central finite differences."""
 
+from __future__ import annotations
+
 from autograd.engine import Value, grad, no_grad
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from autograd.engine import Real
 
 
 class GradcheckError(AssertionError):
     """Raised by gradcheck; the message is a table of analytic vs numeric gradients."""
 
 
-def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(f: Callable[..., Value], inputs: Iterable[Value | Real], eps: float = 1e-6, atol: float = 1e-5,
+              rtol: float = 1e-3) -> bool:
     """Check f's gradients at ``inputs`` against (f(x + eps) - f(x - eps)) / (2 * eps).
 
     ``f`` takes the inputs as Values and returns a Value. Returns True, or raises
@@ -17,15 +26,15 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     >>> gradcheck(lambda x, y: (x * y).tanh(), [Value(0.5), Value(-1.5)])
     True
     """
-    inputs = [v if isinstance(v, Value) else Value(v) for v in inputs]
-    out = f(*inputs)
+    values = [v if isinstance(v, Value) else Value(v) for v in inputs]
+    out = f(*values)
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, got {type(out).__name__}: {out!r}")
-    analytic = grad(out, inputs)
-    numeric = [_central_difference(f, inputs, i, eps) for i in range(len(inputs))]
+    analytic = grad(out, values)
+    numeric = [_central_difference(f, values, i, eps) for i in range(len(values))]
     rows = []
     ok = True
-    for i, (v, a, n) in enumerate(zip(inputs, analytic, numeric)):
+    for i, (v, a, n) in enumerate(zip(values, analytic, numeric)):
         good = abs(a - n) <= atol + rtol * abs(n)
         ok = ok and good
         rows.append((v.label or f"input {i}", a, n, abs(a - n), "" if good else "  <-- mismatch"))

@@ -13,6 +13,8 @@ their own; a step table longer or wider than a page is written step by step, so 
 across pages (with ``\\allowdisplaybreaks``). ``pdf(text)`` runs stock pdflatex on a document.
 """
 
+from __future__ import annotations
+
 import re
 import shutil
 import subprocess
@@ -26,6 +28,10 @@ from autograd.ops import factor
 from autograd.scene import MAX_NODES, check_size, expect_value
 from autograd.text import fmt, names, visible
 
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from autograd.engine import Value
+
 _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
               "sign": r"\operatorname{sign}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
               "leaky_relu": r"\operatorname{leaky\_relu}"}
@@ -38,7 +44,7 @@ _WIDE_NAME = 0.35  # a block whose left sides take more of a line than this puts
 DOCUMENT = "\\documentclass{article}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n\\begin{document}\n%s\\end{document}\n"
 
 
-def to_latex(root, document=False, max_nodes=MAX_NODES):
+def to_latex(root: Value, document: bool = False, max_nodes: int | None = MAX_NODES) -> str:
     """The chain rule of root as LaTeX (amsmath): the forward pass, then per leaf paths -> rules -> numbers -> value,
     then the table of backward steps.
 

@@ -23,46 +23,57 @@ The current scope is a context variable: per thread and per async task, like ``n
 ('head', 'Linear', True)
 """
 
+from __future__ import annotations
+
 import contextvars
 
-CURRENT = contextvars.ContextVar("chainrule_scope", default=None)  # the engine reads it for every node
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from typing import Literal
+
+# the engine reads it for every node
+CURRENT: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("chainrule_scope", default=None)
 
 
 class Scope:
     """A named part of a model; ``child(name, kind)`` gives the same sub-scope each time it is asked."""
 
     __slots__ = ("name", "parent", "kind", "_children")
+    name: str
+    parent: Scope | None
+    kind: str
+    _children: dict[str, Scope]
 
-    def __init__(self, name, parent=None, kind=""):
+    def __init__(self, name: str, parent: Scope | None = None, kind: str = "") -> None:
         self.name, self.parent, self.kind = name, parent, kind
         self._children = {}
 
     @property
-    def path(self):
+    def path(self) -> str:
         """The names from the top scope down, joined with dots (the top scope's own name is usually "")."""
-        parts, scope = [], self
+        parts, scope = [], self  # type: list[str], Scope | None
         while scope is not None:
             if scope.name:
                 parts.append(scope.name)
             scope = scope.parent
         return ".".join(reversed(parts))
 
-    def chain(self):
+    def chain(self) -> list[Scope]:
         """This scope and the scopes it sits in, innermost first."""
-        scopes, scope = [], self
+        scopes, scope = [], self  # type: list[Scope], Scope | None
         while scope is not None:
             scopes.append(scope)
             scope = scope.parent
         return scopes
 
-    def child(self, name, kind=""):
+    def child(self, name: str, kind: str = "") -> Scope:
         """The sub-scope ``name`` of this scope (made once, then the same object: ``t=3`` at every call)."""
         scope = self._children.get(name)
         if scope is None or scope.kind != kind:
             scope = self._children[name] = Scope(name, self, kind)
         return scope
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Scope({self.path!r}, kind={self.kind!r})"
 
 
@@ -71,20 +82,20 @@ class name_scope:
 
     __slots__ = ("scope", "_token")
 
-    def __init__(self, scope):
+    def __init__(self, scope: Scope | None) -> None:
         if scope is not None and not isinstance(scope, Scope):
             raise TypeError(f"name_scope needs a Scope or None, got {type(scope).__name__}: {scope!r}")
         self.scope = scope
 
-    def __enter__(self):
+    def __enter__(self) -> Scope | None:
         self._token = CURRENT.set(self.scope)
         return self.scope
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> Literal[False]:
         CURRENT.reset(self._token)
         return False
 
 
-def current_scope():
+def current_scope() -> Scope | None:
     """The scope the next node will be stamped with (None outside every ``name_scope``)."""
     return CURRENT.get()

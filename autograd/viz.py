@@ -9,6 +9,8 @@ and rules come from the ops themselves, so a picture cannot disagree with the ma
 imported only by ``draw``; ``to_dot`` needs nothing, and ``render`` needs only the ``dot`` program.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import signal
@@ -22,6 +24,29 @@ from autograd.dot_source import Look, dot_source, statements
 from autograd.files import write_atomic
 from autograd.scene import MAX_NODES, arrow_count, expect_value  # noqa: F401 (arrow_count: for demos)
 from autograd.text import fmt, shorten, visible
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence, Set
+    from typing import Any, Literal, TypeAlias, TypedDict
+
+    import graphviz
+    from typing_extensions import Unpack
+
+    from autograd.engine import Value
+
+    RankDir: TypeAlias = Literal["LR", "RL", "TB", "BT"]
+    Expand: TypeAlias = str | Sequence[str] | Set[str] | None  # a name, names, or "all"
+
+    class DrawOptions(TypedDict, total=False):
+        """render's options, to_dot's keywords."""
+
+        rankdir: RankDir
+        show_contributions: bool
+        max_nodes: int | None
+        groups: dict[Value, str] | None
+        show_rules: bool
+        expand: Expand
 
 DOT_TIMEOUT = 8.0  # seconds dot may take before it is stopped
 _RENDER_FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
@@ -41,8 +66,8 @@ def drawn_scene(root, what, rankdir="LR", max_nodes=MAX_NODES, groups=None, expa
     return collapsing.collapse(scene, max_nodes, what)
 
 
-def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, groups=None, show_rules=False,
-           expand=None):
+def to_dot(root: Value, rankdir: RankDir = "LR", show_contributions: bool = False, max_nodes: int | None = MAX_NODES,
+           groups: dict[Value, str] | None = None, show_rules: bool = False, expand: Expand = None) -> str:
     """The graph of root as Graphviz DOT source (needs neither the graphviz package nor ``dot``).
 
     Shows each node's current ``.grad`` (what the latest backward left) and changes nothing.
@@ -55,7 +80,8 @@ def to_dot(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, gr
     return dot_source(scene, Look(show_rules=show_rules, show_contributions=show_contributions))
 
 
-def draw(root, rankdir="LR", show_contributions=False, max_nodes=MAX_NODES, show_rules=False, expand=None):
+def draw(root: Value, rankdir: RankDir = "LR", show_contributions: bool = False, max_nodes: int | None = MAX_NODES,
+         show_rules: bool = False, expand: Expand = None) -> graphviz.Digraph:
     """The graph of root as a ``graphviz.Digraph`` (Jupyter shows it inline); needs ``pip install graphviz``.
 
     Shows each node's current ``.grad`` and changes nothing; options as for ``to_dot``.
@@ -137,7 +163,7 @@ def install_hint():
     )
 
 
-def render(root, path, **draw_options):
+def render(root: Value, path: str | os.PathLike[str], **draw_options: Unpack[DrawOptions]) -> Path:
     """Write the picture of root to path (.svg, .png or .pdf) with Graphviz's ``dot``; returns the path.
 
     Options as for ``to_dot``; shows each node's current ``.grad`` and changes no ``.grad``.
@@ -152,14 +178,13 @@ def render(root, path, **draw_options):
             f"render: cannot tell the picture format from {str(path)!r}; "
             f"end the file name with one of {', '.join(_RENDER_FORMATS)}"
         )
-    options = {"rankdir": "LR", "show_contributions": False, "max_nodes": MAX_NODES, "groups": None,
-               "show_rules": False, "expand": None}
+    options: dict[str, Any] = {"rankdir": "LR", "show_contributions": False, "max_nodes": MAX_NODES, "groups": None,
+                               "show_rules": False, "expand": None}
     unknown = sorted(set(draw_options) - set(options))
-    options.update(draw_options)
-    draw_options = unknown
-    if draw_options:
-        raise TypeError(f"render: unknown option(s) {', '.join(sorted(draw_options))}; "
+    if unknown:
+        raise TypeError(f"render: unknown option(s) {', '.join(unknown)}; "
                         f"it takes rankdir, show_contributions, show_rules, max_nodes, groups and expand")
+    options.update(draw_options)
     scene = drawn_scene(root, "render", options["rankdir"], options["max_nodes"], options["groups"], options["expand"])
     source = dot_source(scene, Look(show_rules=options["show_rules"], show_contributions=options["show_contributions"]))
     path = Path(path)
@@ -200,7 +225,7 @@ def _not_found(path, fmt_name, saved):
     return "\n".join(lines + [install_hint()])
 
 
-def tree(root, max_depth=32):
+def tree(root: Value, max_depth: int = 32) -> str:
     """An indented text picture of the graph: op, data, current grad and label of every node.
 
     A node used more than once is printed in full the first time and as ``-> see [k]``
@@ -210,8 +235,8 @@ def tree(root, max_depth=32):
     expect_value(root, "tree")
     scene = scenes.build(root, "tree", max_nodes=None, expand="all")
     values = scene.values
-    number = {}
-    lines = []
+    number: dict[str, int] = {}
+    lines: list[str] = []
     blocks = [scene.root]
     while blocks:
         if lines:

@@ -8,6 +8,8 @@ page_html.py (the HTML, from the files in autograd/page/) or slides.py (one DOT 
 by Graphviz's ``dot``).
 """
 
+from __future__ import annotations
+
 from pathlib import Path
 
 from autograd import collapse as collapsing
@@ -21,8 +23,19 @@ from autograd.viz import GraphvizNotFoundError, install_hint, run_dot
 
 _FRAME_FORMATS = ("svg", "png", "pdf")
 
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Iterable
+    from typing import Literal
 
-def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra_frames=(), expand=None):
+    from autograd.engine import Value
+    from autograd.viz import Expand
+
+
+def walkthrough(root: Value, path: str | os.PathLike[str], quiz: Literal["grad", "data"] | None = None,
+                max_nodes: int | None = MAX_NODES, theme: Literal["light", "projector", "dark"] = "light",
+                extra_frames: Iterable[tuple[str, Iterable[object]]] = (), expand: Expand = None) -> Path:
     """Write an HTML page stepping through root's forward and backward passes; returns the path.
 
     quiz="grad" asks for each gradient a step passes on, quiz="data" for each value the forward
@@ -46,7 +59,8 @@ def walkthrough(root, path, quiz=None, max_nodes=MAX_NODES, theme="light", extra
     return write_atomic(path, page_html(scene, frames, quiz, theme), what="walkthrough")
 
 
-def frames(root, folder, fmt="svg", max_nodes=MAX_NODES, expand=None):
+def frames(root: Value, folder: str | os.PathLike[str], fmt: Literal["svg", "png", "pdf"] = "svg",
+           max_nodes: int | None = MAX_NODES, expand: Expand = None) -> list[Path]:
     """One picture per walkthrough frame in folder (001.svg, 002.svg, ...); returns their paths.
 
     Forward frames show the values computed so far, backward frames the gradients passed back so

@@ -17,6 +17,8 @@ exercise (``walkthrough(..., quiz="grad")``). With ``choices=True`` every questi
 numbers, the wrong ones what the catalogued mistakes give (see ``autograd.diagnose``).
 """
 
+from __future__ import annotations
+
 import random
 import sys
 from dataclasses import dataclass
@@ -30,6 +32,13 @@ from autograd.dot_source import Look, dot_source
 from autograd.scene import build
 from autograd.text import fmt, names
 from autograd.viz import GraphvizNotFoundError, install_hint, run_dot
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    import os
+    from typing import Literal
+
+    from autograd.engine import Value
 
 LEAVES = ("x", "y", "z", "w")
 INNER = ("a", "b", "c", "d", "g", "h", "k")  # (no e, which reads as Euler's number)
@@ -51,18 +60,18 @@ class Exercise:
 
     number: int
     program: str  # statements, one a line, in the command line's language
-    values: dict  # {leaf: value}, in the order the program first uses them
-    answers: tuple  # ((name, ∂L/∂name), ...) in the order chainrule --quiz asks
-    choices: tuple = ()  # per answer, the numbers offered (the right one among them), or () without choices
+    values: dict[str, float]  # {leaf: value}, in the order the program first uses them
+    answers: tuple[tuple[str, float], ...]  # ((name, ∂L/∂name), ...) in the order chainrule --quiz asks
+    choices: tuple[tuple[float, ...], ...] = ()  # per answer, the numbers offered (the right one among them), or ()
 
-    def build(self):
+    def build(self) -> Value:
         """The exercise's graph, built as the command line builds it: its root, L."""
         from autograd.expression import parse  # (the command line's language, loaded when first needed)
 
         return parse(self.program).build_named(self.values)[0]
 
     @property
-    def command(self):
+    def command(self) -> str:
         """The chainrule command that quizzes on this exercise."""
         values = " ".join(f"{name}={fmt(value)}" for name, value in self.values.items())
         return f'chainrule "{"; ".join(self.program.splitlines())}" {values} --quiz'
@@ -74,9 +83,9 @@ class Worksheet:
 
     seed: int
     level: int
-    exercises: tuple
+    exercises: tuple[Exercise, ...]
 
-    def latex(self, key=False):
+    def latex(self, key: bool = False) -> str:
         """The student sheet (or with key=True the answer key) as a LaTeX document; pictures graph-N.pdf (key-N.pdf)."""
         title = f"Backpropagation worksheet, level {self.level} (seed {self.seed})"
         lines = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\usepackage{graphicx}",
@@ -92,7 +101,7 @@ class Worksheet:
             lines += _exercise_latex(exercise, key)
         return "\n".join(lines + [r"\end{document}"]) + "\n"
 
-    def write(self, folder, pdf_too=True, html=False):
+    def write(self, folder: str | os.PathLike[str], pdf_too: bool = True, html: bool = False) -> list[Path]:
         """Write worksheet.tex and answers.tex (and their PDFs, the graphs' pictures, and with html one quiz page
         per exercise) into folder; returns the paths written. Needs Graphviz's dot for the pictures."""
         folder = Path(folder)
@@ -112,7 +121,7 @@ class Worksheet:
         return written
 
 
-def worksheet(count=6, seed=0, level=1, choices=False):
+def worksheet(count: int = 6, seed: int = 0, level: Literal[1, 2, 3] = 1, choices: bool = False) -> Worksheet:
     """count exercises on random graphs at level 1, 2 or 3, the same for the same seed (see the module's doc)."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 100:
         raise ValueError(f"worksheet: count must be a whole number from 1 to 100, got {count!r}")
@@ -211,7 +220,7 @@ def _choices(root, node, answer):
     return tuple(sorted(offered.values()))
 
 
-def picture(root, key=False):
+def picture(root: Value, key: bool = False) -> bytes:
     """The exercise's graph as a PDF picture (bytes): each value a box ``name | value | ∂L/∂name = ____``
     (with key=True the blank filled in with the answer)."""
     scene = build(root, "worksheet")
@@ -276,7 +285,7 @@ def _wrong_ones(root, asked, options, answer):
     return r"{\small wrong: " + ", ".join(said) + "}" if said else ""
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     """The worksheet command: write a worksheet and its answer key to a folder; returns the exit code."""
     import argparse
 

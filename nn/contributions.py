@@ -17,20 +17,28 @@ see autograd/scope.py) and, unless told otherwise, tagged with that scope's name
 (2, 1.000135)
 """
 
+from __future__ import annotations
+
 from collections import Counter
 from dataclasses import dataclass
 
 from autograd import grad, topological_order
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from autograd.engine import Value
 
 
 @dataclass(eq=False)
 class Contribution:
     """One term of ``parameter.grad``: ``upstream × local`` for one node that uses the parameter."""
 
-    node: object         # the node that has the parameter as an operand
+    node: Value          # the node that has the parameter as an operand
     upstream: float      # ∂loss/∂node
     local: float         # ∂node/∂parameter (for dot and *, the operand the parameter multiplies)
-    partner: object      # that operand (a Value), or None when the local derivative is not one
+    partner: Value | None  # that operand (a Value), or None when the local derivative is not one
     contribution: float  # upstream × local
 
 
@@ -48,7 +56,7 @@ def _partner(node, index):
     return None
 
 
-def grad_contributions(loss, parameter):
+def grad_contributions(loss: Value, parameter: Value) -> list[Contribution]:
     """Every term ``∂loss/∂node × ∂node/∂parameter`` of parameter's gradient, in the order the nodes were computed.
 
     Their sum is ``d loss / d parameter``, what ``loss.backward()`` adds to ``parameter.grad``.
@@ -70,7 +78,8 @@ def _fmt(x):
     return f"{x:.4g}" if x != 0 else "0"
 
 
-def explain_grad_sum(loss, parameter, where=None, max_terms=12):
+def explain_grad_sum(loss: Value, parameter: Value, where: Mapping[Value, str] | None = None,
+                     max_terms: int = 12) -> str:
     """``parameter.grad`` written as the sum of its contributions, one line per node that uses it.
 
     ``where`` maps a node to a short description of it (``{node: "t=2"}``, see ``time_steps``
@@ -103,8 +112,8 @@ def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     if not terms:
         return f"{name_p}.grad = 0: {name_l} does not use {name_p}"
     if not where:
-        own = [t.node.scope.name if t.node.scope is not None else None for t in terms]
-        where = dict(zip((t.node for t in terms), own)) if None not in own and len(set(own)) == len(own) else {}
+        own = [t.node.scope.name for t in terms if t.node.scope is not None]
+        where = dict(zip((t.node for t in terms), own)) if len(own) == len(terms) == len(set(own)) else {}
     lines = [f"{name_p}.grad = Σ over the {len(terms)} node(s) that use {name_p} of "
              f"∂{name_l}/∂node × ∂node/∂{name_p}:"]
     tags = [where.get(t.node, f"use {i + 1}") for i, t in enumerate(lines_order)]
@@ -123,25 +132,25 @@ def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     return "\n".join(lines)
 
 
-def time_steps(outputs):
+def time_steps(outputs: Sequence[Sequence[Value]]) -> dict[Value, str]:
     """{node: "t=<k>"} for the nodes an unrolled RNN computed at step k (outputs: one hidden vector per step).
 
     A node belongs to the first step whose hidden state needs it; a leaf used at several
     steps (a shared weight) belongs to none. Pass it as ``where`` to ``explain_grad_sum``, or as
     ``groups`` to ``autograd.render`` to draw one box per time step.
     """
-    group = {}
+    group: dict[Value, str] = {}
     for t, hidden in enumerate(outputs, start=1):
         for value in hidden:
             for node in topological_order(value):
                 group.setdefault(node, f"t={t}")
-    used_at = {}
+    used_at: dict[Value, set[str]] = {}
     for node, tag in group.items():
         for parent in node.parents:
             used_at.setdefault(parent, set()).add(tag)
     return {node: tag for node, tag in group.items() if node.parents or len(used_at.get(node, ())) <= 1}
 
 
-def positions(maps):
+def positions(maps: Sequence[Sequence[Sequence[Value]]]) -> dict[Value, str]:
     """{node: "(row, col)"} for the Values of feature maps [channel][row][col] (e.g. a Conv2d's output)."""
     return {v: f"({r}, {c})" for channel in maps for r, row in enumerate(channel) for c, v in enumerate(row)}

@@ -15,6 +15,8 @@ is a sum with one term per position (``nn.explain_grad_sum`` writes it out).
 (2, 2)
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 import random
@@ -25,8 +27,18 @@ from autograd import Value, dot
 from nn.module import Module, scope_of
 from nn.sequential import check_size
 
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import TypeAlias
 
-def _pair(owner, what, value, smallest):
+    from autograd.engine import Real
+
+    Image: TypeAlias = Sequence[Sequence[Sequence[Value | Real]]]  # [channel][row][col]
+    Size: TypeAlias = int | Sequence[int]  # n, or (rows, cols)
+
+
+def _pair(owner: str, what: str, value: Size, smallest: int) -> tuple[int, int]:
     """An int or a pair of ints as (rows, cols), each >= smallest."""
     pair = (value, value) if not isinstance(value, (list, tuple)) else tuple(value)
     if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < smallest for v in pair):
@@ -64,7 +76,8 @@ class Conv2d(Module):
     ``bias[o]`` its bias. Zero padding; parameters start uniform in +-1/sqrt(fan_in) as PyTorch's.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True, seed=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: Size, stride: Size = 1, padding: Size = 0,
+                 bias: bool = True, seed: int | None = None) -> None:
         super().__init__()
         self.in_channels = check_size("Conv2d", "in_channels", in_channels)
         self.out_channels = check_size("Conv2d", "out_channels", out_channels)
@@ -79,12 +92,12 @@ class Conv2d(Module):
         self.bias = [Value(rng.uniform(-bound, bound)) for _ in range(out_channels)] if bias else None
         self._label_parameters()
 
-    def output_size(self, rows, cols):
+    def output_size(self, rows: int, cols: int) -> tuple[int, int]:
         """(rows, cols) of each output map for an input of rows x cols."""
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         return (rows + 2 * ph - kh) // sh + 1, (cols + 2 * pw - kw) // sw + 1
 
-    def forward(self, x):
+    def forward(self, x: Image) -> list[list[list[Value]]]:
         """out_channels maps [out_channel][row][col] of Values, one ``dot`` node each, in the scope of its
         place in the output: ``(r, c)`` inside its channel's (``1``) inside the Conv2d's (``0.1.(2, 3)``)."""
         channels, rows, cols = image_shape(x, "Conv2d")
@@ -123,6 +136,9 @@ class Conv2d(Module):
             out.append(grid)
         return out
 
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
+
     def __repr__(self):
         extra = "" if self.stride == (1, 1) else f", stride={self.stride}"
         extra += "" if self.padding == (0, 0) else f", padding={self.padding}"
@@ -139,7 +155,7 @@ class MaxPool2d(Module):
     ``stride`` defaults to ``kernel_size``; padding counts as minus infinity (it is left out).
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: Size, stride: Size | None = None, padding: Size = 0) -> None:
         super().__init__()
         self.kernel_size = _pair("MaxPool2d", "kernel_size", kernel_size, 1)
         self.stride = self.kernel_size if stride is None else _pair("MaxPool2d", "stride", stride, 1)
@@ -147,7 +163,7 @@ class MaxPool2d(Module):
         if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
             raise ValueError(f"MaxPool2d: padding {self.padding} must be at most half of kernel_size {self.kernel_size}")
 
-    def __call__(self, x):
+    def __call__(self, x: Image) -> list[list[list[Value]]]:
         """Every channel of x ([channel][row][col]) pooled; the same nesting, smaller maps."""
         channels, rows, cols = image_shape(x, "MaxPool2d")
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding

@@ -4,8 +4,18 @@ Every function returns ``(X, y)``: X a list of feature lists (floats), y a list 
 indices 0..k-1 for classifiers, or of floats for ``make_housing``.
 """
 
+from __future__ import annotations
+
 import math
 import random
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import TypeVar
+
+    _X = TypeVar("_X")
+    _Y = TypeVar("_Y")
 
 
 def _check_count(name, what, n, low=1):
@@ -26,7 +36,7 @@ def _spread(n, start, stop):
     return [start + (stop - start) * i / (n - 1) for i in range(n)]
 
 
-def make_moons(n_samples=100, noise=0.1, seed=0):
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Two interleaving half circles (class 0 on top, class 1 below), with Gaussian noise."""
     _check_count("make_moons", "n_samples", n_samples, 2)
     rng = random.Random(seed)
@@ -42,7 +52,8 @@ def make_moons(n_samples=100, noise=0.1, seed=0):
     return _shuffled(rng, X, y)
 
 
-def make_circles(n_samples=100, noise=0.05, factor=0.5, seed=0):
+def make_circles(n_samples: int = 100, noise: float = 0.05, factor: float = 0.5,
+                 seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """A small circle (class 1, radius ``factor``) inside a large one (class 0, radius 1)."""
     _check_count("make_circles", "n_samples", n_samples, 2)
     if not 0 < factor < 1:
@@ -58,7 +69,8 @@ def make_circles(n_samples=100, noise=0.05, factor=0.5, seed=0):
     return _shuffled(rng, X, y)
 
 
-def make_spirals(n_samples=150, n_classes=3, noise=0.2, seed=0):
+def make_spirals(n_samples: int = 150, n_classes: int = 3, noise: float = 0.2,
+                 seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """``n_classes`` arms spiralling out from the centre (the cs231n toy set)."""
     _check_count("make_spirals", "n_classes", n_classes, 2)
     _check_count("make_spirals", "n_samples", n_samples, n_classes)
@@ -73,7 +85,7 @@ def make_spirals(n_samples=150, n_classes=3, noise=0.2, seed=0):
     return _shuffled(rng, X, y)
 
 
-def make_xor(n_samples=100, noise=0.1, seed=0):
+def make_xor(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Points in [-1, 1]^2 labelled 1 where exactly one coordinate is positive; then jittered."""
     _check_count("make_xor", "n_samples", n_samples)
     rng = random.Random(seed)
@@ -85,11 +97,13 @@ def make_xor(n_samples=100, noise=0.1, seed=0):
     return X, y
 
 
-def make_blobs(n_samples=100, centers=3, n_features=2, cluster_std=1.0, center_box=(-10.0, 10.0), seed=0):
+def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 3, n_features: int = 2,
+               cluster_std: float = 1.0, center_box: tuple[float, float] = (-10.0, 10.0),
+               seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Gaussian clusters; ``centers`` is a count (drawn in ``center_box``) or a list of points."""
     _check_count("make_blobs", "n_samples", n_samples)
     rng = random.Random(seed)
-    if isinstance(centers, int) and not isinstance(centers, bool):
+    if isinstance(centers, int):  # (True and False are refused here)
         _check_count("make_blobs", "centers", centers)
         centers = [[rng.uniform(*center_box) for _ in range(n_features)] for _ in range(centers)]
     centers = [list(map(float, c)) for c in centers]
@@ -153,7 +167,8 @@ def _draw_digit(digit, rng, noise, jitter):
     return image
 
 
-def make_digits(n_per_class=30, noise=0.1, jitter=1.0, seed=0):
+def make_digits(n_per_class: int = 30, noise: float = 0.1, jitter: float = 1.0,
+                seed: int = 0) -> tuple[list[list[float]], list[int]]:
     """Ten classes of 8x8 handwritten-looking digits: 64 pixel intensities in [0, 1] per sample.
 
     ``jitter`` scales the random shift, size, slant and pen width (0 draws every digit the same
@@ -169,7 +184,7 @@ def make_digits(n_per_class=30, noise=0.1, jitter=1.0, seed=0):
     return _shuffled(rng, X, y)
 
 
-def digit_to_ascii(pixels, shades=" .:-=+*#%@"):
+def digit_to_ascii(pixels: Sequence[float], shades: str = " .:-=+*#%@") -> str:
     """An 8x8 sample as lines of text, darker characters for more ink."""
     rows, cols = DIGIT_SHAPE
     if len(pixels) != rows * cols:
@@ -186,14 +201,14 @@ def digit_to_ascii(pixels, shades=" .:-=+*#%@"):
 HOUSING_FEATURES = ("size_m2", "rooms", "age_years", "distance_km")
 
 
-def housing_price(size_m2, rooms, age_years, distance_km):
+def housing_price(size_m2: float, rooms: float, age_years: float, distance_km: float) -> float:
     """The rule behind make_housing without noise: price in thousands."""
     return (50.0 + 2.5 * size_m2 + 10.0 * rooms
             - 2.0 * age_years + 0.02 * age_years**2      # old houses lose value, antiques regain some
             + 150.0 * math.exp(-distance_km / 5.0))      # the city centre is worth a lot, fading fast
 
 
-def make_housing(n_samples=200, noise=15.0, seed=0):
+def make_housing(n_samples: int = 200, noise: float = 15.0, seed: int = 0) -> tuple[list[list[float]], list[float]]:
     """House prices (thousands) from size, rooms, age and distance to the centre (see HOUSING_FEATURES).
 
     The rule is ``housing_price`` plus Gaussian noise of std ``noise``. Features have very
@@ -212,7 +227,8 @@ def make_housing(n_samples=200, noise=15.0, seed=0):
     return X, y
 
 
-def standardize(X, means=None, stds=None):
+def standardize(X: Sequence[Sequence[float]], means: Sequence[float] | None = None,
+                stds: Sequence[float] | None = None) -> tuple[list[list[float]], list[float], list[float]]:
     """(X_scaled, means, stds): each column shifted to mean 0 and scaled to std 1.
 
     Pass the training set's means and stds to scale a test set the same way.
@@ -227,7 +243,8 @@ def standardize(X, means=None, stds=None):
     return [[(v - m) / s for v, m, s in zip(row, means, stds)] for row in X], list(means), list(stds)
 
 
-def batches(X, y, batch_size, shuffle=True, seed=0):
+def batches(X: Sequence[_X], y: Sequence[_Y], batch_size: int, shuffle: bool = True,
+            seed: int = 0) -> Iterator[tuple[list[_X], list[_Y]]]:
     """Yield (X_batch, y_batch) pairs covering the data once; the last batch may be smaller.
 
     With ``shuffle`` the order comes from ``seed``: pass a different seed each epoch.
@@ -248,7 +265,8 @@ def _check_fraction(name, what, value):
         raise ValueError(f"{name}: {what} must be a number strictly between 0 and 1, got {value!r}")
 
 
-def train_test_split(X, y, test_fraction=0.25, seed=0):
+def train_test_split(X: Sequence[_X], y: Sequence[_Y], test_fraction: float = 0.25,
+                     seed: int = 0) -> tuple[list[_X], list[_Y], list[_X], list[_Y]]:
     """(X_train, y_train, X_test, y_test): a seeded shuffle, then ``test_fraction`` of it held out.
 
     The test part has ``ceil(len(X) * test_fraction)`` samples (as scikit-learn's), the
@@ -274,7 +292,7 @@ def train_test_split(X, y, test_fraction=0.25, seed=0):
     return [X[i] for i in train], [y[i] for i in train], [X[i] for i in test], [y[i] for i in test]
 
 
-def k_fold(n, k=5, seed=0):
+def k_fold(n: int, k: int = 5, seed: int = 0) -> Iterator[tuple[list[int], list[int]]]:
     """Yield k pairs (train_indices, test_indices): a seeded shuffle of range(n) cut into k folds.
 
     Every index is tested exactly once; fold sizes differ by at most one. Bad arguments raise

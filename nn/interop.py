@@ -11,10 +11,18 @@ layers sit at the keys 0, 3, 6, ... (without dropout: 0, 2, 4, ..., the MLP's ow
 keys). A Dropout draws its masks from torch's generator there and from its own here.
 """
 
+from __future__ import annotations
+
 from nn.conv import Conv2d, MaxPool2d
 from nn.layers import MLP, Dropout
 from nn.recurrent import RNN, RNNCell
 from nn.sequential import Flatten, Linear, ReLU, Sequential, Sigmoid, Tanh
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    import torch
+
+    from nn.module import Module
 
 SUPPORTED = "Sequential, Linear, RNN, RNNCell, Conv2d, MaxPool2d, ReLU, Tanh, Sigmoid, Flatten, Dropout (and MLP to torch)"
 
@@ -39,7 +47,7 @@ def _load(torch, torch_module, module):
 _MLP_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky_relu": "LeakyReLU", "linear": "Identity"}
 
 
-def to_torch(module):
+def to_torch(module: Module) -> torch.nn.Module:
     """The equivalent ``torch.nn`` module with the same weights and train/eval mode, in float64 (imports torch)."""
     torch = _import_torch("to_torch")
     twin = _to_torch(torch, module)
@@ -101,7 +109,7 @@ def _unsupported(torch_module, why):
     return ValueError(f"nn.from_torch: cannot convert {torch_module!r}: {why}")
 
 
-def from_torch(torch_module):
+def from_torch(torch_module: torch.nn.Module) -> Module:
     """The equivalent chainrule module with the same weights (as Python floats) and train/eval mode."""
     torch = _import_torch("from_torch")
     module = _from_torch(torch, torch_module)

@@ -1,5 +1,7 @@
 """Neuron, Layer, MLP and Dropout: the network is an ordinary graph of autograd Values."""
 
+from __future__ import annotations
+
 import numbers
 import random
 
@@ -8,6 +10,16 @@ from autograd.engine import depends_on, random_leaf
 
 from nn import init as initialisers
 from nn.module import Module, scope_of
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Literal, TypeAlias, overload
+
+    from autograd.engine import Real
+    from nn.init import Init
+
+    Activation: TypeAlias = Literal["relu", "tanh", "sigmoid", "leaky_relu", "linear"]
 
 ACTIVATIONS = {
     "relu": Value.relu,
@@ -28,6 +40,15 @@ def _as_values(xs):
     return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
 
 
+def _inputs(x, owner, n):
+    """x (floats or Values, or one of them) as a tuple of n Values; a ValueError naming owner otherwise."""
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]
+    if len(x) != n:
+        raise ValueError(f"{owner} expects {n} inputs, got {len(x)}")
+    return _as_values(x)
+
+
 def _weighted_sum_unfused(ws, xs, b, scope):
     """((w1*x1 + w2*x2) + ...) + b from elementary nodes, summed in the same order as ``dot``, each node
     stamped with the neuron's scope."""
@@ -45,7 +66,8 @@ def _weighted_sum_unfused(ws, xs, b, scope):
 class Neuron(Module):
     """act(w . x + b): ``nin`` weights, one bias, one activation."""
 
-    def __init__(self, nin, activation="relu", init=None, seed=None, fused=True, rng=None, fan_out=1):
+    def __init__(self, nin: int, activation: Activation = "relu", init: Init | None = None, seed: int | None = None,
+                 fused: bool = True, rng: random.Random | None = None, fan_out: int = 1) -> None:
         super().__init__()
         if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"a neuron needs a whole number of inputs >= 1, got {nin!r}")
@@ -59,19 +81,18 @@ class Neuron(Module):
         self._act = ACTIVATIONS[activation]
         self._label_parameters()
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return [*self.w, self.b]  # the same order as named_parameters, without building names
 
     def _state_entries(self):
         return [("weight", [list(self.w)]), ("bias", [self.b])]  # the shapes of PyTorch's Linear(nin, 1)
 
-    def forward(self, x):
+    def forward(self, x: Value | Real | Sequence[Value | Real]) -> Value:
         """The neuron's output Value for the inputs x (floats or Values)."""
-        if isinstance(x, (Value, numbers.Real)):
-            x = [x]
-        if len(x) != self.nin:
-            raise ValueError(f"Neuron expects {self.nin} inputs, got {len(x)}")
-        return self._forward(_as_values(x))
+        return self._forward(_inputs(x, "Neuron", self.nin))
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
 
     def _forward(self, xs):
         """The output for a list of Values of the right length (no checks: the hot path)."""
@@ -89,7 +110,8 @@ class Neuron(Module):
 class Layer(Module):
     """``nout`` neurons that all read the same ``nin`` inputs: PyTorch's Linear plus an activation."""
 
-    def __init__(self, nin, nout, activation="relu", init=None, seed=None, fused=True, rng=None):
+    def __init__(self, nin: int, nout: int, activation: Activation = "relu", init: Init | None = None,
+                 seed: int | None = None, fused: bool = True, rng: random.Random | None = None) -> None:
         super().__init__()
         if isinstance(nout, bool) or not isinstance(nout, int) or nout < 1:
             raise ValueError(f"a layer needs a whole number of neurons >= 1, got {nout!r}")
@@ -102,19 +124,18 @@ class Layer(Module):
         self._act = ACTIVATIONS[activation]
         self._label_parameters()
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in (*n.w, n.b)]
 
     def _state_entries(self):
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
 
-    def forward(self, x):
+    def forward(self, x: Value | Real | Sequence[Value | Real]) -> list[Value]:
         """A list of ``nout`` output Values (always a list, even for one neuron)."""
-        if isinstance(x, (Value, numbers.Real)):
-            x = [x]
-        if len(x) != self.nin:
-            raise ValueError(f"Layer expects {self.nin} inputs, got {len(x)}")
-        return self._forward(_as_values(x))
+        return self._forward(_inputs(x, "Layer", self.nin))
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
 
     def _forward(self, xs):
         # The inner loop of the whole library: one dot node and one activation node per neuron.
@@ -165,8 +186,9 @@ class MLP(Module):
     'layers.0.neurons.0.w.0'
     """
 
-    def __init__(self, nin, nouts, activation="relu", output_activation="linear", init=None, seed=None, fused=True,
-                 dropout=0.0):
+    def __init__(self, nin: int, nouts: int | Iterable[int], activation: Activation = "relu",
+                 output_activation: Activation = "linear", init: Init | None = None, seed: int | None = None,
+                 fused: bool = True, dropout: float = 0.0) -> None:
         super().__init__()
         if isinstance(nin, bool) or not isinstance(nin, int) or nin < 1:
             raise ValueError(f"an MLP needs a whole number of inputs >= 1, got {nin!r}")
@@ -191,7 +213,7 @@ class MLP(Module):
         self.dropouts = [Dropout(dropout, seed=None if seed is None else rng.randrange(2**32)) for _ in nouts[:-1]]
         self._label_parameters()
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]
 
     def _state_entries(self):
@@ -203,18 +225,19 @@ class MLP(Module):
                 entries.append((f"{2 * i}.{key}", structure))
         return entries
 
-    def forward(self, x):
+    # A type checker sees Value | list[Value]: which one depends on nouts[-1], a number it does not
+    # know. loss functions take both; to use one output's .data, check first: isinstance(out, Value).
+    def forward(self, x: Value | Real | Sequence[Value | Real]) -> Value | list[Value]:
         """The output Value for one output, else a list of Values; x is floats or Values."""
-        if isinstance(x, (Value, numbers.Real)):
-            x = [x]
-        if len(x) != self.nin:
-            raise ValueError(f"MLP expects {self.nin} inputs, got {len(x)}")
-        x = _as_values(x)
+        xs = _inputs(x, "MLP", self.nin)
         for i, layer in enumerate(self.layers):
-            x = tuple(layer._forward(x))
+            xs = tuple(layer._forward(xs))
             if self.dropout and i < len(self.dropouts):  # each Dropout reads the training mode itself
-                x = tuple(self.dropouts[i](list(x)))
-        return x[0] if len(x) == 1 else list(x)
+                xs = tuple(self.dropouts[i](list(xs)))
+        return xs[0] if len(xs) == 1 else list(xs)
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
 
     def __repr__(self):
         shape = f"{self.nin}" + "".join(
@@ -233,14 +256,25 @@ class Dropout(Module):
     call, in the same order, and a change of mode (or of p) traces again.
     """
 
-    def __init__(self, p=0.5, seed=None):
+    p: float
+    _rng: random.Random
+
+    def __init__(self, p: float = 0.5, seed: int | None = None) -> None:
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability must be a number in [0, 1], got {p!r}")
         self.p = float(p)
         self._rng = random.Random(seed)
 
-    def __call__(self, x):
+    if TYPE_CHECKING:
+        @overload
+        def __call__(self, x: Value) -> Value: ...
+        @overload
+        def __call__(self, x: list[Value]) -> list[Value]: ...
+        @overload
+        def __call__(self, x: tuple[Value, ...]) -> tuple[Value, ...] | list[Value]: ...
+
+    def __call__(self, x: Value | list[Value] | tuple[Value, ...]) -> Value | list[Value] | tuple[Value, ...]:
         """x (a Value or a list of Values) with dropout applied in training mode."""
         training, p = depends_on(lambda: (self.training, self.p))
         if not training or p == 0.0:
@@ -250,10 +284,9 @@ class Dropout(Module):
         def draw(rng):
             return 0.0 if rng.random() < p else keep_scale
 
-        single = not isinstance(x, (list, tuple))
-        xs = [x] if single else x
+        xs = x if isinstance(x, (list, tuple)) else [x]
         out = [v * random_leaf(self._rng, draw, "mask") for v in xs]
-        return out[0] if single else out
+        return out if isinstance(x, (list, tuple)) else out[0]
 
     def __repr__(self):
         return f"Dropout(p={self.p})"

@@ -4,13 +4,25 @@ Each takes one prediction (and target) or a batch as lists, and then returns the
 as PyTorch's ``reduction="mean"`` does.
 """
 
+from __future__ import annotations
+
 import numbers
 
 import autograd
 from autograd import Value
 
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
 
-def _is_batch(x):
+    from typing_extensions import TypeIs
+
+    from autograd.engine import Real
+    from nn.module import Module, Nested
+
+
+def _is_batch(x: object) -> TypeIs[list[Any] | tuple[Any, ...]]:
     return isinstance(x, (list, tuple))
 
 
@@ -40,13 +52,13 @@ def _number(name, what, x):
     return x
 
 
-def mse_loss(prediction, target):
+def mse_loss(prediction: Nested, target: Nested) -> Value:
     """Mean of (prediction - target)**2; a batch may hold several outputs per sample."""
     pairs = _pairs("mse_loss", prediction, target)
     return _mean([(p - _number("mse_loss", "target", t)) ** 2 for p, t in pairs])
 
 
-def hinge_loss(score, label):
+def hinge_loss(score: Nested, label: Nested) -> Value:
     """Max-margin loss max(0, 1 - label * score) with labels -1 or +1 (an SVM's loss).
 
     A label that is a Value (an argument of autograd.compile) is taken as it is, unchecked.
@@ -58,7 +70,7 @@ def hinge_loss(score, label):
     return _mean([(1 - y * s).relu() for s, y in pairs])
 
 
-def binary_cross_entropy_with_logits(logit, target):
+def binary_cross_entropy_with_logits(logit: Nested, target: Nested) -> Value:
     """-[y log sigmoid(x) + (1-y) log(1 - sigmoid(x))] for a logit x, stable for any size of x.
 
     Written as y·softplus(-x) + (1-y)·softplus(x): softplus(x) = log(1 + e^x) is one op that
@@ -77,7 +89,8 @@ def binary_cross_entropy_with_logits(logit, target):
     return _mean(terms)
 
 
-def cross_entropy(logits, target):
+def cross_entropy(logits: Sequence[Value | Real] | Sequence[Sequence[Value | Real]],
+                  target: int | Sequence[Value | Real] | Sequence[Sequence[Value | Real]]) -> Value:
     """Softmax + negative log-likelihood of the target class: log(sum(exp(logits))) - logits[target].
 
     ``logits`` is a list of Values for one sample or a list of such lists (a batch). A target is
@@ -134,11 +147,11 @@ def _parameters_of(params):
     return params
 
 
-def l1_penalty(params):
+def l1_penalty(params: Module | Value | Iterable[Value]) -> Value:
     """sum(|p|) over the parameters (a Module or a list of Values); pushes weights to exactly 0."""
     return autograd.sum([abs(p) for p in _parameters_of(params)])
 
 
-def l2_penalty(params):
+def l2_penalty(params: Module | Value | Iterable[Value]) -> Value:
     """sum(p**2) over the parameters (a Module or a list of Values); loss + lam * this = weight_decay 2*lam."""
     return autograd.sum([p * p for p in _parameters_of(params)])

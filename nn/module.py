@@ -39,6 +39,8 @@ shape and number first and only then writes: a bad dict raises ValueError and le
 exactly as it was.
 """
 
+from __future__ import annotations
+
 import json
 import math
 import numbers
@@ -49,6 +51,18 @@ from pathlib import Path
 from autograd import Value
 from autograd.files import write_atomic
 from autograd.scope import CURRENT, Scope, name_scope
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, TypeAlias
+
+    from typing_extensions import Self
+
+    from autograd.engine import Real
+
+    # What a layer or a loss takes: a number or a Value, or (nested) lists of them.
+    Nested: TypeAlias = Value | Real | Sequence["Nested"]
 
 
 class Module:
@@ -67,24 +81,30 @@ class Module:
     {'scale': [2.0, 3.0], 'shift': 0.5}
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.training = True
         self._scope = Scope("", None, type(self).__name__)
 
-    def __call__(self, *args, **kwargs):
-        """Run ``forward`` inside this module's name scope: every node it builds is stamped with it."""
-        token = CURRENT.set(scope_of(self))  # what self.name_scope() does, spelt out: this runs once per sample
-        try:
-            return self.forward(*args, **kwargs)
-        finally:
-            CURRENT.reset(token)
+    # Type checkers do not see this method: to them __call__ is forward itself (the alias below, and
+    # one in each of nn's layers), so that model(x) has the types of the model's own forward.
+    if not TYPE_CHECKING:
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            """Run ``forward`` inside this module's name scope: every node it builds is stamped with it."""
+            token = CURRENT.set(scope_of(self))  # what self.name_scope() does, spelt out: this runs once per sample
+            try:
+                return self.forward(*args, **kwargs)
+            finally:
+                CURRENT.reset(token)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         """What calling the module computes; a subclass defines it (as in PyTorch)."""
         raise NotImplementedError(f"{type(self).__name__} has no forward: define forward(self, ...) "
                                   f"(what calling the module computes), as in PyTorch")
 
-    def name_scope(self):
+    if TYPE_CHECKING:
+        __call__ = forward
+
+    def name_scope(self) -> name_scope:
         """A context manager: nodes built inside it are stamped with this module's scope (``with self.name_scope():``)."""
         return name_scope(scope_of(self))
 
@@ -101,10 +121,10 @@ class Module:
         return entries
 
     # Shared behaviour.
-    def named_parameters(self):
+    def named_parameters(self) -> list[tuple[str, Value]]:
         """Pairs (dotted name, Value) in assignment order, each Value once; each Value is labelled with its name
         and given a scope named after its attribute, inside its module's scope (which is named after its place)."""
-        found = []
+        found: list[tuple[str, Value, tuple[Scope | None, str]]] = []
         _collect_parameters(self, "", found, set(), set(), (None, ""))
         pairs = []
         for name, p, (owner, prefix) in found:
@@ -116,11 +136,11 @@ class Module:
             pairs.append((name, p))
         return pairs
 
-    def parameters(self):
+    def parameters(self) -> list[Value]:
         """Every trainable Value, in the order of ``named_parameters()``."""
         return [p for _, p in self.named_parameters()]
 
-    def named_children(self):
+    def named_children(self) -> list[tuple[str, Module]]:
         """Pairs (name, sub-module) for the direct sub-modules, in assignment order."""
         pairs, seen = [], set()
         for name, value in self._members():
@@ -130,11 +150,11 @@ class Module:
                     pairs.append((path, module))
         return pairs
 
-    def children(self):
+    def children(self) -> list[Module]:
         """The direct sub-modules, in order."""
         return [module for _, module in self.named_children()]
 
-    def modules(self):
+    def modules(self) -> list[Module]:
         """This module and every module inside it, depth first (PyTorch's order)."""
         found, seen, stack = [], set(), [self]
         while stack:
@@ -146,22 +166,22 @@ class Module:
             stack.extend(reversed(module.children()))
         return found
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's .grad to 0.0 (do it before each backward: leaves accumulate)."""
         for p in self.parameters():
             p.grad = 0.0
 
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Switch this module and every module inside it to training mode (or eval mode with False)."""
         for module in self.modules():
             module.training = bool(mode)
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Switch to evaluation mode: dropout does nothing."""
         return self.train(False)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         """As PyTorch prints a module: its class, then one line per sub-module (and per attribute of
         parameters, with their count), in assignment order: ``Net(\n  (cell): RNNCell(2, 2)\n  (scale): 1 parameter\n)``.
         A list that holds modules and Values (``self.enc = [Linear(...), [w0, w1]]``) shows both: ``(enc.0)`` and ``(enc.1)``."""
@@ -173,11 +193,11 @@ class Module:
     def _label_parameters(self):
         self.named_parameters()  # labels every parameter with its name
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The parameters' numbers by name, as plain floats and lists (JSON-ready)."""
         return {key: _data_of(structure) for key, structure in self._state_entries()}
 
-    def load_state_dict(self, state, where="state dict"):
+    def load_state_dict(self, state: dict[str, Any], where: str = "state dict") -> Self:
         """Copy numbers from ``state`` into the parameters after checking all of it; returns self."""
         entries = self._state_entries()
         if not isinstance(state, dict):
@@ -189,14 +209,14 @@ class Module:
             raise ValueError(f"{where}: missing key(s) {', '.join(map(repr, missing))}; expected keys {expected}")
         if extra:
             raise ValueError(f"{where}: unexpected key(s) {', '.join(map(repr, extra))}; expected keys {expected}")
-        writes = []
+        writes: list[tuple[Value, float]] = []
         for key, structure in entries:
             _check(state[key], structure, f"{where}, key {key!r}", writes)
         for p, number in writes:
             p.data = number
         return self
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the state dict as JSON, atomically: a crash leaves the old file or the new one."""
         state = self.state_dict()
         for key, structure in self._state_entries():
@@ -206,7 +226,7 @@ class Module:
         text = json.dumps(state, indent=1, allow_nan=False)
         return write_atomic(path, text, what="save")  # refuses "", folders, FIFOs, read-only files
 
-    def load(self, path):
+    def load(self, path: str | os.PathLike[str]) -> Self:
         """Read a file written by ``save`` into this model (validated first); returns self."""
         path = Path(path)
         text = self._read_state_file(path)

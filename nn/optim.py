@@ -5,22 +5,37 @@
 so training can resume exactly.
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 
 from autograd import Value
 
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any, TypeAlias
+
+    from typing_extensions import Self
+
+    from nn.module import Module
+
+    # A learning rate: a number, or a schedule giving one for each step number (0, 1, ...).
+    # Hyper-parameters are floats (ints pass too, PEP 484); the run time takes any real number.
+    LearningRate: TypeAlias = float | Callable[[int], float]
+
 
 class Optimizer:
     """Base class: holds the parameters, the step count and per-parameter buffers."""
 
-    _buffers = ()  # names of the per-parameter buffers a subclass keeps
-    _buffers_set_together = ()  # groups of buffers that start on the same step
+    _buffers: tuple[str, ...] = ()  # names of the per-parameter buffers a subclass keeps
+    _buffers_set_together: tuple[tuple[str, ...], ...] = ()  # groups of buffers that start on the same step
 
-    def __init__(self, params, lr):
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate) -> None:
         if hasattr(params, "parameters"):
             params = params.parameters()
-        self.params = list(params)
+        self.params: list[Value] = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__} got an empty parameter list")
         for i, p in enumerate(self.params):
@@ -32,26 +47,30 @@ class Optimizer:
         self.steps = 0
         self.state = {name: None for name in self._buffers}  # lists aligned with params, made lazily
 
-    def current_lr(self):
+    def current_lr(self) -> float:
         """The learning rate the next step will use."""
         return float(self.lr(self.steps)) if callable(self.lr) else float(self.lr)
 
-    def zero_grad(self):
+    def zero_grad(self) -> None:
         """Set every parameter's .grad to 0.0."""
         for p in self.params:
             p.grad = 0.0
 
-    def step(self):
+    def step(self) -> None:
         """Update every parameter from its .grad, once."""
         self._update(self.current_lr())
         self.steps += 1
 
-    def state_dict(self):
+    def _update(self, lr: float) -> None:
+        """One step's update of every parameter at learning rate lr: each optimizer's own rule."""
+        raise NotImplementedError(f"{type(self).__name__} has no update rule: define _update(self, lr)")
+
+    def state_dict(self) -> dict[str, Any]:
         """The step count and buffers as plain numbers and lists (JSON-ready)."""
         return {"type": type(self).__name__, "steps": self.steps,
                 "state": {name: (list(buf) if buf is not None else None) for name, buf in self.state.items()}}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: dict[str, Any]) -> Self:
         """Restore ``state_dict()`` output after checking it (nothing changes if it is wrong)."""
         name = type(self).__name__
         if not isinstance(state, dict) or set(state) != {"type", "steps", "state"}:
@@ -99,7 +118,8 @@ class SGD(Optimizer):
 
     _buffers = ("momentum_buffer",)
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False, weight_decay=0.0):
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate, momentum: float = 0.0,
+                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         _check_hyper("SGD", "momentum", momentum)
         _check_hyper("SGD", "dampening", dampening)
@@ -136,7 +156,8 @@ class Adam(Optimizer):
     _buffers = ("exp_avg", "exp_avg_sq")
     _buffers_set_together = (("exp_avg", "exp_avg_sq"),)
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair of numbers, got {betas!r}")
@@ -171,7 +192,8 @@ class RMSprop(Optimizer):
 
     _buffers = ("square_avg", "momentum_buffer")
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
+    def __init__(self, params: Module | Iterable[Value], lr: LearningRate = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, momentum: float = 0.0, weight_decay: float = 0.0) -> None:
         super().__init__(params, lr)
         _check_hyper("RMSprop", "alpha", alpha)
         _check_hyper("RMSprop", "eps", eps)
@@ -200,7 +222,7 @@ class RMSprop(Optimizer):
         return f"RMSprop(lr={self.lr!r}, alpha={self.alpha}, eps={self.eps}, momentum={self.momentum})"
 
 
-def linear_decay(start, end, steps):
+def linear_decay(start: float, end: float, steps: int) -> Callable[[int], float]:
     """A schedule going from ``start`` to ``end`` in a straight line over ``steps`` steps, then flat."""
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise ValueError(f"linear_decay: steps must be a whole number >= 1, got {steps!r}")
@@ -211,7 +233,7 @@ def linear_decay(start, end, steps):
     return lr
 
 
-def step_decay(start, factor, every):
+def step_decay(start: float, factor: float, every: int) -> Callable[[int], float]:
     """A schedule multiplying ``start`` by ``factor`` every ``every`` steps (PyTorch's StepLR)."""
     if isinstance(every, bool) or not isinstance(every, int) or every < 1:
         raise ValueError(f"step_decay: every must be a whole number >= 1, got {every!r}")
@@ -222,7 +244,7 @@ def step_decay(start, factor, every):
     return lr
 
 
-def clip_grad_norm(params, max_norm):
+def clip_grad_norm(params: Module | Iterable[Value], max_norm: float) -> float:
     """Scale all grads down so their joint L2 norm is at most ``max_norm``; returns the norm before.
 
     Like torch.nn.utils.clip_grad_norm_: the scale is max_norm / (norm + 1e-6), applied only if < 1.

@@ -20,6 +20,8 @@ True
 'h2.0'
 """
 
+from __future__ import annotations
+
 import math
 import random
 
@@ -28,6 +30,15 @@ from autograd.scope import name_scope
 
 from nn.module import Module, scope_of
 from nn.sequential import as_vector, check_size, uniform_rows
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Literal, TypeAlias
+
+    from autograd.engine import Real
+
+    Vector: TypeAlias = Value | Real | Sequence[Value | Real]  # one number or Value when there is one
 
 NONLINEARITIES = {"tanh": Value.tanh, "relu": Value.relu}
 
@@ -68,7 +79,9 @@ class RNNCell(Module):
     Parameters start uniform in +-1/sqrt(hidden_size), as PyTorch's do.
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", seed=None, rng=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: Literal["tanh", "relu"] = "tanh", seed: int | None = None,
+                 rng: random.Random | None = None) -> None:
         super().__init__()
         self.input_size = check_size("RNNCell", "input_size", input_size)
         self.hidden_size = check_size("RNNCell", "hidden_size", hidden_size)
@@ -77,12 +90,15 @@ class RNNCell(Module):
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = _parameters(rng, input_size, hidden_size, bias)
         self._label_parameters()
 
-    def forward(self, x, hx=None):
+    def forward(self, x: Vector, hx: Vector | None = None) -> list[Value]:
         """The next hidden state (a list of hidden_size Values) from input x and hidden state hx (zeros if None)."""
         x = as_vector(x, "RNNCell input", self.input_size)
         h = (0.0,) * self.hidden_size if hx is None else as_vector(hx, "RNNCell hidden state", self.hidden_size)
         return rnn_step(x, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh,
                         NONLINEARITIES[self.nonlinearity])
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
 
     def __repr__(self):
         extra = "" if self.bias_ih is not None else ", bias=False"
@@ -100,7 +116,8 @@ class RNN(Module):
     several layers), input numbers become Values labelled ``x<t>.<j>``.
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, seed=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 nonlinearity: Literal["tanh", "relu"] = "tanh", bias: bool = True, seed: int | None = None) -> None:
         super().__init__()
         self.input_size = check_size("RNN", "input_size", input_size)
         self.hidden_size = check_size("RNN", "hidden_size", hidden_size)
@@ -119,12 +136,14 @@ class RNN(Module):
                 setattr(self, f"bias_hh_l{k}", bias_hh)
         self._label_parameters()
 
-    def layer_parameters(self, k):
+    def layer_parameters(self, k: int) -> tuple[list[list[Value]], list[list[Value]], list[Value] | None,
+                                                list[Value] | None]:
         """(weight_ih, weight_hh, bias_ih, bias_hh) of layer k (the biases are None without bias)."""
         return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
                 getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
 
-    def forward(self, xs, hx=None):
+    def forward(self, xs: Sequence[Vector],
+                hx: Sequence[Vector] | None = None) -> tuple[list[list[Value]], list[list[Value]]]:
         """(outputs, h_n) for the sequence xs (a list of input vectors) from hidden states hx (zeros if None)."""
         if not isinstance(xs, (list, tuple)) or not xs:
             raise ValueError(f"RNN expects a non-empty list of input vectors (one per time step), got {xs!r:.60}")
@@ -154,9 +173,12 @@ class RNN(Module):
                 with name_scope(layer.child(f"t={t}", "step")):  # each time step is a scope: t=3
                     h = rnn_step(x, h, *params, act, label=name)
                 outputs.append(h)
-            h_n.append(h)
+            h_n.append(outputs[-1])  # h: the layer's last hidden state
             steps = outputs
         return steps, h_n
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
 
     def __repr__(self):
         extra = "" if self.num_layers == 1 else f", num_layers={self.num_layers}"

@@ -11,6 +11,8 @@ any nesting of lists (a vector, or ``[channel][row][col]`` feature maps), Flatte
 1
 """
 
+from __future__ import annotations
+
 import math
 import numbers
 import random
@@ -18,6 +20,14 @@ import random
 from autograd import Value, dot
 
 from nn.module import Module, scope_of
+
+TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+    from typing import Any, ClassVar, overload
+
+    from autograd.engine import Real
+    from nn.module import Nested
 
 
 def check_size(owner, what, n):
@@ -53,7 +63,8 @@ class Linear(Module):
     Weights and bias start uniform in +-1/sqrt(in_features), as PyTorch's do.
     """
 
-    def __init__(self, in_features, out_features, bias=True, seed=None, rng=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, seed: int | None = None,
+                 rng: random.Random | None = None) -> None:
         super().__init__()
         self.in_features = check_size("Linear", "in_features", in_features)
         self.out_features = check_size("Linear", "out_features", out_features)
@@ -63,7 +74,7 @@ class Linear(Module):
         self.bias = uniform_rows(rng, 1, out_features, bound)[0] if bias else None
         self._label_parameters()
 
-    def forward(self, x):
+    def forward(self, x: Value | Real | Sequence[Value | Real]) -> list[Value]:
         """A list of out_features Values (one ``dot`` node each) for in_features inputs.
 
         Output r is a neuron of its own: its node gets the scope ``r`` inside the Linear's (``0.3``).
@@ -76,6 +87,9 @@ class Linear(Module):
             out.scope = scope.child(str(r), "neuron")
         return outs
 
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
+
     def __repr__(self):
         return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
 
@@ -87,37 +101,46 @@ def apply_elementwise(fn, x):
     return fn(x if isinstance(x, Value) else Value(x))
 
 
-class ReLU(Module):
+class _Elementwise(Module):
+    """An activation applied to every element of x, any nesting of lists kept: ReLU, Tanh, Sigmoid."""
+
+    _function: ClassVar[Callable[[Value], Value]]  # Value.relu, ...: read from the class, where it is a plain function
+
+    if TYPE_CHECKING:
+        @overload
+        def forward(self, x: Value | Real) -> Value: ...
+        @overload
+        def forward(self, x: Sequence[Value | Real]) -> list[Value]: ...
+        @overload
+        def forward(self, x: Sequence[Any]) -> list[Any]: ...
+
+    def forward(self, x: Nested) -> Value | list[Any]:
+        """x with the activation applied elementwise (any nesting of lists)."""
+        return apply_elementwise(type(self)._function, x)
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class ReLU(_Elementwise):
     """max(0, x) for every element."""
 
-    def forward(self, x):
-        """x with relu applied elementwise (any nesting of lists)."""
-        return apply_elementwise(Value.relu, x)
-
-    def __repr__(self):
-        return "ReLU()"
+    _function = Value.relu
 
 
-class Tanh(Module):
+class Tanh(_Elementwise):
     """tanh(x) for every element."""
 
-    def forward(self, x):
-        """x with tanh applied elementwise (any nesting of lists)."""
-        return apply_elementwise(Value.tanh, x)
-
-    def __repr__(self):
-        return "Tanh()"
+    _function = Value.tanh
 
 
-class Sigmoid(Module):
+class Sigmoid(_Elementwise):
     """1 / (1 + e^-x) for every element."""
 
-    def forward(self, x):
-        """x with sigmoid applied elementwise (any nesting of lists)."""
-        return apply_elementwise(Value.sigmoid, x)
-
-    def __repr__(self):
-        return "Sigmoid()"
+    _function = Value.sigmoid
 
 
 class Flatten(Module):
@@ -127,7 +150,7 @@ class Flatten(Module):
     so the whole sample is flattened (the same numbers in the same order).
     """
 
-    def forward(self, x):
+    def forward(self, x: Nested) -> list[Any]:
         """Every element of x, in reading order, as one list."""
         flat, stack = [], [x]
         while stack:
@@ -137,6 +160,9 @@ class Flatten(Module):
             else:
                 flat.append(item)
         return flat
+
+    if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
+        __call__ = forward
 
     def __repr__(self):
         return "Flatten()"
@@ -149,7 +175,7 @@ class Sequential(Module):
     and iteration work as in PyTorch.
     """
 
-    def __init__(self, *modules):
+    def __init__(self, *modules: Module) -> None:
         super().__init__()
         for i, module in enumerate(modules):
             if not isinstance(module, Module):
@@ -161,22 +187,29 @@ class Sequential(Module):
     def _members(self):
         return [(str(i), module) for i, module in enumerate(self._layers)]
 
-    def forward(self, x):
+    # The output is what the last module gives, which a type checker cannot follow: Any.
+    def forward(self, x: Any) -> Any:
         """x passed through every module in order, each inside its own scope (also one that defines __call__)."""
         for module in self._layers:
             with module.name_scope():
                 x = module(x)
         return x
 
-    def __getitem__(self, index):
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, index: int) -> Module: ...
+        @overload
+        def __getitem__(self, index: slice) -> Sequential: ...
+
+    def __getitem__(self, index: int | slice) -> Module | Sequential:
         if isinstance(index, slice):
             return Sequential(*self._layers[index])
         return self._layers[index]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._layers)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._layers)
 
     def __repr__(self):

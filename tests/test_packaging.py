@@ -45,11 +45,13 @@ def test_the_wheel_installs_autograd_nn_and_the_command_only(wheel):
     assert top == {"autograd", "nn", wheel.name.split("-py3")[0] + ".dist-info"}  # no top-level `demos`
     entry_points = zipfile.ZipFile(wheel).read(f"{wheel.name.split('-py3')[0]}.dist-info/entry_points.txt").decode()
     assert "chainrule = autograd.__main__:main" in entry_points
+    assert {"autograd/py.typed", "nn/py.typed"} <= set(names)  # PEP 561: type checkers may read the annotations
 
 
-def test_installed_into_an_environment_with_its_own_demos_package_it_leaves_that_alone(wheel, tmp_path):
-    """Another project's top-level `demos` survives, and the command and the library work."""
-    env = tmp_path / "env"
+@pytest.fixture(scope="module")
+def environment(wheel, tmp_path_factory):
+    """(python, site-packages) of a new environment: another project's top-level `demos`, then the wheel installed."""
+    env = tmp_path_factory.mktemp("env")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True, timeout=120)
     python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -59,6 +61,13 @@ def test_installed_into_an_environment_with_its_own_demos_package_it_leaves_that
     result = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
                              "--no-index", "--quiet", str(wheel)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    return python, site
+
+
+def test_installed_into_an_environment_with_its_own_demos_package_it_leaves_that_alone(environment, tmp_path):
+    """Another project's top-level `demos` survives, and the command and the library work."""
+    python, site = environment
+    env = python.parent.parent
     assert (site / "demos" / "__init__.py").read_text() == "OWNER = 'another project'\n"
     assert sorted(p.name for p in (site / "demos").iterdir()) == ["__init__.py"]
     elsewhere = tmp_path / "elsewhere"  # not the clone: only what was installed can be imported
@@ -70,6 +79,22 @@ def test_installed_into_an_environment_with_its_own_demos_package_it_leaves_that
     ran = subprocess.run([str(command), "x*2", "x=1"], capture_output=True, text=True, cwd=elsewhere, timeout=120,
                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
     assert ran.returncode == 0 and ran.stdout.startswith("out = x*2 = 2.0\n"), ran.stderr
+
+
+def test_a_type_checker_reads_the_installed_annotations(environment, tmp_path):
+    """A user's file outside the clone, type-checked against the installed wheel, and run there: py.typed
+    is what lets mypy read the annotations (else autograd is "missing library stubs" and every name Any)."""
+    pytest.importorskip("mypy", reason="mypy checks the annotations: .venv/bin/pip install mypy (in the test extra)")
+    python, _ = environment
+    example = tmp_path / "course.py"
+    shutil.copy(ROOT / "tests" / "typing_example.py", example)
+    checked = subprocess.run([sys.executable, "-m", "mypy", "--python-executable", str(python), "--config-file=",
+                              "--strict", "--disallow-any-expr", "--no-error-summary", "--cache-dir",
+                              str(tmp_path / "cache"), str(example)], capture_output=True, text=True, cwd=tmp_path,
+                             timeout=300)
+    assert checked.returncode == 0 and checked.stdout == "", checked.stdout + checked.stderr
+    ran = subprocess.run([str(python), str(example)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert ran.returncode == 0, ran.stderr
 
 
 def test_the_demos_run_from_a_clone_and_only_there(tmp_path):
