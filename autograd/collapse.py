@@ -47,7 +47,7 @@ class Lump:
     words: str  # in a frame's sentence: "the loss over every sample", "2 · MaxPool2d"
     doing: str  # what its operations do: "compute the loss from every sample's output"
     members: list  # the ids of the operations it stands for, in order
-    box: str = None  # the scene's box it is drawn in (a module's lump: the box its module sits in)
+    box: str | None = None  # the scene's box it is drawn in (a module's lump: the box its module sits in)
 
 
 class Plan:
