@@ -20,10 +20,13 @@ import unicodedata
 from pathlib import Path
 
 import autograd
+import autograd.latex
+import autograd.text
 import autograd.viz
+from autograd.diagnose import feedback, is_right, parse_answer, questions
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
-from autograd.viz import fmt, names, visible
+from autograd.text import fmt, names, visible
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
@@ -32,7 +35,7 @@ MAX_DIGITS = 17  # enough for every float to print exactly
 
 # What a terminal that cannot show a character gets instead ("∂L/∂w" becomes "dL/dw").
 _FALLBACK = {"∂": "d", "×": "*", "·": "*", "…": "...", "–": "-", "—": "-", "−": "-", "├": "|", "└": "`",
-             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt"}
+             "─": "-", "│": "|", "→": "->", "←": "<-", "≤": "<=", "≥": ">=", "²": "^2", "√": "sqrt", "σ": "s"}
 
 
 def _fallback(error):
@@ -108,10 +111,12 @@ def build_parser():
         epilog=(
             f"examples:\n  {EXAMPLE}\n  {PROGRAM_EXAMPLE}\n\n"
             "The expression may use numbers, variable names, + - * / **, unary minus, parentheses\n"
-            f"and the functions {', '.join(FUNCTIONS)}. It is never run as Python.\n"
+            f"and the functions {', '.join(FUNCTIONS)}\n"
+            "(math.exp(x) and the like are read too). It is never run as Python.\n"
             "It may be a program: statements name = expression, separated by ; or newlines, the last\n"
             "one the output; each name labels its node, and a name used twice is one node. A # starts\n"
-            "a comment (to the end of the line), which is never echoed."
+            "a comment (to the end of the line), which is never echoed. NAME=NUMBER may also replace\n"
+            "a number the program names (w5 = 0.40 in a --file: w5=0.5)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -124,11 +129,13 @@ def build_parser():
     parser.add_argument("--data", metavar="NAME,...", help="leaves that are data (inputs, targets): they get a "
                         "gradient but no update row (needs --lr)")
     parser.add_argument("--digits", type=_digits, metavar="N", help="significant digits of every number printed "
-                        f"(default {autograd.viz.DIGITS}; at most {MAX_DIGITS})")
+                        f"(default {autograd.text.DIGITS}; at most {MAX_DIGITS})")
     parser.add_argument("--svg", metavar="FILE", help="render the graph to an SVG file (needs Graphviz)")
     parser.add_argument("--png", metavar="FILE", help="render the graph to a PNG file (needs Graphviz)")
     parser.add_argument("--dot", metavar="FILE", help="write the graph as Graphviz DOT source (needs nothing)")
     parser.add_argument("--html", metavar="FILE", help="write the interactive walkthrough page")
+    parser.add_argument("--latex", metavar="FILE", help="write the derivation as a LaTeX document (FILE.tex), "
+                        "or as a PDF (FILE.pdf, needs pdflatex)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--steps", action="store_true",
                       help="step through backward: Enter shows the next step, q (or end of input) stops")
@@ -249,10 +256,10 @@ def _main(argv):
         return done.code if isinstance(done.code, int) else 0
     except UsageError as error:
         return _fail(error)
-    digits = autograd.viz.DIGITS
+    digits = autograd.text.DIGITS
     try:
         if args.digits:
-            autograd.viz.DIGITS = args.digits
+            autograd.text.DIGITS = args.digits
         return _run(args)
     except ExpressionError as error:
         return _fail(error, error.pointer)
@@ -264,7 +271,7 @@ def _main(argv):
         print(file=sys.stderr)
         return 130
     finally:
-        autograd.viz.DIGITS = digits
+        autograd.text.DIGITS = digits
 
 
 def _run(args):
@@ -285,22 +292,12 @@ def _run(args):
     inputs = list(leaves.values())
     grads = autograd.grad(root, inputs) if inputs else []
     out = names([root])[root]
-
-    if len(expression.statements) == 1:
-        shown = expression.statements[0].text
-        plain = shown == out or _number(shown) == root.data  # "x", or "w = 0.6": no formula to show
-        print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
-    else:
-        for statement in expression.statements:
-            node = named.get(statement.name, root)
-            if node.op:
-                print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
-            else:  # a number: a leaf with that value
-                print(f"{statement.name or out} = {fmt(node.data)}")
+    _notes(expression, root, named, out)
+    _echo(expression, root, named, values, out)
     if args.steps:
         _step_through(root)
     elif args.quiz:
-        _quiz(root, set(inputs), out)
+        _quiz(root, out)
     if inputs:
         print("\ngradients:")
         rows = [(f"∂{out}/∂{name}", fmt(g)) for name, g in zip(leaves, grads)]
@@ -319,6 +316,40 @@ def _run(args):
     frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
     _write_outputs(root, outputs, args.quiz, frames)
     return 0
+
+
+def _notes(expression, root, named, out):
+    """On stderr: each name Python spells otherwise (ℌ is H), and each statement the output does not use."""
+    for typed, name in expression.respelled.items():
+        print(f"{PROG}: note: Python reads the name {typed} as {name}, so it is written {name}", file=sys.stderr)
+    in_graph = set(autograd.topological_order(root))
+    for number, statement in enumerate(expression.statements, 1):
+        if statement.name and named[statement.name] not in in_graph:
+            where = f"statement {number}, line {statement.line}" if statement.line > 1 else f"statement {number}"
+            zero = f" (so ∂{out}/∂{statement.name} = 0)" if statement.constant else ""
+            print(f"{PROG}: warning: {statement.name} = {statement.text} ({where}) is not used to compute {out}"
+                  f"{zero}: the steps and the pictures leave it out", file=sys.stderr)
+
+
+def _echo(expression, root, named, values, out):
+    """Print each statement with its value: ``z = w*x + b = 0.7``; a number as ``w = 0.6``."""
+    statements = expression.statements
+    if len(statements) == 1 and not (statements[0].constant and statements[0].name in values):
+        shown = statements[0].text
+        plain = shown == out or parse_answer(shown) == root.data  # "x", or "w = 0.6": no formula to show
+        print(f"{out} = {fmt(root.data)}" if plain else f"{out} = {shown} = {fmt(root.data)}")
+        return
+    for statement in statements:
+        if not statement.name and statement.text in named:  # "a = x*2; a": a is shown already
+            continue
+        node = named.get(statement.name, root)
+        if node.op:
+            print(f"{statement.name or out} = {statement.text} = {fmt(node.data)}")
+        elif statement.constant and statement.name in values:  # w5=0.5 on the command line
+            print(f"{statement.name} = {fmt(node.data)}  (given on the command line; the program says "
+                  f"{statement.name} = {statement.text})")
+        else:  # a number: a leaf with that value
+            print(f"{statement.name or out} = {fmt(node.data)}")
 
 
 def _program_text(args):
@@ -417,34 +448,13 @@ def _step_through(root):
         shown += 1
 
 
-def _number(text):
-    """The number a learner typed: 0.5, -2, 1e-3 or a fraction like 1/2; None if it is not one."""
-    text = "".join(text.split())
-    top, slash, bottom = text.partition("/")
-    try:
-        number = float(top) / float(bottom) if slash else float(text)
-    except (ValueError, ZeroDivisionError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _right(guess, answer):
-    return math.isclose(guess, answer, rel_tol=1e-3, abs_tol=1e-9)
-
-
-def _quiz(root, inputs, out):
-    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, hint and retry, then a score."""
+def _quiz(root, out):
+    """Ask for ∂out/∂node for each node, root to leaves; grade each answer, name the mistake behind a wrong
+    one (autograd.diagnose) with the chain rule as a hint, offer one retry, then a score."""
     order = autograd.topological_order(root)
     name = names(order)
-    hints = {}
-    for step in autograd.backward_steps(root):
-        lines = step.lines()
-        for i, entry in enumerate(step.parents):
-            line = lines[i] if len(lines) == len(step.parents) else (
-                f"{entry.name}.grad += {fmt(entry.local)} * {fmt(step.upstream)} = {fmt(entry.contribution)}")
-            hints.setdefault(getattr(entry, "parent", None), []).append(line)
     _set_grads(root)
-    asked = [node for node in reversed(order[:-1]) if node.parents or node in inputs]
+    asked = questions(root)
     print(f"\nquiz: type ∂{out}/∂NODE for each node: a number or a fraction like 1/2 "
           "(Enter: show the answer; q: stop).")
     right = answered = 0
@@ -466,22 +476,23 @@ def _quiz(root, inputs, out):
             if not line.strip():
                 print(f"   the answer is {fmt(node.grad)}")
                 break
-            guess = _number(line)
+            guess = parse_answer(line)
             if guess is None:
                 print(f"   {line.strip()!r} is not a number: type one like 0.5, -2 or 1/2")
                 continue
             tries += 1
-            if _right(guess, node.grad):
+            if is_right(guess, node.grad):
                 right += tries == 1
                 print(f"   right: {fmt(node.grad)}")
                 break
             if tries == 1:
-                print("   not quite. Hint, the chain rule for it:")
-                for hint in hints.get(node, []):
-                    print(f"     {hint}")
+                for reply in feedback(root, node, guess):
+                    print(f"   {reply}")
                 prompt = "   try again: ? "
                 continue
             print(f"   not quite: the answer is {fmt(node.grad)}")
+            for diagnosis in autograd.diagnose(root, node, guess):
+                print(f"   ({fmt(guess)}: {diagnosis.said})")
             break
         answered += 1
     print(f"\nscore: {right} of {answered} right on the first try")
@@ -497,7 +508,7 @@ def _check_drawable(root, outputs, max_nodes):
 
 def _output_paths(args):
     """{option: Path} for the files asked for, every one checked before any work is done."""
-    suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html"}
+    suffixes = {"svg": ".svg", "png": ".png", "dot": ".dot", "html": ".html", "latex": (".tex", ".pdf")}
     outputs = {}
     for option, suffix in suffixes.items():
         target = getattr(args, option)
@@ -518,10 +529,11 @@ def _with_suffix(target, suffix, option):
     path = Path(target)
     if path.is_dir():
         raise UsageError(f"--{option} needs a file name, and {target!r} is a folder")
+    allowed = suffix if isinstance(suffix, tuple) else (suffix,)
     if not path.suffix:
-        return path.with_suffix(suffix)
-    if path.suffix.lower() != suffix:
-        raise UsageError(f"--{option} needs a file name ending in {suffix}, got {target!r}")
+        return path.with_suffix(allowed[0])
+    if path.suffix.lower() not in allowed:
+        raise UsageError(f"--{option} needs a file name ending in {' or '.join(allowed)}, got {target!r}")
     return path
 
 
@@ -573,8 +585,18 @@ def _write_outputs(root, outputs, quiz, extra_frames):
                 raise UsageError(f"could not render {path}: {type(error).__name__}: {_one_line(error)}") from None
             print(f"wrote {written}")
     if "dot" in outputs:
-        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None))
+        _write_text(outputs["dot"], autograd.to_dot(root, show_contributions=True, max_nodes=None), "--dot")
         print(f"wrote {outputs['dot']}")
+    if "latex" in outputs:
+        path = outputs["latex"]
+        text = autograd.to_latex(root, document=True, max_nodes=None)
+        if path.suffix.lower() == ".pdf":
+            try:
+                text = autograd.latex.pdf(text, "--latex")
+            except autograd.latex.LatexError as error:
+                raise UsageError(f"could not write {path}: {_one_line(error)}") from None
+        _write_text(path, text, "--latex")
+        print(f"wrote {path}")
     if "html" in outputs:
         path = outputs["html"]
         for node in autograd.topological_order(root):  # the page runs backward itself
@@ -591,10 +613,10 @@ def _write_outputs(root, outputs, quiz, extra_frames):
         print(f"wrote {written}")
 
 
-def _write_text(path, text):
-    """Write a text file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
+def _write_text(path, text, what):
+    """Write a file the CLI makes itself, whole or not at all (autograd.files.write_atomic)."""
     try:
-        write_atomic(path, text, what="--dot")
+        write_atomic(path, text, what=what)
     except (OSError, ValueError) as error:
         raise UsageError(f"could not write {path}: {_one_line(error)}") from None
 

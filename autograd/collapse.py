@@ -1,407 +1,287 @@
-"""Pictures of whole models: the graph of an ``nn`` model drawn one node per neuron, boxed by layer.
+"""A model's scene drawn one record per unit: scene in, scene out (``collapse(scene)``).
 
-nn names every parameter by its place in the model (``layers.1.neurons.3.w.0``, ``layers.1.neurons.3.b``;
-a ``Linear`` row ``0.weight.3.1`` and ``0.bias.3``). A neuron is its parameters and the nodes it
-computes from them: the weighted sum (one ``dot`` node, or ``*`` and ``+`` nodes) and its activation.
-A graph with such names and more than ``COLLAPSE_AT`` values is drawn with
+The scene (scene.py) knows, from the scopes nn recorded, which values form a unit: a neuron,
+a Linear's row or a user's module whose nodes alone read some parameters. A scene built from
+a model's graph over ``COLLAPSE_AT`` values (or with ``expand``) is drawn with
 
-- one record per neuron: its weights in a row with their grads, its bias, its output;
-- a box per layer, titled with the norm of its parameters' grads, and one node for the layer's
-  outputs that carries them to the next layer (so 16 × 16 connections are 32 arrows, not 256);
+- one record per unit: its name and activation, its parameters in rows with their grads
+  (``w 0-7`` then ``grad``), its other parameters (``b``), its weighted sum and its output;
+- a box per scope the units sit in (a layer), titled with how many units it holds and the norm
+  of all their parameters' grads (expanded ones too), and one node for the layer's outputs
+  that carries them to the next layer (so 16 × 16 connections are 32 arrows, not 256);
 - the inputs the first layer reads folded into one node, whatever the batch size;
-- everything else (the loss) drawn as usual, with a value's local derivative on every arrow, unless it
-  is large (a loss over many samples): then it is one node too.
+- everything else (the loss) drawn as usual, with a value's local derivative on every arrow,
+  unless it is large (a loss over many samples): then it is one node too.
 
-``expand="layers.1.neurons.3"`` (or a list of names, or a layer's name) draws that part in full,
-every weight and every local derivative; ``expand="all"`` draws the whole graph.
+Units named by ``expand`` are drawn in full inside their layer's box. Everything here reads the
+scene's plain data (ids, operands, scopes, numbers); no label is parsed. A record's cells and a
+box's title keep their numbers as references (``["grad", "n7"]``), so the page and the slides
+can show "–" for a number their frame has not computed yet.
 """
 
 import math
 import re
 from collections import Counter
+from dataclasses import replace
 
-from autograd.viz import _STYLE, _rule_and, _shorten, fmt, kind, names, record_escape, rule, visible
+from autograd.scene import ACTIVATIONS, Edge, Node, fill
+from autograd.text import short, shorten
 
-COLLAPSE_AT = 60  # model graphs with more values than this are drawn one node per neuron
-MAX_LOOSE = 12  # more values than this outside every neuron (a loss over a batch) are drawn as one node
-_NEURON = re.compile(r"^(?P<neuron>(?:(?P<layer>.+)\.)?neurons\.\d+)\.(?:w\.(?P<w>\d+)|b)$")
-_LINEAR = re.compile(r"^(?:(?P<layer>.+)\.)?(?:weight\.(?P<row>\d+)\.(?P<w>\d+)|bias\.(?P<brow>\d+))$")
-_ACTIVATIONS = {"relu", "tanh", "sigmoid", "leaky_relu"}
-_ROW = 8  # weights per row of a neuron's record
-_NOT_KNOWN = "–"  # a number a picture does not know yet
-
-
-def parameter_place(label):
-    """(neuron name, layer name, weight index or None for a bias) of an nn parameter label, else None."""
-    match = _NEURON.match(label)
-    if match:
-        w = match["w"]
-        return match["neuron"], match["layer"] or "layer", None if w is None else int(w)
-    match = _LINEAR.match(label)
-    if match:
-        layer = match["layer"] or "linear"
-        row = match["row"] if match["row"] is not None else match["brow"]
-        w = match["w"]
-        return f"{layer}.{row}", layer, None if w is None else int(w)
-    return None
-
-
-def neurons(order):
-    """node -> neuron name for every parameter and every node a neuron computes from its own parameters."""
-    home, direct = {}, set()
-    for node in order:
-        if not node.parents:
-            place = parameter_place(node.label) if node.label else None
-            if place:
-                home[node] = place[0]
-            continue
-        owners = {home[p] for p in node.parents if not p.parents and p in home}
-        if len(owners) == 1:
-            home[node] = owners.pop()
-            direct.add(node)
-        elif owners:
-            continue
-        elif node.op in _ACTIVATIONS:
-            parent = node.parents[0]
-            if parent in home and parent.op not in _ACTIVATIONS:
-                home[node] = home[parent]
-        elif node.op in ("+", "sum"):
-            # w0*x0 + w1*x1 + ... written with + nodes: a running sum of the neuron's own products
-            inner = {home.get(p) for p in node.parents}
-            if len(inner) == 1 and None not in inner and any(p in direct and p.op == "*" for p in node.parents):
-                home[node] = inner.pop()
-    return home
-
-
-def _expanded(expand, home, what):
-    """The neuron names to draw in full for expand (None, "all", a name or a list of names)."""
-    if expand is None:
-        return set()
-    wanted = [expand] if isinstance(expand, str) else list(expand)
-    for name in wanted:
-        if not isinstance(name, str):
-            raise TypeError(f"{what}: expand must be a name such as 'layers.1.neurons.3' or a list of names, "
-                            f"got {name!r}")
-    if "all" in wanted:
-        return set(home.values())
-    known = set(home.values())
-    chosen = set()
-    for name in wanted:
-        matched = {n for n in known if n == name or n.startswith(name + ".")}
-        if not matched:
-            examples = ", ".join(sorted(known, key=_natural)[:3])
-            raise ValueError(f"{what}: expand={name!r} names no neuron or layer of this graph; "
-                             f"names look like {examples}")
-        chosen |= matched
-    return chosen
-
-
-def _natural(text):
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
-
-
-def _short(x):
-    """A number in 3 significant digits, for the crowded records of whole models."""
-    return f"{x + 0.0:.3g}"  # + 0.0 turns -0.0 into 0.0
+MAX_LOOSE = 12  # more values than this outside every unit (a loss over a batch) are drawn as one node
+ROW = 8  # weights per row of a unit's record
+NOT_KNOWN = "–"  # a number a picture does not know yet
 
 
 class Plan:
-    """Which node of a model graph is drawn as what: its neuron's record, a layer's inputs, the lump, or itself."""
+    """Which value of a model's scene is drawn as what: its unit's record, a layer's inputs, the lump, or itself."""
 
-    def __init__(self, root, order, expand, what):
-        self.root, self.order, self.expand = root, order, expand
-        self.home = home = neurons(order)
-        self.expanded = _expanded(expand, home, what)
-        self.ids = {node: f"n{i}" for i, node in enumerate(order)}
-        self.members = {}
-        for node in order:
-            if node in home:
-                self.members.setdefault(home[node], []).append(node)
-        self.collapsed = [n for n in sorted(self.members, key=_natural) if n not in self.expanded]
-        self.layer_of = {}
-        for node, neuron in home.items():
-            if not node.parents:
-                self.layer_of[neuron] = parameter_place(node.label)[1]
-        self.cid = {neuron: f"c{k}" for k, neuron in enumerate(self.collapsed)}
-        self.consumers = consumers = {node: [] for node in order}
-        for node in order:
-            for parent in node.parents:
-                consumers[parent].append(node)
-        self.layer_neurons = {}
-        for neuron in self.collapsed:
-            self.layer_neurons.setdefault(self.layer_of[neuron], []).append(neuron)
-        # Leaves read only by collapsed neurons (the samples' inputs) fold into one node per layer.
-        cid = self.cid
-        self.folded = {node for node in order if not node.parents and node not in home and consumers[node]
-                       and all(home.get(c) in cid for c in consumers[node])}
-        loose = [node for node in order if node not in home and node not in self.folded]
-        self.lump = [node for node in loose if node.parents and node is not root] if len(loose) > MAX_LOOSE else []
+    def __init__(self, scene):
+        self.scene = scene
+        nodes, order, root = scene.nodes, scene.order, scene.root
+        self.home = {m: unit.name for unit in scene.units.values() for m in unit.members}
+        self.collapsed = [name for name, unit in scene.units.items() if not unit.expanded]
+        self.members = {name: unit.members for name, unit in scene.units.items()}
+        self.layer_of = {name: unit.layer for name, unit in scene.units.items()}
+        self.cid = {name: f"c{k}" for k, name in enumerate(self.collapsed)}
+        self.consumers = consumers = scene.consumers()
+        self.layer_units, self.layer_neurons = {}, {}
+        for name, unit in scene.units.items():
+            self.layer_units.setdefault(unit.layer, []).append(name)
+            if not unit.expanded:
+                self.layer_neurons.setdefault(unit.layer, []).append(name)
+        cid, home = self.cid, self.home
+        # Leaves read only by collapsed units (the samples' inputs) fold into one node per layer.
+        self.folded = {v for v in order if not nodes[v].operands and v not in home and consumers[v]
+                       and all(home.get(c) in cid for c in consumers[v])}
+        loose = [v for v in order if v not in home and v not in self.folded]
+        self.lump = [v for v in loose if nodes[v].operands and v != root] if len(loose) > MAX_LOOSE else []
         lumped = set(self.lump)
         if self.lump:
-            lumped |= {node for node in loose if not node.parents and consumers[node]
-                       and all(c in lumped for c in consumers[node])}
+            lumped |= {v for v in loose if not nodes[v].operands and consumers[v] and all(c in lumped for c in consumers[v])}
         self.lumped = lumped
 
-    def ends(self, neuron):
-        """The values a neuron hands on (its activation, or its weighted sum when it has none): one per sample."""
-        own = set(self.members[neuron])
-        return [m for m in self.members[neuron] if m.parents and not any(c in own for c in self.consumers[m])]
+    def ends(self, unit):
+        """The values a unit hands on (its activation, or its weighted sum when it has none): one per sample."""
+        own = set(self.members[unit])
+        return [m for m in self.members[unit]
+                if self.scene.nodes[m].operands and not any(c in own for c in self.consumers[m])]
 
-    def names(self):
-        """viz's names, with a collapsed neuron's output named ``<neuron>.out`` (one sample) so formulas read."""
-        name = names(self.order)
-        for neuron in self.collapsed:
-            ends = self.ends(neuron)
-            if len(ends) == 1:
-                name[ends[0]] = f"{neuron}.out"
-        return name
+    def neuron(self, vid):
+        """The collapsed unit that value is drawn inside, or None."""
+        unit = self.home.get(vid)
+        return unit if unit in self.cid else None
 
-    def neuron(self, node):
-        """The collapsed neuron that node is drawn inside, or None."""
-        neuron = self.home.get(node)
-        return neuron if neuron in self.cid else None
+    def shown_by(self, vid):
+        """The id that stands for the value in the picture: its unit's record when collapsed."""
+        unit = self.neuron(vid)
+        return self.cid[unit] if unit is not None else vid
 
-    def shown_by(self, node):
-        """The id that stands for node in the picture: its neuron's node when collapsed."""
-        neuron = self.neuron(node)
-        return self.cid[neuron] if neuron is not None else self.ids[node]
-
-    def drawn_as(self, node):
-        """The id of what node is drawn as: a node, its neuron, the inputs of the layer that reads it, the lump."""
-        if node in self.lumped:
+    def drawn_as(self, vid):
+        """The id of what a value is drawn as: itself, its unit, the inputs of the layer that reads it, the lump."""
+        if vid in self.lumped:
             return "lump"
-        if node in self.folded:
-            reader = self.home[self.consumers[node][0]]
-            return _bus_id(f"in:{self.layer_of[reader]}")
-        return self.shown_by(node)
+        if vid in self.folded:
+            return bus_id(f"in:{self.layer_of[self.home[self.consumers[vid][0]]]}")
+        return self.shown_by(vid)
 
     def source(self, parent, reader=None):
-        """Where an arrow that brings parent's value starts: a node, a neuron, a layer's outputs, the inputs, the lump."""
+        """Where an arrow that brings parent's value starts: a node, a unit, a layer's outputs, the inputs, the lump."""
         if parent in self.lumped:
             return "lump"
         if parent in self.folded:
-            consumer_layer = self.layer_of.get(reader) if reader else None
-            return f"in:{consumer_layer}" if consumer_layer else self.shown_by(parent)
-        neuron = self.neuron(parent)
-        if neuron is not None and reader is not None and reader in self.cid:
-            return f"bus:{self.layer_of[neuron]}"
+            return f"in:{self.layer_of[reader]}" if reader is not None else self.shown_by(parent)
+        unit = self.neuron(parent)
+        if unit is not None and reader is not None and reader in self.cid and self.layer_of[unit]:
+            return f"bus:{self.layer_of[unit]}"
         return self.shown_by(parent)
 
-    def layer_title(self, layer, grads=None, known=None):
-        """A layer's box title: its neurons and the norm of its parameters' grads ("–" while not known)."""
-        group = self.layer_neurons[layer]
-        params = [p for n in group for p in self.members[n] if not p.parents]
-        if known is None or all(known(p, "grad") for p in params):
-            norm = _short(math.sqrt(sum(_grad(p, grads) ** 2 for p in params)))
-        else:
-            norm = _NOT_KNOWN
-        return f"{layer} · {len(group)} neuron{'s' if len(group) > 1 else ''} · ‖grad‖ = {norm}"
-
-    def record(self, neuron, grads=None, known=None):
-        """The attributes of a neuron's record (numbers not yet known, per known(node, what), shown as "–")."""
-        return _neuron_record(neuron, self.members[neuron], self.consumers, grads, known)
-
-
-def plan(root, order, expand, what):
-    """The Plan of a model graph, or None when no value is an nn parameter (an error if expand names parts)."""
-    if not neurons(order):
-        if expand is not None:
-            raise ValueError(f"{what}: expand={expand!r} names parts of an nn model, but no value of this graph "
-                             f"is a model's parameter (their labels look like layers.0.neurons.1.w.0)")
-        return None
-    return Plan(root, order, expand, what)
-
-
-def collapsed_graph(root, order, expand, show_contributions, max_nodes=None, what="draw", show_rules=False,
-                    grads=None, drawn=None):
-    """(nodes, edges) for viz: the model's neurons collapsed, or None when the graph has no nn parameters.
-
-    grads ({node: gradient}) gives the numbers shown as grads, by default each node's ``.grad``;
-    drawn is the graph's Plan when the caller has one. Raises ValueError when even the collapsed
-    picture has more than max_nodes nodes.
-    """
-    drawn = drawn or plan(root, order, expand, what)
-    if drawn is None:
-        return None
-    name = {node: _shorten(text) for node, text in drawn.names().items()}
-    title = {node: _shorten(visible(node.label)) if node.label else name[node] for node in order}
-    ids, cid, home, folded, lumped = drawn.ids, drawn.cid, drawn.home, drawn.folded, drawn.lumped
-    nodes, edges = [], []
-    # The neurons, one record each, in a box per layer.
-    for layer, group in drawn.layer_neurons.items():
-        box = drawn.layer_title(layer, grads)
-        for neuron in group:
-            nodes.append((box, cid[neuron], drawn.record(neuron, grads)))
-    # Parts drawn in full: expanded neurons (boxed by name) and everything outside the neurons.
-    for node in order:
-        neuron = home.get(node)
-        if neuron in cid or node in folded or node in lumped:
-            continue
-        nodes.append((neuron, ids[node], _value_record(node, title[node], root, _grad(node, grads))))
-        if not node.parents:
-            continue
-        op_id = f"op{ids[node][1:]}"
-        nodes.append((neuron, op_id, {"shape": "circle" if len(node.op) <= 2 else "ellipse",
-                                      "label": node.op, "fontsize": "12", "margin": "0.02"}))
-        edges.append((op_id, ids[node], {}))
-        uses = Counter()
-        for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
-            tail = _bus_id(drawn.source(parent))
-            uses[(tail, parent)] += 1
-            if uses[(tail, parent)] > 1 and tail != ids[parent]:
+    def parameters(self, unit):
+        """The unit's parameters as [(group, index, id)]: a list attribute's items have a group ("w", and a
+        Linear's row keeps "weight"), a single one has none ("b")."""
+        params = []
+        for m in self.members[unit]:
+            node = self.scene.nodes[m]
+            if node.operands or not node.parameter:
                 continue
-            label = f"∂{name[node]}/∂{name[parent]} = {_rule_and(rule(node, i, name) if show_rules else '', fmt(local))}"
-            if show_contributions:
-                upstream = _grad(node, grads)
-                label += f"\n{fmt(upstream)} × {fmt(local)} = {fmt(upstream * local)}"
-            edges.append((tail, op_id, {"label": label, "fontsize": "10"}))
-    # What the collapsed neurons read and where their outputs go.
+            parts = node.parameter.split(".")
+            own = unit[len(node.scope) + 1:] if node.scope else unit  # the unit's name inside the parameter's module
+            if node.scope != unit and len(parts) > 1 and parts[1] == own:
+                del parts[1]  # a Linear's weight.3.1 in its row 3: weight, 1; its bias.3: bias
+            group = ".".join(parts[:-1])
+            params.append((group, parts[-1], m))
+        return params
+
+    def layer_title(self, layer):
+        """(a layer's box title with "{norm}" for its gradient norm, the parameters the norm covers)."""
+        group = self.layer_units[layer]
+        kind = self.scene.units[group[0]].kind
+        noun = "neuron" if kind.lower() == "neuron" else kind
+        full = sum(1 for name in group if self.scene.units[name].expanded)
+        note = f" ({full} drawn in full)" if full and full < len(group) else ""
+        params = [m for name in group for _, _, m in self.parameters(name)]
+        return f"{layer} · {len(group)} {noun}{'s' if len(group) > 1 else ''}{note} · ‖grad‖ = {{norm}}", params
+
+    def record(self, unit):
+        """The rows of a unit's record: cells [template, [[what, id], ...]], every number a reference."""
+        nodes = self.scene.nodes
+        grouped, singles = {}, []
+        for group, index, m in self.parameters(unit):
+            if group:
+                grouped.setdefault(group, []).append((index, m))
+            else:
+                singles.append((index, m))
+        inner = [m for m in self.members[unit] if nodes[m].operands]
+        activation = next((nodes[m].op for m in inner if nodes[m].op in ACTIVATIONS), "linear")
+        rows = [[[f"{unit} ({activation})", []]]]
+        for group, items in grouped.items():
+            for start in range(0, len(items), ROW):  # long rows are wrapped: w 0-7, grad, w 8-15, grad, ...
+                chunk = items[start:start + ROW]
+                first = f"{group} {chunk[0][0]}-{chunk[-1][0]}" if len(items) > ROW else group
+                rows.append([[first, []]] + [["{}", [["data", m]]] for _, m in chunk])
+                rows.append([["grad", []]] + [["{}", [["grad", m]]] for _, m in chunk])
+        parts = [[f"{index} {{}}, grad {{}}", [["data", m], ["grad", m]]] for index, m in singles]
+        ends = self.ends(unit)
+        sums = [m for m in inner if m not in ends]
+        if len(ends) == 1 and len(sums) == 1:  # z = w · x + b, before the activation
+            parts.append(["z {}, grad {}", [["data", sums[0]], ["grad", sums[0]]]])
+        if len(ends) == 1:
+            parts.append(["out {}, grad {}", [["data", ends[0]], ["grad", ends[0]]]])
+        elif ends:
+            what = "samples" if self.scene.units[unit].kind.lower() == "neuron" else "values"
+            parts.append([f"out: {len(ends)} {what}", []])
+        if parts:
+            rows.append(parts)
+        return rows
+
+
+def bus_id(source):
+    """The id of a bus ("bus:layers.0" -> "bus_layers_0") or of a layer's inputs; other ids as they are."""
+    return re.sub(r"\W", "_", source) if source.startswith(("bus:", "in:")) else source
+
+
+def cell_text(cell, number):
+    """A record cell's text, its numbers written by number(what, id) (which may say "–")."""
+    template, refs = cell
+    return template.format(*(number(what, vid) for what, vid in refs)) if refs else template
+
+
+def norm_text(ids, grad):
+    """A layer's gradient norm in 3 digits, from grad(id) (None while not known: then "–")."""
+    grads = [grad(vid) for vid in ids]
+    if any(g is None for g in grads):
+        return NOT_KNOWN
+    return short(math.sqrt(sum(g * g for g in grads)))
+
+
+def collapse(scene, max_nodes=None, what="draw"):
+    """The scene of a model drawn one record per collapsed unit (see the module docstring); a scene that
+    is not marked to collapse comes back as it is. Raises ValueError when even the collapsed picture
+    has more than max_nodes value nodes."""
+    if not scene.collapsed:
+        return scene
+    plan = Plan(scene)
+    nodes, order = scene.nodes, scene.order
+    shown = {vid: shorten(nodes[vid].name) for vid in order}
+    cid, home, folded, lumped = plan.cid, plan.home, plan.folded, plan.lumped
+    drawn, edges, boxes = {}, [], {}
+    box_of_scope = {box.title: bid for bid, box in scene.boxes.items() if box.kind == "scope"}
+    new_box = {}
+
+    def place(old):
+        """The id in the new scene of an old scope box (and of the boxes it sits in)."""
+        if old is None:
+            return None
+        if old not in new_box:
+            parent = place(scene.boxes[old].parent)
+            bid = new_box[old] = f"box{len(boxes)}"
+            boxes[bid] = replace(scene.boxes[old], id=bid, parent=parent)
+        return new_box[old]
+
+    # The units, one record each, in a box per layer.
+    for layer, group in plan.layer_units.items():
+        layer_box = place(box_of_scope.get(layer)) if layer else None
+        if layer_box is not None:
+            title, params = plan.layer_title(layer)
+            boxes[layer_box] = replace(boxes[layer_box], title=title, kind="layer", norm=params)
+        for unit in group:
+            if unit in cid:
+                drawn[cid[unit]] = Node(cid[unit], "unit", name=unit, title=unit, rows=plan.record(unit), box=layer_box,
+                                        unit=unit, operands=list(plan.members[unit]))
+    # Values drawn in full: expanded units (in their own box) and everything outside the units.
+    for vid in order:
+        unit = home.get(vid)
+        if unit in cid or vid in folded or vid in lumped:
+            continue
+        value = nodes[vid]
+        drawn[vid] = replace(value, box=place(value.box) if unit is None else place(box_of_scope.get(unit)))
+        if unit is not None and drawn[vid].box is not None:
+            boxes[drawn[vid].box].kind = "unit"
+        if not value.operands:
+            continue
+        op_id = f"op{vid[1:]}"
+        drawn[op_id] = Node(op_id, "op", title=value.op, op=value.op, operands=[vid], box=drawn[vid].box)
+        edges.append(Edge(op_id, vid))
+        uses = Counter()
+        for i, operand in enumerate(value.operands):
+            tail = bus_id(plan.source(operand.id))
+            uses[(tail, operand.id)] += 1
+            if uses[(tail, operand.id)] > 1 and tail != operand.id:
+                continue
+            edges.append(Edge(tail, op_id, value=vid, parent=operand.id, index=i,
+                              text=f"∂{shown[vid]}/∂{shown[operand.id]}", rule=fill(operand.template, shown),
+                              local=operand.local, each=operand.local, upstream=value.grad))
+    # What the collapsed units read and where their outputs go.
     buses = set()
-    for neuron in drawn.collapsed:
+    for unit in plan.collapsed:
         sources = []
-        for member in drawn.members[neuron]:
-            for parent in member.parents:
-                if home.get(parent) == neuron:
+        for member in plan.members[unit]:
+            for operand in nodes[member].operands:
+                if home.get(operand.id) == unit:
                     continue
-                source = drawn.source(parent, reader=neuron)
+                source = plan.source(operand.id, reader=unit)
                 if source not in sources:
                     sources.append(source)
         for source in sources:
-            if source.startswith("bus:") or source.startswith("in:"):
+            if source.startswith(("bus:", "in:")):
                 buses.add(source)
-            edges.append((_bus_id(source), cid[neuron], {}))
+            edges.append(Edge(bus_id(source), cid[unit]))
     for bus in sorted(buses):
-        kind_, layer = bus.split(":", 1)
-        if kind_ == "bus":
-            count = len(drawn.layer_neurons.get(layer, []))
-            nodes.append((None, _bus_id(bus), {"shape": "box", "style": "rounded,filled", "fillcolor": "#f3f3f3",
-                                               "label": f"outputs of {layer} ({count})"}))
-            for neuron in drawn.layer_neurons.get(layer, []):
-                edges.append((cid[neuron], _bus_id(bus), {}))
+        kind, layer = bus.split(":", 1)
+        if kind == "bus":
+            count = len(plan.layer_neurons.get(layer, []))
+            drawn[bus_id(bus)] = Node(bus_id(bus), "bus", title=f"outputs of {layer} ({count})")
+            for unit in plan.layer_neurons.get(layer, []):
+                edges.append(Edge(cid[unit], bus_id(bus)))
         else:
-            inputs = [node for node in folded
-                      if any(drawn.layer_of.get(home.get(c)) == layer for c in drawn.consumers[node])]
-            nodes.append((None, _bus_id(bus), {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee",
-                                               "label": f"inputs of {layer}: {len(inputs)} value{'s' * (len(inputs) != 1)}"}))
-    if drawn.lump:
-        nodes.append((None, "lump", {"shape": "box", "style": "rounded,filled", "fillcolor": "#f3f3f3",
-                                     "label": f"the loss over every sample: {len(drawn.lump)} operations"}))
+            inputs = [v for v in folded if any(plan.layer_of.get(home.get(c)) == layer for c in plan.consumers[v])]
+            drawn[bus_id(bus)] = Node(bus_id(bus), "inputs",
+                                      title=f"inputs of {layer}: {len(inputs)} value{'s' * (len(inputs) != 1)}",
+                                      operands=sorted(inputs, key=order.index))
+    if plan.lump:
+        drawn["lump"] = Node("lump", "lump", title=f"the loss over every sample: {len(plan.lump)} operations",
+                             operands=list(plan.lump))
         sources = []
-        for node in drawn.lump:
-            for parent in node.parents:
-                if parent in lumped:
+        for vid in plan.lump:
+            for operand in nodes[vid].operands:
+                if operand.id in lumped:
                     continue
-                source = _bus_id(drawn.source(parent))
+                source = bus_id(plan.source(operand.id))
                 if source not in sources:
                     sources.append(source)
-        edges += [(source, "lump", {}) for source in sources]
-    values = sum(1 for _, _, attrs in nodes if attrs.get("shape") == "record")
+        edges += [Edge(source, "lump") for source in sources]
+    values = sum(1 for node in drawn.values() if node.kind not in ("op", "copy", "bus", "inputs", "lump"))
     if max_nodes and values > max_nodes:
-        raise ValueError(f"{what}: drawn one node per neuron, with {drawn.expand!r} in full, this graph still has "
+        raise ValueError(f"{what}: drawn one node per neuron, with {scene.expand!r} in full, this graph still has "
                          f"{values} value nodes, more than max_nodes={max_nodes}; expand less, or pass "
                          f"max_nodes=None (or 0) to draw it anyway")
-    return nodes, _dedupe(edges)
-
-
-def _grad(node, grads):
-    return node.grad if grads is None else grads[node]
-
-
-def _bus_id(source):
-    return re.sub(r"\W", "_", source) if source.startswith(("bus:", "in:")) else source
+    return replace(scene, nodes=drawn, edges=_dedupe(edges), boxes=boxes, plan=plan)
 
 
 def _dedupe(edges):
     seen, kept = set(), []
-    for tail, head, attrs in edges:
-        key = (tail, head, attrs.get("label"))
+    for edge in edges:
+        key = (edge.tail, edge.head, edge.text, edge.rule, edge.local)
         if key not in seen:
             seen.add(key)
-            kept.append((tail, head, attrs))
+            kept.append(edge)
     return kept
-
-
-def _value_record(node, title, root, grad):
-    attrs = {"shape": "record", "tooltip": title,
-             "label": "{ %s | data %s | grad %s }" % (record_escape(title), record_escape(fmt(node.data)),
-                                                      record_escape(fmt(grad)))}
-    attrs.update(_STYLE[kind(node, root)])
-    return attrs
-
-
-def _neuron_record(neuron, members, consumers, grads=None, known=None):
-    """One record for a neuron: its name and activation, weights and their grads in rows, bias, output."""
-    def number(node, what):
-        if known is not None and not known(node, what):
-            return _NOT_KNOWN
-        return _short(node.data if what == "data" else _grad(node, grads))
-
-    weights, bias = {}, None
-    for p in members:
-        if not p.parents:
-            place = parameter_place(p.label)
-            if place[2] is None:
-                bias = p
-            else:
-                weights[place[2]] = p
-    w = [weights[i] for i in sorted(weights)]
-    inner = [m for m in members if m.parents]
-    activation = next((m.op for m in inner if m.op in _ACTIVATIONS), "linear")
-    own = set(members)
-    ends = [m for m in inner if not any(c in own for c in consumers[m])]  # one output per sample
-    rows = [record_escape(f"{neuron} ({activation})")]
-    for start in range(0, len(w), _ROW):  # long rows are wrapped: w 0-7, grad, w 8-15, grad, ...
-        chunk = w[start:start + _ROW]
-        first = f"w {start}-{start + len(chunk) - 1}" if len(w) > _ROW else "w"
-        rows.append("{ %s | %s }" % (first, " | ".join(record_escape(number(p, "data")) for p in chunk)))
-        rows.append("{ grad | %s }" % " | ".join(record_escape(number(p, "grad")) for p in chunk))
-    parts = []
-    if bias is not None:
-        parts.append(record_escape(f"b {number(bias, 'data')}, grad {number(bias, 'grad')}"))
-    sums = [m for m in inner if m not in ends]
-    if len(ends) == 1 and len(sums) == 1:  # z = w · x + b, before the activation
-        parts.append(record_escape(f"z {number(sums[0], 'data')}, grad {number(sums[0], 'grad')}"))
-    if len(ends) == 1:
-        parts.append(record_escape(f"out {number(ends[0], 'data')}, grad {number(ends[0], 'grad')}"))
-    elif ends:
-        parts.append(record_escape(f"out: {len(ends)} samples"))
-    if parts:
-        rows.append("{ %s }" % " | ".join(parts))
-    return {"shape": "record", "label": " | ".join(rows), "tooltip": neuron, "style": "filled",
-            "fillcolor": "#cfe8ff"}
-
-
-def record_texts(label):
-    """The texts Graphviz draws for a record label, in order: one per non-empty field."""
-    return [text for row in record_rows(label) for text in row]
-
-
-def record_rows(label):
-    """A record label's texts as rows of fields (top-level fields stack, ``{ a | b }`` is one row)."""
-    rows, row, field, depth, escaped = [], [], [], 0, False
-
-    def end_field():
-        text = "".join(field).strip().replace("&amp;", "&")
-        if text:
-            row.append(text)
-        field.clear()
-
-    for char in label:
-        if escaped:
-            field.append(char)
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char in "{}":
-            end_field()
-            depth += 1 if char == "{" else -1
-        elif char == "|":
-            end_field()
-            if depth == 0:
-                rows.append(list(row))
-                row.clear()
-        else:
-            field.append(char)
-    end_field()
-    rows.append(list(row))
-    return [r for r in rows if r]

@@ -1,46 +1,58 @@
 """autograd.compile: trace a function's graph once and turn it into a Python program.
 
-    f = autograd.compile(fn)    # fn takes Values (or floats) and returns a Value
-    f(*args)                    # the output as a float; adds gradients into leaves' .grad
-    f.grad(*args)               # (output, [d output / d arg for each arg]), touching nothing
+    f = autograd.compile(fn)    # fn takes Values (or floats, or lists of them) and returns a Value
+    f(*args)                    # the output as a float; adds gradients into .grad as backward() does
+    f.grad(*args)               # (output, [d output / d arg for each arg]), touching no .grad
     print(f)                    # the program: forward lines, then adjoint lines in reverse
 
-The first call builds the graph (tracing) and writes one line of Python per node, named as
-the graph names it (labels, or ``v<i>``, the node's place in ``topological_order``): the
-forward lines in order, then the adjoint lines in reverse, ``g_n`` being the sum over n's
-uses of local derivative times the user's gradient, commented with the ops' derivative
-rules. Later calls run that function on plain floats and build no graph.
+The first call runs fn on Values and records its graph (tracing), then writes the graph as one
+Python function. Each op writes its own lines (``Op.code`` in ops.py); this module only puts
+them in order and sums each node's gradient over its uses. Later calls run the program on
+plain floats and build no graph. The program does the same float operations in the same order
+as the graph and ``backward()``, so its numbers are the graph's, bit for bit.
 
-The program does the same float operations in the same order as the graph and ``backward()``
-(sums left to right, as ``dot`` and ``sum`` do; a gradient adds its uses in the order backward
-adds them), so its numbers are the graph's, bit for bit. (Backward starts each sum at 0.0;
-the program does not, which can only change the sign of a zero, and ``f`` and ``f.grad``
-hand out +0.0 there, as backward does.)
+What the program reads at each call, and what it does not:
 
-A long sum of products (a ``dot`` node of many terms, a weight's gradient over a big batch)
-is written ``total(map(mul, vec0, vec1))`` over two tuples written once and shared. Graphs of
-more than ``NAMED_NODES`` nodes keep their numbers in two lists, ``V[i]`` and ``G[i]``, and
-are compiled in parts, so compiling stays linear in the number of nodes.
+- **Arguments** are data: numbers, Values, and lists or tuples (nested) of them, positional or
+  keyword. New numbers run the same program; a new structure (another batch size) traces again.
+  ``f.grad`` returns a gradient for each positional argument, in the same nesting.
+- **Leaves made before the call** and used by fn (a model's parameters) are read live: their
+  ``.data`` at each call, and ``f(...)`` adds their gradients into ``.grad``.
+- **Every other number is a constant** of the program, written into ``f.source`` as a literal:
+  a number fn turns into a Value, data fn reads from a global or a closure (``batch["X"]``), a
+  ``.data`` fn reads. To train on batches, pass the batch as an argument: ``f(X_batch, y_batch)``.
+- **Choices**: an op that branches on a number (relu, abs, max, softplus) branches inside its
+  line of the program; a comparison of Values in fn (``if x > 0:``) becomes a guard, and inputs
+  that flip it trace again (``f.traces`` counts the traces; earlier programs are kept).
+- **Randomness and modes**: a dropout mask (``engine.random_leaf``) is drawn afresh from its
+  generator at every call, in the order fn drew it; a fact fn read through
+  ``engine.depends_on`` (a module's training mode) is checked at each call, and a change traces
+  again. ``no_grad()`` inside fn is a detach: the value still follows the inputs.
+- **Errors**: when the program fails (a log of a negative number, a division by zero) or any
+  value it computed is inf or nan, ``f`` builds the graph for those inputs, so the error (or
+  the result) is exactly the engine's.
 
-- Every leaf that is not an argument (a model's parameters, numbers fn turns into Values) is
-  read live: its ``.data`` is read at each call, and ``f(*args)`` adds its gradient to ``.grad``.
-- A comparison on a Value while tracing (``if x > 0:``) becomes a guard: when new inputs flip
-  it, ``f`` traces again (``f.traces`` counts the traces; earlier programs are kept).
-  Reading ``.data`` inside fn is invisible to guards: that number is a constant of the program.
-- When the program fails (a log of a negative number, a division by zero, an overflow) or
-  its output is not finite, ``f`` builds the graph for those inputs, so the error (or the
-  result) is exactly the engine's.
+``compile(fn, check=True)`` also builds the graph at every call and raises on the first number
+that differs: a sanitizer to turn on when in doubt.
+
+Graphs of up to ``NAMED_NODES`` nodes become a readable program, one line per node named as
+the graph names it (labels, or ``v<i>``, the node's place in ``topological_order``), each
+gradient line commented with the rules it applies. Larger graphs keep their numbers in two
+lists, V and G, and run as parts of ``PART_NODES`` nodes whose lines name other nodes by their
+distance (``V[_b-1]``), so parts that repeat (a long chain, an unrolled loop) are compiled once.
 """
 
+import ast
 import builtins
-import functools
 import inspect
 import keyword
 import math
+import numbers
 import re
+import sys
 import threading
 import unicodedata
-from operator import mul
+from fractions import Fraction
 
 from autograd import engine, ops
 from autograd.engine import Value
@@ -48,43 +60,47 @@ from autograd.engine import Value
 __all__ = ["compile", "Compiled"]
 
 
-def compile(fn):
+def compile(fn, check=False):
     """Compile fn (Values in, one Value out) into a Python program for its forward and backward pass."""
     if not callable(fn):
         raise TypeError(f"compile: expected a function, got {type(fn).__name__}: {fn!r:.60}")
-    return Compiled(fn)
+    return Compiled(fn, check)
 
 
 class Compiled:
     """A function traced into a program; call it like fn, or ``.grad(*args)`` for the gradients."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, check=False):
         self.fn = fn
+        self.check = bool(check)
         self.traces = 0
-        self._traced = {}  # number of arguments -> traces, the latest first
+        self._traced = {}  # structure of the arguments -> programs, the latest first
         self._latest = None
 
-    def __call__(self, *args):
-        """The output as a float; adds d output / d leaf into the .grad of every leaf outside fn."""
-        out, grads, live = self._run(args, (tuple(isinstance(a, Value) for a in args), True))
-        for leaf, g in live:
-            leaf.grad += g
-        for arg, g in zip(args, grads):
+    def __call__(self, *args, **kwargs):
+        """The output as a float; adds d output / d leaf into the .grad of the Value arguments and
+        of the leaves made outside fn."""
+        out, _, flat, grads, live = self._run(args, kwargs)
+        for leaf, g in live:  # as backward() commits: a program's gradients are floats
+            leaf._grad += g
+        for arg, g in zip(flat, grads):
             if isinstance(arg, Value):
                 arg.grad += g
         return out
 
-    def grad(self, *args):
-        """(output, [d output / d arg for each arg]) as floats; no .grad is changed."""
-        out, grads, _ = self._run(args, ((True,) * len(args), False))
-        return out, [0.0 + g for g in grads]  # 0.0 + g: a gradient sum starts at 0.0, as the engine's
+    def grad(self, *args, **kwargs):
+        """(output, [d output / d arg for each positional arg, nested as the arg]) as floats; no .grad changes."""
+        out, structure, _, grads, _ = self._run(args, kwargs)
+        grads = [0.0 + g for g in grads]  # 0.0 + g: a gradient sum starts at 0.0, as the engine's
+        positional, _ = _unflatten(structure[0], grads, 0)
+        return out, list(positional)
 
     @property
     def source(self):
-        """The latest trace's program with every gradient (calls run it without the unneeded ones)."""
+        """The latest trace's program."""
         if self._latest is None:
             raise RuntimeError(f"{self._name()}: nothing compiled yet; call it once to trace it")
-        return self._latest.program(((True,) * len(self._latest.inputs), True)).source
+        return self._latest.source
 
     def __str__(self):
         return self.source.rstrip("\n") if self._latest is not None else repr(self)
@@ -95,398 +111,852 @@ class Compiled:
         return f"<compiled {self._name()}: {self._latest.n_nodes} nodes, {self.traces} trace(s); print() shows the program>"
 
     def _name(self):
-        name = getattr(self.fn, "__name__", "")
+        name = getattr(self.fn, "__name__", None) or type(self.fn).__name__.lower()  # a Module: its class
         if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
             return "compiled"
         return f"{name}_program" if name in _RESERVED else name  # def tanh(...) must not hide math's
 
-    def _run(self, args, wanted):
-        """(output, gradient per argument, [(live leaf, gradient)]) for these arguments.
-
-        wanted: (for each argument, whether its gradient is needed; whether the live leaves' are).
-        """
-        data = [a if type(a) is float else engine._number(a, self._name()) for a in args]
-        traces = self._traced.setdefault(len(args), [])
+    def _run(self, args, kwargs):
+        """(output, structure, the flat arguments, a gradient per flat argument, [(live leaf, gradient)])."""
+        structure, flat = _structure(args, kwargs, self._name())
+        data = [x if type(x) is float else engine._number(x, self._name()) for x in flat]
+        traces = self._traced.setdefault(structure, [])
         for traced in (False, True):
             for trace in traces:
-                program = trace.program(wanted)
-                try:
-                    result = program.function(*data, *[leaf.data for leaf in program.live])
-                except (ArithmeticError, ValueError):
-                    return self._on_the_graph(args, data)
-                if result is None:  # a guard failed: this program traced another branch
+                result = trace.run(data)
+                if result is None:  # a guard or a fact outside the graph differs: another trace
                     continue
-                out, grads = result
-                if out - out != 0.0:  # inf or nan: the graph says whether an op must raise
-                    return self._on_the_graph(args, data)
+                if result is _ON_THE_GRAPH:
+                    out, grads, live = self._on_the_graph(structure, flat, data)
+                    return out, structure, flat, grads, live
                 self._latest = trace
-                return out, grads[: len(data)], list(zip(program.live, grads[len(data) :]))
+                out, grads, states = result
+                if self.check:
+                    _restore(states)  # the graph draws the same masks
+                    self._compare(trace, (out, grads), self._on_the_graph(structure, flat, data))
+                return out, structure, flat, grads[: len(data)], list(zip(trace.live, grads[len(data) :]))
             if traced:
                 raise RuntimeError(f"{self._name()}: a comparison came out differently for the same inputs; "
                                    "does the function depend on something besides its arguments and Values?")
-            traces.insert(0, self._trace(args, data))
+            traces.insert(0, self._trace(structure, flat, data))
+            self._latest = traces[0]
 
-    def _trace(self, args, data):
-        names = _argument_names(self.fn, len(args))
-        inputs = [Value(x, label=a.label if isinstance(a, Value) else "") for x, a in zip(data, args)]
+    def _trace(self, structure, flat, data):
+        out, inputs, recording = self._build(structure, flat, data)
+        _restore(recording.states.items())  # the program draws the trace's masks again
+        self.traces += 1
+        names = _argument_names(self.fn, structure)
+        return _Trace(self._name(), out, inputs, names, recording)
+
+    def _build(self, structure, flat, data):
+        """fn run on new Values for the arguments, recorded: (output, the input Values, the Recording)."""
+        inputs = [Value(x, label=a.label if isinstance(a, Value) else "") for x, a in zip(data, flat)]
+        (args_shape, kwargs_shape) = structure
+        args, _ = _unflatten(args_shape, inputs, 0)
+        kwargs, _ = _unflatten(kwargs_shape, inputs, len(inputs) - _count(kwargs_shape))
+        recording = engine.Recording()
         with _tracing:
-            saved, engine._guards = engine._guards, []
+            saved, engine._recording = engine._recording, recording
             token = engine._grad_enabled.set(True)
             try:
-                out = self.fn(*inputs)
+                out = self.fn(*args, **kwargs)
             finally:
-                guards, engine._guards = engine._guards, saved
+                engine._recording = saved
                 engine._grad_enabled.reset(token)
         if not isinstance(out, Value):
-            raise TypeError(f"compile: {self._name()} must return a Value, got {type(out).__name__}: {out!r:.60}")
-        self.traces += 1
-        return _Trace(self._name(), out, inputs, names, guards)
+            hint = ""
+            if isinstance(out, (list, tuple)):
+                hint = (f" (a model with several outputs: compile its loss, e.g. "
+                        f"autograd.compile(lambda x, y: nn.mse_loss(model(x), y)))")
+            raise TypeError(f"compile: {self._name()} must return a Value, got {type(out).__name__}: {out!r:.60}{hint}")
+        return out, inputs, recording
 
-    def _on_the_graph(self, args, data):
-        """The engine's own answer for these inputs: its error, or its numbers."""
-        inputs = [Value(x, label=a.label if isinstance(a, Value) else "") for x, a in zip(data, args)]
-        token = engine._grad_enabled.set(True)
-        try:
-            out = self.fn(*inputs)
-        finally:
-            engine._grad_enabled.reset(token)
+    def _on_the_graph(self, structure, flat, data):
+        """The engine's own answer for these inputs: its error, or (output, arg grads, live pairs)."""
+        out, inputs, recording = self._build(structure, flat, data)
         given = set(inputs)
-        leaves = [node for node in engine.topological_order(out) if node._op is None and node not in given]
+        drawn = {leaf for leaf, _, _ in recording.draws}
+        leaves = [node for node in engine.topological_order(out)
+                  if node._op is None and node not in given and node not in recording.made and node not in drawn]
         grads = engine.grad(out, inputs + leaves)
         return out.data, grads[: len(inputs)], list(zip(leaves, grads[len(inputs) :]))
 
+    def _compare(self, trace, program, graph):
+        """check=True: the first number where the program and the graph differ raises."""
+        out, grads = program
+        graph_out, graph_grads, graph_live = graph
+        n = len(graph_grads)
+        pairs = [("the output", out, graph_out)]
+        pairs += [(f"d/d argument {i}", g, h) for i, (g, h) in enumerate(zip(grads[:n], graph_grads))]
+        live = dict(zip(trace.live, grads[n:]))
+        pairs += [(f"d/d {_leaf_name(leaf)}", live.get(leaf, 0.0), h) for leaf, h in graph_live]
+        for what, ours, theirs in pairs:
+            if not _same(ours, theirs):
+                raise RuntimeError(f"compile(check=True): {self._name()}'s program gives {what} = {ours!r}, the graph "
+                                   f"{theirs!r}. This is a bug in autograd.compile; the graph's number is the right one")
 
-_tracing = threading.RLock()  # the engine's guard list is one per process: one trace at a time
+
+_tracing = threading.RLock()  # the engine's recording is one per process: one traced run at a time
+# CPython 3.11 specialises a function's bytecode (float arithmetic without a generic call) from
+# its ninth call on; a program is straight-line code, so its first eight calls run about a
+# quarter slower. It is a pure function, so compiling runs it eight times on the trace's own
+# numbers and a training loop gets the fast form from its first step. (3.12 and later specialise
+# from the first call; 3.10 does not specialise.)
+_WARM_UP_CALLS = 8 if sys.version_info[:2] == (3, 11) else 0
+_ON_THE_GRAPH = object()  # a program's answer when the graph must decide
 
 
-def _argument_names(fn, n):
-    """fn's positional parameter names for n arguments (x0, x1, ... where it has none)."""
+def _same(a, b):
+    """Bit for bit, up to the sign of a zero; nan equals nan."""
+    return a == b or (a != a and b != b)
+
+
+def _leaf_name(leaf):
+    return repr(leaf.label) if leaf.label else f"a leaf (data {leaf.data!r})"
+
+
+def _restore(states):
+    for generator, state in states:
+        generator.setstate(state)
+
+
+# ---- arguments: numbers, Values and nested lists or tuples of them --------------------------
+
+
+def _structure(args, kwargs, owner):
+    """((shape of args, shape of kwargs), [every number or Value in order]); a shape is None for one
+    number, (is_tuple, shapes of the items) for a list or tuple, and the keyword names for kwargs."""
+    flat = []
+
+    def shape(x, where):
+        if isinstance(x, (Value, numbers.Real)):
+            flat.append(x)
+            return None
+        if isinstance(x, (list, tuple)):
+            return (type(x) is tuple, tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
+        raise TypeError(f"{owner}: expected a number or a Value, got {type(x).__name__}: {x!r:.60} as {where} "
+                        f"(lists and tuples of numbers and Values work too)")
+
+    args_shape = (True, tuple(shape(a, f"argument {i}") for i, a in enumerate(args)))
+    names = tuple(sorted(kwargs))
+    kwargs_shape = (names, tuple(shape(kwargs[k], f"argument {k}=") for k in names))
+    return (args_shape, kwargs_shape), flat
+
+
+def _count(shape):
+    if shape is None:
+        return 1
+    return builtins.sum(_count(s) for s in shape[1])
+
+
+def _unflatten(shape, items, start):
+    """(the nested arguments of that shape from items[start:], the index after them)."""
+    if shape is None:
+        return items[start], start + 1
+    kind, shapes = shape
+    out = []
+    for s in shapes:
+        item, start = _unflatten(s, items, start)
+        out.append(item)
+    if kind is True:
+        return tuple(out), start
+    if kind is False:
+        return out, start
+    return dict(zip(kind, out)), start  # keyword arguments
+
+
+def _argument_names(fn, structure):
+    """A name per flat argument: fn's parameter names, x0, x1, ... where it has none, with the
+    position inside a nested argument appended (X_0_1), keyword arguments by their keyword."""
     try:
         parameters = list(inspect.signature(fn).parameters.values())
     except (TypeError, ValueError):
         parameters = []
-    names = []
+    positional = []
     for p in parameters:
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            names.append(p.name)
+            positional.append(p.name)
         elif p.kind == p.VAR_POSITIONAL:
             break
-    return [names[i] if i < len(names) else f"x{i}" for i in range(n)]
+    names = []
+
+    def walk(shape, name):
+        if shape is None:
+            names.append(name)
+        else:
+            for i, s in enumerate(shape[1]):
+                walk(s, f"{name}_{i}")
+
+    args_shape, (keywords, kwargs_shapes) = structure
+    for i, s in enumerate(args_shape[1]):
+        walk(s, positional[i] if i < len(positional) else f"x{i}")
+    for keyword_name, s in zip(keywords, kwargs_shapes):
+        walk(s, keyword_name)
+    return names
 
 
-# ---- the runtime helpers the programs call (ops with branches or checks inside) -------------
-
-
-def power(x, n):
-    """x ** n with the engine's checks (a negative base needs an integer exponent)."""
-    return ops._power(x, n)
-
-
-def power_base_grad(x, n):
-    """d(x ** n)/dx, as the ** ops compute it."""
-    return ops._power_base_grad(x, n)
-
-
-def power_exponent_grad(x, n, out):
-    """d(x ** n)/dn, as the ** ops compute it (multiplying an undefined one raises)."""
-    return ops._power_exponent_grad(x, n, out)
-
-
-def sigmoid(x):
-    """1 / (1 + e ** -x), as the sigmoid op computes it."""
-    return ops.SIGMOID.forward((x,))
-
-
-def total(xs):
-    """x_1 + ... + x_n summed left to right from 0.0, as the sum op does."""
-    return ops._left_to_right_sum(xs)
-
-
-def sign(x):
-    """d|x|/dx as the abs op computes it: 1.0, -1.0, and 0.0 at 0 (as in PyTorch)."""
-    return ops.ABS.local_grads((x,), abs(x))[0]
-
-
-_FROM_MATH = ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "inf", "nan")
-_FROM_COMPILE = ("power", "power_base_grad", "power_exponent_grad", "sigmoid", "sign", "total")
-_NAMESPACE = {**{name: getattr(math, name) for name in _FROM_MATH}, **{name: globals()[name] for name in _FROM_COMPILE}}
-_NAMESPACE["mul"] = mul
-if ops._left_to_right_sum is ops._builtin_sum:  # the same sum, called without a Python frame
-    _NAMESPACE["total"] = functools.partial(builtins.sum, start=0.0)
-
-
-# ---- code generation: each op's forward and local derivatives as Python expressions ----------
-
-
-def _number(x):
-    """A float as Python source: every digit; inf and nan by name."""
-    if math.isfinite(x):
-        return repr(x)
-    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-
-
-# How each op is written: its output, then the local derivative for each operand, as templates
-# over the operands' names ({x}, {y}) and the output's ({o}). The same arithmetic as ops.py, in
-# the same order, so the numbers are the same to the last bit.
-_BINARY = {
-    ops.Add: ("{x} + {y}", "1.0", "1.0"),
-    ops.Sub: ("{x} - {y}", "1.0", "-1.0"),
-    ops.Mul: ("{x} * {y}", "{y}", "{x}"),
-    ops.Div: ("{x} / {y}", "1.0 / {y}", "-{o} / {y}"),
-}
-_UNARY = {
-    ops.Neg: ("-{x}", "-1.0"),
-    ops.Abs: ("abs({x})", "sign({x})"),
-    ops.Exp: ("exp({x})", "{o}"),
-    ops.Log: ("log({x})", "1.0 / {x}"),
-    ops.Log1p: ("log1p({x})", "1.0 / (1 + {x})"),
-    ops.Tanh: ("tanh({x})", "1.0 - {o} * {o}"),
-    ops.Sigmoid: ("sigmoid({x})", "{o} * (1.0 - {o})"),
-    ops.Relu: ("0.0 if {x} <= 0 else {x}", "1.0 if {x} > 0 else 0.0"),
-    ops.Sin: ("sin({x})", "cos({x})"),
-    ops.Cos: ("cos({x})", "-sin({x})"),
-    ops.Sqrt: ("sqrt({x})", "0.5 / {o} if {o} != 0 else inf"),
-}
-
-
-def _forward_and_locals(op, a, out):
-    """(the output as an expression of the operand names a, the local derivative for each operand)."""
-    kind = type(op)
-    if kind in _UNARY:
-        forward, local = _UNARY[kind]
-        return forward.format(x=a[0]), (local.format(x=a[0], o=out),)
-    if kind in _BINARY:
-        forward, *locals_ = _BINARY[kind]
-        names = dict(x=a[0], y=a[1], o=out)
-        return forward.format(**names), tuple(local.format(**names) for local in locals_)
-    if kind is ops.WithConstant and type(op.op) in _BINARY:  # x op c, or c op x: one operand
-        forward, *locals_ = _BINARY[type(op.op)]
-        c = _number(op.constant)
-        names = dict(x=c, y=a[0], o=out) if op.constant_first else dict(x=a[0], y=c, o=out)
-        return forward.format(**names), (locals_[1 if op.constant_first else 0].format(**names),)
-    if kind is ops.Dot:
-        n = op.n
-        ws, xs, bias = a[:n], a[n : 2 * n], a[2 * n :]
-        terms = ["0.0"] + [f"{w} * {x}" for w, x in zip(ws, xs)] + list(bias)
-        return " + ".join(terms), (*xs, *ws, *(["1.0"] * len(bias)))
-    if kind is ops.Sum:
-        return " + ".join(["0.0", *a]), ("1.0",) * len(a)
-    if kind is ops.PowConst:
-        (x,), n = a, op.exponent
-        if float(n).is_integer() and n > 1:  # no complex result, no special case at 0
-            return f"{x} ** {_number(n)}", (f"{_number(n)} * {x} ** {_number(n - 1)}",)
-        return f"power({x}, {_number(n)})", (f"power_base_grad({x}, {_number(n)})",)
-    if kind is ops.Pow:
-        x, y = a
-        return f"power({x}, {y})", (f"power_base_grad({x}, {y})", f"power_exponent_grad({x}, {y}, {out})")
-    if kind is ops.ConstantBasePow:
-        c, (x,) = _number(op.base), a
-        return f"power({c}, {x})", (f"power_exponent_grad({c}, {x}, {out})",)
-    if kind is ops.LeakyRelu:
-        x, s = a[0], _number(op.slope)
-        return f"{x} if {x} > 0 else {s} * {x}", (f"1.0 if {x} > 0 else {s}",)
-    return None  # an op this table does not know: the program calls the op itself
-
-
-_ATOM = re.compile(r"-?[\w.\[\]]+(\([^()]*\))?")
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-def _times(local, upstream):
-    """local * upstream as source, with brackets only where needed."""
-    return f"{local} * {upstream}" if local.isidentifier() or _ATOM.fullmatch(local) else f"({local}) * {upstream}"
-
-
-class _Program:
-    """One traced graph as Python: its source, the function, and the leaves it reads live."""
-
-    def __init__(self, source, function, live):
-        self.source, self.function, self.live = source, function, live
+# ---- one traced graph and its program --------------------------------------------------------
 
 
 class _Trace:
-    """One traced graph and its programs, one per set of wanted gradients (made when first asked)."""
+    """A traced graph written as a program, and what a call needs besides the arguments: the live
+    leaves to read, the masks to draw, the facts outside the graph to check."""
 
-    def __init__(self, fn_name, out, inputs, arg_names, guards):
-        self.fn_name, self.out, self.inputs, self.arg_names, self.guards = fn_name, out, inputs, arg_names, guards
-        self.programs = {}
-        self.order = engine.topological_order(out)
-        self.n_nodes = len(self.order)
+    def __init__(self, fn_name, out, inputs, arg_names, recording):
+        self.fn_name = fn_name
+        self.reads = recording.reads
+        self.draws = [(generator, draw) for _, generator, draw in recording.draws]
+        self.generators = list(dict.fromkeys(generator for generator, _ in self.draws))
+        generator = _Generator(fn_name, out, inputs, arg_names, recording)
+        self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
+        self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
+        if _WARM_UP_CALLS and not generator.in_parts:
+            numbers = [v.data for v in (*inputs, *self.live, *generator.masks)]
+            for _ in range(_WARM_UP_CALLS):
+                try:
+                    self.function(*numbers)
+                except (ArithmeticError, ValueError):
+                    break
 
-    def program(self, wanted):
-        if wanted not in self.programs:
-            self.programs[wanted] = _generate(self, *wanted)
-        return self.programs[wanted]
+    def run(self, data):
+        """(output, gradients, generator states before the call); None when this trace does not
+        apply; _ON_THE_GRAPH when the graph must decide."""
+        for read, value in self.reads:
+            if read() != value:
+                return None
+        for leaf, number in self.constants:
+            if leaf.data != number and not (leaf.data != leaf.data and number != number):
+                raise RuntimeError(
+                    f"{self.fn_name}: the Value {_leaf_name(leaf)} was made while the function was traced, so its "
+                    f"number, {number!r}, is a constant of the program, but it is {leaf.data!r} now. Make it before "
+                    f"compiling (as a model's parameters are) to have it read at each call, or pass it as an argument")
+        states = [(generator, generator.getstate()) for generator in self.generators]
+        masks = [draw(generator) for generator, draw in self.draws]
+        try:
+            result = self.function(*data, *[leaf.data for leaf in self.live], *[masks[i] for i in self.used_draws])
+        except (ArithmeticError, ValueError):
+            _restore(states)
+            return _ON_THE_GRAPH
+        if result is None:
+            _restore(states)
+            return None
+        return result[0], result[1], states
 
 
-# Above this many nodes the program keeps its numbers in two lists (V[i], G[i]) and is cut
-# into functions of PART_LINES lines: Python compiles one huge function in more than linear
-# time and memory, and a list needs no bookkeeping of which names cross from part to part.
+# Programs of more lines than twice this (a line per node computed, a line per gradient) keep their
+# numbers in two lists (V, G) and are compiled in parts of PART_NODES nodes: Python compiles one
+# huge function in more than linear time and memory.
 NAMED_NODES = 10_000
-PART_LINES = 5_000
-# A sum of at least this many products is written total(map(mul, vecA, vecB)) over two tuples,
-# each written once and shared by every line that sums over it (a dot node's weights and
-# inputs, a weight's inputs over a large batch). Python's compile spends its time per operation
-# written out, so this keeps compiling short; written out, a sum runs about twice as fast.
-VECTOR_TERMS = 128
-DOT_TERMS = 8  # the same for a dot node's own value: the tuples of weights and inputs are shared
-_SIMPLE = re.compile(r"-?[\w.\[\]]+")
+PART_NODES = 2_000
+# Graphs of more than FUSE_NODES nodes (and at most FUSE_LIMIT) write a node used once, by an op
+# that passes an inf or nan on, inside its user's line, up to FUSE_DEPTH deep; its gradient,
+# when the user's local derivative is 1, is the user's. Smaller graphs keep a line per node.
+FUSE_NODES = 2_000
+FUSE_LIMIT = 200_000
+FUSE_DEPTH = 60
+# A gradient summed over at least this many uses is written as a sum of products over two tuples
+# written once and shared (a weight's inputs over a batch, the upstream gradients); so is a dot
+# node's dot(w1, ..., x1, ...) (its weights, and its inputs shared by a layer's neurons). Python
+# compiles the program in time and memory that grow with the names written out.
+VECTOR_TERMS = 17
+_SIMPLE = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_DOT_CALL = re.compile(r"\bdot\(([^()]*)\)")
 
 
-def _generate(trace, wanted_args, wanted_live):
-    fn_name, out, inputs, arg_names, guards = trace.fn_name, trace.out, trace.inputs, trace.arg_names, trace.guards
-    order = list(trace.order)
-    in_graph = len(order)
-    seen = set(order)
-    for value, _, other, _ in guards:  # a compared Value may lie outside the output's graph
-        for v in (value, other):
-            if isinstance(v, Value) and v not in seen:
-                for node in engine.topological_order(v):
-                    if node not in seen:
-                        seen.add(node)
-                        order.append(node)
-    position = {node: i for i, node in enumerate(order)}
-    input_set = set(inputs)
-    live = [node for node in order if node._op is None and node not in input_set]
-    leaves = inputs + live
-    name = _names(order, inputs, arg_names)
-    named = len(order) <= NAMED_NODES
-    if named:
-        ref, gref = name, _grad_names(order[:in_graph], name)
-    else:
-        ref = {node: f"V[{i}]" for i, node in enumerate(order)}
-        gref = {node: f"G[{i}]" for i, node in enumerate(order[:in_graph])}
-    wanted = {leaf for leaf, want in zip(inputs, wanted_args) if want} | (set(live) if wanted_live else set())
-    needed = set()  # the nodes with a wanted leaf among their ancestors (or themselves)
-    for node in order[:in_graph]:
-        if node in wanted or any(p in needed for p in node.parents):
-            needed.add(node)
+class _Template:
+    """An op's code with placeholders ({0}, {1}, ... for the operands, {o} for the output), asked
+    once per op: its forward, and each local derivative times an upstream gradient {g}."""
 
-    namespace = dict(_NAMESPACE)
-    body = []
-    tuples = _Tuples(body, set(name.values()) | set(gref.values()) | _RESERVED)
-    # A node computed only for a comparison is written as soon as its operands are, so its
-    # guard is checked before the lines of a branch that the new inputs may not take.
-    key = {node: (i, 0) for i, node in enumerate(order[:in_graph])}
-    for j, node in enumerate(order[in_graph:], start=1):
-        key[node] = (max((key[p][0] for p in node.parents), default=-1), j)
-    sequence = sorted(order, key=key.__getitem__)
-    rank = {node: r for r, node in enumerate(sequence)}
-    checks = {}  # rank of the later compared node (-1: only leaves) -> guard lines
-    for value, op, other, result in guards:
-        right = ref[other] if isinstance(other, Value) else _number(engine._number(other, op))
-        later = max((rank[v] for v in (value, other) if isinstance(v, Value) and v._op is not None), default=-1)
-        test = f"{ref[value]} {op} {right}"
-        line = f"if {'not ' if result else ''}{test}: return None  # traced where {test} is {result}"
-        if line not in checks.setdefault(later, []):
-            checks[later].append(line)
+    def __init__(self, op, n, fallback_name):
+        self.op = op  # kept alive: templates are found by id(op)
+        names = [f"__{k}" for k in range(n)]
+        code = op.code(names, "__o")
+        self.fallback = code is None
+        if code is None:  # the program calls the op itself
+            operands = f"({', '.join(names)},)"
+            code = (f"{fallback_name}.forward({operands})",
+                    [f"{fallback_name}.local_grads({operands}, __o)[{k}]" for k in range(n)])
+        forward, locals_ = code
+        self.helpers = set(_WORD.findall(" ".join([forward, *locals_])))
+        self.forward = _placeholders(forward)
+        self.locals = [_placeholders(local) for local in locals_]
+        self.products = [_placeholders(_times(local)) for local in locals_]
+        self.shares_dot = "dot(" in forward
+        self.reads_output = "{o}" in " ".join(self.locals)
+        self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
+        self.source = (forward, locals_, n)
+        self._fusion = None
 
-    # Forward: one line per node, in topological order.
-    body += checks.get(-1, [])
-    hidden = set()  # + - * / results whose infinity a later op could turn finite again
-    for node in order:
-        if type(node._op) in _HIDES_INFINITY or (type(node._op) is ops.WithConstant and type(node._op.op) is ops.Div):
-            hidden.update(p for p in node.parents if _arithmetic(p._op))
-    local_grads = {}
-    helpers = set()
-    probed = set()
-    for i, node in enumerate(sequence):
-        op = node._op
-        if op is not None:
-            a = [ref[p] for p in node.parents]
-            code = _forward_and_locals(op, a, ref[node])
-            if code is None:  # an op with no entry above: the program calls the op itself
-                op_name = f"_op{i}"
-                namespace[op_name] = op
-                args = f"({', '.join(a)},)"
-                code = (f"{op_name}.forward({args})", [f"{op_name}.local_grads({args}, {ref[node]})[{k}]" for k in range(len(a))])
-            elif op not in probed:  # which helpers this op's lines call (asked once per op)
-                probed.add(op)
-                helpers.update(_WORD.findall(" ".join([code[0], *code[1]])))
-            forward, local_grads[node] = code
-            if type(op) is ops.Dot and op.n >= DOT_TERMS:
-                ws, xs = tuples.name(a[: op.n]), tuples.name(a[op.n : 2 * op.n])
-                forward = f"total(map(mul, {ws}, {xs}))" + (f" + {a[-1]}" if op.has_bias else "")
-                helpers.update(("total", "mul"))
-            body.append(f"{ref[node]} = {forward}")
-            if node in hidden:  # the engine raises on an overflow: the graph says which error
-                body.append(f"if {ref[node]} in (inf, -inf): raise OverflowError('{name[node]} is too large for a float')")
-                helpers.add("inf")
-        body += checks.get(i, [])
+    def fusion(self):
+        """(how the forward binds: "atom", "sum", "product" or "other"; for each operand, the place it
+        has in the forward if it can be written there as an expression, else None). An operand
+        can when it appears once in the forward and in no local derivative, and when an inf or nan
+        there makes the output inf or nan (or fails), so the program's check still sees it; only
+        ops of up to 8 operands are asked (the probe tries each operand in turn)."""
+        if self._fusion is None:
+            forward, locals_, n = self.source
+            tree = ast.parse(forward, mode="eval").body
+            kind = ("sum" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Add, ast.Sub)) else
+                    "product" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div)) else
+                    "atom" if isinstance(tree, (ast.Name, ast.Constant, ast.Call)) else "other")
+            places = {}
+            for parent in ast.walk(tree):
+                for child in ast.iter_child_nodes(parent):
+                    if isinstance(child, ast.Name) and child.id.startswith("__") and child.id[2:].isdigit():
+                        places.setdefault(int(child.id[2:]), []).append(_place(parent, child))
+            mentioned = set(_WORD.findall(" ".join(locals_)))
+            fit = []
+            for k in range(n):
+                ok = (not self.fallback and n <= 8 and len(places.get(k, ())) == 1 and f"__{k}" not in mentioned
+                      and "__o" not in forward and _keeps_infinity(forward, n, k))
+                fit.append(places[k][0] if ok else None)
+            self._fusion = (kind, fit)
+        return self._fusion
 
-    # Backward: one line per node, in reverse. A node's gradient is the sum of local * upstream
-    # over its uses, in the order backward() adds them: the later use first, operands in order.
-    uses = {}
-    for node in reversed(order[:in_graph]):
-        if node._op is not None and node in needed:
-            for k, parent in enumerate(node.parents):
-                uses.setdefault(parent, []).append((node, k))
-    body.append(f"{gref[out]} = 1.0")
-    for node in reversed(order[:in_graph - 1]):
-        if node not in needed:
+
+def _placeholders(text):
+    return _PLACEHOLDER.sub(r"{\1}", text)
+
+
+def _place(parent, child):
+    """Where an operand sits: "left_sum", "right_sum", "left_product", "right_product", "argument" or "other"."""
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+        side = "left" if parent.left is child else "right"
+        return f"{side}_{'sum' if isinstance(parent.op, (ast.Add, ast.Sub)) else 'product'}"
+    if isinstance(parent, ast.Call) and child in parent.args:
+        return "argument"
+    return "other"
+
+
+def _keeps_infinity(forward, n, k):
+    """True when inf, -inf and nan as operand k make the forward inf or nan (or fail), for a few
+    finite values of the other operands: an overflow there cannot be hidden by this op."""
+    code = builtins.compile(forward, "<probe>", "eval")
+    for finite in (1.5, 0.75, 2.0):
+        scope = dict(ops.CODE_HELPERS, **{f"__{j}": finite for j in range(n)})
+        try:
+            eval(code, scope)
+        except (ArithmeticError, ValueError):
             continue
-        locals_ = [local_grads[user][k] for user, k in uses[node]]
-        upstreams = [gref[user] for user, _ in uses[node]]
-        if len(locals_) >= VECTOR_TERMS and all(_SIMPLE.fullmatch(local) for local in locals_):
-            if all(local == "1.0" for local in locals_):
-                total = f"total({tuples.name(upstreams)})"
-                helpers.add("total")
-            else:
-                total = f"total(map(mul, {tuples.name(locals_)}, {tuples.name(upstreams)}))"
-                helpers.update(("total", "mul"))
+        for bad in (math.inf, -math.inf, math.nan):
+            scope[f"__{k}"] = bad
+            try:
+                result = eval(code, scope)
+            except (ArithmeticError, ValueError):
+                continue
+            if math.isfinite(result):
+                return False
+    return True
+
+
+def _grouped(expression, kind, place):
+    """An operand's expression written into its user's line, in brackets only where Python's
+    grouping would differ from the graph's (a + b as the right operand of +, say)."""
+    if kind == "atom" or place == "argument" or (kind == "sum" and place == "left_sum") or \
+            (kind == "product" and place in ("left_sum", "right_sum", "left_product")):
+        return expression
+    return f"({expression})"
+
+
+def _times(local):
+    """local * __g as source: 1.0 * g is g and -1.0 * g is -g (the same numbers), and a
+    conditional multiplies in each branch, so a relu's dead branch costs no product."""
+    if local == "1.0":
+        return "__g"
+    if _SIMPLE.fullmatch(local) and local != "-1.0":
+        return f"{local} * __g"
+    tree = ast.parse(local, mode="eval").body
+
+    def times(node):
+        if isinstance(node, ast.IfExp):
+            return ast.IfExp(node.test, times(node.body), times(node.orelse))
+        if isinstance(node, ast.Constant) and node.value == 1.0 and math.copysign(1.0, node.value) > 0:
+            return ast.Name("__g")
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and \
+                isinstance(node.operand, ast.Constant) and node.operand.value == 1.0:
+            return ast.UnaryOp(ast.USub(), ast.Name("__g"))
+        return ast.BinOp(node, ast.Mult(), ast.Name("__g"))
+
+    product = times(tree)
+    return f"({ast.unparse(product)})" if isinstance(product, ast.IfExp) else ast.unparse(product)
+
+
+_PLACEHOLDER = re.compile(r"\b__(\d+|o|g)\b")
+
+
+class _Generator:
+    """Writes one traced graph as Python (named lines, or V/G lists in parts for large graphs)."""
+
+    def __init__(self, fn_name, out, inputs, arg_names, recording):
+        self.fn_name, self.out, self.inputs, self.arg_names, self.recording = fn_name, out, inputs, arg_names, recording
+        order = engine.topological_order(out)
+        self.in_graph = len(order)
+        if recording.guards:
+            seen = set(order)
+            for value, _, other, _ in recording.guards:  # a compared Value may lie outside the output's graph
+                for v in (value, other):
+                    if isinstance(v, Value) and v not in seen:
+                        for node in engine.topological_order(v):
+                            if node not in seen:
+                                seen.add(node)
+                                order.append(node)
+        self.order = order
+        input_set = set(inputs)
+        drawn = [leaf for leaf, _, _ in recording.draws]
+        drawn_set, made = set(drawn), recording.made
+        # varying: computed from a parameter of the program (else a constant, written as its number);
+        # needed: computed from an argument or a live leaf (else it needs no gradient)
+        varying, needed, live = set(input_set), set(input_set), []
+        for node in order:
+            if node._op is None:
+                if node in drawn_set:
+                    varying.add(node)
+                elif node not in made and node not in input_set:
+                    live.append(node)
+                    varying.add(node)
+                    needed.add(node)
+                continue
+            a, b = node._a, node._b
+            parents = (a, b) if b is not None else a if type(a) is tuple else (a,)
+            for p in parents:
+                if p in varying:
+                    varying.add(node)
+                    for q in parents:
+                        if q in needed:
+                            needed.add(node)
+                            break
+                    break
+        self.varying, self.needed, self.live = varying, needed, live
+        self.masks = [leaf for leaf in drawn if leaf in varying]
+        position = {leaf: i for i, leaf in enumerate(drawn)}
+        self.used_draws = [position[leaf] for leaf in self.masks]
+        self.parameters = inputs + live + self.masks
+        self.templates = {}
+        self.fallbacks = {}  # op -> its name in the program, for ops without code
+        self.helpers = set()
+        self.namespace = dict(ops.CODE_HELPERS)
+
+    def program(self):
+        """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
+        self.inline, aliased = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else (set(), 0)
+        forward = builtins.sum(1 for node in self.order if node._op is not None and node in self.varying)
+        backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
+        self.in_parts = forward - len(self.inline) + backward > 2 * NAMED_NODES
+        if not self.in_parts:
+            source = self._named()
+            exec(builtins.compile(source, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
         else:
-            terms = [u if local == "1.0" else f"-{u}" if local == "-1.0" else _times(local, u) for local, u in zip(locals_, upstreams)]
-            total = " + ".join(terms)
-        said = []
-        for user, k in uses[node][:3]:
-            rule = getattr(user._op, "rule", None)
-            if rule is None:
-                said.append(f"∂{name[user]}/∂{name[node]} of {user._op.name}")
+            source = self._in_parts()
+        return source, self.namespace[self.fn_name], self.live, self.used_draws, self.in_graph
+
+    # -- what every form shares
+
+    def _fusion(self):
+        """(The nodes written inside their one user's line rather than on a line of their own, how
+        many gradients are their one user's), for graphs of more than FUSE_NODES nodes:
+        ((w1*x1 + w2*x2) + w3*x3) + b, made of * and + nodes, becomes one line of the same
+        operations in the same order."""
+        order, varying = self.order, self.varying
+        compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
+        uses = {}
+        for node in order:
+            if node._op is not None and node in varying:
+                for k, parent in enumerate(node.parents):
+                    uses[parent] = None if parent in uses else (node, k)
+        inline, depth, aliased = set(), {}, 0
+        out, needed = self.out, self.needed
+        for node in order:
+            use = uses.get(node)
+            if use is not None and node in needed and self._template(use[0]._op, len(use[0].parents)).locals[use[1]] == "1.0":
+                aliased += 1  # its gradient will be its user's
+            if use is None or node._op is None or node is out or node not in varying or node in compared:
+                continue
+            parents = node.parents
+            d = depth[node] = 1 + max([depth[p] for p in parents if p in inline], default=0)
+            template = self._template(node._op, len(parents))
+            user, k = use
+            if d < FUSE_DEPTH and not template.reads_output and self._template(user._op, len(user.parents)).fusion()[1][k]:
+                inline.add(node)
+        return inline, aliased
+
+    def _template(self, op, n):
+        template = self.templates.get((id(op), n))
+        if template is None:
+            fallback = self.fallbacks.get(op) or f"_op{len(self.fallbacks)}"
+            template = self.templates[(id(op), n)] = _Template(op, n, fallback)
+            if template.fallback:
+                self.fallbacks[op] = fallback
+                self.namespace[fallback] = op
+            self.helpers |= template.helpers
+        return template
+
+    def _guards(self, ref, rank):
+        """{rank of the later compared node (-1: only leaves): guard lines}; a guard on constants alone is dropped."""
+        checks = {}
+        for value, op, other, result in self.recording.guards:
+            sides = [v for v in (value, other) if isinstance(v, Value)]
+            if not any(v in self.varying for v in sides):
+                continue
+            if isinstance(other, Value):
+                test = f"{ref(value)} {op} {ref(other)}"
             else:
-                said.append(f"∂{name[user]}/∂{name[node]} = {rule(k, [name[p] for p in user.parents], name[user])}")
-        more = f"; and {len(uses[node]) - 3} more uses" if len(uses[node]) > 3 else ""
-        body.append(f"{gref[node]} = {total}  # {'; '.join(said)}{more}")
+                float_op, number = _float_comparison(op, other)
+                test = "True" if float_op is True else "False" if float_op is False else f"{ref(value)} {float_op} {ops.literal(number)}"
+            later = max((rank[v] for v in sides if v in self.varying and v._op is not None), default=-1)
+            line = f"if not {test}: return None  # traced where {test} is {result}" if result else \
+                f"if {test}: return None  # traced where {test} is {result}"
+            lines = checks.setdefault(later, [])
+            if line not in lines:
+                lines.append(line)
+        return checks
 
-    returned = ", ".join(gref[leaf] if leaf in wanted and (leaf in uses or leaf is out) else "0.0" for leaf in leaves)
-    finish = f"return {ref[out]}, ({returned}{',' if len(leaves) == 1 else ''})"
-    header = []
-    math_names = [h for h in _FROM_MATH if h in helpers]
-    compile_names = [h for h in _FROM_COMPILE if h in helpers]
-    if math_names:
-        header.append(f"from math import {', '.join(math_names)}")
-    if "mul" in helpers:
-        header.append("from operator import mul")
-    if compile_names:
-        header.append(f"from autograd.compile import {', '.join(compile_names)}")
-    if header:
-        header.append("")
-    header += [f"# {key}: the op {namespace[key].name!r} of the traced graph" for key in namespace if key.startswith("_op")]
-    signature = f"def {fn_name}({', '.join(name[leaf] for leaf in leaves)}):"
-    if named:
-        chunks = ["\n".join(header + [signature] + ["    " + line for line in body + [finish]]) + "\n"]
-    else:  # each part is compiled on its own, so no compile holds the whole program at once
-        chunks = ["\n".join(header) + "\n"] if header else []
-        parts = [body[k : k + PART_LINES] for k in range(0, len(body), PART_LINES)]
-        for k, part in enumerate(parts):
-            chunks.append("\n".join([f"def _part{k}(V, G):"] + ["    " + line for line in part] + ["    return True", "", ""]))
-        main = [signature, f"    V, G = [0.0] * {len(order)}, [0.0] * {in_graph}"]
-        main += [f"    V[{position[leaf]}] = {name[leaf]}" for leaf in leaves if leaf in position]
-        main += [f"    if _part{k}(V, G) is None: return None" for k in range(len(parts))]
-        chunks.append("\n".join(main + ["    " + finish]) + "\n")
-    for chunk in chunks:
-        exec(builtins.compile(chunk, f"<autograd.compile {fn_name}>", "exec"), namespace)
-    return _Program("".join(chunks), namespace[fn_name], live)
+    def _sequence(self):
+        """The nodes to compute, in order; a node computed only for a comparison comes as soon as its
+        operands are, so its guard is checked before the lines of a branch the new inputs may not take."""
+        order, in_graph = self.order, self.in_graph
+        if len(order) == in_graph:
+            return order
+        key = {node: (i, 0) for i, node in enumerate(order[:in_graph])}
+        for j, node in enumerate(order[in_graph:], start=1):
+            key[node] = (max((key[p][0] for p in node.parents), default=-1), j)
+        return sorted(order, key=key.__getitem__)
+
+    def _always_fails(self):
+        """True when a constant part of the graph has a derivative that does not exist: backward,
+        which multiplies every edge, then always raises (the graph says how)."""
+        return any(isinstance(local, ops.Undefined) for node in self.order[: self.in_graph]
+                   if node._op is not None and node not in self.varying for local in node.local_grads)
+
+    def _header(self):
+        math_names = [h for h in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "isfinite", "inf", "nan") if h in self.helpers]
+        op_names = [h for h in ops.CODE_HELPERS if h in self.helpers and h not in math_names and h not in ("abs", "mul")]
+        header = []
+        if math_names:
+            header.append(f"from math import {', '.join(math_names)}")
+        if "mul" in self.helpers:
+            header.append("from operator import mul")
+        if op_names:
+            header.append(f"from autograd.ops import {', '.join(op_names)}")
+        if header:
+            header.append("")
+        header += [f"# {key}: the op {op.name!r} of the traced graph (it has no code of its own)"
+                   for op, key in self.fallbacks.items()]
+        return header
+
+    # -- small graphs: one named line per node
+
+    def _named(self):
+        order, in_graph, varying, needed, out = self.order, self.in_graph, self.varying, self.needed, self.out
+        name = _names(order, self.inputs, self.arg_names)
+
+        def ref(node):
+            return name[node] if node in varying else _literal(node.data)
+
+        sequence = self._sequence()
+        rank = {node: r for r, node in enumerate(sequence)}
+        checks = self._guards(ref, rank)
+        body = ["raise ValueError('a derivative of a constant part does not exist: the graph says which')"] \
+            if self._always_fails() else []
+        body += checks.get(-1, [])
+        gname = _grad_names(order[:in_graph], name)
+        tuples = _Tuples(body, set(name.values()) | set(gname.values()) | _RESERVED)
+        written = {}  # node -> (its template, its operands' texts)
+        computed = []
+        inline, expressions = self.inline, {}
+        for r, node in enumerate(sequence):
+            if node._op is not None and node in varying:
+                parents = node.parents
+                template = self._template(node._op, len(parents))
+                refs = [ref(p) for p in parents]
+                written[node] = (template, refs)
+                operands = refs
+                if inline and any(p in inline for p in parents):
+                    places = template.fusion()[1]
+                    operands = [_grouped(*expressions.pop(p), places[k]) if p in inline else text
+                                for k, (p, text) in enumerate(zip(parents, refs))]
+                forward = template.forward.format(*operands, o=name[node])
+                if node in inline:
+                    expressions[node] = (forward, template.fusion()[0])
+                    continue
+                if template.shares_dot:
+                    forward = _DOT_CALL.sub(lambda m: self._shared_dot(m.group(1), tuples), forward)
+                body.append(f"{name[node]} = {forward}")
+                computed.append(name[node])
+            body += checks.get(r, [])
+        if computed:  # an op the engine would have stopped (an overflow of + - * /) may be hidden by a later one
+            body.append(f"if not isfinite({_check_sum(computed)}): raise OverflowError('a value is inf or nan: the graph decides')")
+            self.helpers.add("isfinite")
+
+        # Backward: one line per node, in reverse. A node's gradient is the sum of local * upstream
+        # over its uses, in the order backward() adds them: the later use first, operands in order.
+        uses = {}
+        unneeded = []
+        for node in reversed(order[:in_graph]):
+            if node in needed and node._op is not None:
+                template, refs = written[node]
+                for k, parent in enumerate(node.parents):
+                    if parent in needed:
+                        uses.setdefault(parent, []).append((node, k))
+                    elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
+                        unneeded.append(template.locals[k].format(*refs, o=name[node]))
+        if out in needed:
+            body.append(f"{gname[out]} = 1.0")
+        texts = {}  # a node's operands as its rules write them, asked once per node
+        lines = {}  # gradient name -> its line's place in body
+        for node in reversed(order[: in_graph - 1]):
+            if node in uses and inline and len(uses[node]) == 1:
+                user, k = uses[node][0]
+                if written[user][0].locals[k] == "1.0":  # its gradient is its one user's: the same number
+                    gname[node] = gname[user]
+                    continue
+            if node in uses:
+                terms = [(user, k) for user, k in uses[node]]
+                total = self._gradient_sum(terms, written, name, gname, tuples)
+                lines[gname[node]] = len(body)
+                body.append(f"{gname[node]} = {total}  # {_rules(node, uses[node], name, texts)}")
+        body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
+        leaves = self.inputs + self.live
+        returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
+        if inline:
+            terms = {}  # how many terms of gradient sums read each gradient
+            for node_uses in uses.values():
+                for user, _ in node_uses:
+                    terms[gname[user]] = terms.get(gname[user], 0) + 1
+            body = _skip_dead_branches(body, lines, terms, set(returned))
+        finish = f"return {ref(out)}, ({', '.join(returned)}{',' if len(returned) == 1 else ''})"
+        signature = f"def {self.fn_name}({', '.join(name[leaf] for leaf in self.parameters)}):"
+        return "\n".join(self._header() + [signature] + ["    " + line for line in body + [finish]]) + "\n"
+
+    def _gradient_sum(self, terms, written, name, gname, tuples):
+        """The sum over a node's uses of local derivative times the user's gradient."""
+        if len(terms) >= VECTOR_TERMS:
+            locals_ = [written[user][0].locals[k].format(*written[user][1], o=name[user]) for user, k in terms]
+            if all(_SIMPLE.fullmatch(local) for local in locals_):
+                if all(local == "1.0" for local in locals_):
+                    return _sum_text([gname[user] for user, _ in terms], self.helpers)
+                return self._sum_of_products(tuples.name(locals_), tuples.name([gname[user] for user, _ in terms]))
+        texts = [written[user][0].products[k].format(*written[user][1], o=name[user], g=gname[user]) for user, k in terms]
+        return _sum_text(texts, self.helpers) if len(texts) > 1 else texts[0]
+
+    def _shared_dot(self, arguments, tuples):
+        """dot(w1, ..., wn, x1, ..., xn) as a sum of products over two shared tuples."""
+        names = arguments.split(", ")
+        n = len(names) // 2
+        return self._sum_of_products(tuples.name(names[:n]), tuples.name(names[n:]))
+
+    def _sum_of_products(self, a, b):
+        self.helpers.update(("mul",) if ops.SUM_OF_PRODUCTS.startswith("sum(") else ("sum_of_products",))
+        return ops.SUM_OF_PRODUCTS.format(a, b)
+
+    # -- large graphs: V and G lists, in parts that name their neighbours by distance
+
+    def _in_parts(self):
+        in_graph, varying, needed, out = self.in_graph, self.varying, self.needed, self.out
+        sequence = self._sequence()
+        index = {node: i for i, node in enumerate(sequence)}
+        size = len(sequence)
+        checks = self._guards(lambda node: f"V[{index[node]}]", index)
+        # A part is written from a key: per node its template and how it names each operand (by
+        # distance when near, by index when far, or a constant's number), and which need gradients.
+        # Two parts with one key have one text: it is written and compiled once.
+        parts, forward_parts, backward_parts = {}, [], []
+        self.chunks = []
+        reach = PART_NODES
+        for base in range(0, size, PART_NODES):
+            key = []
+            for i in range(base, min(base + PART_NODES, size)):
+                node = sequence[i]
+                if node._op is None or node not in varying:
+                    continue
+                a, b = node._a, node._b
+                parents = (a, b) if b is not None else a if type(a) is tuple else (a,)
+                refs = []
+                for p in parents:
+                    if p in varying:
+                        d = index[p] - base
+                        refs.append(d if -reach <= d < 2 * reach else ("V", index[p]))
+                    else:
+                        refs.append(("c", _literal(p.data)))
+                grads = (node in needed, *[p in needed for p in parents]) if node in needed else False
+                key.append((i - base, self._template(node._op, len(parents)), tuple(refs), grads))
+            guard_lines = tuple((i - base, line) for i in range(base, min(base + PART_NODES, size)) for line in checks.get(i, ()))
+            key = (tuple(key), guard_lines)
+            functions = parts.get(key)
+            if functions is None:
+                functions = parts[key] = self._write_part(key)
+            forward, backward = functions
+            if forward:
+                forward_parts.append((forward, base))
+            if backward:
+                backward_parts.append((backward, base))
+        backward_parts.reverse()
+        self.helpers.add("isfinite")
+        slots = [index.get(leaf, size) for leaf in self.parameters]  # an argument fn does not use: the spare slot
+        self.namespace.update(_SLOTS=slots, _FORWARD=[(self.namespace[f], b) for f, b in forward_parts],
+                              _BACKWARD=[(self.namespace[f], b) for f, b in backward_parts])
+        leaves = self.inputs + self.live
+        grads = ", ".join(f"G[{index[leaf]}]" if leaf in needed and leaf in index else "0.0" for leaf in leaves)
+        result = f"V[{index[out]}]" if out in varying else _literal(out.data)
+        main = [f"def {self.fn_name}(*values):",
+                f"    V, G = [0.0] * {size + 1}, [0.0] * {size + 1}"]
+        if self._always_fails():
+            main.append("    raise ValueError('a derivative of a constant part does not exist: the graph says which')")
+        main += ["    for slot, x in zip(_SLOTS, values):",
+                 "        V[slot] = x",
+                 *("    " + line for line in checks.get(-1, [])),
+                 "    for part, _b in _FORWARD:",
+                 "        if part(V, _b) is None: return None",
+                 f"    if not isfinite(sum(V[:{size}])): raise OverflowError('a value is inf or nan: the graph decides')",
+                 *([f"    G[{index[out]}] = 1.0"] if out in needed else []),
+                 "    for part, _b in _BACKWARD:",
+                 "        part(V, G, _b)",
+                 f"    return {result}, ({grads}{',' if len(leaves) == 1 else ''})"]
+        main_text = "\n".join(main) + "\n"
+        exec(builtins.compile(main_text, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
+        header = "\n".join(self._header())
+        listing = (f"_SLOTS = {slots!r}\n"
+                   f"_FORWARD = [{', '.join(f'({f}, {b})' for f, b in forward_parts)}]\n"
+                   f"_BACKWARD = [{', '.join(f'({f}, {b})' for f, b in backward_parts)}]\n\n\n")
+        return (header + "\n" if header else "") + "".join(self.chunks) + listing + main_text
+
+    def _write_part(self, key):
+        """(forward function name, backward function name) of a part, each None when it has no lines."""
+        nodes, guard_lines = key
+        guards = {}
+        for j, line in guard_lines:
+            guards.setdefault(j, []).append(line)
+
+        def ref(r):
+            if type(r) is int:
+                return f"V[_b{r:+d}]"
+            return f"V[{r[1]}]" if r[0] == "V" else r[1]
+
+        lines = []
+        backward = []
+        previous = 0
+        for j, template, refs, grads in nodes:
+            for k in range(previous, j):
+                lines += guards.get(k, [])
+            previous = j + 1
+            texts = [ref(r) for r in refs]
+            out = f"V[_b{j:+d}]"
+            lines.append(f"{out} = {template.forward.format(*texts, o=out)}")
+            lines += guards.get(j, [])
+            if grads:
+                g = f"G[_b{j:+d}]"
+                edges = []
+                for k, (r, parent_needed) in enumerate(zip(refs, grads[1:])):
+                    if parent_needed:
+                        edges.append(f"{ref(r).replace('V[', 'G[')} += {template.products[k].format(*texts, o=out, g=g)}")
+                    elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
+                        edges.append(f"({template.locals[k].format(*texts, o=out)}) * 1.0")
+                backward.append(edges)
+        for k in range(previous, PART_NODES):
+            lines += guards.get(k, [])
+        backward = [line for edges in reversed(backward) for line in edges]  # the engine's order: the later node first
+        forward = self._part("(V, _b)", lines + ["return True"]) if len(lines) else None
+        return forward, self._part("(V, G, _b)", backward) if backward else None
+
+    def _part(self, arguments, lines):
+        function = f"_part{len(self.chunks)}"
+        text = f"def {function}{arguments}:\n" + "\n".join("    " + line for line in lines) + "\n\n\n"
+        self.chunks.append(text)
+        exec(builtins.compile(text, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
+        return function
 
 
-# Ops whose output can be finite when an operand is infinite (tanh(inf) is 1.0), so that an
-# overflow before them would not reach the output, where the program looks for one.
-_HIDES_INFINITY = (ops.Tanh, ops.Sigmoid, ops.Relu, ops.Exp, ops.Div, ops.Pow, ops.PowConst, ops.ConstantBasePow)
+def _literal(x):
+    """A constant as an operand: its number, bracketed when negative (-2.0 ** 2 is not 4)."""
+    text = ops.literal(x)
+    return f"({text})" if text.startswith("-") else text
 
 
-def _arithmetic(op):
-    """True for + - * / (also with a number): the ops whose overflow the engine reports."""
-    inner = op.op if type(op) is ops.WithConstant else op
-    return type(inner) in _BINARY
+def _skip_dead_branches(body, lines, terms, returned):
+    """Gradient lines where a dead branch need not compute its upstream (large graphs only).
+
+    A relu's gradient line reads g_v = (g_u if v > 0.0 else 0.0 * g_u). When g_u is used there
+    alone and is a sum of products of names, it is written into the live branch, and the dead
+    branch is 0.0: the same number as 0.0 * g_u whenever g_u is finite, up to the sign of a zero
+    (which no later sum or product can turn into another number). A last line makes sure it
+    is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
+    (so a sum of 16 products is at most 1.6e201).
+    """
+    factors = []
+    for i, line in enumerate(body):
+        if " else 0.0 * g_" not in line:
+            continue
+        match = _DEAD_BRANCH.match(line)
+        if match is None or terms.get(match[2]) != 1 or match[2] in returned or match[2] not in lines:
+            continue
+        j = lines[match[2]]
+        expression = body[j].split("  # ")[0].split(" = ", 1)[1]
+        products = expression.split(" + ")
+        if not 1 <= len(products) < VECTOR_TERMS or not all(_PRODUCT_OF_NAMES.fullmatch(p) for p in products):
+            continue
+        factors += [factor.lstrip("-") for product in products for factor in product.split(" * ")]
+        body[i] = f"{match[1]} = ({expression} if {match[3]} else 0.0){match[4] or ''}"
+        body[j] = None
+    body = [line for line in body if line is not None]
+    if factors:
+        names = ", ".join(dict.fromkeys(factors))
+        body.append(f"if not sum(map(abs, ({names},))) <= 1e100: raise OverflowError('a gradient could be inf or nan: "
+                    "the graph decides')")
+    return body
+
+
+_DEAD_BRANCH = re.compile(r"(g_\w+) = \((g_\w+) if (.+) else 0\.0 \* \2\)(  # .*)?$")
+_PRODUCT_OF_NAMES = re.compile(r"-?([\w.]+|\(-[\w.]+\))( \* ([\w.]+|\(-[\w.]+\)))?")
+
+
+def _check_sum(names):
+    """A sum that is inf or nan when any of the values is (Python's sum: any order of adding will do)."""
+    return " + ".join(names) if len(names) <= ops.INLINE_TERMS else f"sum(({', '.join(names)},))"
+
+
+def _sum_text(terms, helpers):
+    """terms added left to right; a long sum as total(...), which Python compiles without recursion
+    (and which starts from 0.0, as backward's own sums do)."""
+    if len(terms) <= ops.INLINE_TERMS:
+        return " + ".join(terms)
+    helpers.add("total")
+    return f"total({', '.join(terms)})"
+
+
+def _rules(node, uses, name, texts):
+    """The comment of a gradient line: the rule of the first three uses."""
+    said = []
+    for user, k in uses[:3]:
+        if user not in texts:
+            texts[user] = [name[p] if p in name else _literal(p.data) for p in user.parents]
+        try:
+            rule = user._op.rule(k, texts[user], name[user])
+        except NotImplementedError:
+            said.append(f"∂{name[user]}/∂{name[node]} of {user._op.name}")
+        else:
+            said.append(f"∂{name[user]}/∂{name[node]} = {rule}")
+    more = f"; and {len(uses) - 3} more uses" if len(uses) > 3 else ""
+    return "; ".join(said) + more
+
+
+def _float_comparison(op, number):
+    """(op2, f) with x op number == x op2 f for every float x, f a float; (True or False, None)
+    when the comparison cannot depend on x. Python compares a float with an int or a Fraction
+    exactly, and so must the program (x < Fraction(1, 3), x < 10**400)."""
+    try:
+        f = float(number)
+    except OverflowError:
+        f = math.inf if number > 0 else -math.inf
+    if f == number:
+        return op, f
+    if op in ("==", "!="):
+        return op == "!=", None
+    q = Fraction(number) if isinstance(number, (int, Fraction)) else Fraction(*number.as_integer_ratio())
+    if f < q:
+        below, above = f, math.nextafter(f, math.inf)
+    else:
+        below, above = math.nextafter(f, -math.inf), f
+    return ("<=", below) if op in ("<", "<=") else (">=", above)
 
 
 class _Tuples:
@@ -506,14 +976,16 @@ class _Tuples:
         return self.names[key]
 
 
-_RESERVED = set(_FROM_MATH + _FROM_COMPILE) | {"mul"}
+# No name in a program may be one that its lines use: Python's builtins and keywords, the
+# helpers; the scaffolding's own names start with _ (labels and arguments never do here).
+_RESERVED = set(dir(builtins)) | set(keyword.kwlist) | set(ops.CODE_HELPERS)
 
 
 def _identifier(text):
     """A label as a Python name ("x1*w1" -> "x1_w1"), or "" when nothing usable is left."""
-    if text.isascii() and text.isidentifier() and not keyword.iskeyword(text):
-        return text
-    text = re.sub(r"\W+", "_", unicodedata.normalize("NFKC", text)).strip("_")
+    if not (text.isascii() and text.isidentifier()):
+        text = re.sub(r"\W+", "_", unicodedata.normalize("NFKC", text))
+    text = text.strip("_")
     return text if text.isidentifier() and not keyword.iskeyword(text) else ""
 
 
@@ -523,7 +995,7 @@ def _names(order, inputs, arg_names):
     for i, node in enumerate(order):
         wanted[node] = _identifier(node.label) or f"v{i}"
     for node, arg in zip(inputs, arg_names):
-        wanted[node] = arg
+        wanted[node] = _identifier(arg) or "x"
     taken = set(_RESERVED)
     arguments = set(inputs)
     return {node: _unique(wanted[node], taken) for node in inputs + [n for n in order if n not in arguments]}
@@ -542,4 +1014,4 @@ def _unique(base, taken):
 def _grad_names(nodes, name):
     """g_<name> for each node's adjoint, kept apart from every value's name."""
     taken = set(name.values()) | _RESERVED
-    return {node: _unique(f"g_{name[node]}", taken) for node in nodes}
+    return {node: _unique(f"g_{name[node]}", taken) for node in nodes if node in name}

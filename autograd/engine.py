@@ -17,6 +17,9 @@ import math
 import numbers
 
 from autograd import ops
+from autograd.scope import CURRENT
+
+_current_scope = CURRENT.get  # the innermost name scope now (see scope.py): stamped on every node recorded
 
 _grad_enabled = contextvars.ContextVar("chainrule_grad_enabled", default=True)
 _saved_grad_modes = contextvars.ContextVar("chainrule_saved_grad_modes", default=())  # for nesting
@@ -34,7 +37,9 @@ class Value:
     # in its own slots (_a, _b, _local_a, _local_b), not in a tuple: one object per node instead
     # of two makes Python's garbage collector, which visits every live node, about three times
     # cheaper. An n-ary node (sum, dot) keeps tuples in _a and _local_a. A leaf has _op None.
-    __slots__ = ("data", "_grad", "label", "_op", "_a", "_b", "_local_a", "_local_b")
+    # scope: the part of a model that made the node (see scope.py): the name scope a node is
+    # recorded in; a leaf's is None until nn names it as a module's parameter.
+    __slots__ = ("data", "_grad", "label", "_op", "_a", "_b", "_local_a", "_local_b", "scope")
 
     def __init__(self, data, label=""):
         if not isinstance(label, str):
@@ -46,7 +51,9 @@ class Value:
         self._grad = 0.0
         self.label = label
         self._op = None
-        self._a = self._b = self._local_a = self._local_b = None
+        self._a = self._b = self._local_a = self._local_b = self.scope = None
+        if _recording is not None:  # autograd.compile is tracing: a leaf made now is a constant of the program
+            _recording.made.add(self)
 
     @property
     def grad(self):
@@ -114,8 +121,12 @@ class Value:
         return self.data
 
     def detach(self):
-        """A new leaf with the same data, cut off from this graph."""
-        return Value(self.data, self.label)
+        """self's value with no gradient through it (PyTorch's detach): a node whose local derivative is 0.
+
+        It stays in the graph (drawn as a "detach" node) so that autograd.compile computes its value
+        from self at every call. Backward adds 0 * its gradient into self (PyTorch cuts the edge).
+        """
+        return _record(ops.DETACH, (self,), (self.data,))
 
     # Arithmetic. A plain number on either side is part of the op, not a node (as in PyTorch):
     # x * 2 has one parent, x, and the op "*2". Value(2.0) * x keeps the 2 as a leaf.
@@ -177,12 +188,19 @@ class Value:
         """1 / (1 + e ** -self), computed without overflow."""
         return _record(ops.SIGMOID, (self,), (self.data,))
 
+    def softplus(self):
+        """log(1 + e ** self), computed without overflow; its derivative is self.sigmoid()."""
+        return _record(ops.SOFTPLUS, (self,), (self.data,))
+
     def relu(self):
         """max(0, self); its derivative at 0 is 0, as in PyTorch."""
         return _record(ops.RELU, (self,), (self.data,))
 
     def leaky_relu(self, slope=0.01):
-        """self if self > 0, else slope * self."""
+        """self if self > 0, else slope * self (slope a number)."""
+        if isinstance(slope, Value):
+            raise TypeError(f"leaky_relu of {_describe(self)}: slope must be a number, got a Value "
+                            f"({_describe(slope)}); for a learned slope write x.relu() - slope * (-x).relu()")
         return _record(ops.LeakyRelu(_number(slope, "leaky_relu", self)), (self,), (self.data,))
 
     def sin(self):
@@ -278,23 +296,32 @@ def start_grads(order, seed):
     return grads
 
 
-def chain_rule(order, grads, create_graph=False):
+def chain_rule(order, grads, create_graph=False, mistake=None):
     """The chain rule, and the only place it is written: from the root back to the leaves.
 
     ``grads`` is the walk's own storage, ``{node: gradient}`` for every node of ``order``
     (see ``start_grads``); the walk adds into it and never writes a node's ``.grad``. A
     generator: it yields each inner node, whose gradient is then complete, just before passing
     it on to the node's parents, so the explainer can watch one step at a time.
+
+    ``mistake`` models a learner who gets the chain rule wrong (``autograd.diagnose``): a function
+    ``mistake(node, i, local, upstream, so_far)`` that gives operand i's gradient after this edge,
+    where the rule gives ``so_far + local * upstream``.
     """
+    special = create_graph or mistake is not None  # decided once, so the plain walk tests one flag, as before
     for node in reversed(order):
         if node._op is None:
             continue
         upstream = grads[node]
         yield node
         try:
-            if create_graph:
-                for parent, local in zip(node.parents, _local_grads_as_values(node)):
-                    grads[parent] += local * upstream
+            if special:
+                if mistake is None:
+                    for parent, local in zip(node.parents, _local_grads_as_values(node)):
+                        grads[parent] += local * upstream
+                else:
+                    for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
+                        grads[parent] = mistake(node, i, local, upstream, grads[parent])
             elif node._b is not None:  # two operands (the slots are read directly: the hot path)
                 grads[node._a] += node._local_a * upstream
                 grads[node._b] += node._local_b * upstream
@@ -374,6 +401,19 @@ def dot(ws, xs, bias=None):
         raise ValueError(f"dot needs as many weights as inputs, got {n} weights and {len(xs)} inputs")
     parents, inputs = _values_and_data((*ws, *xs) if bias is None else (*ws, *xs, bias), "dot")
     return _record(ops.dot_op(n, bias is not None), parents, inputs)
+
+
+def max(values):
+    """One node for the largest of values: local derivative 1 for the first largest, 0 for the rest.
+
+    PyTorch's max_pool2d and max(dim) give a tie to the first too (amax splits it); a nan makes
+    the maximum nan. Compare with ``max(v.data for v in values)``, a number that is not in the graph.
+    """
+    parents = _operands(values, "max", "values")
+    if not parents:
+        raise ValueError("max of an empty list: it needs at least one Value or number")
+    parents, inputs = _values_and_data(tuple(parents), "max")
+    return _record(ops.MAX, parents, inputs)
 
 
 def _operands(items, func_name, argument):
@@ -460,7 +500,7 @@ def _record(op, parents, inputs):
     try:
         out = op.forward(inputs)
         if not _grad_enabled.get():
-            return Value(out)
+            return Value(out) if _recording is None else _detached(op, parents, inputs)
         local_grads = op.local_grads(inputs, out)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise type(error)(_failure_message(op, parents, error)) from None
@@ -469,6 +509,7 @@ def _record(op, parents, inputs):
     node._grad = 0.0
     node.label = ""
     node._op = op
+    node.scope = _current_scope()
     if len(parents) == 2:
         node._a, node._b = parents
         node._local_a, node._local_b = local_grads
@@ -484,13 +525,60 @@ def _record(op, parents, inputs):
 _new_value = object.__new__
 
 
-_guards = None  # a list while autograd.compile traces a function: one entry per comparison
+def _detached(op, parents, inputs):
+    """An op under no_grad while autograd.compile traces: the node and a detach after it, so the
+    program computes the value from its inputs at every call and no gradient passes."""
+    token = _grad_enabled.set(True)
+    try:
+        return _record(op, parents, inputs).detach()
+    finally:
+        _grad_enabled.reset(token)
+
+
+class Recording:
+    """What one run of a function tells autograd.compile besides its graph (see _recording)."""
+
+    def __init__(self):
+        self.guards = []  # (value, op, other, result) for each comparison of a Value
+        self.made = set()  # the leaves made during the run: numbers of the function's own
+        self.draws = []  # (leaf, generator, draw) for each leaf drawn at random, in order
+        self.states = {}  # generator -> its state before the run's first draw from it
+        self.reads = []  # (read, value): facts outside the graph the run depended on
+
+
+_recording = None  # a Recording while autograd.compile runs a function (one at a time)
 
 
 def _compared(value, op, other, result):
-    if _guards is not None:
-        _guards.append((value, op, other, result))
+    if _recording is not None:
+        _recording.guards.append((value, op, other, result))
     return result
+
+
+def random_leaf(generator, draw, label=""):
+    """A leaf holding draw(generator), for a random.Random generator (a dropout mask, say).
+
+    autograd.compile draws it afresh from the generator at every call, in the order they were
+    made, so a seeded model gives the same numbers compiled or not, call for call.
+    """
+    if _recording is not None and generator not in _recording.states:
+        _recording.states[generator] = generator.getstate()
+    leaf = Value(draw(generator), label)
+    if _recording is not None:
+        _recording.made.discard(leaf)
+        _recording.draws.append((leaf, generator, draw))
+    return leaf
+
+
+def depends_on(read):
+    """read(), a fact outside the graph that the graph depends on (a module's training mode).
+
+    autograd.compile notes it, and a call where read() gives another value traces again.
+    """
+    value = read()
+    if _recording is not None:
+        _recording.reads.append((read, value))
+    return value
 
 
 def _failure_message(op, parents, reason):

@@ -12,9 +12,9 @@ they walk the graph with gradients of their own, as if every gradient started fr
 import sys
 from dataclasses import dataclass
 
-from autograd.engine import chain_rule, seed_gradient, start_grads, topological_order
+from autograd.engine import Value, chain_rule, seed_gradient, start_grads, topological_order
 from autograd.ops import factor
-from autograd.viz import expect_value, fmt, names
+from autograd.text import fmt, names
 
 MAX_PATH_NODES = 30
 TABLE_WIDTH = 110  # a wider step table puts each step's rule, numbers and value on a line below it
@@ -69,6 +69,13 @@ class Step:
     def __repr__(self):
         updates = ", ".join(f"{entry.name}.grad += {fmt(entry.contribution)}" for entry in self.parents)
         return f"<Step {self.number} at {self.name} ({self.node.op}): {updates}>"
+
+
+def expect_value(root, func_name):
+    """root itself, or a TypeError naming func_name when root is not a Value."""
+    if not isinstance(root, Value):
+        raise TypeError(f"{func_name}: root must be a Value, got {type(root).__name__}: {root!r}")
+    return root
 
 
 def backward_steps(root, grad=1.0):

@@ -29,6 +29,7 @@ are folded into the ops that use them, as the library does (``1 + x`` is one nod
 
 import ast
 import math
+import unicodedata
 import warnings
 
 from autograd.engine import Value
@@ -45,6 +46,7 @@ FUNCTIONS = {
     "sqrt": Value.sqrt,
     "abs": Value.__abs__,
 }
+MATH_FUNCTIONS = tuple(name for name in FUNCTIONS if hasattr(math, name))  # math.exp(x) is read as exp(x)
 MAX_LENGTH = 10_000
 MAX_LABEL = 32  # inner nodes are labelled with their source text when it is at most this long
 
@@ -111,12 +113,18 @@ class ExpressionError(ValueError):
 class Statement:
     """One statement of a program: the name it assigns ("" for a bare last expression), its text and line."""
 
-    def __init__(self, name, text, line, tree, new_variables=()):
+    def __init__(self, name, text, line, tree, new_variables=(), uses=()):
         self.name = name
         self.text = text
         self.line = line
         self._tree = tree
         self.new_variables = tuple(new_variables)  # the variables this statement is the first to use
+        self.uses = tuple(uses)  # every name it reads, variables and earlier statements
+
+    @property
+    def constant(self):
+        """True for a statement that gives a number (w5 = 0.40): a value the command line may replace."""
+        return not self.uses
 
     def __repr__(self):
         return f"Statement({self.name!r}, {self.text!r}, line={self.line})"
@@ -130,6 +138,11 @@ class Expression:
         self.statements = statements
         self.variables = variables
         self._source = source
+
+    @property
+    def respelled(self):
+        """{name as typed: name as Python reads it} for the names typed in another spelling (ℌ: H)."""
+        return dict(self._source.respelled)
 
     @property
     def names(self):
@@ -162,7 +175,8 @@ class Expression:
 
         A variable used twice is one leaf, and a statement's name used twice is one node, so
         gradients collect every use. A statement whose value is a plain number (``w = 0.6``)
-        makes a leaf with that value. Domain errors from the engine (log of a negative number,
+        makes a leaf with that value, or with the one in ``values`` when it has one (a teacher
+        changes one number of a worked example). Domain errors from the engine (log of a negative number,
         division by zero) propagate with their type; in a program of several statements the
         message starts with the statement they came from.
         """
@@ -171,11 +185,14 @@ class Expression:
             raise ValueError(f"no value given for {_names(missing)}")
         assigned = {statement.name: statement for statement in self.statements if statement.name}
         for name in values:
-            if name in assigned:
+            if name in assigned and not assigned[name].constant:
                 statement = assigned[name]
-                raise ValueError(f"{name} is computed by the program ({name} = {statement.text}); "
-                                 "it cannot also be given a value")
-        extra = [name for name in values if name not in self.variables]
+                numbers = [s.name for s in self.statements if s.name and s.constant]
+                allowed = f" (here {_names(numbers)})" if numbers else ""
+                raise ValueError(f"{name} is computed by the program ({name} = {statement.text}), so it cannot be "
+                                 f"given a value; NAME=NUMBER gives a variable its value or replaces a number the "
+                                 f"program names{allowed}")
+        extra = [name for name in values if name not in self.variables and name not in assigned]
         if extra:
             used = _names(self.variables) if self.variables else "no variables"
             raise ValueError(f"{_names(extra)} not in the expression (it uses {used})")
@@ -185,7 +202,10 @@ class Expression:
         for number, statement in enumerate(self.statements, 1):
             leaves.update((name, variables[name]) for name in statement.new_variables)
             try:
-                value = _build(statement._tree, self._source, env)
+                if statement.constant and statement.name in values:  # w5=0.5 replaces the program's w5 = 0.40
+                    value = float(values[statement.name])
+                else:
+                    value = _build(statement._tree, self._source, env)
             except (ValueError, ArithmeticError) as error:
                 if len(self.statements) == 1:
                     raise
@@ -219,6 +239,7 @@ class _Source:
         self.lines = lines  # as typed (whitespace made plain spaces)
         self.indents = indents  # leading spaces removed from each line before Python read it
         self.statements = 1
+        self.respelled = {}  # {name as typed: name as Python reads it} where the two differ (ℌ: H)
 
     def place(self, node, statement, line=None, shift=0, width=None):
         """(line text, column, width, statement, line) for ExpressionError, pointing at node."""
@@ -240,16 +261,26 @@ class _Source:
         """(statement, line) as ExpressionError shows them: each only when there is more than one."""
         return (statement if self.statements > 1 else None), (lineno if len(self.lines) > 1 else None)
 
+    def note_spelling(self, node, name):
+        """Remember how a name node was typed when Python reads it differently (NFKC: ℌ is H)."""
+        if node.lineno == node.end_lineno:
+            typed = self.lines[node.lineno - 1][self.column(node.lineno, node.col_offset):
+                                                self.column(node.lineno, node.end_col_offset)]
+            if typed != name:
+                self.respelled.setdefault(typed, name)
+
     def segment(self, node):
-        """The node's text with comments dropped and spaces collapsed (no strings can reach here)."""
+        """The node's text as Python reads it: comments and line-ending backslashes dropped, spaces
+        collapsed, names in Python's spelling (NFKC: ℌ is H). No strings can reach here."""
         first, last = node.lineno - 1, node.end_lineno - 1
         pieces = []
         for index in range(first, last + 1):
             read = self.lines[index][self.indents[index]:].encode("utf-8")
             begin = node.col_offset if index == first else 0
             stop = node.end_col_offset if index == last else len(read)
-            pieces.append(read[begin:stop].decode("utf-8", errors="ignore").split("#")[0])
-        return " ".join(" ".join(pieces).split())
+            piece = read[begin:stop].decode("utf-8", errors="ignore").split("#")[0]
+            pieces.append(piece.rstrip().removesuffix("\\") if index < last else piece)  # (a continued line)
+        return unicodedata.normalize("NFKC", " ".join(" ".join(pieces).split()))
 
 
 def parse(text):
@@ -283,7 +314,11 @@ def parse(text):
         # Python's offset counts characters of the line it read (1-based); past the end means "it ended here".
         column = indents[lineno - 1] + min(max(error.offset or 1, 1), len(line) - indents[lineno - 1] + 1)
         statement, total = _statement_at(program, lineno, column - indents[lineno - 1])
-        raise ExpressionError(_reason(error), line, column, statement=statement if total > 1 else None,
+        reason, width = _reason(error), 1
+        if error.msg.startswith("cannot assign to") and error.end_offset and error.end_lineno == error.lineno:
+            width = error.end_offset - error.offset
+            reason = _not_a_name(line[column - 1:], width)
+        raise ExpressionError(reason, line, column, width, statement=statement if total > 1 else None,
                               line=lineno if len(lines) > 1 else None) from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
@@ -363,6 +398,7 @@ def _check_program(body, source):
         text = source.segment(tree)
         if target is not None:
             name = target.id
+            source.note_spelling(target, name)
             if name in FUNCTIONS:
                 raise ExpressionError(f"{name} is a function and cannot be assigned; choose another name",
                                       *source.place(target, number))
@@ -372,16 +408,34 @@ def _check_program(body, source):
                     f"{name} is assigned twice: in statement {first_number} (line {first_line}) and again in "
                     f"statement {number} (line {node.lineno}); give the new value its own name",
                     *source.place(target, number))
+            if name in names:
+                raise ExpressionError(
+                    f"{name} = {text} would update {name}, but a name here is one value (one node of the graph): "
+                    f"give the new value a new name, as in {name}_new = {text}", *source.place(target, number))
             if name in used_at:
                 first_number, first_line = used_at[name]
                 raise ExpressionError(
                     f"{name} is used in statement {first_number} (line {first_line}) before this statement "
                     "assigns it; put the statement that computes it first", *source.place(target, number))
             assigned[name] = (number, node.lineno)
-            statements.append(Statement(name, text, node.lineno, tree, new_variables))
+            statements.append(Statement(name, text, node.lineno, tree, new_variables, names))
         else:
-            statements.append(Statement("", text, node.lineno, tree, new_variables))
+            statements.append(Statement("", text, node.lineno, tree, new_variables, names))
     return statements, tuple(variables)
+
+
+def _not_a_name(text, width):
+    """What to say when the left of '=' (the first width characters of text) is not a name: f(x) = x*2."""
+    target = text[:width].strip()
+    value = text[width:].partition("=")[2].split(";")[0].split("#")[0].strip() or "..."
+    function, bracket, arguments = target.partition("(")
+    function = function.strip()
+    if bracket and function.isidentifier():
+        name = function if function not in FUNCTIONS else "y"
+        given = ", ".join(f"{a.strip()}=NUMBER" for a in arguments.rstrip(")").split(",") if a.strip().isidentifier())
+        return (f"{target} = {value} would define a function; here a statement names a value: write "
+                f"{name} = {value}" + (f" and give {given}" if given else ""))
+    return f"the left of '=' must be one name, as in z = w*x + b, and {target} is not a name"
 
 
 def _reason(error):
@@ -422,10 +476,15 @@ def _check(tree, source, statement=1):
                 raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)",
                                       *source.place(node, statement))
             names.setdefault(node.id, None)
+            source.note_spelling(node, node.id)
         elif isinstance(node, ast.Call):
             stack.append(_check_call(node, source, statement))
         else:
             what = _DESCRIPTIONS.get(type(node), f"a {type(node).__name__} expression")
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math" \
+                    and node.attr in MATH_FUNCTIONS:
+                raise ExpressionError(f"math.{node.attr} is a function: call it, as in math.{node.attr}(x)",
+                                      *source.place(node, statement))
             if isinstance(node, ast.Attribute):
                 text, column, _, *where = source.place(node, statement)
                 dot = _attribute_dot(node, source)
@@ -435,15 +494,36 @@ def _check(tree, source, statement=1):
     return tuple(names)
 
 
+def _function_name(node):
+    """The function a call names: "exp" for exp(x) and for math.exp(x), as textbooks write it; else None."""
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "math" \
+            and func.attr in MATH_FUNCTIONS:
+        return func.attr
+    return None
+
+
 def _check_call(node, source, statement):
     """A call must be FUNCTION(one argument); returns the argument to check next."""
-    if not isinstance(node.func, ast.Name):
+    func = node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and _function_name(node) is None:
+        written = f"{func.value.id}.{func.attr}"
+        if func.attr in FUNCTIONS:  # np.exp(x), torch.sigmoid(x), math.sigmoid(x)
+            argument = source.segment(node.args[0]) if len(node.args) == 1 else "x"
+            raise ExpressionError(f"{written} is not read here: write {func.attr}({argument})",
+                                  *source.place(func, statement))
+        raise ExpressionError(f"unknown function {written!r}; the functions are {', '.join(FUNCTIONS)}, "
+                              f"and math.{', math.'.join(MATH_FUNCTIONS)} may be written so too",
+                              *source.place(func, statement))
+    if _function_name(node) is None:
         # Report on the callee itself: in "f(1).g(x)" the problem is the attribute access.
         if isinstance(node.func, (ast.Attribute, ast.Subscript, ast.Lambda)):
             _check(node.func, source, statement)
         raise ExpressionError(f"only the named functions can be called ({', '.join(FUNCTIONS)})",
                               *source.place(node.func, statement))
-    name = node.func.id
+    name = _function_name(node)
     if name not in FUNCTIONS:
         raise ExpressionError(f"unknown function {name!r}; the functions are {', '.join(FUNCTIONS)}",
                               *source.place(node.func, statement))
@@ -508,7 +588,7 @@ def _build(tree, source, env):
         elif isinstance(node, ast.UnaryOp):
             value = -operands[0] if isinstance(node.op, ast.USub) else operands[0]
         else:
-            value = FUNCTIONS[node.func.id](operands[0])
+            value = FUNCTIONS[_function_name(node)](operands[0])
         if numbers_only:
             value = value.data
         elif value.op and not value.label:
@@ -544,7 +624,8 @@ def _label(node, source):
         return text
     if isinstance(node, ast.Call):
         inner = source.segment(node.args[0])
-        return f"{node.func.id}({_shorten(inner, MAX_LABEL - len(node.func.id) - 2)})"
+        function = source.segment(node.func)  # as typed: exp, or math.exp
+        return f"{function}({_shorten(inner, MAX_LABEL - len(function) - 2)})"
     return _shorten(text, MAX_LABEL)
 
 

@@ -8,10 +8,23 @@ operands' names and the output's (``1 - o²``). Both are plain text with one spe
 a product, ``²`` and ``³`` for the small powers, ``^`` for the others, ``[c]`` for 1 when c holds
 else 0. Given numbers instead of names (``rule(0, ("0.881374",), "0.707107")``), the same
 functions write the numbers in (``1 - 0.707107²``), with brackets where a number needs them.
+And ``mistakes(i, names, out)``: how that derivative is usually gotten wrong (tanh's output
+where ``1 - o²`` belongs), each wrong derivative a Python expression that ``autograd.diagnose``
+evaluates to name the mistake behind a learner's wrong number.
 
 ``local_grads`` is written with arithmetic and the small helpers below only, so the same line
 works on floats (in the forward pass) and on Values (when ``grad(..., create_graph=True)``
-needs the derivatives as a graph that can be differentiated again).
+needs the derivatives as a graph that can be differentiated again). A choice made from a number
+(a sign, a winner) compares with ``< <= > >=``, which on Values a trace records as a guard, so
+no choice is frozen by reading ``.data``.
+
+``code(names, out)`` is the op once more, as Python for ``autograd.compile``: a single
+expression for the output from its operands' names, and one for each local derivative (which
+may use the output's name). The expressions do the same float operations in the same order as
+``forward`` and ``local_grads``, so compiled numbers are the graph's to the last bit. They use
+only names, float literals, ``inf``, ``nan``, ``+ - * / **``, unary minus, comparisons,
+``a if c else b``, ``and``/``or``/``not``, and calls to the functions in ``CODE_HELPERS`` (one
+list, so another language can provide the same few functions).
 
 An op that cannot produce a number raises ValueError, ZeroDivisionError or OverflowError with
 the reason; the engine adds the op's name, the operands and their labels to the message.
@@ -20,12 +33,14 @@ the reason; the engine adds the op's name, the operands and their labels to the 
 import functools
 import math
 import sys
+from collections import namedtuple
 from operator import mul
 
 
-def _float(x):
-    """The number inside a float or a Value (used for branching, never for results)."""
-    return x if type(x) is float else x.data
+def _is_zero(x):
+    """x == 0 for a float or a Value (whose == is identity): <= and >= compare the number, and a
+    trace records both as guards."""
+    return x <= 0 and x >= 0
 
 
 def _log(x):
@@ -147,8 +162,52 @@ class Op:
         """d out / d operand i written from the operands' names and the output's, e.g. ``1 - o²``."""
         raise NotImplementedError
 
+    def mistakes(self, i, names, out):
+        """How d out/d operand i is often gotten wrong: Mistakes, each with the wrong derivative as a
+        Python expression over names (identifiers, or number literals) and out."""
+        return ()
+
+    def code(self, names, out):
+        """(the output as a Python expression of the operands' names, (each local derivative, ...)).
+
+        None: autograd.compile then calls ``forward`` and ``local_grads`` from its program.
+        """
+        return None
+
     def __repr__(self):
         return f"<op {self.name}>"
+
+
+class Mistake(namedtuple("Mistake", "id sentence code")):
+    """One way a learner gets a local derivative wrong: an id, a sentence, the wrong derivative as Python.
+
+    ``code`` is a plain Python expression (names, number literals, + - * / **, unary minus, calls
+    to exp, log, tanh, sin, cos, sqrt) over the names the op was given, so the same text can be
+    evaluated (autograd.diagnose) and translated to JavaScript for the walkthrough page.
+    """
+
+    __slots__ = ()
+
+
+def _literal(x):
+    """A finite constant as a Python literal that is one operand wherever it goes: 2.0, (-3.0)."""
+    text = repr(float(x))
+    return f"({text})" if text.startswith("-") else text
+
+
+def _power_mistakes(x, n, lowered):
+    """The power rule's usual mistakes for x ** n (lowered is n - 1 as an operand)."""
+    return (Mistake("power-missing-factor", "the power rule brings the exponent down as a factor: you left it out",
+                    f"{x}**{lowered}"),
+            Mistake("power-not-lowered", "the power rule lowers the exponent by one: you kept it", f"{n} * {x}**{n}"))
+
+
+def _exponent_mistakes(base, x, out):
+    """The usual mistakes for d(base ** x)/dx = base ** x · log(base)."""
+    return (Mistake("power-rule-for-exponent", "base^x is an exponential in x: its derivative is base^x·log(base), "
+                    "not the power rule's x·base^(x - 1)", f"{x} * {base}**({x} - 1.0)"),
+            Mistake("log-missing", "base^x has derivative base^x·log(base) with respect to x: you left out log(base)",
+                    out))
 
 
 class Undefined(float):
@@ -172,6 +231,13 @@ def _number_text(x):
     return text[:-2] if text.endswith(".0") else text
 
 
+def literal(x):
+    """A float as a Python expression: every digit (repr), and inf, -inf and nan by name."""
+    if x - x == 0.0:
+        return repr(float(x))
+    return "nan" if x != x else ("inf" if x > 0 else "-inf")
+
+
 class Add(Op):
     """a + b."""
 
@@ -190,6 +256,14 @@ class Add(Op):
 
     def rule(self, i, names, out):
         return "1"
+
+    def mistakes(self, i, names, out):
+        return (Mistake("product-rule-for-sum", "you used the rule of a product, but a sum passes its gradient "
+                        "to each term unchanged (its derivative is 1)", names[1 - i]),)
+
+    def code(self, names, out):
+        x, y = names
+        return f"{x} + {y}", ("1.0", "1.0")
 
 
 class Sub(Op):
@@ -211,6 +285,15 @@ class Sub(Op):
     def rule(self, i, names, out):
         return "1" if i == 0 else "-1"
 
+    def mistakes(self, i, names, out):
+        if i == 0:
+            return ()
+        return (Mistake("minus-dropped", "you dropped the minus: a - b has derivative -1 with respect to b", "1.0"),)
+
+    def code(self, names, out):
+        x, y = names
+        return f"{x} - {y}", ("1.0", "-1.0")
+
 
 class Mul(Op):
     """a * b."""
@@ -231,6 +314,18 @@ class Mul(Op):
 
     def rule(self, i, names, out):
         return names[1 - i]
+
+    def mistakes(self, i, names, out):
+        return (Mistake("own-value", "you used the factor itself, but a product's derivative with respect to one "
+                        "factor is the other factor", names[i]),
+                Mistake("value-for-derivative", "you used the product's value where its derivative (the other "
+                        "factor) belongs", out),
+                Mistake("sum-rule-for-product", "you used the rule of a sum (1), but a product's derivative with "
+                        "respect to one factor is the other factor", "1.0"))
+
+    def code(self, names, out):
+        x, y = names
+        return f"{x} * {y}", (y, x)
 
 
 class Div(Op):
@@ -256,6 +351,22 @@ class Div(Op):
         a, b = names
         return _quotient("1", b) if i == 0 else _quotient(_negation(out), b)
 
+    def mistakes(self, i, names, out):
+        a, b = names
+        if i == 0:
+            return (Mistake("quotient-as-product", "you multiplied by the denominator, but a/b has derivative 1/b "
+                            "with respect to a", b),)
+        return (Mistake("numerator-rule-for-denominator", "you used 1/b, the derivative with respect to the "
+                        "numerator; with respect to the denominator it is -a/b²", f"1.0 / {b}"),
+                Mistake("square-missing", "you left out the square: a/b has derivative -a/b² with respect to b",
+                        f"-{a} / {b}"),
+                Mistake("minus-dropped", "you dropped the minus: a/b has derivative -a/b² with respect to b",
+                        f"{a} / {b}**2"))
+
+    def code(self, names, out):  # Python's / raises ZeroDivisionError, as forward does
+        x, y = names
+        return f"{x} / {y}", (f"1.0 / {y}", f"-{out} / {y}")
+
 
 class Neg(Op):
     """-a."""
@@ -275,6 +386,12 @@ class Neg(Op):
     def rule(self, i, names, out):
         return "-1"
 
+    def mistakes(self, i, names, out):
+        return (Mistake("minus-dropped", "you dropped the minus: -a has derivative -1", "1.0"),)
+
+    def code(self, names, out):
+        return f"-{names[0]}", ("-1.0",)
+
 
 class PowConst(Op):
     """x ** n for a plain-number exponent n: one parent, the base."""
@@ -285,11 +402,11 @@ class PowConst(Op):
 
     def forward(self, inputs):
         (x,) = inputs
-        return _power(x, self.exponent)
+        return power(x, self.exponent)
 
     def local_grads(self, inputs, out):
         (x,) = inputs
-        return (_power_base_grad(x, self.exponent),)
+        return (power_base_grad(x, self.exponent),)
 
     def formula(self, names):
         return _power_text(names[0], _number_text(self.exponent))
@@ -302,6 +419,18 @@ class PowConst(Op):
             return _product("2", names[0])
         return _product(_number_text(n), _power_text(names[0], _number_text(n - 1)))
 
+    def mistakes(self, i, names, out):
+        n = self.exponent
+        if n == 0 or n == 1 or not math.isfinite(n):
+            return ()
+        return _power_mistakes(names[0], _literal(n), _literal(n - 1))
+
+    def code(self, names, out):
+        (x,), n = names, self.exponent
+        if float(n).is_integer() and n > 1:  # no complex result, no special case at 0; ** raises on overflow
+            return f"{x} ** {literal(n)}", (f"{literal(n)} * {x} ** {literal(n - 1)}",)
+        return f"power({x}, {literal(n)})", (f"power_base_grad({x}, {literal(n)})",)
+
 
 class Pow(Op):
     """x ** y where the exponent is a Value too: two parents, base and exponent."""
@@ -310,11 +439,11 @@ class Pow(Op):
 
     def forward(self, inputs):
         x, y = inputs
-        return _power(x, y)
+        return power(x, y)
 
     def local_grads(self, inputs, out):
         x, y = inputs
-        return (_power_base_grad(x, y), _power_exponent_grad(x, y, out))
+        return (power_base_grad(x, y), power_exponent_grad(x, y, out))
 
     def formula(self, names):
         return _power_text(*names)
@@ -324,6 +453,16 @@ class Pow(Op):
         if i == 0:
             return _product(y, _power_text(x, _sum(y, "1", sign="-")))
         return _product(out, f"log({x})")
+
+    def mistakes(self, i, names, out):
+        x, y = names
+        if i == 0:
+            return _power_mistakes(x, y, f"({y} - 1.0)")
+        return _exponent_mistakes(x, y, out)
+
+    def code(self, names, out):
+        x, y = names
+        return f"power({x}, {y})", (f"power_base_grad({x}, {y})", f"power_exponent_grad({x}, {y}, {out})")
 
 
 class ConstantBasePow(Op):
@@ -335,17 +474,24 @@ class ConstantBasePow(Op):
 
     def forward(self, inputs):
         (x,) = inputs
-        return _power(self.base, x)
+        return power(self.base, x)
 
     def local_grads(self, inputs, out):
         (x,) = inputs
-        return (_power_exponent_grad(self.base, x, out),)
+        return (power_exponent_grad(self.base, x, out),)
 
     def formula(self, names):
         return _power_text(_number_text(self.base), names[0])
 
     def rule(self, i, names, out):
         return _product(out, f"log({_number_text(self.base)})")
+
+    def mistakes(self, i, names, out):
+        return _exponent_mistakes(_literal(self.base), names[0], out) if math.isfinite(self.base) else ()
+
+    def code(self, names, out):
+        c = literal(self.base)
+        return f"power({c}, {names[0]})", (f"power_exponent_grad({c}, {names[0]}, {out})",)
 
 
 class WithConstant(Op):
@@ -378,12 +524,26 @@ class WithConstant(Op):
     def rule(self, i, names, out):
         return self.op.rule(1 if self.constant_first else 0, self._texts(names[0]), out)
 
+    def mistakes(self, i, names, out):
+        if not math.isfinite(self.constant):
+            return ()
+        constant = _literal(self.constant)
+        operands = (constant, names[0]) if self.constant_first else (names[0], constant)
+        return self.op.mistakes(1 if self.constant_first else 0, operands, out)
+
+    def code(self, names, out):
+        c = literal(self.constant)
+        forward, locals_ = self.op.code((c, names[0]) if self.constant_first else (names[0], c), out)
+        return forward, (locals_[1 if self.constant_first else 0],)
+
     def _texts(self, name):
         constant = _number_text(self.constant)
         return (constant, name) if self.constant_first else (name, constant)
 
 
-def _power(x, n):
+def power(x, n):
+    """x ** n for floats, with the checks: a negative base needs an integer exponent, 0 ** -n is a
+    division by zero, and a result too large for a float is an error."""
     if x < 0 and not float(n).is_integer():
         raise ValueError("a negative base needs an integer exponent (the result would be complex)")
     if x == 0 and n < 0:
@@ -394,16 +554,16 @@ def _power(x, n):
         raise OverflowError("the result is too large for a float") from None
 
 
-def _power_base_grad(x, n):
+def power_base_grad(x, n):
     """d(x**n)/dx = n * x**(n-1); exactly 0 for n = 0, and at x = 0 with n < 1 its limit (inf).
 
     A derivative too large for a float is recorded as +-inf, as PyTorch does: the forward value
     is fine, and only a backward pass through it would see the inf.
     """
-    if _float(n) == 0:
+    if _is_zero(n):
         return 0.0
-    if _float(x) == 0 and _float(n) <= 1:
-        return 1.0 if _float(n) == 1 else math.inf
+    if _is_zero(x) and n <= 1:
+        return 1.0 if n >= 1 else math.inf
     try:
         return n * x ** (n - 1)
     except OverflowError:  # only on floats: |x ** (n - 1)| is beyond the largest float
@@ -411,13 +571,12 @@ def _power_base_grad(x, n):
         return -math.inf if negative else math.inf
 
 
-def _power_exponent_grad(x, y, out):
+def power_exponent_grad(x, y, out):
     """d(x**y)/dy = x**y * log(x); it needs a base > 0, or 0 with y > 0 (where it is 0)."""
-    base = _float(x)
-    if base < 0:
+    if x < 0:
         return Undefined("the derivative with respect to the exponent needs a base > 0 (it is x**y * log(x))")
-    if base == 0:
-        if _float(y) <= 0:
+    if _is_zero(x):
+        if y <= 0:
             return Undefined("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
         return 0.0
     return out * _log(x)
@@ -434,14 +593,17 @@ class Abs(Op):
 
     def local_grads(self, inputs, out):
         (x,) = inputs
-        x = _float(x)
-        return (1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x == 0 else math.nan,)
+        return (1.0 if x > 0 else -1.0 if x < 0 else 0.0 if x >= 0 else math.nan,)  # x >= 0: x is 0, not nan
 
     def formula(self, names):
         return f"abs({names[0]})"
 
     def rule(self, i, names, out):
         return f"sign({names[0]})"
+
+    def code(self, names, out):
+        x = names[0]
+        return f"abs({x})", (f"1.0 if {x} > 0.0 else -1.0 if {x} < 0.0 else 0.0 if {x} >= 0.0 else nan",)
 
 
 class Exp(Op):
@@ -465,6 +627,16 @@ class Exp(Op):
     def rule(self, i, names, out):
         return out
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("derivative-at-output", "exp's derivative is its output, e to the x; you put in its input x",
+                        x),
+                Mistake("power-rule-for-exp", "e to the x is not a power of x: its derivative is itself, not the "
+                        "power rule's x·e^(x - 1)", f"{x} * exp({x} - 1.0)"))
+
+    def code(self, names, out):  # math.exp raises OverflowError, as forward does
+        return f"exp({names[0]})", (out,)
+
 
 class Log(Op):
     """The natural logarithm (x > 0)."""
@@ -487,6 +659,14 @@ class Log(Op):
     def rule(self, i, names, out):
         return _quotient("1", names[0])
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("value-for-derivative", "you used log's output where its derivative 1/x belongs", out),
+                Mistake("reciprocal-missing", "log(x) has derivative 1/x: you used x", x))
+
+    def code(self, names, out):  # math.log raises ValueError at x <= 0, as forward does
+        return f"log({names[0]})", (f"1.0 / {names[0]}",)
+
 
 class Log1p(Op):
     """log(1 + x) (x > -1), exact even where 1 + x would round away a tiny x."""
@@ -501,13 +681,16 @@ class Log1p(Op):
 
     def local_grads(self, inputs, out):
         (x,) = inputs
-        return (1.0 / (1 + x),)
+        return (1.0 / (1.0 + x),)
 
     def formula(self, names):
         return f"log({_sum('1', names[0])})"
 
     def rule(self, i, names, out):
         return _quotient("1", _sum("1", names[0]))
+
+    def code(self, names, out):
+        return f"log1p({names[0]})", (f"1.0 / (1.0 + {names[0]})",)
 
 
 class Tanh(Op):
@@ -528,6 +711,15 @@ class Tanh(Op):
     def rule(self, i, names, out):
         return _sum("1", _power_text(out, "2"), sign="-")
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("value-for-derivative", "you used tanh's output o where its derivative 1 - o² belongs", out),
+                Mistake("derivative-at-output", "tanh's derivative 1 - o² is written with its output o; you put in "
+                        "its input", f"1.0 - {x}**2"))
+
+    def code(self, names, out):
+        return f"tanh({names[0]})", (f"1.0 - {out} * {out}",)
+
 
 class Sigmoid(Op):
     """1 / (1 + e ** -x), without overflow for any x."""
@@ -535,11 +727,7 @@ class Sigmoid(Op):
     name = "sigmoid"
 
     def forward(self, inputs):
-        (x,) = inputs
-        if x >= 0:  # exp of a non-positive number never overflows
-            return 1.0 / (1.0 + math.exp(-x))
-        e = math.exp(x)
-        return e / (1.0 + e)
+        return sigmoid(inputs[0])
 
     def local_grads(self, inputs, out):
         return (out * (1.0 - out),)
@@ -549,6 +737,42 @@ class Sigmoid(Op):
 
     def rule(self, i, names, out):
         return _product(out, _sum("1", out, sign="-"))
+
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("value-for-derivative", "you used sigmoid's output σ where its derivative σ·(1 - σ) belongs",
+                        out),
+                Mistake("derivative-at-output", "sigmoid's derivative σ·(1 - σ) is written with its output σ; you "
+                        "put in its input", f"{x} * (1.0 - {x})"),
+                Mistake("factor-missing", "sigmoid's derivative is σ·(1 - σ): you kept only 1 - σ",
+                        f"1.0 - {out}"))
+
+    def code(self, names, out):
+        return f"sigmoid({names[0]})", (f"{out} * (1.0 - {out})",)
+
+
+class Softplus(Op):
+    """log(1 + e ** x), without overflow for any x; its derivative is sigmoid(x), also at 0."""
+
+    name = "softplus"
+
+    def forward(self, inputs):
+        (x,) = inputs
+        return x + math.log1p(math.exp(-x)) if x >= 0 else math.log1p(math.exp(x))
+
+    def local_grads(self, inputs, out):
+        (x,) = inputs
+        return (sigmoid(x) if type(x) is float else x.sigmoid(),)
+
+    def formula(self, names):
+        return f"softplus({names[0]})"
+
+    def rule(self, i, names, out):
+        return f"sigmoid({names[0]})"
+
+    def code(self, names, out):
+        x = names[0]
+        return f"{x} + log1p(exp(-{x})) if {x} >= 0.0 else log1p(exp({x}))", (f"sigmoid({x})",)
 
 
 class Relu(Op):
@@ -569,6 +793,16 @@ class Relu(Op):
 
     def rule(self, i, names, out):
         return f"[{names[0]} > 0]"
+
+    def mistakes(self, i, names, out):
+        return (Mistake("value-for-derivative", "you used relu's output where its derivative (1 for an input > 0, "
+                        "else 0) belongs", out),
+                Mistake("relu-always-one", "relu's derivative is 0 where its input is ≤ 0: you passed the gradient "
+                        "through", "1.0"))
+
+    def code(self, names, out):
+        x = names[0]
+        return f"0.0 if {x} <= 0.0 else {x}", (f"1.0 if {x} > 0.0 else 0.0",)
 
 
 class LeakyRelu(Op):
@@ -593,6 +827,10 @@ class LeakyRelu(Op):
     def rule(self, i, names, out):
         return f"[{names[0]} > 0] + " + _product(_number_text(self.slope), f"[{names[0]} ≤ 0]")
 
+    def code(self, names, out):
+        x, slope = names[0], literal(self.slope)
+        return f"{x} if {x} > 0.0 else {slope} * {x}", (f"1.0 if {x} > 0.0 else {slope}",)
+
 
 class Sin(Op):
     """sin(x), radians."""
@@ -613,6 +851,12 @@ class Sin(Op):
 
     def rule(self, i, names, out):
         return f"cos({names[0]})"
+
+    def mistakes(self, i, names, out):
+        return (Mistake("value-for-derivative", "you used sin's output where its derivative cos(x) belongs", out),)
+
+    def code(self, names, out):  # math.sin raises ValueError at +-inf, as forward does
+        return f"sin({names[0]})", (f"cos({names[0]})",)
 
 
 class Cos(Op):
@@ -635,6 +879,14 @@ class Cos(Op):
     def rule(self, i, names, out):
         return f"-sin({names[0]})"
 
+    def mistakes(self, i, names, out):
+        (x,) = names
+        return (Mistake("minus-dropped", "you dropped the minus: cos(x) has derivative -sin(x)", f"sin({x})"),
+                Mistake("value-for-derivative", "you used cos's output where its derivative -sin(x) belongs", out))
+
+    def code(self, names, out):
+        return f"cos({names[0]})", (f"-sin({names[0]})",)
+
 
 class Sqrt(Op):
     """The square root (x >= 0)."""
@@ -648,13 +900,21 @@ class Sqrt(Op):
         return math.sqrt(x)
 
     def local_grads(self, inputs, out):
-        return (0.5 / out if _float(out) != 0 else math.inf,)
+        return (math.inf if _is_zero(out) else 0.5 / out,)
 
     def formula(self, names):
         return f"sqrt({names[0]})"
 
     def rule(self, i, names, out):
         return _quotient("1", _product("2", out))
+
+    def mistakes(self, i, names, out):
+        return (Mistake("half-missing", "sqrt(x) has derivative 1/(2·sqrt(x)): you left out the 2", f"1.0 / {out}"),
+                Mistake("value-for-derivative", "you used sqrt's output where its derivative 1/(2·sqrt(x)) belongs",
+                        out))
+
+    def code(self, names, out):  # math.sqrt raises ValueError below 0, as forward does
+        return f"sqrt({names[0]})", (f"0.5 / {out} if {out} != 0.0 else inf",)
 
 
 class Sum(Op):
@@ -674,6 +934,10 @@ class Sum(Op):
 
     def rule(self, i, names, out):
         return "1"
+
+    def code(self, names, out):
+        forward = " + ".join(["0.0", *names]) if len(names) <= INLINE_TERMS else f"total({', '.join(names)})"
+        return forward, ("1.0",) * len(names)
 
 
 class Dot(Op):
@@ -706,6 +970,71 @@ class Dot(Op):
         n = self.n
         return names[i + n] if i < n else names[i - n] if i < 2 * n else "1"
 
+    def code(self, names, out):
+        n = self.n
+        ws, xs, bias = names[:n], names[n : 2 * n], names[2 * n :]
+        if n <= INLINE_PRODUCTS:
+            forward = " + ".join(["0.0", *(f"{w} * {x}" for w, x in zip(ws, xs))])
+        else:
+            forward = f"dot({', '.join(names[: 2 * n])})"
+        forward += f" + {bias[0]}" if bias else ""
+        return forward, (*xs, *ws, *("1.0",) * len(bias))
+
+
+class Max(Op):
+    """The largest of its operands as one node; the derivative is 1 for the first operand equal to
+    the maximum and 0 for the rest (PyTorch's max_pool2d and max(dim) do the same on a tie;
+    amax would split it). With a nan among the operands the maximum is nan and the first nan
+    gets the derivative, as in PyTorch."""
+
+    name = "max"
+
+    def forward(self, inputs):
+        return maximum(*inputs)
+
+    def local_grads(self, inputs, out):
+        grads = [0.0] * len(inputs)
+        for i, x in enumerate(inputs):  # compared with < <= > >=, so a trace records guards on Values
+            if (x <= out and x >= out) or not x <= x:
+                grads[i] = 1.0
+                break
+        return tuple(grads)
+
+    def formula(self, names):
+        return f"max({', '.join(names)})"
+
+    def rule(self, i, names, out):
+        return f"[{names[i]} = {out}]" if i == 0 else f"[{names[i]} = {out}, first]"
+
+    def code(self, names, out):
+        if len(names) > INLINE_TERMS:  # each derivative names the operands before it
+            return None
+        hits = [f"{x} == {out} or {x} != {x}" for x in names]
+        locals_ = [f"1.0 if {hits[0]} else 0.0"]
+        locals_ += [f"1.0 if ({hit}) and not ({' or '.join(hits[:i])}) else 0.0" for i, hit in enumerate(hits[1:], 1)]
+        return f"maximum({', '.join(names)})", tuple(locals_)
+
+
+class Detach(Op):
+    """A stop-gradient: the value of its operand, with derivative 0 (PyTorch's detach)."""
+
+    name = "detach"
+
+    def forward(self, inputs):
+        return inputs[0]
+
+    def local_grads(self, inputs, out):
+        return (0.0,)
+
+    def formula(self, names):
+        return f"detach({names[0]})"
+
+    def rule(self, i, names, out):
+        return "0"
+
+    def code(self, names, out):
+        return names[0], ("0.0",)
+
 
 def _loop_sum(numbers):
     total = 0.0
@@ -722,6 +1051,63 @@ def _builtin_sum(numbers):
 
 
 _left_to_right_sum = _builtin_sum if sys.version_info < (3, 12) else _loop_sum
+
+
+# ---- the functions that ops' code calls (CODE_HELPERS lists them all) ------------------------
+
+INLINE_TERMS = 32  # a sum of more terms is written total(a, b, ...), not a + b + ...
+INLINE_PRODUCTS = 16  # a dot of more terms is written dot(w1, ..., wn, x1, ..., xn), not w1 * x1 + ...
+
+
+def sigmoid(x):
+    """1 / (1 + e ** -x) for a float, without overflow for any x."""
+    if x >= 0:  # exp of a non-positive number never overflows
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def total(*terms):
+    """terms[0] + terms[1] + ... summed left to right from 0.0, as the sum op does."""
+    return _left_to_right_sum(terms)
+
+
+def dot(*ws_then_xs):
+    """w_1*x_1 + ... + w_n*x_n summed left to right from 0.0 for the 2n arguments w_1..w_n, x_1..x_n."""
+    n = len(ws_then_xs) // 2
+    return _left_to_right_sum(map(mul, ws_then_xs[:n], ws_then_xs[n:]))
+
+
+def sum_of_products(xs, ys):
+    """x_1*y_1 + ... + x_n*y_n summed left to right from 0.0, for two sequences (a program's shared tuples)."""
+    return _left_to_right_sum(map(mul, xs, ys))
+
+
+# sum(map(mul, xs, ys), 0.0) is sum_of_products(xs, ys) without a Python call, before Python 3.12
+# (from 3.12, sum() compensates rounding errors and is not the left-to-right sum).
+SUM_OF_PRODUCTS = "sum(map(mul, {}, {}), 0.0)" if _left_to_right_sum is _builtin_sum else "sum_of_products({}, {})"
+
+
+def maximum(*xs):
+    """The largest of xs, the first of equal ones (max(0.0, -0.0) is 0.0); nan when any is nan."""
+    return math.nan if any(map(math.isnan, xs)) else max(xs)
+
+
+# Every name the expressions of ops' code() use besides operand names, and the lines that
+# autograd.compile writes around them (isfinite, sum_of_products): what a program needs to run.
+CODE_HELPERS = {
+    **{name: getattr(math, name) for name in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "isfinite", "inf", "nan")},
+    "abs": abs,
+    "power": power,
+    "power_base_grad": power_base_grad,
+    "power_exponent_grad": power_exponent_grad,
+    "sigmoid": sigmoid,
+    "maximum": maximum,
+    "total": total,
+    "dot": dot,
+    "sum_of_products": sum_of_products,
+    "mul": mul,
+}
 
 
 def with_constant(op, constant, constant_first):
@@ -741,5 +1127,5 @@ def dot_op(n, has_bias):
 
 
 ADD, SUB, MUL, DIV, NEG, POW = Add(), Sub(), Mul(), Div(), Neg(), Pow()
-ABS, EXP, LOG, LOG1P, TANH, SIGMOID, RELU = Abs(), Exp(), Log(), Log1p(), Tanh(), Sigmoid(), Relu()
-SIN, COS, SQRT, SUM = Sin(), Cos(), Sqrt(), Sum()
+ABS, EXP, LOG, LOG1P, TANH, SIGMOID, SOFTPLUS, RELU = Abs(), Exp(), Log(), Log1p(), Tanh(), Sigmoid(), Softplus(), Relu()
+SIN, COS, SQRT, SUM, MAX, DETACH = Sin(), Cos(), Sqrt(), Sum(), Max(), Detach()

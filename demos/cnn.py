@@ -9,6 +9,7 @@ sum for one weight. Prints the held-out accuracy and the learned kernels in ASCI
 them to out/cnn_kernels.png.
 """
 
+import autograd
 import nn
 from autograd import Value, no_grad
 from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
@@ -35,19 +36,30 @@ def predict(model, image):
     return max(range(len(logits)), key=logits.__getitem__)
 
 
+def one_hot(labels, classes=10):
+    """Each class index as a row of class probabilities: 1.0 at the index, 0.0 elsewhere."""
+    return [[1.0 if c == label else 0.0 for c in range(classes)] for label in labels]
+
+
 def train(model, X, y, epochs, lr=0.02, batch_size=32):
-    """Minibatch Adam on cross-entropy; returns the mean loss per epoch."""
+    """Minibatch Adam on cross-entropy; returns the mean loss per epoch.
+
+    The batch's loss is compiled (autograd.compile) with the glyphs and their one-hot targets as
+    arguments: a class index would pick a logit by its number, which a program cannot follow,
+    while class probabilities are numbers like any other. The max pooling's winners are chosen
+    inside the program, for every glyph.
+    """
     opt = nn.optim.Adam(model.parameters(), lr=lr)
+    step = autograd.compile(lambda xb, targets: nn.cross_entropy([model(x) for x in xb], targets))
     losses = []
     bar = progress(range(epochs), total=epochs, desc="cnn")
     for epoch in bar:
         total = 0.0
         for xb, yb in nn.datasets.batches(X, y, batch_size, seed=epoch):
-            loss = nn.cross_entropy([model(x) for x in xb], yb)
             opt.zero_grad()
-            loss.backward()
+            loss = step(xb, one_hot(yb))  # forward and backward: the gradients are in .grad
             opt.step()
-            total += loss.data * len(xb)
+            total += loss * len(xb)
         losses.append(total / len(X))
         set_postfix(bar, loss=losses[-1])
     return losses
@@ -102,18 +114,23 @@ def main(argv=None):
 
     glyph = [[[Value(v, label=f"x{r}.{c}") for c, v in enumerate(row)] for r, row in enumerate(X_test[0][0])]]
     maps = conv(glyph)  # the first layer's output, kept to name the positions
-    hidden = maps
-    for layer in list(model)[1:]:
+    pooled = model[2](model[1](maps))
+    hidden = pooled
+    for layer in list(model)[3:]:
         hidden = layer(hidden)
     loss = nn.cross_entropy(hidden, y_test[0])
     weight = conv.weight[0][0][1][1]
     terms = nn.grad_contributions(loss, weight)
-    explanation = nn.explain_grad_sum(loss, weight, where=nn.positions(maps), max_terms=9)
+    # each pooled value is a max node; its winner (the operand with derivative 1) is a relu of a position
+    winners = {node.parents[node.local_grads.index(1.0)].parents[0] for row in pooled[0] for node in row}
+    where = nn.positions(maps)
+    where = {node: where[node] for node in sorted(where, key=lambda node: node not in winners)}  # winners first
+    explanation = nn.explain_grad_sum(loss, weight, where=where, max_terms=len(winners))
     size = len(maps[0]) * len(maps[0][0])
-    print(f"\nkernel 0 is applied at all {size} (row, col) positions of its map; max pooling passes on "
-          f"{len(terms)} of them\n(the others get no gradient), so the gradient of its centre weight is a sum "
-          f"of {len(terms)} terms,\neach ∂L/∂(output at that position) × the pixel the weight met there "
-          f"(one held-out glyph of digit {y_test[0]}):\n{explanation}")
+    print(f"\nkernel 0 is applied at all {size} (row, col) positions of its map, so the gradient of its centre "
+          f"weight is a sum of {len(terms)} terms,\neach ∂L/∂(output at that position) × the pixel the weight met "
+          f"there (one held-out glyph of digit {y_test[0]}). Max pooling passes gradient\non from one position per "
+          f"window, {len(winners)} of them (listed first); the other {len(terms) - len(winners)} terms are 0:\n{explanation}")
 
     written = []
     plt = pyplot()
@@ -121,7 +138,7 @@ def main(argv=None):
         written.append(plot_kernels(conv, out / "cnn_kernels.png", plt))
     report(written)
     return {"train_accuracy": train_acc, "test_accuracy": test_acc, "losses": losses,
-            "explanation": explanation, "terms": terms, "positions": size, "files": written}
+            "explanation": explanation, "terms": terms, "winners": len(winners), "positions": size, "files": written}
 
 
 if __name__ == "__main__":

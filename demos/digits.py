@@ -12,47 +12,55 @@ from autograd import no_grad
 from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
 
 
-def batch_loss(model):
-    """The batch's mean cross-entropy as a function of numbers only, for autograd.compile.
+def one_hot(labels, n_classes=10):
+    """Each class index as a row of class probabilities: 1.0 at the index, 0.0 elsewhere."""
+    return [[1.0 if c == label else 0.0 for c in range(n_classes)] for label in labels]
 
-    Its arguments are the glyphs' pixels, then a one-hot row per glyph (batch_numbers makes
-    them). A class index would pick a logit, and so change the graph from batch to batch; as
-    one-hot numbers, one program serves every batch of the same size. Unlike nn.cross_entropy
-    it does not subtract the largest logit first (that number would become a constant of the
-    program); these logits stay far below exp's limit of 709.
+
+def loss_of(model):
+    """The batch's mean cross-entropy as a function of (glyphs, one-hot targets), for autograd.compile.
+
+    Both are arguments, so one program serves every batch of the same size. The targets are
+    one-hot rows (class probabilities, as PyTorch's cross_entropy also takes them): a class
+    index would pick a logit by its number, which a compiled program cannot follow.
     """
-    n_in, n_classes = model.nin, model.nouts[-1]
-
-    def loss(*numbers):
-        n = len(numbers) // (n_in + n_classes)
-        pixels, targets = numbers[: n * n_in], numbers[n * n_in :]
-        terms = []
-        for i in range(n):
-            logits = model(pixels[i * n_in : (i + 1) * n_in])
-            log_sum_exp = autograd.sum([z.exp() for z in logits]).log()
-            terms.append(log_sum_exp - autograd.dot(targets[i * n_classes : (i + 1) * n_classes], logits))
-        return autograd.sum(terms) / n
+    def loss(glyphs, targets):
+        return nn.cross_entropy([model(x) for x in glyphs], targets)
 
     return loss
 
 
+def batch_loss(model):
+    """loss_of(model) for the arguments one number at a time, as batch_numbers gives them."""
+    n_in, n_classes = model.nin, model.nouts[-1]
+    loss = loss_of(model)
+
+    def loss_of_numbers(*numbers):
+        n = len(numbers) // (n_in + n_classes)
+        pixels, targets = numbers[: n * n_in], numbers[n * n_in :]
+        return loss([pixels[i * n_in : (i + 1) * n_in] for i in range(n)],
+                    [targets[i * n_classes : (i + 1) * n_classes] for i in range(n)])
+
+    return loss_of_numbers
+
+
 def batch_numbers(xb, yb, n_classes=10):
     """The arguments of batch_loss for a batch: every pixel, then the one-hot rows."""
-    return [p for x in xb for p in x] + [1.0 if c == t else 0.0 for t in yb for c in range(n_classes)]
+    return [p for x in xb for p in x] + [p for row in one_hot(yb, n_classes) for p in row]
 
 
 def train(X, y, epochs, hidden=16, lr=0.02, batch_size=32, seed=0):
     """Minibatch Adam on cross-entropy, compiled once; returns the model and the loss per epoch."""
     model = nn.MLP(64, [hidden, 10], activation="relu", seed=seed)
     opt = nn.optim.Adam(model.parameters(), lr=lr)
-    step = autograd.compile(batch_loss(model))  # traced on the first batch (and on a smaller last one)
+    step = autograd.compile(loss_of(model))  # traced on the first batch (and on a smaller last one)
     losses = []
     bar = progress(range(epochs), total=epochs, desc="digits")
     for epoch in bar:
         total = 0.0
         for xb, yb in nn.datasets.batches(X, y, batch_size, seed=epoch):
             opt.zero_grad()
-            loss = step(*batch_numbers(xb, yb))  # forward and backward: the gradients are in .grad
+            loss = step(xb, one_hot(yb))  # forward and backward: the gradients are in .grad
             opt.step()
             total += loss * len(xb)
         losses.append(total / len(X))

@@ -17,6 +17,7 @@ time steps, and plots both to out/rnn_gradients.png. It also draws a small RNN u
 import math
 import random
 
+import autograd
 import nn
 from autograd import GraphvizNotFoundError, grad, no_grad, render
 from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
@@ -73,18 +74,23 @@ def test_accuracy(model, X, y):
 
 
 def train(model, X, y, X_test, y_test, epochs, name, lr=0.03, batch_size=32):
-    """Adam on the binary cross-entropy; returns the test accuracy after each epoch."""
+    """Adam on the binary cross-entropy; returns the test accuracy after each epoch.
+
+    The batch's loss is compiled (autograd.compile): the sequences and labels are its arguments,
+    so one program serves every batch of a size (a smaller last batch gets a second one), with
+    the graph's numbers to the last bit.
+    """
     opt = nn.optim.Adam(model.parameters(), lr=lr)
+    step = autograd.compile(lambda xb, yb: nn.binary_cross_entropy_with_logits([model(xs)[0] for xs in xb], yb))
     accuracies = []
     bar = progress(range(epochs), total=epochs, desc=f"rnn ({name} init)")
     for epoch in bar:
         for xb, yb in nn.datasets.batches(X, y, batch_size, seed=epoch):
-            loss = nn.binary_cross_entropy_with_logits([model(xs)[0] for xs in xb], yb)
             opt.zero_grad()
-            loss.backward()
+            loss = step(xb, yb)  # forward and backward: the gradients are in .grad
             opt.step()
         accuracies.append(test_accuracy(model, X_test, y_test))
-        set_postfix(bar, loss=loss.data, test_acc=accuracies[-1])
+        set_postfix(bar, loss=loss, test_acc=accuracies[-1])
     return accuracies
 
 

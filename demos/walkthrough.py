@@ -11,11 +11,15 @@ from autograd import Value
 from demos._common import out_dir, parser, report
 
 
-def build():
-    """The neuron, with every node labelled as in the textbook picture."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
+def leaves():
+    """The neuron's inputs and parameters (x1, x2, w1, w2, b), labelled as in the textbook picture."""
+    return (Value(2.0, label="x1"), Value(0.0, label="x2"), Value(-3.0, label="w1"), Value(1.0, label="w2"),
+            Value(6.8813735870195432, label="b"))
+
+
+def build(given=None):
+    """The neuron, with every node labelled as in the textbook picture (on the given leaves, or new ones)."""
+    x1, x2, w1, w2, b = given if given is not None else leaves()
     x1w1 = x1 * w1
     x1w1.label = "x1*w1"
     x2w2 = x2 * w2
@@ -32,8 +36,10 @@ def build():
 def program():
     """The neuron's forward and backward pass as the Python program autograd.compile writes."""
 
+    made = leaves()  # made outside the function, so the program reads them at each call
+
     def neuron():
-        return build()
+        return build(made)
 
     f = autograd.compile(neuron)
     f.grad()

@@ -3,7 +3,9 @@
 An RNN uses ``weight_hh`` at every time step and a convolution uses each kernel weight at every
 position. Backward adds ``∂L/∂node × ∂node/∂w`` into ``w.grad`` once for each node ``node``
 that has ``w`` as an operand; ``grad_contributions`` lists those terms (computed with
-``autograd.grad``, so no ``.grad`` changes) and ``explain_grad_sum`` writes them out.
+``autograd.grad``, so no ``.grad`` changes) and ``explain_grad_sum`` writes them out, each
+node named by the scope nn recorded when it built it (``dot[t=3]``: the dot node of time step 3;
+see autograd/scope.py) and, unless told otherwise, tagged with that scope's name (``t=3``).
 
 >>> from autograd import Value
 >>> import nn
@@ -15,6 +17,7 @@ that has ``w`` as an operand; ``grad_contributions`` lists those terms (computed
 (2, 1.000135)
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from autograd import grad, topological_order
@@ -71,8 +74,11 @@ def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     """``parameter.grad`` written as the sum of its contributions, one line per node that uses it.
 
     ``where`` maps a node to a short description of it (``{node: "t=2"}``, see ``time_steps``
-    and ``positions``); the lines then follow its order. At most ``max_terms`` lines are
-    written; the sum always covers all terms.
+    and ``positions``); the lines then follow its order. Without it, each line is tagged with
+    the name of the scope its node was built in (``t=2``, a Conv2d's ``(1, 2)``) when every node
+    has one of its own, else ``use 1``, ``use 2``, ... An unlabelled node is named by its op and
+    that scope's path, ``dot[rnn.t=2]`` (``v<i>``, its place in topological order, when it has
+    none). At most ``max_terms`` lines are written; the sum always covers all terms.
     """
     terms = grad_contributions(loss, parameter)
     if where:
@@ -85,12 +91,20 @@ def explain_grad_sum(loss, parameter, where=None, max_terms=12):
     name_p = parameter.label or "parameter"
     name_l = loss.label or "L"
 
+    scoped = Counter((t.node.op, t.node.scope) for t in terms if t.node.scope is not None)
+
     def name(v):
-        return v.label if v.label else f"v{number[v]}" if v in number else _fmt(v.data)
+        if v.label:
+            return v.label
+        if v.scope is not None and scoped.get((v.op, v.scope)) == 1:
+            return f"{v.op}[{v.scope.path}]"  # the dot node of time step 2: dot[t=2]
+        return f"v{number[v]}" if v in number else _fmt(v.data)
 
     if not terms:
         return f"{name_p}.grad = 0: {name_l} does not use {name_p}"
-    where = where or {}
+    if not where:
+        own = [t.node.scope.name if t.node.scope is not None else None for t in terms]
+        where = dict(zip((t.node for t in terms), own)) if None not in own and len(set(own)) == len(own) else {}
     lines = [f"{name_p}.grad = Σ over the {len(terms)} node(s) that use {name_p} of "
              f"∂{name_l}/∂node × ∂node/∂{name_p}:"]
     tags = [where.get(t.node, f"use {i + 1}") for i, t in enumerate(lines_order)]

@@ -19,9 +19,10 @@ import math
 import numbers
 import random
 
+import autograd
 from autograd import Value, dot
 
-from nn.module import Module
+from nn.module import Module, scope_of
 from nn.sequential import _check_size
 
 
@@ -83,8 +84,9 @@ class Conv2d(Module):
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         return (rows + 2 * ph - kh) // sh + 1, (cols + 2 * pw - kw) // sw + 1
 
-    def __call__(self, x):
-        """out_channels maps [out_channel][row][col] of Values, one ``dot`` node each."""
+    def forward(self, x):
+        """out_channels maps [out_channel][row][col] of Values, one ``dot`` node each, in the scope of its
+        place in the output: ``(r, c)`` inside its channel's (``1``) inside the Conv2d's (``0.1.(2, 3)``)."""
         channels, rows, cols = image_shape(x, "Conv2d")
         if channels != self.in_channels:
             raise ValueError(f"{self!r} expects {self.in_channels} input channel(s), got {channels}")
@@ -94,9 +96,11 @@ class Conv2d(Module):
                              f"(with padding {self.padding})")
         pixels = [[[_as_value(v, "Conv2d") for v in row] for row in channel] for channel in x]
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        scope = scope_of(self)
         out = []
         for o, kernel in enumerate(self.weight):
             bias = self.bias[o] if self.bias is not None else None
+            channel = scope.child(str(o), "channel")
             grid = []
             for r in range(out_rows):
                 top = r * sh - ph
@@ -114,6 +118,7 @@ class Conv2d(Module):
                         line.append(dot(ws, xs, bias))
                     else:  # the kernel sits wholly on padding
                         line.append(bias * 1.0 if bias is not None else Value(0.0))
+                    line[-1].scope = channel.child(f"({r}, {c})", "position")
                 grid.append(line)
             out.append(grid)
         return out
@@ -128,9 +133,10 @@ class Conv2d(Module):
 class MaxPool2d(Module):
     """The largest value in each window of every channel: PyTorch's MaxPool2d.
 
-    The output is the winning input Value itself (no new node), so the gradient flows to the
-    winner only, as in PyTorch; on a tie the first in reading order wins. ``stride`` defaults to
-    ``kernel_size``; padding counts as minus infinity.
+    Each output is one ``max`` node over its window (``autograd.max``), so the gradient flows to
+    the winner only, as in PyTorch; on a tie the first in reading order wins. The winner is
+    chosen inside the node, so a compiled program chooses it again for every input.
+    ``stride`` defaults to ``kernel_size``; padding counts as minus infinity (it is left out).
     """
 
     def __init__(self, kernel_size, stride=None, padding=0):
@@ -154,13 +160,9 @@ class MaxPool2d(Module):
             for r in range(out_rows):
                 line = []
                 for c in range(out_cols):
-                    best = None
-                    for i in range(max(0, r * sh - ph), min(rows, r * sh - ph + kh)):
-                        for j in range(max(0, c * sw - pw), min(cols, c * sw - pw + kw)):
-                            v = channel[i][j]
-                            if best is None or _data(v) > _data(best):
-                                best = v
-                    line.append(best if isinstance(best, Value) else Value(best))
+                    window = [channel[i][j] for i in range(max(0, r * sh - ph), min(rows, r * sh - ph + kh))
+                              for j in range(max(0, c * sw - pw), min(cols, c * sw - pw + kw))]
+                    line.append(autograd.max(window))
                 grid.append(line)
             out.append(grid)
         return out
@@ -170,6 +172,3 @@ class MaxPool2d(Module):
         extra += "" if self.padding == (0, 0) else f", padding={self.padding}"
         return f"MaxPool2d(kernel_size={self.kernel_size}{extra})"
 
-
-def _data(v):
-    return v.data if isinstance(v, Value) else v

@@ -4,6 +4,11 @@ PyTorch is imported only when one of these is called. The torch modules come in 
 chainrule's layers take one sample; torch's Linear, RNN and Conv2d take one sample too
 (``(in,)``, ``(T, in)``, ``(C, H, W)``), but torch's Flatten keeps dimension 0 as the batch, so
 feed a converted CNN a batch: ``torch_model(images[None])``.
+
+Both keep every layer, Dropout included, and each module's train/eval mode. An MLP with
+``dropout=p`` becomes Linear, activation, Dropout(p) for each hidden layer, so its Linear
+layers sit at the keys 0, 3, 6, ... (without dropout: 0, 2, 4, ..., the MLP's own state-dict
+keys). A Dropout draws its masks from torch's generator there and from its own here.
 """
 
 from nn.conv import Conv2d, MaxPool2d
@@ -35,18 +40,19 @@ _MLP_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid", "leaky
 
 
 def to_torch(module):
-    """The equivalent ``torch.nn`` module with the same weights, in float64 (imports torch)."""
+    """The equivalent ``torch.nn`` module with the same weights and train/eval mode, in float64 (imports torch)."""
     torch = _import_torch("to_torch")
+    twin = _to_torch(torch, module)
+    twin.training = module.training  # this module's mode; each sub-module was given its own
+    return twin
+
+
+def _to_torch(torch, module):
     tnn = torch.nn
     if isinstance(module, Sequential):
         return tnn.Sequential(*[to_torch(m) for m in module])
     if isinstance(module, MLP):
-        layers = []
-        for layer in module.layers:
-            layers += [tnn.Linear(layer.nin, layer.nout), getattr(tnn, _MLP_ACTIVATIONS[layer.activation])()]
-        if module.layers[-1].activation == "linear":
-            layers.pop()  # keeps the keys 0, 2, 4, ... that MLP's state dict uses
-        return _load(torch, tnn.Sequential(*layers), module)
+        return _mlp_to_torch(torch, module)
     if isinstance(module, Linear):
         return _load(torch, tnn.Linear(module.in_features, module.out_features, bias=module.bias is not None), module)
     if isinstance(module, RNN):
@@ -72,13 +78,38 @@ def to_torch(module):
                     f"it converts {SUPPORTED}")
 
 
+def _mlp_to_torch(torch, mlp):
+    """Sequential(Linear, activation[, Dropout], ..., Linear[, activation]) with each part's mode."""
+    tnn = torch.nn
+    layers = []
+    for i, layer in enumerate(mlp.layers):
+        linear = _load(torch, tnn.Linear(layer.nin, layer.nout), layer)
+        linear.training = layer.training
+        activation = getattr(tnn, _MLP_ACTIVATIONS[layer.activation])()
+        activation.training = mlp.training
+        layers += [linear, activation]
+        if mlp.dropout and i < len(mlp.dropouts):
+            dropout = tnn.Dropout(mlp.dropout)
+            dropout.training = mlp.training and mlp.dropouts[i].training  # (the MLP applies it only then)
+            layers.append(dropout)
+    if mlp.layers[-1].activation == "linear":
+        layers.pop()  # without dropout, keeps the keys 0, 2, 4, ... that MLP's state dict uses
+    return tnn.Sequential(*layers)
+
+
 def _unsupported(torch_module, why):
     return ValueError(f"nn.from_torch: cannot convert {torch_module!r}: {why}")
 
 
 def from_torch(torch_module):
-    """The equivalent chainrule module with the same weights (as Python floats)."""
+    """The equivalent chainrule module with the same weights (as Python floats) and train/eval mode."""
     torch = _import_torch("from_torch")
+    module = _from_torch(torch, torch_module)
+    module.training = torch_module.training  # this module's mode; each sub-module was given its own
+    return module
+
+
+def _from_torch(torch, torch_module):
     tnn = torch.nn
     m = torch_module
     if isinstance(m, tnn.Sequential):

@@ -4,9 +4,10 @@ import numbers
 import random
 
 from autograd import Value, dot
+from autograd.engine import depends_on, random_leaf
 
 from nn import init as initialisers
-from nn.module import Module
+from nn.module import Module, scope_of
 
 ACTIVATIONS = {
     "relu": Value.relu,
@@ -27,12 +28,18 @@ def _as_values(xs):
     return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
 
 
-def _weighted_sum_unfused(ws, xs, b):
-    """((w1*x1 + w2*x2) + ...) + b from elementary nodes, summed in the same order as ``dot``."""
+def _weighted_sum_unfused(ws, xs, b, scope):
+    """((w1*x1 + w2*x2) + ...) + b from elementary nodes, summed in the same order as ``dot``, each node
+    stamped with the neuron's scope."""
     total = ws[0] * xs[0]
+    total.scope = scope
     for w, x in zip(ws[1:], xs[1:]):
-        total = total + w * x
-    return total + b
+        product = w * x
+        total = total + product
+        product.scope = total.scope = scope
+    total = total + b
+    total.scope = scope
+    return total
 
 
 class Neuron(Module):
@@ -58,7 +65,7 @@ class Neuron(Module):
     def _state_entries(self):
         return [("weight", [list(self.w)]), ("bias", [self.b])]  # the shapes of PyTorch's Linear(nin, 1)
 
-    def __call__(self, x):
+    def forward(self, x):
         """The neuron's output Value for the inputs x (floats or Values)."""
         if isinstance(x, (Value, numbers.Real)):
             x = [x]
@@ -71,7 +78,7 @@ class Neuron(Module):
         if self.fused:
             out = dot(self.w, xs, self.b)
         else:
-            out = _weighted_sum_unfused(self.w, xs, self.b)
+            out = _weighted_sum_unfused(self.w, xs, self.b, scope_of(self))
         act = self._act
         return act(out) if act is not None else out
 
@@ -101,7 +108,7 @@ class Layer(Module):
     def _state_entries(self):
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
 
-    def __call__(self, x):
+    def forward(self, x):
         """A list of ``nout`` output Values (always a list, even for one neuron)."""
         if isinstance(x, (Value, numbers.Real)):
             x = [x]
@@ -111,14 +118,32 @@ class Layer(Module):
 
     def _forward(self, xs):
         # The inner loop of the whole library: one dot node and one activation node per neuron.
-        # xs is a tuple of Values, so dot neither copies nor converts it.
+        # xs is a tuple of Values, so dot neither copies nor converts it. Each neuron's nodes get
+        # the neuron's scope (a MLP calls this directly, without entering each neuron's scope).
         act = self._act
+        outs = []
+        append = outs.append
+        if self._fused and act is None:
+            for n in self.neurons:
+                z = dot(n.w, xs, n.b)
+                z.scope = n._scope
+                append(z)
+            return outs
         if self._fused:
-            if act is None:
-                return [dot(n.w, xs, n.b) for n in self.neurons]
-            return [act(dot(n.w, xs, n.b)) for n in self.neurons]
-        outs = [_weighted_sum_unfused(n.w, xs, n.b) for n in self.neurons]
-        return [act(o) for o in outs] if act is not None else outs
+            for n in self.neurons:
+                z = dot(n.w, xs, n.b)
+                out = act(z)
+                z.scope = out.scope = n._scope
+                append(out)
+            return outs
+        for n in self.neurons:
+            out = _weighted_sum_unfused(n.w, xs, n.b, scope_of(n))
+            if act is not None:
+                scope = out.scope
+                out = act(out)
+                out.scope = scope
+            outs.append(out)
+        return outs
 
     def __repr__(self):
         return f"Layer({self.nin} -> {self.nout}, activation={self.activation!r}, init={self.init!r})"
@@ -178,7 +203,7 @@ class MLP(Module):
                 entries.append((f"{2 * i}.{key}", structure))
         return entries
 
-    def __call__(self, x):
+    def forward(self, x):
         """The output Value for one output, else a list of Values; x is floats or Values."""
         if isinstance(x, (Value, numbers.Real)):
             x = [x]
@@ -187,7 +212,7 @@ class MLP(Module):
         x = _as_values(x)
         for i, layer in enumerate(self.layers):
             x = tuple(layer._forward(x))
-            if self.dropout and self.training and i < len(self.dropouts):
+            if self.dropout and i < len(self.dropouts):  # each Dropout reads the training mode itself
                 x = tuple(self.dropouts[i](list(x)))
         return x[0] if len(x) == 1 else list(x)
 
@@ -202,8 +227,10 @@ class MLP(Module):
 class Dropout(Module):
     """Zero each input with probability p in training mode and scale the rest by 1/(1-p).
 
-    In eval mode (``model.eval()``) it passes inputs through unchanged. ``seed`` makes the
-    masks reproducible.
+    In eval mode (``model.eval()``) it passes inputs through unchanged. Each input is multiplied
+    by a leaf labelled ``mask`` (0 or 1/(1-p)) drawn from the module's own generator; ``seed``
+    makes the masks reproducible. Under ``autograd.compile`` the masks are drawn afresh at every
+    call, in the same order, and a change of mode (or of p) traces again.
     """
 
     def __init__(self, p=0.5, seed=None):
@@ -215,13 +242,17 @@ class Dropout(Module):
 
     def __call__(self, x):
         """x (a Value or a list of Values) with dropout applied in training mode."""
-        if not self.training or self.p == 0.0:
+        training, p = depends_on(lambda: (self.training, self.p))
+        if not training or p == 0.0:
             return x
-        keep_scale = 0.0 if self.p == 1.0 else 1.0 / (1.0 - self.p)
+        keep_scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
+
+        def draw(rng):
+            return 0.0 if rng.random() < p else keep_scale
+
         single = not isinstance(x, (list, tuple))
         xs = [x] if single else x
-        rng, p = self._rng, self.p
-        out = [v * (0.0 if rng.random() < p else keep_scale) for v in xs]
+        out = [v * random_leaf(self._rng, draw, "mask") for v in xs]
         return out[0] if single else out
 
     def __repr__(self):

@@ -47,10 +47,13 @@ def mse_loss(prediction, target):
 
 
 def hinge_loss(score, label):
-    """Max-margin loss max(0, 1 - label * score) with labels -1 or +1 (an SVM's loss)."""
+    """Max-margin loss max(0, 1 - label * score) with labels -1 or +1 (an SVM's loss).
+
+    A label that is a Value (an argument of autograd.compile) is taken as it is, unchecked.
+    """
     pairs = _pairs("hinge_loss", score, label)
     for _, y in pairs:
-        if isinstance(y, bool) or y not in (-1, 1):
+        if not isinstance(y, Value) and (isinstance(y, bool) or y not in (-1, 1)):
             raise ValueError(f"hinge_loss: labels must be -1 or +1, got {y!r} (turn a class index y into 2*y - 1)")
     return _mean([(1 - y * s).relu() for s, y in pairs])
 
@@ -58,9 +61,11 @@ def hinge_loss(score, label):
 def binary_cross_entropy_with_logits(logit, target):
     """-[y log sigmoid(x) + (1-y) log(1 - sigmoid(x))] for a logit x, stable for any size of x.
 
-    Written as max(x, 0) - x*y + log1p(exp(-|x|)), one smooth branch per sign of x so the
-    gradient is sigmoid(x) - y everywhere (including at x = 0); log1p keeps the tiny loss of a
-    confident right answer (4.2e-18 at x = 40, y = 1) where log(1 + ...) would round it to 0.
+    Written as y·softplus(-x) + (1-y)·softplus(x): softplus(x) = log(1 + e^x) is one op that
+    picks its stable form by the sign of x inside the op (so a compiled program does too), and
+    its derivative is sigmoid(x), so the gradient is sigmoid(x) - y everywhere, x = 0 included.
+    It keeps the tiny loss of a confident right answer (4.2e-18 at x = 40, y = 1) where
+    log(1 + ...) would round it to 0.
     """
     pairs = _pairs("binary_cross_entropy_with_logits", logit, target)
     terms = []
@@ -68,24 +73,28 @@ def binary_cross_entropy_with_logits(logit, target):
         y = _number("binary_cross_entropy_with_logits", "target", y)
         if not isinstance(x, Value):
             x = Value(x)
-        if x.data >= 0:
-            terms.append(x - x * y + (-x).exp().log1p())
-        else:
-            terms.append(-(x * y) + x.exp().log1p())
+        terms.append(y * (-x).softplus() + (1 - y) * x.softplus())
     return _mean(terms)
 
 
 def cross_entropy(logits, target):
     """Softmax + negative log-likelihood of the target class: log(sum(exp(logits))) - logits[target].
 
-    ``logits`` is a list of Values for one sample (``target`` an int class index) or a list of
-    such lists (``target`` a list of ints). The largest logit is subtracted first
-    (log-sum-exp), so logits of +-1000 are fine.
+    ``logits`` is a list of Values for one sample or a list of such lists (a batch). A target is
+    a class index (an int), or, as PyTorch also takes it, class probabilities: a list of
+    numbers or Values, one per class (a one-hot row), for -sum(p_k * log softmax_k). The largest
+    logit is subtracted first (log-sum-exp, the maximum detached: the loss does not change, only
+    the rounding), so logits of +-1000 are fine.
     """
-    if _is_batch(target):
-        if not _is_batch(logits) or len(logits) != len(target):
-            raise ValueError(f"cross_entropy: {len(target)} targets need as many lists of logits")
+    batch = _is_batch(logits) and bool(logits) and _is_batch(logits[0])
+    if batch:
+        if not _is_batch(target):
+            raise ValueError("cross_entropy: a batch of logit lists needs a list of targets, one per sample")
+        if len(logits) != len(target):
+            raise ValueError(f"cross_entropy: {len(target)} targets need as many lists of logits, got {len(logits)}")
         return _mean([_cross_entropy_one(row, t) for row, t in zip(logits, target)])
+    if _is_batch(target) and target and _is_batch(target[0]):
+        raise ValueError(f"cross_entropy: {len(target)} targets need as many lists of logits, got one list")
     return _cross_entropy_one(logits, target)
 
 
@@ -94,12 +103,24 @@ def _cross_entropy_one(logits, target):
         raise ValueError(f"cross_entropy: expected a list of logits (one per class), got {logits!r:.60}")
     if any(_is_batch(v) for v in logits):
         raise ValueError("cross_entropy: a batch of logit lists needs a list of targets, one per sample")
-    if isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
+    probabilities = _is_batch(target)
+    if probabilities:
+        if len(target) != len(logits):
+            raise ValueError(f"cross_entropy: {len(logits)} logits need {len(logits)} class probabilities, got {len(target)}")
+        for p in target:
+            _number("cross_entropy", "a class probability", p)
+    elif isinstance(target, Value):
+        raise TypeError(f"cross_entropy: the target is a Value ({target!r}), as an argument of autograd.compile is: "
+                        "a class index picks a logit by its number, which a compiled program cannot follow. Pass "
+                        "class probabilities instead, a one-hot row per sample ([0.0, 1.0, 0.0] for class 1)")
+    elif isinstance(target, bool) or not isinstance(target, numbers.Integral) or not 0 <= target < len(logits):
         raise ValueError(f"cross_entropy: target must be a class index from 0 to {len(logits) - 1}, got {target!r}")
-    shift = max(v.data if isinstance(v, Value) else float(v) for v in logits)  # a constant: the loss does not change, only the rounding
+    shift = autograd.max(logits).detach()
     shifted = [v - shift for v in logits]
-    exps = [s.exp() if isinstance(s, Value) else Value(s).exp() for s in shifted]
-    return autograd.sum(exps).log() - shifted[target]
+    log_sum_exp = autograd.sum([s.exp() for s in shifted]).log()
+    if probabilities:
+        return log_sum_exp * autograd.sum(target) - autograd.dot(target, shifted)
+    return log_sum_exp - shifted[target]
 
 
 def _parameters_of(params):

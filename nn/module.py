@@ -1,4 +1,4 @@
-"""Module: the base of every layer. Parameters, train/eval, and state dicts that survive a round trip.
+"""Module: the base of every layer. Parameters, name scopes, train/eval, and state dicts that survive a round trip.
 
 A module finds its own parameters and sub-modules, as PyTorch's does: every attribute that is a
 Value (a parameter), a Module (a sub-module), or a list or tuple of them (nested to any depth),
@@ -9,6 +9,28 @@ is row 3, column 1 of the list ``weight_hh`` of the sub-module ``cell``. A Value
 ``cell.weight_hh.3.1``. (PyTorch registers only
 ``nn.Parameter`` attributes; here every Value attribute is a parameter, so keep computed
 Values out of attributes.)
+
+Name scopes: every module owns a ``Scope`` (see autograd/scope.py), named as its parameters are
+labelled. ``named_parameters()`` names each sub-module's scope after its place (``layers.1``,
+inside the scope of the module that holds it) and gives each parameter a scope of its own,
+``w.0`` inside its module's, at the moment it sets the labels; so a scope's path is always the
+start of its parameters' labels. Calling a module runs ``forward`` inside the module's scope
+(``Module.__call__`` is ``with self.name_scope(): return self.forward(...)``, spelt out below
+and nowhere else), so the engine stamps every node ``forward`` builds with it, and pictures box
+and collapse a model by module with no guessing from labels. nn's own modules write parts of a
+call as scopes too: a Layer stamps each neuron's nodes with the neuron's scope, a Linear each
+output row's (``0.3``), an RNN each time step (``t=3``), a Conv2d each output channel and
+position (``0.1.(2, 3)``).
+
+A subclass that defines ``__call__`` itself instead of ``forward`` (the example below, written
+before ``forward`` existed) keeps working unchanged, and Python then never runs
+``Module.__call__`` for it: no metaclass or class decorator rewrites it behind your back. It is
+still scoped where it matters: its sub-modules enter their own scopes when it calls them (named
+after its attributes once its parameters are labelled), and its own nodes get the scope of
+whatever called it: as the model itself (the usual case) that is the whole picture, and
+``Sequential`` enters each member's scope around calling it. Only such a module called directly
+from another module's code has its own nodes drawn in the caller's box; define ``forward`` (as
+in PyTorch), or write ``with self.name_scope():`` in your ``__call__``, to box it there too.
 
 A state dict maps names to numbers, lists of numbers or lists of rows (the JSON-friendly
 version of PyTorch's tensors): an attribute that is a Value or a nested list of Values is one
@@ -26,6 +48,7 @@ from pathlib import Path
 
 from autograd import Value
 from autograd.files import write_atomic
+from autograd.scope import CURRENT, Scope, name_scope
 
 
 class Module:
@@ -46,6 +69,24 @@ class Module:
 
     def __init__(self):
         self.training = True
+        self._scope = Scope("", None, type(self).__name__)
+
+    def __call__(self, *args, **kwargs):
+        """Run ``forward`` inside this module's name scope: every node it builds is stamped with it."""
+        token = CURRENT.set(scope_of(self))  # what self.name_scope() does, spelt out: this runs once per sample
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            CURRENT.reset(token)
+
+    def forward(self, *args, **kwargs):
+        """What calling the module computes; a subclass defines it (as in PyTorch)."""
+        raise NotImplementedError(f"{type(self).__name__} has no forward: define forward(self, ...) "
+                                  f"(what calling the module computes), as in PyTorch")
+
+    def name_scope(self):
+        """A context manager: nodes built inside it are stamped with this module's scope (``with self.name_scope():``)."""
+        return name_scope(scope_of(self))
 
     # What a subclass may override.
     def _members(self):
@@ -61,11 +102,18 @@ class Module:
 
     # Shared behaviour.
     def named_parameters(self):
-        """Pairs (dotted name, Value) in assignment order, each Value once; each Value is labelled with its name."""
+        """Pairs (dotted name, Value) in assignment order, each Value once; each Value is labelled with its name
+        and given a scope named after its attribute, inside its module's scope (which is named after its place)."""
+        found = []
+        _collect_parameters(self, "", found, set(), set(), (None, ""))
         pairs = []
-        _collect_parameters(self, "", pairs, set(), set())
-        for name, p in pairs:
+        for name, p, (owner, prefix) in found:
             p.label = name
+            local = name[len(prefix):]
+            if not (isinstance(p.scope, Scope) and p.scope.name == local and p.scope.parent is owner
+                    and p.scope.kind == "parameter"):
+                p.scope = Scope(local, owner, "parameter")
+            pairs.append((name, p))
         return pairs
 
     def parameters(self):
@@ -115,15 +163,11 @@ class Module:
 
     def __repr__(self):
         """As PyTorch prints a module: its class, then one line per sub-module (and per attribute of
-        parameters, with their count), in assignment order: ``Net(\n  (cell): RNNCell(2, 2)\n  (scale): 1 parameter\n)``."""
+        parameters, with their count), in assignment order: ``Net(\n  (cell): RNNCell(2, 2)\n  (scale): 1 parameter\n)``.
+        A list that holds modules and Values (``self.enc = [Linear(...), [w0, w1]]``) shows both: ``(enc.0)`` and ``(enc.1)``."""
         lines = []
         for name, value in self._members():
-            modules = _modules_in(value, name)
-            for path, module in modules:
-                lines.append(f"  ({path}): " + repr(module).replace("\n", "\n  "))
-            count = sum(len(_flatten(structure)) for _, structure in _state_entries_of(value, name)) if not modules else 0
-            if count:
-                lines.append(f"  ({name}): {count} parameter{'s' if count != 1 else ''}")
+            lines += _repr_lines(value, name)
         return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)" if lines else f"{type(self).__name__}()"
 
     def _label_parameters(self):
@@ -218,22 +262,45 @@ def _state_entries_of(value, name):
     return []
 
 
-def _collect_parameters(value, name, pairs, seen_values, seen_modules):
-    """Append (dotted name, Value) for every parameter reachable from value, each once."""
+def scope_of(module):
+    """The module's own Scope (made here for a subclass whose __init__ did not call Module's)."""
+    scope = vars(module).get("_scope")
+    if scope is None:
+        scope = module._scope = Scope("", None, type(module).__name__)
+    return scope
+
+
+def _collect_parameters(value, name, found, seen_values, seen_modules, owner):
+    """Append (dotted name, Value, owner) for every parameter reachable from value, each once; owner is
+    (the scope of the module that holds it, that module's name with a dot). Names each module's scope
+    on the way: its place in the module that holds it (the top module's scope is "")."""
     if isinstance(value, Value):
         if value not in seen_values:
             seen_values.add(value)
-            pairs.append((name, value))
+            found.append((name, value, owner))
     elif isinstance(value, Module):
         if id(value) in seen_modules:
             return
         seen_modules.add(id(value))
+        scope = scope_of(value)
+        outer, outer_prefix = owner
+        scope.name, scope.parent = name[len(outer_prefix):], outer
         prefix = f"{name}." if name else ""
         for attribute, item in value._members():
-            _collect_parameters(item, prefix + attribute, pairs, seen_values, seen_modules)
+            _collect_parameters(item, prefix + attribute, found, seen_values, seen_modules, (scope, prefix))
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
-            _collect_parameters(item, f"{name}.{i}", pairs, seen_values, seen_modules)
+            _collect_parameters(item, f"{name}.{i}", found, seen_values, seen_modules, owner)
+
+
+def _repr_lines(value, name):
+    """The lines __repr__ prints for one attribute: a sub-module each, the parameters outside modules counted."""
+    if isinstance(value, Module):
+        return [f"  ({name}): " + repr(value).replace("\n", "\n  ")]
+    if not _modules_in(value, name):
+        count = sum(len(_flatten(structure)) for _, structure in _state_entries_of(value, name))
+        return [f"  ({name}): {count} parameter{'s' if count != 1 else ''}"] if count else []
+    return [line for i, item in enumerate(value) for line in _repr_lines(item, f"{name}.{i}")]
 
 
 def _modules_in(value, name):

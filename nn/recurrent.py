@@ -24,8 +24,9 @@ import math
 import random
 
 from autograd import Value, dot
+from autograd.scope import name_scope
 
-from nn.module import Module
+from nn.module import Module, scope_of
 from nn.sequential import _check_size, as_vector, uniform_rows
 
 NONLINEARITIES = {"tanh": Value.tanh, "relu": Value.relu}
@@ -76,7 +77,7 @@ class RNNCell(Module):
         self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh = _parameters(rng, input_size, hidden_size, bias)
         self._label_parameters()
 
-    def __call__(self, x, hx=None):
+    def forward(self, x, hx=None):
         """The next hidden state (a list of hidden_size Values) from input x and hidden state hx (zeros if None)."""
         x = as_vector(x, "RNNCell input", self.input_size)
         h = (0.0,) * self.hidden_size if hx is None else as_vector(hx, "RNNCell hidden state", self.hidden_size)
@@ -123,7 +124,7 @@ class RNN(Module):
         return (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"),
                 getattr(self, f"bias_ih_l{k}", None), getattr(self, f"bias_hh_l{k}", None))
 
-    def __call__(self, xs, hx=None):
+    def forward(self, xs, hx=None):
         """(outputs, h_n) for the sequence xs (a list of input vectors) from hidden states hx (zeros if None)."""
         if not isinstance(xs, (list, tuple)) or not xs:
             raise ValueError(f"RNN expects a non-empty list of input vectors (one per time step), got {xs!r:.60}")
@@ -146,10 +147,12 @@ class RNN(Module):
             else:
                 h = as_vector(hx[k], f"RNN hx[{k}]", self.hidden_size)
             params = self.layer_parameters(k)
+            layer = scope_of(self) if self.num_layers == 1 else scope_of(self).child(f"l{k}", "layer")
             outputs = []
             for t, x in enumerate(steps, start=1):
                 name = f"h{t}{suffix}"
-                h = rnn_step(x, h, *params, act, label=name)
+                with name_scope(layer.child(f"t={t}", "step")):  # each time step is a scope: t=3
+                    h = rnn_step(x, h, *params, act, label=name)
                 outputs.append(h)
             h_n.append(h)
             steps = outputs

@@ -17,7 +17,7 @@ import random
 
 from autograd import Value, dot
 
-from nn.module import Module
+from nn.module import Module, scope_of
 
 
 def _check_size(owner, what, n):
@@ -62,12 +62,18 @@ class Linear(Module):
         self.bias = uniform_rows(rng, 1, out_features, bound)[0] if bias else None
         self._label_parameters()
 
-    def __call__(self, x):
-        """A list of out_features Values (one ``dot`` node each) for in_features inputs."""
+    def forward(self, x):
+        """A list of out_features Values (one ``dot`` node each) for in_features inputs.
+
+        Output r is a neuron of its own: its node gets the scope ``r`` inside the Linear's (``0.3``).
+        """
         xs = as_vector(x, repr(self), self.in_features)
-        if self.bias is None:
-            return [dot(row, xs) for row in self.weight]
-        return [dot(row, xs, b) for row, b in zip(self.weight, self.bias)]
+        scope = scope_of(self)
+        outs = [dot(row, xs) for row in self.weight] if self.bias is None else \
+            [dot(row, xs, b) for row, b in zip(self.weight, self.bias)]
+        for r, out in enumerate(outs):
+            out.scope = scope.child(str(r), "neuron")
+        return outs
 
     def __repr__(self):
         return f"Linear(in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None})"
@@ -83,7 +89,7 @@ def apply_elementwise(fn, x):
 class ReLU(Module):
     """max(0, x) for every element."""
 
-    def __call__(self, x):
+    def forward(self, x):
         """x with relu applied elementwise (any nesting of lists)."""
         return apply_elementwise(Value.relu, x)
 
@@ -94,7 +100,7 @@ class ReLU(Module):
 class Tanh(Module):
     """tanh(x) for every element."""
 
-    def __call__(self, x):
+    def forward(self, x):
         """x with tanh applied elementwise (any nesting of lists)."""
         return apply_elementwise(Value.tanh, x)
 
@@ -105,7 +111,7 @@ class Tanh(Module):
 class Sigmoid(Module):
     """1 / (1 + e^-x) for every element."""
 
-    def __call__(self, x):
+    def forward(self, x):
         """x with sigmoid applied elementwise (any nesting of lists)."""
         return apply_elementwise(Value.sigmoid, x)
 
@@ -120,7 +126,7 @@ class Flatten(Module):
     so the whole sample is flattened (the same numbers in the same order).
     """
 
-    def __call__(self, x):
+    def forward(self, x):
         """Every element of x, in reading order, as one list."""
         flat, stack = [], [x]
         while stack:
@@ -154,10 +160,11 @@ class Sequential(Module):
     def _members(self):
         return [(str(i), module) for i, module in enumerate(self._layers)]
 
-    def __call__(self, x):
-        """x passed through every module in order."""
+    def forward(self, x):
+        """x passed through every module in order, each inside its own scope (also one that defines __call__)."""
         for module in self._layers:
-            x = module(x)
+            with module.name_scope():
+                x = module(x)
         return x
 
     def __getitem__(self, index):

@@ -1,5 +1,6 @@
 """Graphs the tests share."""
 
+import nn
 from autograd import Value
 
 
@@ -15,6 +16,31 @@ def neuron():
     for label, value in values.items():
         value.label = label
     return values["o"]
+
+
+def readme_neuron():
+    """The README's neuron: inner nodes v2, v5, v6 unlabelled, n and o labelled."""
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+class UserNet(nn.Module):
+    """A user's module with attribute names of its own: a list holding a Linear and a list of Values, and a
+    head. It defines __call__ itself, as modules written before nn had forward do."""
+
+    def __init__(self, width=4):
+        super().__init__()
+        self.enc = [nn.Linear(2, width, seed=0), [Value(0.5 + 0.25 * i) for i in range(width)]]
+        self.head = nn.Linear(width, 1, seed=1)
+
+    def __call__(self, x):
+        return self.head([h.relu() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
 
 
 def grads(structure):

@@ -101,6 +101,27 @@ def test_html_walkthrough(tmp_path, quiz):
     assert "<html" in target.read_text().lower()
 
 
+def test_latex_writes_the_derivation_as_a_document(tmp_path):
+    code, out, err = run(["--file", str(ROOT / "demos" / "textbook.txt"), "--digits", "9", "--latex",
+                          str(tmp_path / "handout")])
+    assert (code, err) == (0, "") and f"wrote {tmp_path / 'handout.tex'}" in out
+    text = (tmp_path / "handout.tex").read_text(encoding="utf-8")
+    assert text.startswith("\\documentclass{article}")
+    assert "&\\text{E\\_total} \\\\\n&\\quad = \\text{E\\_o1} + \\text{E\\_o2}" in text
+    assert "0.298371109" in text  # --digits reaches the derivation too
+
+
+def test_latex_to_a_pdf_is_made_by_pdflatex(tmp_path, pdflatex):
+    code, out, err = run(NEURON + ["--latex", str(tmp_path / "neuron.pdf")])
+    assert (code, err) == (0, "")
+    assert (tmp_path / "neuron.pdf").read_bytes().startswith(b"%PDF") and not list(tmp_path.glob("*.tex"))
+
+
+def test_latex_needs_a_tex_or_pdf_file(tmp_path):
+    code, out, err = run(["x*y", "x=1", "y=2", "--latex", str(tmp_path / "x.png")])
+    assert code == 2 and "--latex needs a file name ending in .tex or .pdf" in err and out == ""
+
+
 @pytest.mark.parametrize(
     "presses, shown",
     [("\n" * 10, 3), ("\n\n\n", 3), ("\n", 1), ("", 0), ("\nq\n\n", 1), ("Q\n", 0), ("\n\nquit\n", 2)],
@@ -135,6 +156,23 @@ def test_quiz_grades_hints_retries_and_scores():
     assert "x.grad" in hint and "3.0" in hint  # the chain rule for x, with its numbers
     assert "right: 3.0" in second.split("try again")[1]
     assert "score: 1 of 2 right on the first try" in out  # the retry is right, but not first time
+
+
+def test_quiz_names_the_mistake_behind_a_wrong_answer_then_offers_the_retry():
+    # o = tanh(n): ∂o/∂n = 1 - o² = 0.419974; a learner who answers tanh's output o = 0.761594 made tanh's classic
+    # mistake; with x = 0.5, ∂o/∂x = 0.839949, and forgetting the upstream gradient gives w = 2 alone
+    out = quiz(["n = x*w; o = tanh(n)", "x=0.5", "w=2"], "0.761594\n0.419974\n1/5\n0.21\n2\n-0.84\n")
+    first, second, third = out.split("\n1. ")[1].split("\n2. ")[0], out.split("\n2. ")[1], out.split("\n3. ")[1]
+    assert ("not quite: you used tanh's output o where its derivative 1 - o² belongs (value-for-derivative): "
+            "∂o/∂n = o = 0.761594; that gives 0.761594.") in first
+    assert first.index("(value-for-derivative)") < first.index("Hint, the chain rule for it:") < first.index("try again")
+    assert "n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.761594²) · 1.0 = 0.419974" in first
+    assert "right: 0.419974" in first.split("try again")[1]
+    assert "not quite, and not a mistake I know. Hint, the chain rule for it:" in second  # 1/5: no mistake gives 0.2
+    assert "you forgot to multiply by the upstream gradient (no-upstream); that gives 2.0." in third
+    assert "not quite: the answer is 0.839949" in third  # the retry is wrong too: the answer, and its mistake
+    assert "(-0.84: the right size, the wrong sign (sign); that gives -0.839949.)" in third
+    assert "score: 0 of 3 right on the first try" in out
 
 
 @pytest.mark.parametrize(
@@ -174,7 +212,8 @@ def test_quiz_and_steps_name_nodes_by_their_statements():
         (["1+"], "column 3: invalid syntax"),
         (["a = x*2; b = a +* 1; c = b", "x=1"], "statement 2, column 17: invalid syntax"),
         (["a = x*2; a = a*3", "x=1"], "a is assigned twice: in statement 1 (line 1) and again in statement 2"),
-        (["a = x*2", "x=1", "a=3"], "a is computed by the program (a = x*2); it cannot also be given a value"),
+        (["a = x*2", "x=1", "a=3"], "a is computed by the program (a = x*2), so it cannot be given a value; "
+                                    "NAME=NUMBER gives a variable its value or replaces a number the program names"),
         (["x*x", "x=1e300"], "too large for a float"),
         (["z = x - 2; a = log(z); L = a*a", "x=1"], "statement 2 (a = log(z)): log of -1.0 (label 'z')"),
         (["x", "x=1", "--max-nodes", "-1"], "--max-nodes: -1 is negative"),
@@ -415,7 +454,7 @@ def test_the_page_ends_with_the_update_table(tmp_path):
     code, out, err = run([TEXTBOOK, *TEXTBOOK_VALUES, "--lr", "0.1", "--data", "x,y", "--html", str(target)])
     assert (code, err) == (0, "")
     page = target.read_text(encoding="utf-8")
-    frames = json.loads(re.search(r'<script id="frames" type="application/json">(.*?)</script>', page, re.S)[1])
+    frames = json.loads(re.search(r'<script id="document" type="application/json">(.*?)</script>', page, re.S)[1])["frames"]
     last = frames[-1]
     assert "gradient descent" in last["title"] and "lr = 0.1" in last["title"]
     assert [" ".join(line.split()) for line in last["lines"]] == [
@@ -602,7 +641,9 @@ def test_fuzz_never_crashes_and_never_executes(sentinel_file, data):
 def test_names_are_read_as_python_reads_them():
     """Python folds "ﬁ" (one ligature character) to "fi"; NAME=NUMBER does the same."""
     code, out, err = run(["\ufb01*2", "\ufb01=1"])
-    assert (code, err) == (0, "") and gradient_rows(out) == {"∂out/∂fi": "2.0"}
+    assert code == 0 and gradient_rows(out) == {"∂out/∂fi": "2.0"}
+    assert out.startswith("out = fi*2 = 2.0\n")  # one spelling everywhere, and a note says why
+    assert err == "chainrule: note: Python reads the name \ufb01 as fi, so it is written fi\n"
 
 
 def test_the_textbook_program_in_demos_gives_the_textbooks_numbers(tmp_path):
@@ -653,3 +694,99 @@ def test_a_negative_rate_is_bracketed_in_the_update_table():
     code, out, err = run(["x*y", "x=0.6", "y=2", "--lr", "-0.1", "--data", "y"])
     assert (code, err) == (0, "")
     assert "x  0.6 - (-0.1) × 2.0 = 0.8" in out
+
+
+# ---- issue 25: the command line reads what textbooks write ----------------------------------
+
+@pytest.mark.parametrize("function", ["exp", "log", "log1p", "tanh", "sin", "cos", "sqrt"])
+def test_math_dot_function_is_read_as_the_function(function):
+    """CS231n's staged example writes math.exp(-y): the same graph as exp(-y), echoed as typed."""
+    code, out, err = run([f"y = {function}(x) * 2", "x=0.5"])
+    typed = run([f"y = math.{function}(x) * 2", "x=0.5"])
+    assert (code, err) == (typed[0], typed[2]) == (0, "")
+    assert gradient_rows(typed[1]) == gradient_rows(out)
+    assert typed[1].splitlines()[0] == f"y = math.{function}(x) * 2 = {out.splitlines()[0].rsplit(' = ', 1)[1]}"
+
+
+def test_the_staged_sigmoid_as_cs231n_writes_it():
+    code, out, err = run(["dot = w0*x0 + w1*x1 + w2; f = 1.0 / (1 + math.exp(-dot))",
+                          "w0=2", "x0=-1", "w1=-3", "x1=-2", "w2=-3"])
+    assert (code, err) == (0, "")
+    assert gradient_rows(out) == {"∂f/∂w0": "-0.196612", "∂f/∂x0": "0.393224", "∂f/∂w1": "-0.393224",
+                                  "∂f/∂x1": "-0.589836", "∂f/∂w2": "0.196612"}
+
+
+@pytest.mark.parametrize(
+    "expression, message, pointer",
+    [
+        ("y = np.exp(-x)", "column 5: np.exp is not read here: write exp(-x)", "      ^^^^^^"),
+        ("y = math.sigmoid(x)", "column 5: math.sigmoid is not read here: write sigmoid(x)", "      ^^^^^^^^^^^^"),
+        ("y = math.floor(x)", "column 5: unknown function 'math.floor'; the functions are exp, log, log1p, tanh, "
+                              "sigmoid, relu, sin, cos, sqrt, abs, and math.exp, math.log, math.log1p, math.tanh, "
+                              "math.sin, math.cos, math.sqrt may be written so too", "      ^^^^^^^^^^"),
+        ("y = math.exp * x", "column 5: math.exp is a function: call it, as in math.exp(x)", "      ^^^^^^^^"),
+        ("f(x) = x*2", "column 1: f(x) = x*2 would define a function; here a statement names a value: "
+                       "write f = x*2 and give x=NUMBER", "  ^^^^"),
+        ("a = 1; x*2 = a", "statement 2, column 8: the left of '=' must be one name, as in z = w*x + b, "
+                           "and x*2 is not a name", "         ^^^"),
+        ("a = a + 1", "column 1: a = a + 1 would update a, but a name here is one value (one node of the graph): "
+                      "give the new value a new name, as in a_new = a + 1", "  ^"),
+    ],
+)
+def test_what_textbooks_write_that_the_command_does_not_read_gets_a_message_of_ours(expression, message, pointer):
+    code, out, err = run([expression, "x=1"])
+    assert (code, out) == (2, "")
+    assert err.splitlines()[0] == f"chainrule: error: {message}"
+    assert err.splitlines()[2] == pointer
+    assert "Maybe you meant" not in err
+
+
+def test_a_value_on_the_command_line_replaces_the_files_number(tmp_path):
+    """--file demos/textbook.txt w5=0.5: a teacher changes one number; the run is that of the file with w5 = 0.5."""
+    textbook = ROOT / "demos" / "textbook.txt"
+    changed = tmp_path / "changed.txt"
+    changed.write_text(textbook.read_text(encoding="utf-8").replace("w5 = 0.40", "w5 = 0.5"), encoding="utf-8")
+    options = ["--lr", "0.5", "--data", "i1,i2,t1,t2"]
+    code, out, err = run(["--file", str(textbook), "w5=0.5", *options])
+    expected = run(["--file", str(changed), *options])[1]
+    assert (code, err) == (0, "")
+    assert "w5 = 0.5  (given on the command line; the program says w5 = 0.40)\n" in out
+    assert out.replace("  (given on the command line; the program says w5 = 0.40)", "") == expected
+    code, out, err = run(["--file", str(textbook), "net_h1=0.5"])
+    assert (code, out) == (2, "")
+    assert err == ("chainrule: error: net_h1 is computed by the program (net_h1 = w1*i1 + w2*i2 + b1), so it cannot "
+                   "be given a value; NAME=NUMBER gives a variable its value or replaces a number the program names "
+                   "(here i1, i2, t1, t2, w1, w2, w3, w4, b1, w5, w6, w7, w8, b2)\n")
+
+
+def test_a_bare_name_of_a_statement_as_the_output_is_not_echoed_twice():
+    code, out, err = run(["a = x*2; a", "x=1"])
+    assert (code, err) == (0, "")
+    assert out.startswith("a = x*2 = 2.0\n\ngradients:\n  ∂a/∂x = 2.0\n")
+
+
+def test_a_statement_the_output_does_not_use_is_a_warning():
+    code, out, err = run(["a = x*2; b = x*3; w = 0.3; c = a + 1", "x=1"])
+    assert code == 0
+    assert err.splitlines() == [
+        "chainrule: warning: b = x*3 (statement 2) is not used to compute c: the steps and the pictures leave it out",
+        "chainrule: warning: w = 0.3 (statement 3) is not used to compute c (so ∂c/∂w = 0): the steps and the "
+        "pictures leave it out",
+    ]
+    assert "b = x*3 = 3.0" in out and "b.grad" not in out
+
+
+def test_a_name_python_spells_otherwise_is_written_one_way_everywhere():
+    code, out, err = run(["y = ℌ*2", "ℌ=1"])
+    assert code == 0 and err == "chainrule: note: Python reads the name ℌ as H, so it is written H\n"
+    assert out.startswith("y = H*2 = 2.0\n") and gradient_rows(out) == {"∂y/∂H": "2.0"}
+    assert "ℌ" not in out
+
+
+def test_a_backslash_continuation_is_echoed_as_one_line(tmp_path):
+    program = tmp_path / "p.txt"
+    program.write_text("y = exp(x \\\n    * 2) \\\n  + 1\n", encoding="utf-8")
+    code, out, err = run(["--file", str(program), "x=0", "--dot", str(tmp_path / "p.dot")])
+    assert (code, err) == (0, "")
+    assert out.startswith("y = exp(x * 2) + 1 = 2.0\n")
+    assert "\\" not in out and 'tooltip="x * 2"' in (tmp_path / "p.dot").read_text(encoding="utf-8")

@@ -67,7 +67,7 @@ def test_expanding_one_neuron_shows_its_edges_and_local_derivatives():
     neuron = [p for p in topological_order(loss) if p.label.startswith("layers.1.neurons.3.")]
     assert len(neuron) == 17
     for p in neuron:
-        assert f"{{ {p.label} | data {autograd.viz.fmt(p.data)} | grad {autograd.viz.fmt(p.grad)} }}" in source
+        assert f"{{ {p.label} | data {autograd.text.fmt(p.data)} | grad {autograd.text.fmt(p.grad)} }}" in source
         assert re.search(rf'n\d+ -> op\d+ \[label="∂v\d+/∂{re.escape(p.label)} = [-\d.e]+"', source)
     assert 'subgraph cluster_box' in source and 'label="layers.1.neurons.3"' in source
     assert "relu" in source and source.count("layers.1.neurons.3 (relu)") == 0  # drawn in full, not as a record
@@ -94,7 +94,7 @@ def test_expand_names_what_exists():
 def test_small_models_and_plain_graphs_are_drawn_as_before():
     model = nn.MLP(2, [2, 1], seed=0)
     small = (model([1.0, 2.0]) - 1.0) ** 2
-    assert len(topological_order(small)) <= autograd.collapse.COLLAPSE_AT
+    assert len(topological_order(small)) <= autograd.scene.COLLAPSE_AT
     assert "layers.0.neurons.1.w.0 | data" in to_dot(small)
     y = Value(1.0)
     for _ in range(600):
@@ -116,3 +116,42 @@ def test_a_linear_layer_is_drawn_one_node_per_row():
     source = to_dot(loss)
     assert len(drawn_nodes(source)) < 60
     assert "2.3 (relu)" in source  # row 3 of the Linear at index 2
+
+
+def test_an_expanded_neurons_layer_box_says_what_its_norm_covers():
+    """The box holds 15 records and the neuron drawn in full; its title counts all 16 and its norm covers all 16."""
+    loss = mlp_loss()
+    source = to_dot(loss, expand="layers.1.neurons.3")
+    layer = [p for p in topological_order(loss) if p.label.startswith("layers.1.")]
+    norm = sum(p.grad ** 2 for p in layer) ** 0.5
+    assert f'label="layers.1 · 16 neurons (1 drawn in full) · ‖grad‖ = {norm:.3g}"' in source
+    box = source[source.index('label="layers.1 · '):source.index('label="layers.2 · ')]
+    assert 'label="layers.1.neurons.3"' in box and "layers.1.neurons.3.w.0 | data" in box  # drawn in full, inside
+
+
+@pytest.mark.parametrize("expand", [3, [3], {"layers": 1}])
+def test_expand_that_is_not_a_name_says_what_expand_takes(expand):
+    with pytest.raises(TypeError, match=r"to_dot: expand must be a name such as 'layers\.1\.neurons\.3'"):
+        to_dot(mlp_loss(), expand=expand)
+    with pytest.raises(TypeError, match=r"frames: expand must be a name such as 'layers\.1\.neurons\.3'"):
+        autograd.frames(Value(1.0) * 2, "unused", expand=expand)
+
+
+def test_a_users_module_is_collapsed_by_its_parts_whatever_its_attributes_are_called():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = [nn.Linear(2, 8, seed=0), [Value(0.5 + 0.1 * i) for i in range(8)]]
+            self.head = nn.Linear(8, 1, seed=1)
+            self.parameters()
+
+        def forward(self, x):
+            return self.head([h.tanh() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
+
+    model = Net()
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    assert len(topological_order(loss)) > autograd.scene.COLLAPSE_AT
+    source = to_dot(loss)
+    assert len(re.findall(r'label="enc\.0\.\d \(tanh\)', source)) == 8  # a record per row, its activation with it
+    assert re.search(r'label="enc\.0 · 8 neurons · ‖grad‖ = [\d.e-]+"', source)
+    assert 'label="head.0 (linear)' in source

@@ -101,8 +101,8 @@ def test_cnn_learns_the_digits_and_writes_a_kernel_gradient_as_a_sum_over_positi
     result = cnn.main(["--fast", "--out", str(tmp_path)])
     out = capsys.readouterr().out
     assert result["test_accuracy"] >= 0.8 and result["train_accuracy"] >= 0.9
-    assert result["positions"] == 36 and len(result["terms"]) == 9  # max pooling keeps one position in four
-    assert result["explanation"].splitlines()[0].startswith("0.weight.0.0.1.1.grad = Σ over the 9 node(s)")
+    assert result["positions"] == len(result["terms"]) == 36 and result["winners"] == 9  # pooling passes one in four on
+    assert result["explanation"].splitlines()[0].startswith("0.weight.0.0.1.1.grad = Σ over the 36 node(s)")
     assert "Conv2d(1, 4, kernel_size=(3, 3))" in out and "kernel 3" in out
     assert [Path(p).name for p in result["files"]] == ["cnn_kernels.png"] and nonempty(result["files"])
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import autograd
 from autograd import Step, Value, backward_steps, explain, explanation, topological_order
 from autograd.explain import chain_rule_paths
-from autograd.viz import names
+from autograd.text import names
 from graphs import neuron
 
 

@@ -269,8 +269,12 @@ def test_a_number_statement_is_a_leaf_with_that_value():
     assert program.variables == ("x",)
     root, leaves = program.build({"x": 1.5})
     assert list(leaves) == ["w", "b", "x"] and leaves["w"].data == 0.6 and leaves["b"].data == -0.2
-    with pytest.raises(ValueError, match=r"w is computed by the program \(w = 0.6\); it cannot also be given a value"):
-        program.build({"x": 1.5, "w": 1.0})
+    root, leaves = program.build({"x": 1.5, "w": 1.0})  # a value given replaces the program's number
+    assert leaves["w"].data == 1.0 and root.data == (1.0 * 1.5 - 0.2) ** 2
+    with pytest.raises(ValueError, match=r"L is computed by the program \(L = \(w\*x \+ b\)\*\*2\), so it cannot be "
+                                         r"given a value; NAME=NUMBER gives a variable its value or replaces a number "
+                                         r"the program names \(here w, b\)"):
+        program.build({"x": 1.5, "L": 1.0})
 
 
 @pytest.mark.parametrize(

@@ -6,9 +6,12 @@ import struct
 
 import pytest
 
-import autograd
 import nn
 from autograd import GraphvizNotFoundError, Value, frames, topological_order, walkthrough
+from autograd.slides import slide_sources
+from autograd.timeline import frames_of
+from autograd.viz import run_dot
+from autograd.walkthrough import scene_of as walkthrough_scene
 from graphs import neuron
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
@@ -100,10 +103,21 @@ def test_a_models_slides_are_its_pages_collapsed_frames(tmp_path):
 def test_frames_expand_what_expand_names(tmp_path):
     loss = mlp_loss()
     order = topological_order(loss)
-    home = autograd.collapse.neurons(order)
-    dot = next(i for i, node in enumerate(order) if node.parents and home.get(node) == "layers.1.neurons.3")
+    dot = next(i for i, node in enumerate(order) if node.parents and node.scope is not None and node.scope.path == "layers.1.neurons.3")
     paths = frames(loss, tmp_path / "slides", expand="layers.1.neurons.3")
     assert len(paths) == page_frames(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3") != 43
     pictures = [path.read_text(encoding="utf-8") for path in paths]
     assert "layers.1.neurons.3 (relu)" not in pictures[0]  # drawn in full, not as a record
     assert any(f"∂v{dot}" in svg and "/∂layers.1.neurons.3.w.0" in svg for svg in pictures)  # its edges' rules
+
+
+@needs_dot
+def test_png_slides_are_sized_for_a_slide(tmp_path):
+    """A model's slide is at most 1920 px on its long side (it was 3,238 × 3,374); the SVG keeps its own size."""
+    loss = mlp_loss()
+    scene = walkthrough_scene(loss)
+    source = slide_sources(scene, frames_of(scene), "png")[10]
+    png = run_dot(source, "png", "frames")
+    width, height = struct.unpack(">II", png[16:24])
+    assert max(width, height) <= 1920 and min(width, height) > 400
+    assert '\n  size="' not in slide_sources(scene, frames_of(scene), "svg")[10]

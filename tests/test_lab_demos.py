@@ -93,34 +93,75 @@ def test_learning_rate_says_so_when_the_numbers_do_not_show_the_lesson(capsys):
     assert "do NOT show the lesson" in capsys.readouterr().out
 
 
-# Overfitting: a real train/validation gap without regularization; each regularizer lowers the validation loss.
+# Overfitting: a real train/held-out gap without regularization; each regularizer narrows it and lowers the
+# held-out loss at an accuracy no worse than noise allows, on the means over several draws of the data.
 
-def test_overfitting_lesson_holds_for_several_seeds(tmp_path, capsys):
+def test_overfitting_lesson_holds_on_loss_and_accuracy_over_the_draws(tmp_path, capsys):
     from demos import overfitting
 
-    n_val = overfitting.sizes(fast=True)[1]
+    n_train, n_val, n_test, epochs, draws = overfitting.sizes(fast=True)
     result = overfitting.main(["--fast", "--out", str(tmp_path)])
-    assert "the numbers above show the lesson" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the numbers above show the lesson" in out
     assert [p.name for p in result["files"]] == ["overfitting.png"] and result["files"][0].stat().st_size > 0
-    # Measured on seeds 0-15 in fast mode: 13 show the whole lesson. In seeds 11, 13 and 14 a part
-    # fails (a validation set as easy as the training set, a regularizer or early stopping not
-    # lower) and the demo says so: on 24 noisy points regularization is a strong tendency, not a law.
-    for seed, rows in [(0, result["rows"])] + [(s, overfitting.run(fast=True, seed=s)) for s in (1, 2)]:
-        by = {row["method"]: row for row in rows}
-        assert list(by) == ["none", "l2", "l1", "dropout", "early stopping"]
-        assert all(0 <= row[key] <= 1 for row in rows for key in ("train_acc", "val_acc", "test_acc"))
-        none = by["none"]
-        # a real gap: more than two standard errors of the validation accuracy
-        assert none["train_acc"] - none["val_acc"] > 2 * math.sqrt(none["val_acc"] * (1 - none["val_acc"]) / n_val), seed
-        for method in ("l2", "l1", "dropout", "early stopping"):
-            assert by[method]["val_loss"] < none["val_loss"], (seed, method)
-        stopped = by["early stopping"]
-        assert stopped["test_loss"] < none["test_loss"], seed  # judged on data it did not choose by
-        assert stopped["val_loss"] == min(none["val_losses"]) == stopped["val_losses"][-1]
-        cv = by["l2"]["cv"]
-        assert by["l2"]["l2"] == min(cv, key=lambda c: c["cv_val_loss"])["l2"]
-        assert [c["l2"] for c in cv] == list(overfitting.L2_CANDIDATES)
-        assert overfitting.lesson_failures(rows, n_val) == []
+    # Measured in fast mode on the draws 0-2 (what the demo runs), 3-5 and 6-8: each group shows the whole
+    # lesson. In 9-11 two draws hardly overfit, and L1's and dropout's fixed strengths leave the test loss
+    # where it was (0.367 and 0.388 against 0.366); the demo says so. The full run (8 draws) shows it all.
+    rows = result["rows"]
+    by = {row["method"]: row for row in rows}
+    assert list(by) == ["none", "l2", "l1", "dropout", "early stopping"] and draws >= 3
+    for row in rows:  # the means are the means of the draws shown
+        assert len(row["draws"]) == draws
+        for key in ("train_loss", "val_loss", "test_loss", "train_acc", "val_acc", "test_acc", "epochs"):
+            assert row[key] == pytest.approx(sum(d[key] for d in row["draws"]) / draws, rel=1e-12), (row["method"], key)
+    none = by["none"]
+    gap = none["train_acc"] - none["test_acc"]
+    assert gap > overfitting.gap_needed(none["test_acc"], n_test * draws)  # a real gap, not noise
+    noise = overfitting.noise_of(none["test_acc"], n_test * draws)
+    for method in ("l2", "l1", "dropout", "early stopping"):
+        r = by[method]
+        assert r["test_loss"] < none["test_loss"], method  # the verdict on the loss...
+        assert r["train_acc"] - r["test_acc"] < gap, method  # ...on the gap...
+        assert r["test_acc"] >= none["test_acc"] - noise, method  # ...and on the accuracy
+    for draw in by["l2"]["draws"]:  # the grid brackets every pick, and the pick is the validation set's
+        picks = [g["l2"] for g in draw["grid"]]
+        assert picks == list(overfitting.L2_CANDIDATES) and picks[0] == 0.0 and draw["l2"] < picks[-1]
+        assert draw["l2"] == min(draw["grid"], key=lambda g: g["val_loss"])["l2"]
+    for draw in by["early stopping"]["draws"]:  # stops after the structure is learned, well before the end
+        assert 5 <= draw["epochs"] < epochs and draw["val_loss"] == min(draw["val_losses"])
+    assert overfitting.lesson_failures(rows, n_test * draws) == []
+    for words in ("train acc", "test acc", "test loss", "test loss / test accuracy on each draw"):
+        assert words in out  # both measures, and each draw, are what the student reads
+
+
+def test_overfitting_trains_compiled_with_the_graphs_numbers():
+    """The compiled training step gives the gradients of nn's loss on the graph bit for bit, and the compiled
+    scorer the eval-mode outputs (it was traced in eval mode, so the model's mode when it runs does not matter)."""
+    from demos import overfitting
+
+    xb, yb = [[0.5, -0.2], [1.5, 0.3], [-0.7, 0.9], [0.1, 0.1]], [1, 0, 0, 1]
+    for l2, l1 in ((0.0, 0.0), (0.01, 0.0), (0.0, 0.003)):
+        model = nn.MLP(2, [16, 16, 1], seed=0)
+        model.zero_grad()
+        overfitting.training_step(model, l2=l2, l1=l1)(xb, yb)
+        compiled = [p.grad for p in model.parameters()]
+        model.zero_grad()
+        loss = nn.binary_cross_entropy_with_logits([model(x) for x in xb], yb)
+        if l2:
+            loss = loss + l2 * nn.l2_penalty(model)
+        if l1:
+            loss = loss + l1 * nn.l1_penalty(model)
+        loss.backward()
+        assert compiled == [p.grad for p in model.parameters()], (l2, l1)
+    model = nn.MLP(2, [16, 16, 1], seed=0, dropout=0.5)
+    score = overfitting.scorer(model)
+    model.train()
+    loss, accuracy = score(xb, yb)
+    assert model.training is True  # the scorer leaves the mode as it found it
+    model.eval()
+    logits = [model(x) for x in xb]
+    assert loss == nn.binary_cross_entropy_with_logits(logits, yb).data
+    assert accuracy == sum((z.data > 0) == (t == 1) for z, t in zip(logits, yb)) / len(yb)
 
 
 # The batch size: more, cheaper, noisier updates, and a lower loss in the same epochs.

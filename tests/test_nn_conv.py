@@ -94,9 +94,10 @@ def test_maxpool_outputs_and_input_gradients_equal_torch(torch, kernel, stride, 
     assert flat(grads(x)) == pytest.approx(t_x.grad.flatten().tolist(), abs=1e-12)
 
 
-def test_maxpool_passes_the_winning_value_itself():
-    x = as_values([[[1.0, 3.0], [2.0, 0.0]]])
-    assert nn.MaxPool2d(2)(x)[0][0][0] is x[0][0][1]
+def test_maxpool_is_one_max_node_per_window_and_the_first_winner_gets_the_gradient():
+    x = as_values([[[1.0, 3.0], [3.0, 0.0]]])
+    out = nn.MaxPool2d(2)(x)[0][0][0]
+    assert (out.op, out.parents, out.local_grads) == ("max", (*x[0][0], *x[0][1]), (0.0, 1.0, 0.0, 0.0))
 
 
 def test_a_small_cnn_equals_torch_end_to_end(torch):

@@ -74,6 +74,62 @@ def test_mlp_converts_to_torch_with_its_sequential_keys(torch):
     assert [v.data for v in model(x)] == pytest.approx(twin(torch.tensor(x)).tolist(), abs=1e-12)
 
 
+def modes(module):
+    """Each module's train/eval mode, depth first: [True, False, ...] (chainrule's or torch's)."""
+    return [m.training for m in module.modules()]
+
+
+@pytest.mark.parametrize("make", MODULES.values(), ids=MODULES.keys())
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_to_torch_and_from_torch_keep_the_mode_of_every_module(torch, make, mode):
+    module = make()
+    getattr(module, mode)()
+    twin = nn.to_torch(module)
+    assert modes(twin) == modes(module) == [mode == "train"] * len(modes(module))
+    twin.train(mode != "train")  # and back, from the other mode
+    assert modes(nn.from_torch(twin)) == [mode != "train"] * len(modes(module))
+
+
+def test_a_sequential_in_eval_mode_gives_torch_s_eval_outputs(torch):
+    """The issue's example: before, the twin was in training mode and its outputs were off by the dropout scale."""
+    d = nn.Sequential(nn.Linear(3, 3, seed=0), nn.Dropout(0.5))
+    d.eval()
+    twin = nn.to_torch(d)
+    assert twin.training is False and twin[1].training is False
+    x = [0.5, -1.0, 2.0]
+    assert twin(torch.tensor(x)).tolist() == pytest.approx([v.data for v in d(x)], abs=1e-12)
+
+
+def test_a_module_left_in_another_mode_than_its_parent_keeps_it(torch):
+    d = nn.Sequential(nn.Linear(3, 3, seed=0), nn.Dropout(0.5), nn.Tanh())
+    d.eval()
+    d[1].train()  # one dropout layer back in training mode
+    twin = nn.to_torch(d)
+    assert modes(twin) == modes(d) == [False, False, True, False]
+    assert modes(nn.from_torch(twin)) == [False, False, True, False]
+
+
+def test_an_mlp_with_dropout_keeps_its_dropout_layers_and_mode_in_torch(torch):
+    model = nn.MLP(2, [4, 4, 1], dropout=0.5, seed=0)
+    twin = nn.to_torch(model)
+    assert [type(m).__name__ for m in twin] == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert [m.p for m in twin if isinstance(m, torch.nn.Dropout)] == [0.5, 0.5]
+    assert twin.training and all(m.training for m in twin)
+    x = torch.tensor([0.3, -0.8])
+    torch.manual_seed(0)
+    assert len({twin(x).item() for _ in range(20)}) > 1  # in training mode its dropout is on, as the MLP's is
+    assert len({model([0.3, -0.8]).data for _ in range(20)}) > 1
+    model.eval()
+    twin = nn.to_torch(model)
+    assert not twin.training and not any(m.training for m in twin)
+    assert twin(x).item() == pytest.approx(model([0.3, -0.8]).data, abs=1e-12)
+    keys = list(twin.state_dict())  # Dropout takes an index: the Linear layers sit at 0, 3, 6
+    assert keys == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"]
+    back = nn.from_torch(twin)  # a Sequential of the same layers, in eval mode
+    assert [type(m).__name__ for m in back] == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert not any(modes(back)) and back([0.3, -0.8])[0].data == pytest.approx(model([0.3, -0.8]).data, abs=1e-12)
+
+
 def test_what_has_no_equivalent_is_a_clear_error(torch):
     with pytest.raises(TypeError, match="nn.to_torch: no torch equivalent for Neuron.*it converts Sequential, Linear"):
         nn.to_torch(nn.Neuron(2))

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from autograd import Value
+from autograd.text import fmt
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "demos" / "tour.ipynb"
 
@@ -15,6 +18,13 @@ def test_committed_without_outputs():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert code and all(cell.outputs == [] and cell.execution_count is None for cell in code)
+
+
+def drawn_x_grad():
+    """x's gradient in the tour's section 3: z = tanh(x*y + exp(x)) at x = 2, y = -3."""
+    x, y = Value(2.0), Value(-3.0)
+    (x * y + x.exp()).tanh().backward()
+    return x.grad
 
 
 def python3_kernel_is_this_python():
@@ -48,9 +58,15 @@ def test_tour_runs_in_a_fresh_kernel(tmp_path, monkeypatch):
     assert [out.text for out in outputs if out.output_type == "stream" and out.name == "stderr"] == []
     shown = [mime for out in outputs for mime in out.get("data", {})]
     assert "image/svg+xml" in shown  # section 3 draws the graph inline
+    (svg,) = [out.data["image/svg+xml"] for out in outputs if "image/svg+xml" in out.get("data", {})]
+    assert f"grad {fmt(drawn_x_grad())}" in svg and "grad 0.967244" in svg  # values and gradients, after backward()
     assert shown.count("image/png") == 4  # the moons boundary and the three lessons' plots
     for name in ("tour_moons", "tour_learning_rate", "tour_overfitting", "tour_batch_size"):
         assert (tmp_path / f"{name}.png").stat().st_size > 0, name
     text = "".join(out.get("text", "") for out in outputs)
     assert "training accuracy 100%" in text
     assert text.count("the numbers above show the lesson") == 3
+    # the quiz cell names the mistake behind each planted wrong answer, then the chain rule as a hint
+    assert "you forgot to multiply by the upstream gradient (no-upstream); that gives 1.0." in text
+    assert "right: 0.440753" in text and "gradients add at a fork: you kept one path (one-path)" in text
+    assert text.count("Hint, the chain rule for it:") == 2

@@ -13,7 +13,7 @@ import autograd
 from autograd import Value, draw, explain, explanation, render, to_dot, to_latex, topological_order, tree
 from autograd.engine import gradients
 from autograd.latex import latex_name
-from autograd.viz import fmt
+from autograd.text import fmt
 from graphs import neuron
 from test_explain import graphs
 from test_latex import every_op

@@ -205,7 +205,7 @@ def test_draw_takes_show_rules():
 def test_the_tree_writes_each_node_as_its_op_does(case):
     out = case.build(*[Value(x, label=f"x{i}") for i, x in enumerate(case.points[0])])
     order = topological_order(out)
-    names = autograd.viz.names(order)
+    names = autograd.text.names(order)
     text = autograd.tree(out)
     for node in order:
         if node.parents:

@@ -98,9 +98,10 @@ def test_float_item_and_detach():
     y = x * x
     assert y.data == 4.0
     assert y.item() == 4.0
-    d = y.detach()
-    assert d is not y
-    assert (d.data, d.op, d.parents) == (4.0, "", ())
+    d = y.detach()  # a node: its value follows y, its local derivative is 0 (a stop-gradient)
+    assert (d.data, d.op, d.parents, d.local_grads) == (4.0, "detach", (y,), (0.0,))
+    (d * x).backward()
+    assert x.grad == 4.0  # through d * x only: nothing comes back through d
 
 
 # --- identity: == and hash -------------------------------------------------------------------

@@ -11,8 +11,9 @@ import pytest
 import autograd
 import nn
 from autograd import GraphvizNotFoundError, Value, draw, render, to_dot, topological_order, tree, walkthrough
-from autograd.viz import kind, record_escape
-from graphs import neuron
+from autograd.dot_source import record_escape
+from autograd.scene import kind
+from graphs import UserNet, neuron
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
@@ -129,17 +130,35 @@ def test_output_parameters_inputs_and_constants_look_different():
     assert len(set(style.values())) == 5  # output, inner, parameter, leaf, constant
 
 
-def test_an_mlp_is_clustered_by_layer_and_neuron():
+def box(source, title):
+    """The DOT lines of the box titled title, from its first line to its closing brace."""
+    lines = source.splitlines()
+    start = next(i for i, line in enumerate(lines) if f'{{ label="{title}";' in line)
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] == " " * indent + "}")
+    return "\n".join(lines[start:end + 1])
+
+
+def test_an_mlp_is_boxed_by_the_scopes_nn_recorded_layer_then_neuron():
     model = nn.MLP(2, [3, 1], seed=0)
     loss = nn.mse_loss(model([Value(0.5, label="x0"), Value(-1.0, label="x1")]), 1.0)
     source = to_dot(loss)
-    assert "subgraph cluster_layer0 {" in source
-    assert "subgraph cluster_layer1 {" in source
+    layer0 = box(source, "layers.0")
     for neuron_index in range(3):
-        assert f"subgraph cluster_layer0_neuron{neuron_index} {{" in source
-    layer1 = source[source.index("subgraph cluster_layer1_neuron0"):].split("\n    }")[0]
-    assert 'tooltip="layers.1.neurons.0.w.2"' in layer1
-    assert 'tooltip="layers.0.' not in layer1
+        assert f'label="layers.0.neurons.{neuron_index}"' in layer0  # a box inside the layer's box
+    neuron = box(source, "layers.1.neurons.0")
+    assert 'tooltip="layers.1.neurons.0.w.2"' in neuron and 'label="dot"' in neuron
+    assert 'tooltip="layers.0.' not in neuron
+    assert 'tooltip="x0"' not in layer0  # the inputs are nobody's
+
+
+def test_a_users_module_is_boxed_by_its_own_attribute_names():
+    model = UserNet(width=2)
+    model.parameters()
+    source = to_dot(model([1.0, 2.0]))
+    assert 'label="enc.0.1"' in box(source, "enc.0")  # the Linear's second row inside the Linear
+    assert 'tooltip="head.weight.0.1"' in box(source, "head.0")
+    assert "enc.1.0" not in box(source, "enc.0")  # the module's own parameters are drawn outside its parts
 
 
 @pytest.mark.parametrize("label", ['a|b', "{x}", "<y>", 'say "hi"', "back\\slash", "two\nlines"])

@@ -14,7 +14,7 @@ from autograd import Value, topological_order, walkthrough
 from autograd.engine import gradients, start_grads
 from autograd.explain import walk
 from autograd.expression import parse
-from graphs import neuron
+from graphs import neuron, readme_neuron
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -23,18 +23,6 @@ PROJECTOR = {"width": 1280, "height": 720}
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz's dot is not installed: apt-get install graphviz")
-
-
-def readme_neuron():
-    """The README's neuron: inner nodes v2, v5, v6 unlabelled, n and o labelled."""
-    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
-    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
-    b = Value(6.8813735870195432, label="b")
-    n = x1 * w1 + x2 * w2 + b
-    n.label = "n"
-    o = n.tanh()
-    o.label = "o"
-    return o
 
 
 def chain(count):
@@ -55,12 +43,47 @@ def mlp_loss(batch=1):
     return autograd.sum([(model(x) - y) ** 2 for x, y in points]) * (1.0 / batch)
 
 
-def fields_of(page_text):
-    return json.loads(re.search(r'<script id="fields" type="application/json">(.*?)</script>', page_text, re.S)[1])
+def document_of(page_text):
+    """The one JSON document the page reads: the scene and the frames."""
+    return json.loads(re.search(r'<script id="document" type="application/json">(.*?)</script>', page_text, re.S)[1])
 
 
 def frames_of(page_text):
-    return json.loads(re.search(r'<script id="frames" type="application/json">(.*?)</script>', page_text, re.S)[1])
+    return document_of(page_text)["frames"]
+
+
+def fields_of(page_text):
+    """{id: [[text index, [[from frame, text], ...]], ...]}: what each text of a record or of a layer's box title
+    shows from which frame on, worked out from the document as the page's script does (numbers in 3 digits,
+    "–" until a frame's "set" makes them known)."""
+    document = document_of(page_text)
+    scene, frames = document["scene"], document["frames"]
+    known, states = {}, []
+    for frame in frames:
+        for nid, update in frame["set"].items():
+            known.setdefault(nid, {}).update(update)
+        states.append({nid: dict(values) for nid, values in known.items()})
+
+    def cell(template, refs, values):
+        numbers = [values.get(vid, {}).get(what) for what, vid in refs]
+        return template.format(*("–" if x is None else f"{x:.3g}" for x in numbers))
+
+    def changes(texts_at):
+        return [[i, [[k, texts[i]] for k, texts in enumerate(texts_at) if k == 0 or texts_at[k - 1][i] != texts[i]]]
+                for i in range(len(texts_at[0]))]
+
+    fields = {}
+    for nid, drawn in scene["drawn"].items():
+        if drawn.get("rows"):
+            fields[nid] = changes([[cell(t, refs, values) for row in drawn["rows"] for t, refs in row] for values in states])
+    for bid, box in scene["boxes"].items():
+        if box["norm"]:
+            def title(values, box=box):
+                grads = [values.get(vid, {}).get("grad") for vid in box["norm"]]
+                norm = "–" if None in grads else f"{sum(g * g for g in grads) ** 0.5:.3g}"
+                return box["title"].replace("{norm}", norm)
+            fields[f"cluster_{bid}"] = changes([[title(values)] for values in states])
+    return fields
 
 
 def expected_steps(build):
@@ -161,7 +184,7 @@ def test_the_page_changes_no_grad_and_shows_this_outputs_gradients(tmp_path):
     assert grad_bits(root) == before
     assert frames[-1]["lines"][0] == "x1.grad = -1.5"  # as if from zero, not -3.0
     start = next(frame for frame in frames if frame["title"] == "Backward starts")
-    assert set(start["set"][f"n{i}"]["grad"] for i in range(len(topological_order(root)) - 1)) == {"0.0"}
+    assert set(start["set"][f"n{i}"]["grad"] for i in range(len(topological_order(root)) - 1)) == {0.0}
 
 
 @pytest.mark.parametrize("bad", [
@@ -263,8 +286,7 @@ def test_a_models_page_expands_what_expand_names(tmp_path):
     order = topological_order(loss)
     page = walkthrough(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3").read_text(encoding="utf-8")
     frames = frames_of(page)
-    home = autograd.collapse.neurons(order)  # node -> the neuron it belongs to
-    own = [i for i, node in enumerate(order) if node.parents and home.get(node) == "layers.1.neurons.3"]
+    own = [i for i, node in enumerate(order) if node.parents and node.scope is not None and node.scope.path == "layers.1.neurons.3"]  # nn says
     dot_id, relu_id = f"n{own[0]}", f"n{own[1]}"
     assert [frame["phase"] for frame in frames if frame["node"] in (dot_id, relu_id)] == ["forward"] * 2 + ["backward"] * 2
     assert 'label="layers.1.neurons.3"' not in page  # no record for it: its values and edges are drawn
@@ -690,8 +712,8 @@ def test_a_models_records_fill_in_as_the_walk_computes_them(tmp_path, open_page)
 @needs_dot
 def test_an_expanded_neurons_frames_show_its_edges_rules(tmp_path, open_page):
     loss = mlp_loss()
-    home = autograd.collapse.neurons(topological_order(loss))
-    dot = next(i for i, node in enumerate(topological_order(loss)) if node.parents and home.get(node) == "layers.1.neurons.3")
+    dot = next(i for i, node in enumerate(topological_order(loss))
+               if node.parents and node.scope is not None and node.scope.path == "layers.1.neurons.3")
     path = walkthrough(loss, tmp_path / "mlp.html", expand="layers.1.neurons.3")
     frames = frames_of(path.read_text(encoding="utf-8"))
     rules = f"""() => Array.from(document.querySelectorAll('#graph g.edge'))
@@ -749,3 +771,42 @@ def test_screenshot_of_a_models_page(tmp_path, open_page):
     page.screenshot(path=str(tmp_path / "mlp-neuron-step.png"))
     box = page.locator("#graph").bounding_box()
     assert box["width"] > 0.9 * 1280 and box["height"] > 0.5 * 720
+
+
+# ---- the page's one document ------------------------------------------------------------------
+
+
+def test_the_page_hands_its_script_one_document_the_scene_and_the_frames(tmp_path):
+    document = document_of(walkthrough(neuron(), tmp_path / "walk.html").read_text(encoding="utf-8"))
+    scene = document["scene"]
+    order = topological_order(neuron())
+    assert list(scene["values"]) == [f"n{i}" for i in range(len(order))] and scene["root"] == f"n{len(order) - 1}"
+    o = scene["values"][scene["root"]]
+    assert (o["name"], o["op"], o["operands"], o["data"]) == ("o", "tanh", ["n8"], 0.7071067811865477)
+    assert o["grad"] == 1.0 and o["local"] == [0.4999999999999998] and o["rule"] == ["1 - o²"]
+    assert scene["values"]["n2"]["operands"] == ["n0", "n1"] and scene["values"]["n2"]["rule"] == ["w1", "x1"]
+    edge = next(e for e in scene["edges"] if e["head"] == "op9")
+    assert (edge["tail"], edge["value"], edge["local"], edge["rule"]) == ("n8", "n9", 0.4999999999999998, "1 - o²")
+    assert scene["drawn"]["op9"] == {"kind": "op", "value": "n9"}
+    step = next(frame for frame in document["frames"] if frame["title"].startswith("Backward step 1 "))
+    assert step["chain"] == [{"parent": "n8", "local": 0.4999999999999998, "upstream": 1.0,
+                              "contribution": 0.4999999999999998, "total": 0.4999999999999998}]
+    assert document["digits"] == 6 and document["shortDigits"] == 3 and document["notYet"] == "–"
+
+
+NUMBERS = [0.0, -0.0, 1.0, -1.0, 0.5, 0.7071067811865477, 2.0 / 3, 1e-05, 1.5e-05, 0.0001, 0.00012345678,
+           123456.0, 1234567.0, 1234565.0, 1234575.0, 1.125, 2.5, 0.125, 9.9999995, 999999.5, 1e21, 1.7976931348623157e308,
+           5e-324, -3.0517578125e-05, 12.345, 100.0, 1e16, float("inf"), float("-inf"), float("nan")]
+
+
+@needs_dot
+@pytest.mark.parametrize("digits", [6, 9])
+def test_the_page_writes_numbers_exactly_as_python_does(tmp_path, open_page, monkeypatch, digits):
+    """page.js redoes text.fmt and text.short (for numbers it recomputes): the same text for every number,
+    ties rounded half to even as Python rounds them (1.125 -> 1.12)."""
+    monkeypatch.setattr(autograd.text, "DIGITS", digits)
+    page = open_page(walkthrough(neuron(), tmp_path / "walk.html"))
+    state(page)
+    shown = page.evaluate("numbers => numbers.map(x => [chainrule.fmt(x), chainrule.short(x)])",
+                          [x if x == x and abs(x) != float("inf") else str(x) for x in NUMBERS])
+    assert shown == [[autograd.text.fmt(x), autograd.text.short(x)] for x in NUMBERS]

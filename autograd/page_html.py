@@ -1,0 +1,133 @@
+"""The walkthrough page as HTML: the scene's picture (SVG from Graphviz's dot, or layout.py's), one JSON
+document (the scene and the frames) and the page's own files, autograd/page/page.html, page.css and
+page.js, read with importlib.resources.
+
+The page is made to be projected: the graph's text is drawn at ``FONT`` (14) SVG units and the
+script never shows it smaller than 14 CSS px (18 in the projector theme); a graph too big for the
+window at that size is followed step by step. A small graph (up to ``FIT_NODES`` values) that long
+names make too wide for a 1280×720 window is drawn with its edge labels as fractions in short
+lines, and its long names wrapped, so that it shows whole.
+
+Elements the page's controls use (and tests look for): ``#next``, ``#prev``, ``#slider``,
+``#counter``, ``#step-title``, ``#step-text`` (one ``.line`` per line), ``#theme``,
+``#overview``, ``#fullscreen``, the quiz's ``#quiz`` (one ``input.answer`` per question),
+``#check``, ``#hint``, ``#reveal``, ``#reply`` and ``#score``; SVG groups ``g.node`` whose id is
+the scene's (``n<i>`` a value, ``op<i>`` its operation, ``c<k>`` a unit's record) and
+``g.cluster`` ``cluster_box<k>``; edges ``g.edge`` whose label is hidden (class ``unknown``)
+until its output is computed. The current value has class ``current``, the values it passes
+gradient to ``parent``, its operation ``current-op``. ``body`` carries ``data-frame``,
+``data-frames``, ``data-quiz``, ``data-revealed``, ``data-theme``, ``data-view`` (``fit``,
+``follow`` or ``overview``) and ``data-moving``. ``#frame=N`` in the URL opens frame N (from 0).
+A label is only ever text: the JSON is escaped for a script element, every text node of the
+page is set with ``textContent``.
+"""
+
+import html
+import json
+import re
+import warnings
+
+from autograd import text
+from autograd.dot_source import PAGE_FONT as FONT, Look, dot_source
+from autograd.layout import fallback_svg
+from autograd.timeline import number
+from autograd.viz import GraphvizError, run_dot
+
+THEMES = ("light", "projector", "dark")
+NOT_YET = "–"
+NARROWER = (14, 12)  # a small graph too wide for the window tries edge labels in lines this long
+FIT_NODES = 12  # ... when it has at most this many values
+PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
+
+
+def page_html(scene, frames, quiz, theme):
+    """The whole page: its HTML with the picture, the document and the page's style and script inlined."""
+    heading = html.escape(scene.title)
+    quiz_note = {None: "", "grad": "quiz: type each gradient a step passes on",
+                 "data": "quiz: type each value the forward pass computes"}[quiz]
+    fill = {
+        "TITLE": heading, "HEADING": heading, "QUIZ_NOTE": html.escape(quiz_note), "QUIZ": quiz or "",
+        "THEME": theme, "FRAMES_COUNT": str(len(frames)), "LAST": str(len(frames) - 1),
+        "SVG": picture_svg(scene), "DOCUMENT": json_for_script(document(scene, frames, quiz)),
+        "CSS": _resource("page.css"), "SCRIPT": _resource("page.js"),
+    }
+    # One pass, so a placeholder-like text inside the SVG or the document is never filled in again.
+    return re.sub(r"@@([A-Z_]+)@@", lambda m: fill[m[1]], _resource("page.html"))
+
+
+def document(scene, frames, quiz):
+    """The one JSON document the page reads: how numbers are written, the scene and the frames."""
+    values = {}
+    for vid, node in scene.values.items():
+        values[vid] = {"name": node.name, "label": node.label, "kind": node.kind, "op": node.op,
+                       "operands": [operand.id for operand in node.operands], "data": number(node.data),
+                       "grad": number(node.grad), "local": [number(operand.local) for operand in node.operands],
+                       "rule": [operand.rule for operand in node.operands], "scope": node.scope}
+    drawn = {}
+    for nid, node in scene.nodes.items():
+        entry = {"kind": node.kind}
+        if node.kind in ("op", "copy"):
+            entry["value"] = node.operands[0]
+            if node.kind == "copy":
+                entry["beside"] = node.operands[1]
+        elif node.id in scene.values:
+            entry["value"] = node.id
+        if node.rows:
+            entry["rows"] = node.rows
+        drawn[nid] = entry
+    edges = [{"tail": e.tail, "head": e.head, "value": e.value, "parent": e.parent, "index": e.index,
+              "local": None if e.local is None else number(e.local), "rule": e.rule} for e in scene.edges]
+    boxes = {bid: {"title": box.title, "norm": box.norm, "parent": box.parent} for bid, box in scene.boxes.items()}
+    return {"digits": text.DIGITS, "shortDigits": text.SHORT_DIGITS, "notYet": NOT_YET, "font": FONT,
+            "quiz": quiz or "", "title": scene.title,
+            "scene": {"root": scene.root, "values": values, "drawn": drawn, "edges": edges, "boxes": boxes},
+            "frames": frames}
+
+
+def json_for_script(data):
+    """JSON that is safe inside a <script> element."""
+    text_ = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    return text_.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def page_look(width=None):
+    """How the page draws its picture: every text FONT units, final numbers, kinds as classes, rules on edges."""
+    return Look(show_rules=True, font=FONT, page=True, classes=True, width=width)
+
+
+def picture_svg(scene):
+    """The scene as inline SVG: Graphviz's layout when ``dot`` is installed (a small graph with long names
+    tried in narrower lines until it shows whole), else layout.py's; each group's id is the scene's."""
+    try:
+        svg = run_dot(dot_source(scene, page_look()), "svg", "walkthrough")
+        if svg is not None and scene.plan is None and len(scene.values) <= FIT_NODES and not _fits(svg):
+            for width in NARROWER:  # long names: lines this long may let the whole graph show at FONT px
+                narrower = run_dot(dot_source(scene, page_look(width)), "svg", "walkthrough")
+                if narrower is not None and _fits(narrower):
+                    svg = narrower
+                    break
+    except GraphvizError as error:
+        warnings.warn(f"{error}; the page uses its own layout instead", RuntimeWarning, stacklevel=4)
+        svg = None
+    if svg is None:
+        return fallback_svg(scene, FONT)
+    svg = svg.decode("utf-8")
+    svg = svg[svg.index("<svg"):]
+    # Give each node group (and each box) its DOT name as id, so the page (and tests) can find it.
+    svg = re.sub(r'<g id="(?:node|clust)\d+" class="((?:node|cluster)[^"]*)">\s*<title>([^<]*)</title>',
+                 lambda m: f'<g id="{m[2]}" class="{m[1]}"><title>{m[2]}</title>', svg)
+    return re.sub(r'<svg width="[^"]*" height="[^"]*"', '<svg class="graph"', svg, count=1)
+
+
+def _fits(svg):
+    """Whether dot's SVG picture shows whole in a 1280×720 window's graph pane at its own size."""
+    box = re.search(rb'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
+    return box is not None and float(box[1]) <= PANE[0] and float(box[2]) <= PANE[1]
+
+
+def _resource(name):
+    """One of the page's own files, autograd/page/<name> (importlib.resources is imported only here: it
+    brings typing, whose thousand objects every full pass of the garbage collector would visit)."""
+    from importlib import resources
+
+    return resources.files("autograd").joinpath("page", name).read_text(encoding="utf-8")

@@ -1,0 +1,134 @@
+"""Worksheets: random exercises whose answer key is what chainrule prints, the same for the same seed,
+compiled by stock pdflatex with nothing off the page."""
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+import autograd
+from autograd import Value
+from autograd.__main__ import main as chainrule
+from autograd.diagnose import diagnose
+from autograd.text import fmt
+from autograd.worksheets import main, worksheet
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="the pictures need Graphviz's dot: apt install graphviz")
+
+
+def printed_answers(exercise):
+    """What `chainrule PROGRAM VALUES --quiz` reveals for each question when Enter is pressed, in order."""
+    out, err = io.StringIO(), io.StringIO()
+    saved, sys.stdin = sys.stdin, io.StringIO("\n" * 40)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = chainrule(["; ".join(exercise.program.splitlines()),
+                              *(f"{name}={value!r}" for name, value in exercise.values.items()), "--quiz"])
+    finally:
+        sys.stdin = saved
+    assert (code, err.getvalue()) == (0, "")
+    questions = re.findall(r"∂L/∂(\w+) = \? \n   the answer is (\S+)", out.getvalue())
+    return questions
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_every_answer_in_the_key_is_what_chainrule_prints(level):
+    for exercise in worksheet(5, seed=level, level=level).exercises:
+        assert printed_answers(exercise) == [(name, fmt(answer)) for name, answer in exercise.answers]
+
+
+def test_the_levels_use_their_ops_and_forks():
+    for level, allowed in [(1, {"+", "*"}), (2, {"+", "*", "tanh", "sigmoid", "exp"}),
+                           (3, {"+", "*", "/", "tanh", "sigmoid", "exp", "**2", "**3", "log", "relu"})]:
+        for exercise in worksheet(8, seed=11, level=level).exercises:
+            order = autograd.topological_order(exercise.build())
+            assert {node.op for node in order if node.op} <= allowed, exercise.program
+            uses = [sum(parent is node for user in order for parent in user.parents) for node in order[:-1]]
+            assert min(uses) >= 1  # every value reaches L
+            assert (sorted(uses)[-2:] == [1, 2]) if level == 1 else max(uses) >= 2, exercise.program  # level 1: one fork
+
+
+def test_numbers_come_out_short_where_the_ops_allow():
+    for exercise in worksheet(6, seed=4, level=1).exercises:
+        numbers = [value for _, value in exercise.answers] + list(exercise.values.values())
+        assert all(x == int(x) and abs(x) <= 100 for x in numbers), exercise  # + and * of small integers
+    halves = [x for e in worksheet(6, seed=4, level=2).exercises for _, x in e.answers]
+    assert sum(x * 8 == int(x * 8) for x in halves) >= len(halves) // 2
+
+
+def test_the_same_seed_gives_the_same_tex_bytes_in_any_process():
+    code = ("from autograd.worksheets import worksheet; import sys; w = worksheet(4, seed=7, level=3, choices=True); "
+            "sys.stdout.buffer.write((w.latex() + w.latex(key=True)).encode())")
+    made = [subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
+    assert made[0] == made[1]
+    assert made[0].decode() == worksheet(4, seed=7, level=3, choices=True).latex() + \
+        worksheet(4, seed=7, level=3, choices=True).latex(key=True)
+    assert worksheet(4, seed=8, level=3).latex() != worksheet(4, seed=7, level=3).latex()
+
+
+def test_multiple_choice_offers_the_answer_and_what_the_mistakes_give():
+    sheet = worksheet(4, seed=2, level=2, choices=True)
+    for exercise in sheet.exercises:
+        root = exercise.build()
+        nodes = {name: node for node, name in autograd.text.names(autograd.topological_order(root)).items()}
+        for (name, answer), offered in zip(exercise.answers, exercise.choices):
+            assert answer in offered and len({fmt(x) for x in offered}) == len(offered) <= 4
+            for wrong in offered:
+                if wrong != answer:
+                    assert diagnose(root, nodes[name], wrong), (exercise.program, name, wrong)
+    key = sheet.latex(key=True)
+    assert "wrong: (" in key and "\\texttt{no-upstream}" in key
+
+
+def test_a_worksheet_refuses_what_it_cannot_make():
+    with pytest.raises(ValueError, match="level must be 1"):
+        worksheet(3, level=4)
+    with pytest.raises(ValueError, match="count must be a whole number from 1 to 100"):
+        worksheet(0)
+    with pytest.raises(TypeError, match="seed must be a whole number"):
+        worksheet(2, seed="x")
+
+
+def overfull(log):
+    return [float(p) for p in re.findall(r"Overfull \\[hv]box \(([\d.]+)pt too (?:wide|high)\)", log)]
+
+
+@needs_dot
+@pytest.mark.parametrize("level, choices", [(1, False), (3, True)])
+def test_the_sheet_and_the_key_compile_with_nothing_off_the_page(pdflatex, tmp_path, level, choices):
+    sheet = worksheet(6, seed=5, level=level, choices=choices)
+    written = sheet.write(tmp_path, pdf_too=False)
+    assert {path.name for path in written} >= {"worksheet.tex", "answers.tex", "graph-1.pdf", "key-6.pdf"}
+    for name in ("worksheet", "answers"):
+        result = subprocess.run([pdflatex, "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"], cwd=tmp_path,
+                                capture_output=True, text=True, errors="replace", timeout=120)
+        assert result.returncode == 0, result.stdout[-2000:]
+        too_big = [p for p in overfull((tmp_path / f"{name}.log").read_text(errors="replace")) if p > 1.0]
+        assert not too_big, f"{name}: boxes off the page by {too_big} pt"
+
+
+@needs_dot
+def test_the_command_writes_tex_pdfs_pictures_and_quiz_pages(pdflatex, tmp_path, capsys):
+    assert main([str(tmp_path / "week3"), "--count", "2", "--seed", "3", "--level", "2", "--html"]) == 0
+    folder = tmp_path / "week3"
+    for name in ("worksheet.tex", "answers.tex", "worksheet.pdf", "answers.pdf", "graph-2.pdf", "exercise-2.html"):
+        assert (folder / name).stat().st_size > 500, name
+    assert (folder / "worksheet.pdf").read_bytes().startswith(b"%PDF")
+    assert 'data-quiz="grad"' in (folder / "exercise-1.html").read_text(encoding="utf-8")
+    assert f"wrote {folder / 'answers.pdf'}" in capsys.readouterr().out
+
+
+def test_an_exercise_says_how_to_quiz_on_it():
+    exercise = worksheet(1, seed=0, level=1).exercises[0]
+    program = "; ".join(exercise.program.splitlines())
+    assert exercise.command.startswith(f'chainrule "{program}" ') and exercise.command.endswith(" --quiz")
+    root = exercise.build()
+    assert isinstance(root, Value) and root.label == "L" and exercise.build() is not root  # a fresh graph each time
