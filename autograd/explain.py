@@ -44,24 +44,27 @@ class Step:
     upstream: float
     parents: tuple
 
-    def columns(self):
+    def columns(self, number=fmt, now=None):
         """For each parent, the parts of its line: (update, rule, numbers, value); numbers is ""
-        when the rule holds no name (``1``), so it would only repeat the rule."""
+        when the rule holds no name (``1``), so it would only repeat the rule. ``number`` writes each
+        number and ``now(entry)`` the running total after it (the live page passes writers of its own)."""
         rows = []
-        upstream = factor(fmt(self.upstream))
+        upstream = factor(number(self.upstream))
         for entry in self.parents:
-            value = f"= {fmt(entry.contribution)}"
-            if entry.grad_after != entry.contribution:
-                value += f", now {fmt(entry.grad_after)}"
+            value = f"= {number(entry.contribution)}"
+            if now is not None:
+                value += now(entry)
+            elif entry.grad_after != entry.contribution:
+                value += f", now {number(entry.grad_after)}"
             rows.append((f"{entry.name}.grad += ∂{self.name}/∂{entry.name} · {self.name}.grad",
                          f"= {factor(entry.rule)} · {upstream}",
                          f"= {factor(entry.numbers)} · {upstream}" if entry.numbers != entry.rule else "",
                          value))
         return rows
 
-    def lines(self):
+    def lines(self, number=fmt, now=None):
         """One line per parent: ``n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.707107²) · 1.0 = 0.5``."""
-        return [" ".join(part for part in row if part) for row in self.columns()]
+        return [" ".join(part for part in row if part) for row in self.columns(number, now)]
 
     def __str__(self):
         return "\n".join(self.lines())

@@ -30,6 +30,7 @@ import warnings
 from autograd import text
 from autograd.dot_source import PAGE_FONT as FONT, Look, dot_source
 from autograd.layout import fallback_svg
+from autograd.page_live import live_document
 from autograd.timeline import number
 from autograd.viz import GraphvizError, run_dot
 
@@ -40,23 +41,25 @@ FIT_NODES = 12  # ... when it has at most this many values
 PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
 
 
-def page_html(scene, frames, quiz, theme):
-    """The whole page: its HTML with the picture, the document and the page's style and script inlined."""
+def page_html(scene, frames, quiz, theme, lr=None, parameters=(), data=()):
+    """The whole page: its HTML with the picture, the document and the page's style and scripts inlined."""
     heading = html.escape(scene.title)
     quiz_note = {None: "", "grad": "quiz: type each gradient a step passes on",
                  "data": "quiz: type each value the forward pass computes"}[quiz]
     fill = {
         "TITLE": heading, "HEADING": heading, "QUIZ_NOTE": html.escape(quiz_note), "QUIZ": quiz or "",
         "THEME": theme, "FRAMES_COUNT": str(len(frames)), "LAST": str(len(frames) - 1),
-        "SVG": picture_svg(scene), "DOCUMENT": json_for_script(document(scene, frames, quiz)),
-        "CSS": _resource("page.css"), "SCRIPT": _resource("page.js"),
+        "SVG": picture_svg(scene), "DOCUMENT": json_for_script(document(scene, frames, quiz, lr, parameters, data)),
+        "CSS": _resource("page.css"), "RUNTIME": _resource("runtime.js"), "LIVE": _resource("live.js"),
+        "SCRIPT": _resource("page.js"),
     }
     # One pass, so a placeholder-like text inside the SVG or the document is never filled in again.
     return re.sub(r"@@([A-Z_]+)@@", lambda m: fill[m[1]], _resource("page.html"))
 
 
-def document(scene, frames, quiz):
-    """The one JSON document the page reads: how numbers are written, the scene and the frames."""
+def document(scene, frames, quiz, lr=None, parameters=(), data=()):
+    """The one JSON document the page reads: how numbers are written, the scene, the frames and what the live
+    page computes with (page_live.py)."""
     values = {}
     for vid, node in scene.values.items():
         values[vid] = {"name": node.name, "label": node.label, "kind": node.kind, "op": node.op,
@@ -76,12 +79,20 @@ def document(scene, frames, quiz):
             entry["rows"] = node.rows
         drawn[nid] = entry
     edges = [{"tail": e.tail, "head": e.head, "value": e.value, "parent": e.parent, "index": e.index,
-              "local": None if e.local is None else number(e.local), "rule": e.rule} for e in scene.edges]
+              "local": None if e.local is None else number(e.local), "rule": e.rule,
+              "uses": _uses(scene, e) if e.together else [e.index]} for e in scene.edges]
+    live = live_document(scene, frames, lr, list(parameters), list(data))
     boxes = {bid: {"title": box.title, "norm": box.norm, "parent": box.parent} for bid, box in scene.boxes.items()}
     return {"digits": text.DIGITS, "shortDigits": text.SHORT_DIGITS, "notYet": NOT_YET, "font": FONT,
             "quiz": quiz or "", "title": scene.title,
             "scene": {"root": scene.root, "values": values, "drawn": drawn, "edges": edges, "boxes": boxes},
-            "frames": frames}
+            "frames": frames, "live": live}
+
+
+def _uses(scene, edge):
+    """The operand indices an arrow drawn once for several uses stands for (their derivatives added)."""
+    operands = scene.values[edge.value].operands
+    return [i for i, operand in enumerate(operands) if operand.id == edge.parent]
 
 
 def json_for_script(data):
