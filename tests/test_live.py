@@ -1,0 +1,428 @@
+"""The live walkthrough page: change any leaf and every value and gradient follows, computed in the page by the
+ops' own code (translated to JavaScript) and checked against the engine, in a real Chromium at 1280×720."""
+
+import ast
+import itertools
+import json
+import math
+import random
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import autograd
+from autograd import Value, ops, topological_order, walkthrough
+from autograd.diagnose import diagnose, mistakes
+from autograd.engine import _record
+from autograd.text import fmt, names
+from autograd.written import fill, template
+from graphs import readme_neuron
+from test_random_graphs import EngineOps, programs
+from test_walkthrough import browser, document_of, frames_of, needs_dot, open_page, state, without_dot  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME = ROOT / "autograd" / "page" / "runtime.js"
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -1.5, 1e308, -1e308, 800.0, -800.0,
+           math.inf, -math.inf, math.nan]
+
+
+def every_op():
+    """An instance of every kind of op, with the shapes that change its code (constants, many operands)."""
+    binary = [ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW]
+    return ([(op, 2) for op in binary] +
+            [(op, 1) for op in (ops.NEG, ops.ABS, ops.EXP, ops.LOG, ops.LOG1P, ops.TANH, ops.SIGMOID, ops.SOFTPLUS,
+                                ops.RELU, ops.SIN, ops.COS, ops.SQRT, ops.DETACH, ops.LeakyRelu(0.1))] +
+            [(ops.PowConst(n), 1) for n in (2.0, 3.0, 0.5, -1.0, 0.0)] +
+            [(ops.ConstantBasePow(c), 1) for c in (2.0, -2.0, 0.0)] +
+            [(ops.with_constant(op, c, first), 1) for op in binary[:4] for c in (2.0, -0.5) for first in (True, False)] +
+            [(ops.SUM, 3), (ops.SUM, 40), (ops.dot_op(2, True), 5), (ops.dot_op(20, False), 40), (ops.MAX, 3)])
+
+
+# ---- the ops' checks say what forward raises, and where a derivative does not exist ---------------
+
+
+def test_each_ops_checks_are_where_its_forward_raises_with_the_same_words():
+    scope = dict(ops.CODE_HELPERS, **ops.CHECK_HELPERS)
+    for op, n in every_op():
+        if n > 2:
+            continue
+        placeholders = [f"a{k}" for k in range(n)]
+        checks = op.checks(placeholders, "out")
+        for inputs in itertools.product(SPECIAL, repeat=n):
+            try:
+                out, raised = op.forward(inputs), None
+            except (ValueError, ZeroDivisionError, OverflowError) as error:
+                out, raised = math.nan, (type(error).__name__, str(error))
+            names_ = dict(scope, out=out, **dict(zip(placeholders, inputs)))
+            said = next(((c.error, c.message) for c in checks if c.operand is None and eval(c.when, names_)), None)
+            assert said == raised, (op, inputs)
+            if raised is None:
+                for i, local in enumerate(op.local_grads(inputs, out)):
+                    reason = local.reason if isinstance(local, ops.Undefined) else None
+                    assert next((c.message for c in checks if c.operand == i and eval(c.when, names_)), None) == reason
+
+
+def helpers_called(expression):
+    return {node.func.id for node in ast.walk(ast.parse(expression, mode="eval")) if isinstance(node, ast.Call)}
+
+
+def test_the_pages_runtime_defines_every_helper_the_ops_can_call():
+    runtime = set(re.findall(r"^\s+(\w+): ", RUNTIME.read_text(encoding="utf-8"), flags=re.M))
+    runtime |= set(re.findall(r"[{,]\s*(\w+): ", RUNTIME.read_text(encoding="utf-8")))
+    called = set()
+    for op, n in every_op():
+        placeholders = [f"a{k}" for k in range(n)]
+        forward, locals_ = op.code(placeholders, "out")
+        expressions = [forward, *locals_, *(c.when for c in op.checks(placeholders, "out"))]
+        expressions += [m.code for i in range(n) for m in op.mistakes(i, placeholders, "out")]
+        called |= set().union(*map(helpers_called, expressions))
+    assert called <= runtime, called - runtime
+    written_by_compile_only = {"mul", "sum_of_products", "inf", "nan"}  # its own lines; inf and nan are constants
+    assert set(ops.CODE_HELPERS) | set(ops.CHECK_HELPERS) - written_by_compile_only <= runtime | written_by_compile_only
+
+
+def test_a_template_writes_what_python_writes_for_every_sign_of_its_numbers():
+    values = [2.0, -3.0, 0.5, -0.25, 0.0, -1e-7]
+    for op, n in every_op():
+        if n > 2:
+            continue
+        for i in range(n):
+            def build(w, op=op, i=i, n=n):
+                data = [w(("data", k)) for k in range(n)]
+                return f"= {ops.factor(op.rule(i, data, w(('out',))))} · {ops.factor(w(('grad',)))} = {op.formula(data)}"
+
+            written = template(build)
+            for numbers in itertools.product(values, repeat=n + 2):
+                given = dict(zip([("data", k) for k in range(n)] + [("out",), ("grad",)], numbers))
+                texts = [fmt(given[("data", k)]) for k in range(n)]
+                expected = (f"= {ops.factor(op.rule(i, texts, fmt(given[('out',)])))} · "
+                            f"{ops.factor(fmt(given[('grad',)]))} = {op.formula(texts)}")
+                assert fill(written, given.get) == expected
+
+
+# ---- in a real browser -----------------------------------------------------------------------
+
+
+def python_state(root):
+    """{name: (data, grad)} of every node after root.backward(), named as the page names them."""
+    root.backward()
+    order = topological_order(root)
+    return {name: (node.data, node.grad) for node, name in names(order).items()}
+
+
+def close(page_number, python_number, relative=1e-12):
+    if python_number == 0:
+        return page_number == 0
+    return math.isclose(page_number, python_number, rel_tol=relative, abs_tol=0)
+
+
+def assert_same_state(page_state, python):
+    assert set(page_state) == set(python)
+    for name, (data, grad) in python.items():
+        assert close(page_state[name]["data"], data), (name, page_state[name], data)
+        assert close(page_state[name]["grad"], grad), (name, page_state[name], grad)
+
+
+def live_page(open_page, root, path, **options):
+    page = open_page(walkthrough(root, path, **options))
+    state(page)
+    return page
+
+
+def neuron_at(x1=2.0, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432):
+    x1, x2, w1, w2, b = (Value(v, label=name) for v, name in ((x1, "x1"), (x2, "x2"), (w1, "w1"), (w2, "w2"), (b, "b")))
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    return o
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@given(program=programs())
+def test_random_graphs_at_random_leaves_equal_the_engines_backward(program, browser, tmp_path_factory):
+    """50 random graphs, each at its own leaves and at 5 random settings of them: the page's values and gradients
+    are the engine's to 1e-12 relative (0 where the engine has 0), or the page says what the engine raises."""
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(program.leaves)]
+    root = program.run(leaves, EngineOps)[-1]
+    if not root.parents:
+        return
+    path = walkthrough(root, tmp_path_factory.mktemp("random") / "page.html", max_nodes=None)
+    page = browser.new_page(viewport={"width": 1280, "height": 720})
+    try:
+        page.goto(path.as_uri())
+        draw = random.Random(repr(program))
+        settings_ = [list(program.leaves)] + [[draw.uniform(-2, 2) for _ in program.leaves] for _ in range(5)]
+        used = set(page.evaluate("Object.keys(chainrule.leaves())"))  # (a program may leave a leaf unused)
+        for numbers in settings_:
+            given = {f"x{i}": x for i, x in enumerate(numbers) if f"x{i}" in used}
+            shown = page.evaluate("numbers => chainrule.set(numbers)", given)
+            fresh = [Value(x, label=f"x{i}") for i, x in enumerate(numbers)]
+            try:
+                python = python_state(program.run(fresh, EngineOps)[-1])
+            except (ValueError, ArithmeticError) as error:
+                assert page.evaluate("chainrule.problems()")[0] == str(error)
+                continue
+            assert page.evaluate("chainrule.problems()") == []
+            assert_same_state(shown, python)
+    finally:
+        page.close()
+
+
+def test_every_line_the_page_writes_at_its_own_numbers_is_pythons(tmp_path, open_page, monkeypatch):
+    """The page writes each frame's lines from templates; at the page's own numbers they are the lines Python wrote."""
+    without_dot(monkeypatch, tmp_path)
+    a, b = Value(-1.5, label="a"), Value(0.25, label="b")
+    fork = (a * b + a / (b + 1.0) - (a * a).tanh()) ** 2
+    for root in (readme_neuron(), fork):
+        path = walkthrough(root, tmp_path / "page.html", quiz="grad")
+        frames = frames_of(path.read_text(encoding="utf-8"))
+        page = open_page(path)
+        state(page)
+        for k, frame in enumerate(frames):
+            page.evaluate(f"location.hash = '#frame={k}'")
+            page.click("#reveal") if frame["ask"] else None
+            assert state(page)["lines"] == frame["lines"], k
+
+
+@needs_dot
+def test_editing_a_leaf_by_keyboard_updates_the_output_and_w1s_gradient(tmp_path, open_page):
+    page = live_page(open_page, readme_neuron(), tmp_path / "neuron.html", theme="light")
+    last = len(frames_of((tmp_path / "neuron.html").read_text(encoding="utf-8"))) - 2  # every number shows
+    page.evaluate(f"location.hash = '#frame={last}'")
+    state(page)
+    page.click("#n0")  # x1's record
+    assert page.evaluate("document.activeElement.id") == "leaf-value"
+    page.keyboard.press("ArrowUp")  # one nudge: x1 = 2.1
+    page.keyboard.press("ArrowUp")
+    assert page.input_value("#leaf-value") == "2.2"
+    python = neuron_at(x1=2.2)
+    python.backward()
+    w1 = python.parents[0].parents[0].parents[0].parents[1]
+    assert page.evaluate("document.querySelector('#n9').textContent").count(f"data {fmt(python.data)}") == 1
+    assert f"grad {fmt(w1.grad)}" in page.evaluate("document.querySelector('#n1').textContent")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("1/2")
+    python = neuron_at(x1=0.5)
+    python.backward()
+    assert page.evaluate("chainrule.state().o.data") == python.data
+    assert page.evaluate("chainrule.leaves().x1") == 0.5
+    page.screenshot(path=str(tmp_path / "editing.png"))
+    page.click("#reset-all")
+    assert page.evaluate("chainrule.leaves().x1") == 2.0
+
+
+def python_error(build):
+    try:
+        build()
+    except (ValueError, ArithmeticError) as error:
+        return str(error)
+    raise AssertionError("the engine raised nothing")
+
+
+def test_an_undefined_point_shows_the_engines_words_and_recovers(tmp_path, open_page, monkeypatch):
+    without_dot(monkeypatch, tmp_path)
+    x, y = Value(2.0, label="x"), Value(3.0, label="y")
+    z = (x.log() * y / (y - 1.0) + x.exp()) ** y
+    z.label = "z"
+    page = live_page(open_page, z, tmp_path / "page.html")
+    page.evaluate(f"location.hash = '#frame={len(topological_order(z)) - 1}'")
+    state(page)
+
+    def at(x_, y_):
+        return lambda: ((Value(x_, label="x").log() * Value(y_, label="y")) / (Value(y_, label="y") - 1.0)
+                        + Value(x_, label="x").exp()) ** Value(y_, label="y")
+
+    def rebuilt(x_, y_):
+        x_, y_ = Value(x_, label="x"), Value(y_, label="y")
+        z_ = (x_.log() * y_ / (y_ - 1.0) + x_.exp()) ** y_
+        z_.label = "z"
+        return z_
+
+    for numbers, expected in [({"x": -1.0}, "log of -1.0 (label 'x'): log is only defined for inputs > 0"),
+                              ({"x": 2.0, "y": 1.0}, python_error(lambda: rebuilt(2.0, 1.0))),
+                              ({"x": 800.0, "y": 3.0}, python_error(lambda: rebuilt(800.0, 3.0)))]:
+        page.evaluate("numbers => chainrule.set(numbers)", numbers)
+        assert page.evaluate("chainrule.problems()") == [expected]
+        assert page.text_content("#problem") == expected
+        shown = page.evaluate("document.body.innerText")
+        assert "nan" not in shown.lower() and "NaN" not in shown
+        assert page.evaluate("chainrule.state().z") == {"data": None, "grad": None}
+        assert "data –" in page.evaluate("document.getElementById('n%d').textContent" % (len(topological_order(z)) - 1))
+    page.evaluate("chainrule.set({x: 1.5, y: 2.5})")  # valid again: every number back
+    assert page.evaluate("chainrule.problems()") == [] and page.is_hidden("#problem")
+    assert_same_state(page.evaluate("chainrule.state()"), python_state(rebuilt(1.5, 2.5)))
+    # a derivative that does not exist: d(x**y)/dy at a negative base, though x**y is fine there
+    base, exponent = Value(2.0, label="a"), Value(2.0, label="k")  # (a page is made where the engine's walk works)
+    power = base ** exponent
+    page = live_page(open_page, power * 1.0, tmp_path / "power.html")
+    page.evaluate("chainrule.set({a: -2.0})")
+    with pytest.raises(ValueError) as raised:
+        (Value(-2.0, label="a") ** Value(2.0, label="k") * 1.0).backward()
+    assert page.evaluate("chainrule.problems()") == [str(raised.value)]
+    assert page.evaluate("chainrule.state().k.grad") is None and page.evaluate("chainrule.state().v2.data") == 4.0
+    page.evaluate("chainrule.set({a: 2.0})")
+    assert page.evaluate("chainrule.problems()") == []
+
+
+def test_the_nudge_agrees_with_the_gradient_to_6_digits_on_smooth_graphs(tmp_path, open_page, monkeypatch):
+    without_dot(monkeypatch, tmp_path)
+    draw = random.Random(3)
+    roots = [readme_neuron()]
+    for _ in range(4):
+        leaves = [Value(draw.uniform(-1, 1), label=f"x{i}") for i in range(3)]
+        a, b, c = leaves
+        roots.append(((a * b).tanh() + (c * c + 1.0).log() * a.sin() - b.exp() / (1.0 + c * c)) * a.sigmoid())
+    for k, root in enumerate(roots):
+        page = live_page(open_page, root, tmp_path / f"page{k}.html")
+        for name in page.evaluate("Object.keys(chainrule.leaves())"):
+            numeric, analytic = page.evaluate(f"chainrule.nudge({json.dumps(name)})")
+            assert math.isclose(numeric, analytic, rel_tol=1e-6, abs_tol=1e-9), (name, numeric, analytic)
+
+
+def cli(*args):
+    result = subprocess.run([sys.executable, "-m", "autograd", *args], capture_output=True, text=True, cwd=ROOT,
+                            encoding="utf-8")
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_step_of_gradient_descent_is_the_clis_lr_table(tmp_path, open_page):
+    program = ["z = w*x + b; a = sigmoid(z); L = 0.5*(a - y)**2", "w=0.6", "x=1.5", "b=-0.2", "y=1"]
+    out = cli(*program, "--lr", "0.1", "--data", "x,y", "--html", str(tmp_path / "page.html"))
+    table = out.split("\n\n")[2].splitlines()
+    assert table[0].startswith("one step of gradient descent")
+    page = open_page(tmp_path / "page.html")
+    state(page)
+    taken = page.evaluate("chainrule.step(0.1)")
+    assert taken["table"][0] == table[0][:1].upper() + table[0][1:]
+    assert [line.strip() for line in taken["table"][1:]] == [line.strip() for line in table[1:]]
+    after = cli(*[part if not part.startswith(("w=", "b=")) else
+                  f"{part[0]}={page.evaluate('chainrule.leaves()')[part[0]]!r}" for part in program])
+    assert taken["loss"][1] == pytest.approx(float(after.splitlines()[2].split(" = ")[-1]), rel=1e-5)
+    assert page.evaluate("chainrule.leaves()")["x"] == 1.5  # data: not updated
+    assert "gradient descent" in page.text_content("#step-title")
+    shown = page.evaluate("Array.from(document.querySelectorAll('#step-text .line')).map(d => d.textContent)")
+    assert shown == taken["table"]  # the heading with its rate, then the rows
+
+
+def test_the_address_keeps_the_frame_and_the_leaves(tmp_path, open_page):
+    path = walkthrough(readme_neuron(), tmp_path / "neuron.html")
+    page = open_page(path, "#frame=12&x1=1.5&w1=-2")
+    assert state(page)["frame"] == 12
+    assert page.evaluate("chainrule.leaves()") == {"x1": 1.5, "w1": -2.0, "x2": 0.0, "w2": 1.0, "b": 6.881373587019543}
+    assert_same_state(page.evaluate("chainrule.state()"), python_state(neuron_at(x1=1.5, w1=-2.0)))
+    page.evaluate("chainrule.set({x2: 0.25})")
+    page.wait_for_function("location.hash.indexOf('x2=0.25') >= 0")
+    assert page.evaluate("location.hash") == "#frame=12&x1=1.5&w1=-2.0&x2=0.25"
+    page.reload()
+    assert state(page)["frame"] == 12 and page.evaluate("chainrule.leaves().x2") == 0.25
+    page.evaluate("location.hash = '#frame=3&b=0.5'")  # a link changed by hand
+    page.wait_for_function("chainrule.leaves().b === 0.5")
+    assert state(page)["frame"] == 3 and page.evaluate("chainrule.leaves().x1") == 2.0
+
+
+class Cube(ops.Op):
+    """A test-only op, x³, that the page has never heard of: its code is all the page needs."""
+
+    name = "cube"
+
+    def forward(self, inputs):
+        return inputs[0] ** 3
+
+    def local_grads(self, inputs, out):
+        return (3.0 * inputs[0] * inputs[0],)
+
+    def rule(self, i, names_, out):
+        return f"3·{ops.factor(names_[0])}²"
+
+    def code(self, names_, out):
+        return f"{names_[0]} * {names_[0]} * {names_[0]}", (f"3.0 * {names_[0]} * {names_[0]}",)
+
+
+def test_an_op_the_page_has_never_seen_is_computed_from_its_code(tmp_path, open_page, monkeypatch):
+    without_dot(monkeypatch, tmp_path)
+
+    def cubed(x):
+        x = Value(x, label="x")
+        y = _record(Cube(), (x,), (x.data,)) + x
+        y.label = "y"
+        return y
+
+    page = live_page(open_page, cubed(1.5), tmp_path / "cube.html")
+    for x in (1.5, -0.75, 2.0):
+        assert_same_state(page.evaluate(f"chainrule.set({{x: {x}}})"), python_state(cubed(x)))
+
+
+def test_the_quiz_names_the_mistake_as_diagnose_does_at_any_leaves(tmp_path, open_page, monkeypatch):
+    without_dot(monkeypatch, tmp_path)
+
+    def fork(a_=1.5, b_=-0.5):
+        a, b = Value(a_, label="a"), Value(b_, label="b")
+        t = (a * b).tanh()
+        t.label = "t"
+        out = t * a
+        out.label = "out"
+        return out
+
+    path = walkthrough(fork(), tmp_path / "quiz.html", quiz="grad")
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    page = open_page(path)
+    state(page)
+    for a_, b_ in ((1.5, -0.5), (-0.8, 2.0)):
+        page.evaluate(f"chainrule.set({{a: {a_}, b: {b_}}})")
+        root = fork(a_, b_)
+        order = topological_order(root)
+        for k, frame in enumerate(frames):
+            for j, ask in enumerate(frame["ask"]):
+                vid, i = ask["edges"][0]
+                node = order[int(vid[1:])]
+                parent = node.parents[i]
+                edge = None if len(ask["edges"]) > 1 else (node, i)  # a fan-in's total, or one edge's contribution
+                for mistake in mistakes(root, parent, edge):
+                    page.evaluate(f"location.hash = '#frame={k}&a={a_!r}&b={b_!r}'")
+                    page.wait_for_function(f"document.body.dataset.frame === '{k}'")
+                    page.locator("input.answer").nth(j).fill(repr(mistake.answer))
+                    page.click("#check")
+                    found = diagnose(root, parent, mistake.answer, edge=edge)
+                    reply = page.text_content("#reply")
+                    assert found and all(f.said in reply for f in found), (reply, [f.said for f in found])
+                    if len(found) == 1:
+                        assert f"Not quite: {found[0].said} Try again, or ask for a hint." in reply
+
+
+@needs_dot
+def test_the_data_quiz_does_not_tell_its_answer_on_an_arrow(tmp_path, open_page):
+    path = walkthrough(readme_neuron(), tmp_path / "quiz.html", quiz="data")
+    frames = frames_of(path.read_text(encoding="utf-8"))
+    k = next(i for i, frame in enumerate(frames) if frame["ask"] and frame["node"] == document_of(
+        path.read_text(encoding="utf-8"))["scene"]["root"])
+    page = open_page(path, f"#frame={k}")
+    assert state(page)["revealed"] is False  # "o = tanh(n) = ?"
+    arrow = page.locator("#graph g.edge", has_text="1 - o²")
+    assert "unknown" in arrow.get_attribute("class")  # its label, 1 - o² = 0.5, would give o away
+    page.click("#reveal")
+    assert "unknown" not in arrow.get_attribute("class")
+
+
+def test_the_page_writes_repr_as_python_does(tmp_path, open_page, monkeypatch):
+    without_dot(monkeypatch, tmp_path)
+    draw = random.Random(7)
+    numbers = [0.1, 1 / 3, 2 / 3, 1e16, 1e15, 123456789012345678.0, 1e-5, 1e-4, 0.0001234, 5e-324, 1.7976931348623157e308,
+               -0.0, 0.0, 100.0, 1.5, -2.5e-7, 12345.678]
+    numbers += [draw.uniform(-1, 1) * 10 ** draw.randint(-30, 30) for _ in range(2000)]
+    numbers += [struct_float(draw.getrandbits(64)) for _ in range(2000)]
+    numbers = [x for x in numbers if math.isfinite(x)]
+    page = live_page(open_page, readme_neuron(), tmp_path / "page.html")
+    assert page.evaluate("numbers => numbers.map(chainrule.repr)", numbers) == [repr(x) for x in numbers]
+
+
+def struct_float(bits):
+    import struct
+
+    return struct.unpack("<d", struct.pack("<Q", bits))[0]
