@@ -24,7 +24,7 @@ from autograd.collapse import bus_id
 from autograd.ops import factor
 from autograd.scene import ACTIVATIONS, fill
 from autograd.text import fmt, natural, rule_and, short
-from autograd.written import Template, fill as fill_in, template
+from autograd.written import fill as fill_in, lines, template
 
 NEURON_STEPS = 40  # a model with more units drawn collapsed than this steps backward one layer per frame
 _LISTED = 6  # numbers listed in a line before "…"
@@ -106,9 +106,7 @@ class _Frame(dict):
 
     def lines_of(self, build):
         """Add the lines build(w) writes, a list (their numbers are one template's, split at each line)."""
-        written = template(lambda w: "\n".join(build(w)))
-        for text in written.text.split("\n"):
-            one = Template(text, written.slots)
+        for one in lines(template(lambda w: "\n".join(build(w)))):
             self["lines"].append(fill_in(one, self.numbers))
             self["texts"].append(one)
 
@@ -299,16 +297,17 @@ def table_templates(scene, parameters, data):
     """The update table of one step of gradient descent as templates: (heading, [line, ...]), numbers as
     references ("lr", and per parameter its "data", "grad" and "update"); parameters and data are value ids."""
     values = scene.values
+    out = values[scene.root].name
+    named = [values[vid].name for vid in data if values[vid].label]  # (an unlabelled constant goes unsaid)
+    width = max((len(values[vid].name) for vid in parameters), default=0)
+    heading = template(lambda w: _capitalized(update_heading(("lr",), out, w)))
+    rows = [template(lambda w, vid=vid: update_line(values[vid].name, width, ("data", vid), ("lr",), ("grad", vid),
+                                                    ("update", vid), w)) for vid in parameters]
+    return heading, rows + [template(lambda w, line=line: line) for line in update_notes(parameters, named)]
 
-    def build(w):
-        rows = [(values[vid].name, ("data", vid), ("grad", vid), ("update", vid)) for vid in parameters]
-        named = [values[vid].name for vid in data if values[vid].label]  # (an unlabelled constant goes unsaid)
-        heading, lines = update_table(("lr",), rows, named, values[scene.root].name, w)
-        return "\n".join([heading[:1].upper() + heading[1:], *lines])
 
-    whole = template(build)
-    heading, *lines = [Template(text, whole.slots) for text in whole.text.split("\n")]
-    return heading, lines
+def _capitalized(text):
+    return text[:1].upper() + text[1:]
 
 
 def table_frame(scene, lr, parameters, data):
@@ -327,15 +326,26 @@ def update_table(lr, rows, data, out, number=fmt):
     """(heading, lines) of one step of gradient descent with rate lr, as the CLI prints it with --lr: rows are
     (name, old, gradient, new) for each leaf it updates (``w  0.6 - 0.1 × -0.110351 = 0.611035``), data the
     names of those it does not. ``number`` writes each number (the live page's templates pass references)."""
-    heading = f"one step of gradient descent with lr = {number(lr)}: new = old - lr × ∂{out}/∂leaf"
     width = max((len(name) for name, *_ in rows), default=0)
-    rate = factor(number(lr))  # 0.6 - (-0.1) × 2.1, never "- -0.1"
-    lines = [f"{name:<{width}}  {number(old)} - {rate} × {number(g)} = {number(new)}" for name, old, g, new in rows]
-    if data:
-        lines.append(f"({', '.join(data)}: data, not updated)")
+    lines = [update_line(name, width, old, lr, g, new, number) for name, old, g, new in rows]
+    return update_heading(lr, out, number), lines + update_notes(rows, data)
+
+
+def update_heading(lr, out, number=fmt):
+    return f"one step of gradient descent with lr = {number(lr)}: new = old - lr × ∂{out}/∂leaf"
+
+
+def update_line(name, width, old, lr, g, new, number=fmt):
+    """``w  0.6 - 0.1 × -0.110351 = 0.611035``: one leaf's update, its name padded to width."""
+    return f"{name:<{width}}  {number(old)} - {factor(number(lr))} × {number(g)} = {number(new)}"  # never "- -0.1"
+
+
+def update_notes(rows, data):
+    """What an update table says below its rows: the leaves that are data, or that nothing is updated."""
+    notes = [f"({', '.join(data)}: data, not updated)"] if data else []
     if not rows:
-        lines.append("(every leaf is data: nothing to update)" if data else "(no leaves: nothing to update)")
-    return heading, lines
+        notes.append("(every leaf is data: nothing to update)" if data else "(no leaves: nothing to update)")
+    return notes
 
 
 def _hint(step, entry, k, vid, ids, w):

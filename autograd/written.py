@@ -95,7 +95,7 @@ def template(build):
         if _expand(text, pattern) != expected:
             raise ValueError(f"written: the text depends on its numbers' signs in a way a template cannot hold: "
                              f"{expected!r} for the negative slots {sorted(pattern)}")
-    return result
+    return result if "\n" in text else lines(result)[0]  # (a number asked for but not written needs no slot)
 
 
 def _conditional(pairs):
@@ -177,6 +177,29 @@ def fill(written, value, missing="–"):
     return "".join(pieces)
 
 
-def plain(text):
-    """A text without numbers, as a Template."""
-    return Template(text, [])
+def lines(written):
+    """A template of several lines as one template per line, each with only the slots it uses."""
+    found = []
+    for text in written.text.split("\n"):
+        used = {}
+        for m in _TOKEN.finditer(text):
+            for k in (m[1], m[3], m[4], m[5], m[6]):
+                if k is not None:
+                    used.setdefault(int(k), len(used))
+
+        def renumbered(m, used=used):
+            if m[1] is not None:
+                return f"\x02{used[int(m[1])]}:{m[2]}"
+            if m[3] is not None:
+                return f"\x01{used[int(m[3])]}\x01"
+            if m[4] is not None:
+                return f"\x03{used[int(m[4])]}"
+            if m[5] is not None:
+                return f"\x04{used[int(m[5])]}.{used[int(m[6])]}\x04"
+            return m[0]
+
+        slots = [None] * len(used)
+        for k, new in used.items():
+            slots[new] = written.slots[k]
+        found.append(Template(_TOKEN.sub(renumbered, text), slots))
+    return found
