@@ -77,6 +77,8 @@ def document(scene, frames, quiz, lr=None, parameters=(), data=()):
             entry["value"] = node.id
         if node.rows:
             entry["rows"] = node.rows
+        if node.kind == "inputs":  # a layer's inputs, drawn as one node: a click edits the first
+            entry["inputs"] = node.operands
         drawn[nid] = entry
     edges = [{"tail": e.tail, "head": e.head, "value": e.value, "parent": e.parent, "index": e.index,
               "local": None if e.local is None else number(e.local), "rule": e.rule,

@@ -426,3 +426,23 @@ def struct_float(bits):
     import struct
 
     return struct.unpack("<d", struct.pack("<Q", bits))[0]
+
+
+@needs_dot
+def test_jupyter_shows_the_live_page_in_a_sandboxed_frame_that_reaches_no_network(tmp_path, browser):
+    shown = walkthrough(readme_neuron())  # no path: what Jupyter displays
+    assert isinstance(shown, autograd.walkthrough.__globals__["Page"]) and "<walkthrough page: " in repr(shown)
+    html = shown._repr_html_()
+    assert html.startswith("<iframe srcdoc=") and 'sandbox="allow-scripts"' in html
+    asked, problems = [], []
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.route("**/*", lambda route: (asked.append(route.request.url), route.abort()))
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.set_content(f"<!DOCTYPE html><html><body>{html}</body></html>")
+    frame = page.frames[1]
+    frame.wait_for_function("window.chainrule && document.body.dataset.moving === 'false'")
+    frame.evaluate("chainrule.set({x1: 1.5})")
+    assert_same_state(frame.evaluate("chainrule.state()"), python_state(neuron_at(x1=1.5)))
+    assert asked == [] and problems == []
+    assert shown.save(tmp_path / "saved.html").read_text(encoding="utf-8") == shown.html
+    page.close()

@@ -23,7 +23,7 @@
   graph.querySelectorAll("g.node").forEach(function (g) {
     var texts = g.querySelectorAll("text"), drawn = scene.drawn[g.id] || {};
     var cells = drawn.rows ? [].concat.apply([], drawn.rows) : null;
-    var shape = g.querySelector("polygon"), width = shape ? shape.getBBox().width - 8 : Infinity;
+    var shape = g.querySelector("polygon"), width = function () { return shape ? shape.getBBox().width - 8 : 0; };
     nodes[g.id] = {
       g: g, kind: drawn.kind,
       data: drawn.value && texts.length >= 3 ? fitting(texts[texts.length - 2], width) : null,
@@ -31,14 +31,17 @@
       cells: cells && cells.length === texts.length ? cells : null, texts: texts,  // a record dot drew otherwise stays
     };
   });
-  function fitting(text, width) {  // a text dot made room for: as wide as width may be (a record's field, a label)
-    var chars = Math.max(1, text.textContent.length);
-    return { text: text, width: width, perChar: text.getComputedTextLength() / chars };
+  function fitting(text, width) {  // a text dot made room for: as wide as width() may be (a record's field, a label)
+    return { text: text, width: width, perChar: null };
   }
   function fit(f, content) {  // a longer number than dot made room for is drawn narrower, never over its neighbours
     if (f.text.textContent === content) return;
+    if (f.perChar === null) {  // measured once, before the first change, where the page is laid out
+      var length = f.text.getComputedTextLength(), width = f.width();
+      if (length > 0 && width > 0) { f.perChar = length / Math.max(1, f.text.textContent.length); f.width = width; }
+    }
     f.text.textContent = content;
-    if (f.perChar * content.length > f.width) {
+    if (f.perChar !== null && f.perChar * content.length > f.width) {
       f.text.setAttribute("textLength", String(f.width));
       f.text.setAttribute("lengthAdjust", "spacingAndGlyphs");
     } else if (f.text.hasAttribute("textLength")) f.text.removeAttribute("textLength");
@@ -54,8 +57,9 @@
     var e = drawnEdges[ends[0] + "->" + ends[1]], texts = g.querySelectorAll("text");
     if (e && texts.length) {  // the label's number, written again from the live local derivative(s)
       var last = texts[texts.length - 1], said = last.textContent, number = fmt(edgeLocal(e, null));
-      var at = said.lastIndexOf(number), widest = 0;
-      texts.forEach(function (t) { widest = Math.max(widest, t.getComputedTextLength()); });
+      var at = said.lastIndexOf(number), widest = function (texts) {
+        return function () { var w = 0; texts.forEach(function (t) { w = Math.max(w, t.getComputedTextLength()); }); return w; };
+      }(texts);
       if (at >= 0) edge.label = { fit: fitting(last, widest), e: e, before: said.slice(0, at), after: said.slice(at + number.length) };
     }
     edges.push(edge);
@@ -208,6 +212,7 @@
       if (n.cells) n.cells.forEach(function (cell, i) {
         var text = cellText(cell, values);
         if (n.texts[i].textContent !== text) n.texts[i].textContent = text;
+        if (cell[1].length === 1) n.texts[i].classList.toggle("editing", cell[1][0][0] === "data" && cell[1][0][1] === selected);
       });
       if (!isValue || !n.data) continue;
       var data = "data " + (hidden[id + ":data"] ? "?" : numberText(v.data, fmt));
@@ -405,7 +410,7 @@
     var range = span(id), leafSlider = $("leaf-slider");
     leafSlider.min = String(range.min); leafSlider.max = String(range.max); leafSlider.step = String(range.step);
     $("leaf").value = id;
-    $("leaf-value").value = model.repr(leafValue(id));
+    $("leaf-value").value = typed(leafValue(id));
     $("leaf-value").classList.remove("wrong");
     show(false);
     if (focus) $("leaf-value").focus({ preventScroll: true });
@@ -430,11 +435,11 @@
     $("reset-all").disabled = Object.keys(changed).length === 0;
     if (selected === null) return;
     var box = $("leaf-value"), leafSlider = $("leaf-slider"), x = leafValue(selected);
-    if (document.activeElement !== box && Number(box.value) !== x) box.value = model.repr(x);
+    if (document.activeElement !== box && parseAnswer(box.value) !== x) box.value = typed(x);
     if (document.activeElement !== leafSlider) leafSlider.value = String(x);
     $("reset-leaf").disabled = !(selected in changed);
     var out = nameOf(scene.root), leaf = nameOf(selected), n = nudged(selected);
-    $("nudge").textContent = "∂" + out + "/∂" + leaf + " = " + numberText(n[1], fmt) + " by the chain rule; nudged, (" +
+    $("nudge").textContent = "∂" + out + "/∂" + leaf + " = " + numberText(n[1], fmt) + " by the chain rule; (" +
       out + "(" + leaf + " + h) \u2212 " + out + "(" + leaf + " \u2212 h)) / 2h = " + numberText(n[0], fmt) +
       " with h = " + model.repr(n[2]);
   }
@@ -450,8 +455,9 @@
     var numbers = {}, step = span(selected).step * 10 * (big ? 10 : 1);
     numbers[selected] = Number((leafValue(selected) + direction * step).toPrecision(12));
     setLeaves(numbers);
-    $("leaf-value").value = model.repr(leafValue(selected));
+    $("leaf-value").value = typed(leafValue(selected));
   }
+  function typed(x) { var text = model.repr(x); return text.length <= 9 ? text : fmt(x); }  // what the number box shows
   function descend(lr) {  // one step of gradient descent on the parameters: w <- w - lr * dL/dw
     if (!live.live || !Number.isFinite(lr)) return null;
     var before = state, loss = shown(state.data[scene.root]), numbers = {}, extra = { lr: lr };
@@ -508,8 +514,8 @@
           n.texts[i].classList.add("leaf-editable");
           n.texts[i].addEventListener("click", function () { select(ref, true); });
         });
-      } else if (drawn.kind === "inputs" || (scene.drawn[nid] === undefined && /^in_/.test(nid))) {
-        var inputs = (scene.drawn[nid] || {}).operands || [];
+      } else if (drawn.inputs) {
+        var inputs = drawn.inputs;
         if (inputs.length && editable(inputs[0])) {
           n.g.classList.add("leaf-editable");
           n.g.addEventListener("click", function () { select(inputs[0], true); });
