@@ -2,7 +2,8 @@
 
 A frame is plain data the page plays and ``frames()`` draws: its ``phase`` (forward, backward,
 done), ``title``, ``lines`` of text (the chain rule, rule -> numbers -> value), the ``node`` it is
-about (a scene id; its operation ``op``, or a ``group`` of records), the ``parents`` it passes
+about (a scene id; its operation ``op``, or a ``group`` of records; a last frame's ``view``: what the
+picture shows, the output and the leaves), the ``parents`` it passes
 gradient to, the numbers it makes known (``set``: ``{id: {"data": 0.5}}``, numbers as numbers;
 a record or a bus is marked ``True``), for a backward step the ``chain`` of numbers its lines are
 written from, and for the quiz the questions it ``ask``s and the numbers it ``hide``s until
@@ -254,7 +255,7 @@ def _frames(scene, quiz):
             frame["hide"] = [[pid, "grad"] for pid in frame["set"]]
         frames.append(frame.finished())
     frame = _Frame(numbers, phase="done", title="Done: the gradients of the leaves", node=None, op=None, parents=[],
-                   ask=[], hide=[])
+                   ask=[], hide=[], view=[root, *reading_order_leaves(scene)])  # the output and the leaves
     for leaf in reading_order_leaves(scene):
         frame.line(lambda w, leaf=leaf: f"{values[leaf].name}.grad = {w(('grad', leaf))}")
     frames.append(frame.finished())
@@ -316,10 +317,15 @@ def table_frame(scene, lr, parameters, data):
     numbers.lr = lr
     heading, lines = table_templates(scene, parameters, data)
     frame = _Frame(numbers, phase="done", title=fill_in(heading, numbers), node=None, op=None, parents=[], ask=[],
-                   hide=[], titleText=heading)
+                   hide=[], titleText=heading, view=[plan_id(scene, vid) for vid in [scene.root, *parameters]])
     frame["lines"] = [fill_in(line, numbers) for line in lines]
     frame["texts"] = lines
     return frame.finished()
+
+
+def plan_id(scene, vid):
+    """The id of what a value is drawn as: itself, or on a model's page its record, its layer's inputs, the lump."""
+    return vid if scene.plan is None else scene.plan.drawn_as(vid)
 
 
 def update_table(lr, rows, data, out, number=fmt):
@@ -727,13 +733,13 @@ def _summary(scene, numbers):
     """The last frame: each layer's gradient norm (``layers.0 · 16 neurons · ‖grad‖ = 6.52``) and the
     gradients of the leaves drawn in full."""
     plan, values = scene.plan, scene.values
+    full = [leaf for leaf in reading_order_leaves(scene) if plan.drawn_as(leaf) == leaf]
     frame = _Frame(numbers, phase="done", title="Done: the gradients of the parameters", node=None, op=None,
-                   parents=[], ask=[], hide=[])
+                   parents=[], ask=[], hide=[], view=_unique([plan.drawn_as(scene.root), *full]))
     for layer in plan.layer_neurons:
         if layer:
             title, params = plan.layer_title(layer)
             frame.line(lambda w, title=title, params=params: title.replace("{norm}", w(("norm", tuple(params)), "s")))
-    full = [leaf for leaf in reading_order_leaves(scene) if plan.drawn_as(leaf) == leaf]
     for leaf in full[:12]:
         frame.line(lambda w, leaf=leaf: f"{values[leaf].name}.grad = {w(('grad', leaf))}")
     if len(full) > 12:

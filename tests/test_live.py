@@ -446,3 +446,65 @@ def test_jupyter_shows_the_live_page_in_a_sandboxed_frame_that_reaches_no_networ
     assert asked == [] and problems == []
     assert shown.save(tmp_path / "saved.html").read_text(encoding="utf-8") == shown.html
     page.close()
+
+
+# ---- the page as a new user found it (issue 23's "Also fix") ----------------------------------
+
+
+def test_the_hint_says_each_number_once(tmp_path):
+    path = walkthrough(readme_neuron(), tmp_path / "quiz.html", quiz="grad")
+    hints = [ask["hint"] for frame in frames_of(path.read_text(encoding="utf-8")) for ask in frame["ask"]]
+    assert "∂v2/∂x1 = w1 = -3.0; times v2.grad = 0.5" in hints  # not "w1 = -3.0 = -3.0"
+    assert "∂o/∂n = 1 - o² = 1 - 0.707107² = 0.5; times o.grad = 1.0" in hints
+
+
+def long_program(tmp_path):
+    """A named program of 100 statements (301 values): a chain of tanh neurons and a squared error."""
+    lines = ["x = 0.5", "t = 0.2"] + [f"w{i} = {0.5 + 0.01 * i!r}" for i in range(99)]
+    lines += [f"a{i} = tanh(w{i}*{'x' if i == 0 else f'a{i - 1}'})" for i in range(99)] + ["L = (a98 - t)**2"]
+    (tmp_path / "long.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli("--file", str(tmp_path / "long.txt"), "--html", str(tmp_path / "long.html"))
+    return tmp_path / "long.html"
+
+
+def test_titles_read_as_the_program_or_the_model_does(tmp_path):
+    assert '<h1 id="expression">L = (a98 - t)²</h1>' in long_program(tmp_path).read_text(encoding="utf-8")
+    model = autograd.walkthrough.__globals__["scene_of"]  # (the page's scene: its title)
+    import nn
+
+    net = nn.MLP(2, [16, 16, 1], seed=0)
+    X, y = nn.datasets.make_moons(n_samples=4, noise=0.1, seed=0)
+    loss = nn.binary_cross_entropy_with_logits([net(x) for x in X], y)
+    assert re.fullmatch(r"v\d+: a model of 33 neurons in 3 layers, over 4 samples", model(loss).title)
+
+
+@needs_dot
+def test_the_overview_of_a_300_value_program_shows_the_graph(tmp_path, open_page):
+    image = pytest.importorskip("matplotlib.image", reason="counting the overview's pixels reads a PNG with matplotlib")
+    page = open_page(long_program(tmp_path), "#frame=0")  # (every node still pending, drawn faint)
+    state(page)
+    page.keyboard.press("o")
+    page.wait_for_function("document.body.dataset.view === 'overview' && document.body.dataset.moving === 'false'")
+    pane = page.locator("#graph").bounding_box()
+    page.screenshot(path=str(tmp_path / "overview.png"), clip=pane)
+    pixels = image.imread(str(tmp_path / "overview.png"))[..., :3].mean(axis=2)
+    assert (pixels < 0.6).sum() > 500  # lines and nodes, not a blank pane (it had none)
+
+
+@needs_dot
+def test_the_textbook_programs_last_frames_fit_and_show_the_output(tmp_path, open_page):
+    textbook = ROOT / "demos" / "textbook.txt"
+    cli("--file", str(textbook), "--lr", "0.5", "--data", "i1,i2,t1,t2", "--digits", "9",
+        "--html", str(tmp_path / "textbook.html"))
+    frames = frames_of((tmp_path / "textbook.html").read_text(encoding="utf-8"))
+    page = open_page(tmp_path / "textbook.html")
+    pane = page.locator("#graph").bounding_box()
+    for k in (len(frames) - 2, len(frames) - 1):  # the gradients of the leaves, the update table
+        page.evaluate(f"location.hash = '#frame={k}'")
+        state(page)
+        assert page.evaluate("(e => e.scrollHeight <= e.clientHeight)(document.getElementById('step-text'))"), k
+        assert page.evaluate("document.getElementById('step-text').getBoundingClientRect().bottom") <= 720
+        output = page.locator(f"#{document_of((tmp_path / 'textbook.html').read_text(encoding='utf-8'))['scene']['root']}")
+        box = output.bounding_box()  # the output is in view, readable
+        assert pane["x"] <= box["x"] and box["x"] + box["width"] <= pane["x"] + pane["width"] + 1, k
+        assert pane["y"] <= box["y"] and box["y"] + box["height"] <= pane["y"] + pane["height"] + 1, k

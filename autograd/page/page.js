@@ -146,7 +146,7 @@
     var pw = graph.clientWidth, ph = graph.clientHeight;
     var minS = minFont() / FONT, fit = Math.min(pw / full.w, ph / full.h);
     var frame = frames[current], s, cx = full.x + full.w / 2, cy = full.y + full.h / 2, mode;
-    var core = (frame.group || [frame.node, frame.op]).filter(function (id) { return id; });
+    var core = (frame.group || frame.view || [frame.node, frame.op]).filter(function (id) { return id; });
     var focus = core.length ? boxOf(core.concat(frame.parents)) : null;
     if (overview) { s = fit; mode = "overview"; }
     else if (fit >= minS || !focus) { s = Math.max(Math.min(fit, 2 * minS), minS); mode = fit >= minS ? "fit" : "follow"; }
@@ -166,6 +166,7 @@
       if (h < full.h) cy = Math.min(Math.max(cy, full.y + h / 2), full.y + full.h - h / 2); else cy = full.y + full.h / 2;
     }
     body.dataset.view = mode;
+    body.dataset.tiny = String(s < 0.1);  // (an overview of a very wide picture: see page.css)
     return { x: cx - pw / s / 2, y: cy - ph / s / 2, w: pw / s, h: ph / s, pw: pw, ph: ph };
   }
   function apply(v) {
@@ -248,6 +249,7 @@
     $("step-title").textContent = view.titleText ? written(view.titleText) : view.title;
     var box = $("step-text"), lines = view.texts ? view.texts.map(function (t) { return written(t, view.extra); }) : view.lines;
     box.innerHTML = "";
+    box.classList.toggle("table", view.phase === "done" && lines.length > 6);  // a long list reads in columns
     if (!answerHidden || stepView) lines.forEach(function (line) {
       var div = document.createElement("div");
       div.className = "line" + (view.phase === "backward" && line.indexOf("+=") < 0 && / [+\u2212] /.test(line) ? " sum" : "");
