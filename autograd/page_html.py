@@ -1,6 +1,8 @@
 """The walkthrough page as HTML: the scene's picture (SVG from Graphviz's dot, or layout.py's), one JSON
-document (the scene and the frames) and the page's own files, autograd/page/page.html, page.css and
-page.js, read with importlib.resources.
+document (the scene, the frames, and what the live page computes with: page_live.py) and the page's
+own files, autograd/page/page.html, page.css, runtime.js (the functions the ops' code calls),
+live.js (the forward and backward pass, numbers written as Python writes them, the quiz's
+diagnosis) and page.js (the player), read with importlib.resources.
 
 The page is made to be projected: the graph's text is drawn at ``FONT`` (14) SVG units and the
 script never shows it smaller than 14 CSS px (18 in the projector theme); a graph too big for the
@@ -20,6 +22,25 @@ gradient to ``parent``, its operation ``current-op``. ``body`` carries ``data-fr
 ``follow`` or ``overview``) and ``data-moving``. ``#frame=N`` in the URL opens frame N (from 0).
 A label is only ever text: the JSON is escaped for a script element, every text node of the
 page is set with ``textContent``.
+
+The page is live. ``#try`` (key L) shows its controls (``body`` gets ``data-live="true"``): ``#leaf``
+(which leaf), ``#leaf-value`` (a number box; arrow keys nudge), ``#leaf-slider``, ``#reset-leaf``,
+``#reset-all``, ``#lr`` and ``#step``; ``#nudge`` compares ∂out/∂leaf with the nudge; ``#problem``
+says where the engine would raise. A click on a leaf (``g.leaf-editable``), a weight's cell or a
+layer's inputs selects it; the value being changed has class ``editing``, a value that cannot be
+computed ``undefined``. ``#frame=12&x1=1.5&w1=-2`` in the URL opens frame 12 with those leaves (by
+name, as repr writes the numbers), and the address follows every change. The script API, on
+``window.chainrule``:
+
+- ``leaves()``: ``{name: number}`` of every leaf, as it is now;
+- ``set({name: number, ...})``: change leaves (by name, or id), recompute, redraw; returns ``state()``;
+- ``state()``: ``{name: {data, grad}}`` for every value, named as the page names it (its label, or
+  ``v<i>``), null where the engine would give no number;
+- ``problems()``: the engine's message for a value or derivative that cannot be computed ([] when none);
+- ``nudge(name)``: ``[(f(x + h) - f(x - h)) / 2h, ∂f/∂x]`` for that leaf;
+- ``step(lr)``: one step of gradient descent on the parameters; returns ``{loss: [old, new], table}``,
+  the table's lines as ``chainrule --lr`` prints them;
+- ``reset()``, ``select(name)``; and ``fmt``, ``short``, ``repr``: numbers as Python writes them.
 """
 
 import html
