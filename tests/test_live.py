@@ -570,3 +570,39 @@ def test_a_models_page_changes_any_weight_by_its_cell_and_the_inputs(tmp_path, o
     page.keyboard.type("-0.25")
     python = loss_with({weight: 0.75, "input0": -0.25})
     assert close(page.evaluate("chainrule.state()")[root]["data"], python.data)
+
+
+def test_the_translator_writes_the_ops_language_and_refuses_the_rest():
+    from autograd.javascript import NotTranslatable, to_javascript
+
+    names_ = {"x": "a[0]", "y": "a[1]", "out": "out"}
+    assert to_javascript("1.0 - out * out", names_) == "(1.0 - (out * out))"
+    assert to_javascript("x ** 2.0", names_) == "R.pow(a[0], 2.0)"
+    assert to_javascript("0.0 if x <= 0.0 else x", names_) == "((a[0] <= 0.0) ? 0.0 : a[0])"
+    assert to_javascript("not isfinite(out) and finite(x, y)", names_) == "((!R.isfinite(out)) && R.finite(a[0], a[1]))"
+    assert to_javascript("-inf if 0.0 < x < y else nan", names_) == "(((0.0 < a[0]) && (a[0] < a[1])) ? (-Infinity) : NaN)"
+    for bad, part in [("x.real", "x.real"), ("x[0]", "x[0]"), ("z + 1", "z"), ("'a'", "'a'"), ("lambda: 1", "lambda: 1"),
+                      ("x @ y", "x @ y"), ("math.exp(x)", "math.exp(x)"), ("x +", None)]:
+        with pytest.raises(NotTranslatable) as refused:
+            to_javascript(bad, names_)
+        assert repr(bad) in str(refused.value) and (part is None or repr(part) in str(refused.value))
+
+
+def test_a_graph_the_page_cannot_compute_is_played_but_not_changed(tmp_path, open_page, monkeypatch):
+    without_dot(monkeypatch, tmp_path)
+    xs = [Value(0.01 * i, label=f"x{i}") for i in range(40)]  # max of more than 32 operands writes no code
+    page = open_page(walkthrough(autograd.max(xs) * 2.0, tmp_path / "max.html"))
+    state(page)
+    assert page.evaluate("chainrule.doc.live.live") is False and page.is_disabled("#try")
+    assert "max of 40 operands writes no code" in page.get_attribute("#try", "title")
+    with pytest.raises(Exception, match="this page cannot change its leaves"):
+        page.evaluate("chainrule.set({x0: 1.0})")
+
+
+def test_a_negative_term_of_a_sum_is_written_with_its_own_sign(tmp_path):
+    a = Value(0.5, label="a")
+    root = a * -3.0 + a.tanh() * 4.0  # a.grad = 3.14579 (through tanh, the walk's first) − 3.0
+    frames = frames_of(walkthrough(root, tmp_path / "sum.html").read_text(encoding="utf-8"))
+    sums = [line for frame in frames for line in frame["lines"] if line.startswith("a.grad = ")]
+    through_tanh = 4.0 * (1 - math.tanh(0.5) ** 2)
+    assert sums == [f"a.grad = {fmt(through_tanh)} − 3.0 = {fmt(through_tanh - 3.0)}", f"a.grad = {fmt(through_tanh - 3.0)}"]

@@ -115,7 +115,13 @@ window.chainruleLive = function (doc, R) {
   }
 
   // ---- forward and backward from the leaves: the state every reference reads ----
+  function given() {  // a page that cannot compute (see live.why) has the numbers Python gave it
+    var data = {}, local = {};
+    order.forEach(function (id) { data[id] = asNumber(values[id].data); local[id] = values[id].local.map(asNumber); });
+    return { data: data, local: local, problems: [] };
+  }
   function forward(leaves) {  // {data, local, problems}: data null where unknown, local null where undefined
+    if (!live.live) return given();
     var data = {}, local = {}, problems = [];
     for (var k = 0; k < order.length; k++) {
       var id = order[k], v = values[id], operands = v.operands;

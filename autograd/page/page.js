@@ -524,8 +524,9 @@
         }
       }
     })(nodes[nid], nid);
-  } else {
-    $("try").hidden = true;
+  } else {  // an op the page cannot compute (see live.why): the page plays, nothing changes
+    $("try").disabled = true;
+    $("try").title = "this page cannot change its leaves: " + live.why;
   }
 
   // ---- moving ----
@@ -627,6 +628,7 @@
 
   // ---- the script API (see autograd/page_html.py) ----
   function leafId(name) {
+    if (!live.live) throw new Error("chainrule: this page cannot change its leaves: " + live.why);
     var id = byName[name] !== undefined ? byName[name] : name;
     if (!editable(id)) throw new Error("chainrule: " + JSON.stringify(name) + " is not a leaf of this page (its leaves: " +
                                        leafIds.map(nameOf).join(", ") + ")");
