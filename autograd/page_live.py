@@ -27,23 +27,28 @@ def live_document(scene, frames, lr, parameters, data):
     """The "live" part of the page's document (see the module docstring), and the quiz's diagnosis data put
     into the frames' questions. parameters, data: the leaves' ids a step updates and those it does not."""
     graph = graph_nodes(scene)
-    ops, index, why = [], {}, None
+    ops, index, asked, why = [], {}, {}, None  # (asked: each op object and arity once, for speed)
     fn = {}
     for vid, node in graph.items():
         if not node.parents:
             continue
-        try:
-            entry = _op_entry(node._op, len(node.parents))
-        except NotTranslatable as error:
-            why = why or f"the page cannot compute {node.op} ({error})"
-            continue
-        key = json.dumps(entry, sort_keys=True)
-        if key not in index:
-            index[key] = len(ops)
-            ops.append(entry)
-        fn[vid] = index[key]
+        shape = (id(node._op), len(node.parents))
+        if shape not in asked:
+            try:
+                entry = _op_entry(node._op, len(node.parents))
+            except NotTranslatable as error:
+                why = why or f"the page cannot compute {node.op} ({error})"
+                asked[shape] = None
+                continue
+            key = json.dumps(entry, sort_keys=True)
+            if key not in index:
+                index[key] = len(ops)
+                ops.append(entry)
+            asked[shape] = index[key]
+        if asked[shape] is not None:
+            fn[vid] = asked[shape]
     leaves = reading_order_leaves(scene)
-    _add_diagnoses(scene, frames, graph, fn, ops)
+    _add_diagnoses(scene, frames, graph, fn)
     return {
         "live": why is None, "why": why or "", "ops": ops,
         "fn": fn, "said": {vid: f" (label {node.label!r})" if node.label else "" for vid, node in graph.items()},
@@ -76,7 +81,7 @@ def _table(scene, parameters, data):
     return [[t.text, t.slots] for t in [heading, *lines]]
 
 
-def _add_diagnoses(scene, frames, graph, fn, ops):
+def _add_diagnoses(scene, frames, graph, fn):
     """Each grad-quiz question's edges, and for each edge its op's mistakes written with this node's names."""
     values = scene.values
     for frame in frames:
@@ -84,6 +89,17 @@ def _add_diagnoses(scene, frames, graph, fn, ops):
             if ask.get("edges"):
                 ask["mistakes"] = [_written_mistakes(values, values[vid], graph[vid], i) if vid in fn else []
                                    for vid, i in ask["edges"]]
+
+
+class _Numbers(dict):
+    """{placeholder: its value's number as a writer's token}, each made only when a mistake writes it."""
+
+    def __init__(self, w, ids):
+        super().__init__()
+        self.w, self.ids = w, ids
+
+    def __missing__(self, name):
+        return self.w(("data", self.ids[name]))
 
 
 def _written_mistakes(values, value, node, i):
@@ -96,7 +112,7 @@ def _written_mistakes(values, value, node, i):
         bare = isinstance(ast.parse(mistake.code, mode="eval").body, ast.Name)  # its numbers are its value
 
         def build(w, code=mistake.code, bare=bare, m=m):
-            numbers = dict(zip(placeholders, (w(("data", pid)) for pid in operands)), out=w(("data", value.id)))
+            numbers = _Numbers(w, dict(zip(placeholders, operands), out=value.id))
             parts = [written(code, symbols), *([] if bare else [written(code, numbers)]), w(("wrong", value.id, i, m))]
             return " = ".join(dict.fromkeys(parts))
 

@@ -7,7 +7,11 @@ picture shows, the output and the leaves), the ``parents`` it passes
 gradient to, the numbers it makes known (``set``: ``{id: {"data": 0.5}}``, numbers as numbers;
 a record or a bus is marked ``True``), for a backward step the ``chain`` of numbers its lines are
 written from, and for the quiz the questions it ``ask``s and the numbers it ``hide``s until
-answered.
+answered. For the live page, which writes every number again when a leaf changes, a frame's
+lines are also ``texts``, templates whose numbers are references (see written.py: the lines are
+those templates filled with the scene's numbers, so the two never disagree), and each number it
+makes known has its reference in ``refs``; a question has its ``ref``, its ``texts`` and the
+``edges`` whose contributions its number adds (for the quiz to name a mistake).
 
 A small graph is played one value per forward frame and one node per backward step, the steps
 being explain's own (the engine's chain rule, from the scene's walk). A model's scene drawn one
@@ -168,22 +172,37 @@ def _formula_numbers(node, operands, w, style="f"):
     return node._op.formula([w(("data", pid), style) for pid in operands])
 
 
-def _token_step(step, vid, ids, w):
-    """The step with references in place of its numbers, for Step.lines(w, ...) to write a template."""
+class _Tokens:
+    """The operands' numbers as a writer's tokens, each asked for only when a rule writes it (a sum of
+    thirty operands writes none of them in its rule "1")."""
+
+    def __init__(self, w, vids):
+        self.w, self.vids = w, vids
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.w(("data", vid)) for vid in self.vids[i]]
+        return self.w(("data", self.vids[i]))
+
+    def __len__(self):
+        return len(self.vids)
+
+    def __iter__(self):
+        return (self.w(("data", vid)) for vid in self.vids)
+
+
+def _token_entry(step, k, vid, ids, w):
+    """Operand k's entry of a backward step with references in place of its numbers (its rule's too)."""
     node = step.node
-    operands = [ids[p] for p in node.parents]
-    data = [w(("data", pid)) for pid in operands]
-    out = w(("data", vid))
-    parents = tuple(replace(entry, contribution=("contribution", vid, i), grad_after=("after", vid, i),
-                            numbers=node._op.rule(i, data, out)) for i, entry in enumerate(step.parents))
-    return replace(step, upstream=("grad", vid), parents=parents)
+    numbers = node._op.rule(k, _Tokens(w, [ids[p] for p in node.parents]), w(("data", vid)))
+    return replace(step.parents[k], contribution=("contribution", vid, k), grad_after=("after", vid, k), numbers=numbers)
 
 
 def _step_line(step, k, vid, ids, w):
     """Line k of a backward step as Step.lines writes it, each number w's."""
-    tokens = _token_step(step, vid, ids, w)
-    return tokens.lines(w, lambda entry: w.unless_equal(entry.contribution, entry.grad_after,
-                                                        f", now {w(entry.grad_after)}"))[k]
+    one = replace(step, upstream=("grad", vid), parents=(_token_entry(step, k, vid, ids, w),))
+    return one.lines(w, lambda entry: w.unless_equal(entry.contribution, entry.grad_after,
+                                                     f", now {w(entry.grad_after)}"))[0]
 
 
 def _sum_line(name, refs, total, w, listed=True):
@@ -357,7 +376,7 @@ def update_notes(rows, data):
 def _hint(step, entry, k, vid, ids, w):
     """``∂o/∂n = 1 - o² = (1 - 0.707107²) = 0.5; times o.grad = 1.0``: the local derivative's rule, with the numbers
     in when that says more than the number itself, and the upstream gradient."""
-    numbers = _token_step(step, vid, ids, w).parents[k].numbers
+    numbers = _token_entry(step, k, vid, ids, w).numbers
     rule = entry.rule
     if numbers != rule and not _one_number(numbers):
         rule = f"{rule} = {numbers}"
@@ -780,8 +799,7 @@ def _neuron_lines(scene, unit, run, outside, given, w):
         operand = node.operands[i]
         rule = fill(operand.template, local)
         vid = node.id
-        data = [w(("data", o.id)) for o in node.operands]
-        numbers = graph[vid]._op.rule(i, data, w(("data", vid)))
+        numbers = graph[vid]._op.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
         worked = f" = {factor(numbers)} · {factor(w(('grad', vid)))}" if numbers != rule else ""
         parent = local[operand.id]
         contribution = w(("contribution", vid, i))

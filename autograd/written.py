@@ -79,7 +79,7 @@ def template(build):
     writer = _Writer()
     positive = build(writer)
     slots = writer.slots
-    signed = [k for k, (style, _) in enumerate(slots) if style in STYLES]
+    signed = [k for k, (style, _) in enumerate(slots) if style in STYLES and f"\x01{k}\x01" in positive]
     extra = {}  # position in positive -> [(slot, character)] that appear when the slot is negative
     for k in signed:
         negative = build(_Writer(frozenset([k])))

@@ -175,20 +175,30 @@ def test_random_graphs_at_random_leaves_equal_the_engines_backward(program, brow
         page.close()
 
 
-def test_every_line_the_page_writes_at_its_own_numbers_is_pythons(tmp_path, open_page, monkeypatch):
-    """The page writes each frame's lines from templates; at the page's own numbers they are the lines Python wrote."""
+def fork_at(a_, b_):
+    a, b = Value(a_, label="a"), Value(b_, label="b")
+    return (a * b + a / (b + 1.0) - (a * a).tanh()) ** 2
+
+
+def test_every_line_the_page_writes_is_pythons_at_its_own_numbers_and_at_new_ones(tmp_path, open_page, monkeypatch):
+    """The page writes each frame's lines from templates: at the page's own numbers they are the lines Python
+    wrote, and at new numbers the lines Python writes for a page made with them (signs, brackets, sums)."""
     without_dot(monkeypatch, tmp_path)
-    a, b = Value(-1.5, label="a"), Value(0.25, label="b")
-    fork = (a * b + a / (b + 1.0) - (a * a).tanh()) ** 2
-    for root in (readme_neuron(), fork):
+    for root, again, leaves in [(readme_neuron(), neuron_at(x1=-1.5, w2=-0.5), {"x1": -1.5, "w2": -0.5}),
+                                (fork_at(-1.5, 0.25), fork_at(0.75, -0.5), {"a": 0.75, "b": -0.5})]:
         path = walkthrough(root, tmp_path / "page.html", quiz="grad")
         frames = frames_of(path.read_text(encoding="utf-8"))
+        expected = frames_of(walkthrough(again, tmp_path / "again.html", quiz="grad").read_text(encoding="utf-8"))
         page = open_page(path)
+        page.emulate_media(reduced_motion="reduce")  # (no animation between frames: quicker)
         state(page)
-        for k, frame in enumerate(frames):
-            page.evaluate(f"location.hash = '#frame={k}'")
-            page.click("#reveal") if frame["ask"] else None
-            assert state(page)["lines"] == frame["lines"], k
+        for lines_at, hash_ in [(frames, ""), (expected, "".join(f"&{k}={v!r}" for k, v in leaves.items()))]:
+            for k in range(len(frames)):
+                page.evaluate(f"location.hash = '#frame={k}{hash_}'")
+                page.wait_for_function(f"document.body.dataset.frame === '{k}'")
+                if frames[k]["ask"] and page.is_enabled("#reveal"):
+                    page.click("#reveal")
+                assert state(page)["lines"] == lines_at[k]["lines"], k
 
 
 @needs_dot
@@ -374,6 +384,7 @@ def test_the_quiz_names_the_mistake_as_diagnose_does_at_any_leaves(tmp_path, ope
     path = walkthrough(fork(), tmp_path / "quiz.html", quiz="grad")
     frames = frames_of(path.read_text(encoding="utf-8"))
     page = open_page(path)
+    page.emulate_media(reduced_motion="reduce")
     state(page)
     for a_, b_ in ((1.5, -0.5), (-0.8, 2.0)):
         page.evaluate(f"chainrule.set({{a: {a_}, b: {b_}}})")
