@@ -260,7 +260,9 @@
     $("problem").hidden = !problem;
     $("problem").textContent = problem ? problem.message : "";
   }
+  var refreshing = false;  // show() after a change of leaves, not of frame: the quiz keeps its inputs and reply
   function show(animate) {
+    refreshing = animate === null;
     var frame = frames[current], hidden = {};
     var answerHidden = needsReveal(current) && !revealed;
     if (answerHidden) frame.hide.forEach(function (h) { hidden[h[0] + ":" + h[1]] = true; });
@@ -307,10 +309,10 @@
     var active = quiz !== "" && frame.ask.length > 0;
     q.hidden = !active && !(quiz !== "" && frame.phase === "done");
     $("score").textContent = quiz !== "" ? scoreText() : "";
-    var asks = $("asks"), focused = document.activeElement, typing = focused && focused.classList.contains("answer");
+    var asks = $("asks");
     $("check").hidden = $("hint").hidden = $("reveal").hidden = !active;
     if (!active) { asks.innerHTML = ""; if (quiz !== "" && frame.phase === "done" && frame.node === null) setReply("", scoreText()); else setReply("", ""); return; }
-    if (asks.dataset.frame === String(current) && typing) {  // a leaf changed while an answer is being typed: keep it
+    if (asks.dataset.frame === String(current) && refreshing) {  // a leaf changed: keep what is typed, and the reply
       frame.ask.forEach(function (a, i) {
         var input = asks.querySelectorAll("input.answer")[i], label = input.parentNode.firstChild;
         label.textContent = question(a);
@@ -414,7 +416,8 @@
     $("leaf").value = id;
     $("leaf-value").value = typed(leafValue(id));
     $("leaf-value").classList.remove("wrong");
-    show(false);
+    show(null);
+    place(false);  // (the controls may have changed the pane's size)
     if (focus) $("leaf-value").focus({ preventScroll: true });
   }
   function nudged(id) {  // [(f(x + h) - f(x - h)) / 2h, ∂f/∂x, h]: what a derivative means, beside the chain rule's
