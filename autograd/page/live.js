@@ -152,7 +152,7 @@ window.chainruleLive = function (doc, R) {
   function compute(leaves) {
     var state = forward(leaves), data = state.data, local = state.local;
     var grad = {}, contribution = {}, after = {}, ok = state.problems.length === 0;
-    state.grad = grad; state.contribution = contribution; state.after = after;
+    state.grad = grad; state.contribution = contribution; state.after = after; state.forwardOk = ok;
     order.forEach(function (id) { grad[id] = ok ? 0.0 : null; });
     if (ok) grad[root] = 1.0;
     for (var k = order.length - 1; k >= 0; k--) {  // engine.chain_rule: parent.grad += local * node.grad

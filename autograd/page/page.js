@@ -97,8 +97,9 @@
       for (var id in set) {
         var entry = values[id] || (values[id] = {});
         for (var what in set[id]) {
-          var ref = refs[id] && refs[id][what];
-          entry[what] = set[id][what] === true ? true : shown(ref !== undefined ? model.value(ref, state) : asNumber(set[id][what]));
+          var ref = refs[id] && refs[id][what];  // (a number: where backward starts, unless the forward pass failed)
+          entry[what] = set[id][what] === true ? true : typeof ref === "number" && what === "grad" && !state.forwardOk ? null :
+            shown(ref !== undefined ? model.value(ref, state) : asNumber(set[id][what]));
         }
       }
     }
