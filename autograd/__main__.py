@@ -27,6 +27,7 @@ from autograd.diagnose import feedback, is_right, parse_answer, questions
 from autograd.files import write_atomic
 from autograd.expression import FUNCTIONS, MAX_LENGTH, ExpressionError, parse
 from autograd.text import fmt, names, visible
+from autograd.timeline import update_table
 
 PROG = "chainrule"
 EXAMPLE = 'chainrule "tanh(x1*w1 + x2*w2 + b)" x1=2 x2=0 w1=-3 w2=1 b=6.8813735870195432'
@@ -313,8 +314,10 @@ def _run(args):
         print()
         print(autograd.explanation(root, gradients=False))  # (the gradients are printed above)
     _set_grads(root)
-    frames = [(table[0][:1].upper() + table[0][1:], table[1])] if table else []
-    _write_outputs(root, outputs, args.quiz, frames)
+    used = set(autograd.topological_order(root))  # (a leaf only an unused statement reads is in no picture)
+    descent = {"lr": args.lr, "parameters": [leaf for name, leaf in leaves.items() if name not in data and leaf in used],
+               "data": [leaf for name, leaf in leaves.items() if name in data and leaf in used]} if args.lr is not None else {}
+    _write_outputs(root, outputs, args.quiz, descent)
     return 0
 
 
@@ -392,16 +395,8 @@ def _data_names(args, leaves):
 
 def _update_table(lr, leaves, grads, data, out):
     """(heading, lines) of one step of gradient descent: ``w  0.6 - 0.1 × -0.110351 = 0.611035``."""
-    rows = [(name, leaf.data, g) for (name, leaf), g in zip(leaves.items(), grads) if name not in data]
-    heading = f"one step of gradient descent with lr = {fmt(lr)}: new = old - lr × ∂{out}/∂leaf"
-    width = max((len(name) for name, _, _ in rows), default=0)
-    rate = fmt(lr) if lr >= 0 else f"({fmt(lr)})"  # 0.6 - (-0.1) × 2.1, never "- -0.1"
-    lines = [f"{name:<{width}}  {fmt(old)} - {rate} × {fmt(g)} = {fmt(old - lr * g)}" for name, old, g in rows]
-    if data:
-        lines.append(f"({', '.join(name for name in leaves if name in data)}: data, not updated)")
-    if not rows:
-        lines.append("(every leaf is data: nothing to update)" if leaves else "(no leaves: nothing to update)")
-    return heading, lines
+    rows = [(name, leaf.data, g, leaf.data - lr * g) for (name, leaf), g in zip(leaves.items(), grads) if name not in data]
+    return update_table(lr, rows, [name for name in leaves if name in data], out)
 
 
 def _check_finite(root):
@@ -570,7 +565,7 @@ def _make_folders(outputs):
             raise UsageError(f"could not create the folder {path.parent}: {error.strerror or _one_line(error)}") from None
 
 
-def _write_outputs(root, outputs, quiz, extra_frames):
+def _write_outputs(root, outputs, quiz, descent):
     for option in ("svg", "png"):
         if option in outputs:
             path = outputs[option]
@@ -601,9 +596,8 @@ def _write_outputs(root, outputs, quiz, extra_frames):
         path = outputs["html"]
         for node in autograd.topological_order(root):  # the page runs backward itself
             node.grad = 0.0
-        options = {"extra_frames": extra_frames} if extra_frames else {}
-        try:
-            written = autograd.walkthrough(root, path, quiz="grad" if quiz else None, max_nodes=None, **options)
+        try:  # (with --lr the page's step of gradient descent updates what the table does, and it ends with the table)
+            written = autograd.walkthrough(root, path, quiz="grad" if quiz else None, max_nodes=None, **descent)
         except OSError as error:
             raise UsageError(f"could not write {path}: {_one_line(error)}") from None
         except (ValueError, TypeError):

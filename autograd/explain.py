@@ -20,7 +20,7 @@ from autograd.text import fmt, names
 
 TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from _typeshed import SupportsWrite
 
@@ -54,24 +54,28 @@ class Step:
     upstream: float
     parents: tuple[ParentStep, ...]
 
-    def columns(self) -> list[tuple[str, str, str, str]]:
+    def columns(self, number: Callable[[float], str] = fmt,
+                now: Callable[[ParentStep], str] | None = None) -> list[tuple[str, str, str, str]]:
         """For each parent, the parts of its line: (update, rule, numbers, value); numbers is ""
-        when the rule holds no name (``1``), so it would only repeat the rule."""
+        when the rule holds no name (``1``), so it would only repeat the rule. ``number`` writes each
+        number and ``now(entry)`` the running total after it (the live page passes writers of its own)."""
         rows = []
-        upstream = factor(fmt(self.upstream))
+        upstream = factor(number(self.upstream))
         for entry in self.parents:
-            value = f"= {fmt(entry.contribution)}"
-            if entry.grad_after != entry.contribution:
-                value += f", now {fmt(entry.grad_after)}"
+            value = f"= {number(entry.contribution)}"
+            if now is not None:
+                value += now(entry)
+            elif entry.grad_after != entry.contribution:
+                value += f", now {number(entry.grad_after)}"
             rows.append((f"{entry.name}.grad += ∂{self.name}/∂{entry.name} · {self.name}.grad",
                          f"= {factor(entry.rule)} · {upstream}",
                          f"= {factor(entry.numbers)} · {upstream}" if entry.numbers != entry.rule else "",
                          value))
         return rows
 
-    def lines(self) -> list[str]:
+    def lines(self, number: Callable[[float], str] = fmt, now: Callable[[ParentStep], str] | None = None) -> list[str]:
         """One line per parent: ``n.grad += ∂o/∂n · o.grad = (1 - o²) · 1.0 = (1 - 0.707107²) · 1.0 = 0.5``."""
-        return [" ".join(part for part in row if part) for row in self.columns()]
+        return [" ".join(part for part in row if part) for row in self.columns(number, now)]
 
     def __str__(self) -> str:
         return "\n".join(self.lines())

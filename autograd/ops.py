@@ -27,7 +27,11 @@ only names, float literals, ``inf``, ``nan``, ``+ - * / **``, unary minus, compa
 list, so another language can provide the same few functions).
 
 An op that cannot produce a number raises ValueError, ZeroDivisionError or OverflowError with
-the reason; the engine adds the op's name, the operands and their labels to the message.
+the reason; the engine adds the op's name, the operands and their labels to the message. The
+same points are data too, beside the op: ``checks(names, out)`` lists each as a ``Check``, a
+condition in the language of ``code`` with the exception and the message forward raises (one
+text, used by both), and each local derivative that does not exist there (``Undefined``), so
+the walkthrough page, which computes in JavaScript, says what the engine says.
 """
 
 import functools
@@ -55,16 +59,48 @@ def _cos(x):
     return math.cos(x) if type(x) is float else x.cos()
 
 
+# What forward raises, and where: each text is written once, here, and read by forward and by checks().
+TOO_LARGE = "the result is too large for a float"
+DIVISION_BY_ZERO = "division by zero; the denominator must be non-zero"
+COMPLEX_POWER = "a negative base needs an integer exponent (the result would be complex)"
+ZERO_TO_NEGATIVE_POWER = "0 cannot be raised to a negative power"
+EXPONENT_NEEDS_POSITIVE_BASE = "the derivative with respect to the exponent needs a base > 0 (it is x**y * log(x))"
+EXPONENT_AT_ZERO = "the derivative with respect to the exponent is undefined at 0 ** y, y <= 0"
+
+
+def _infinite_input(name):
+    return f"{name} of an infinite value is undefined"
+
+
 def _finite_only(name, x):
     if math.isinf(x):
-        raise ValueError(f"{name} of an infinite value is undefined")
+        raise ValueError(_infinite_input(name))
 
 
 def _unless_overflow(out, inputs):
     """out, an inf or nan, unless every input was finite: then the float overflowed (an error)."""
     if all(x - x == 0.0 for x in inputs):
-        raise OverflowError("the result is too large for a float")
+        raise OverflowError(TOO_LARGE)
     return out
+
+
+class Check(namedtuple("Check", "when error message operand", defaults=(None,))):
+    """A point where an op gives no number: ``when`` holds there, a condition written as ``code`` is (the
+    operands' names, and the output's for a check after the forward value, which is computed first);
+    ``error`` is the name of the exception forward raises and ``message`` its text. With ``operand`` i the
+    forward value is fine and local derivative i does not exist (``Undefined``, ``message`` its reason)."""
+
+    __slots__ = ()
+
+
+def _overflow(names, out, message=TOO_LARGE):
+    """The check of an op whose finite operands may give a result too large for a float."""
+    return Check(f"not isfinite({out}) and finite({', '.join(names)})", "OverflowError", message)
+
+
+def _domain(condition, message):
+    return Check(condition, "ValueError", message)
+
 
 
 # ---- how ops write text: formulas and rules -----------------------------------------------------
@@ -180,6 +216,11 @@ class Op:
         """
         return None
 
+    def checks(self, names, out):
+        """Where forward raises, and where a local derivative does not exist: ``Check``s, in the order
+        forward tests them (none: the op always gives a number)."""
+        return ()
+
     def __repr__(self):
         return f"<op {self.name}>"
 
@@ -271,6 +312,9 @@ class Add(Op):
         x, y = names
         return f"{x} + {y}", ("1.0", "1.0")
 
+    def checks(self, names, out):
+        return (_overflow(names, out),)
+
 
 class Sub(Op):
     """a - b."""
@@ -299,6 +343,9 @@ class Sub(Op):
     def code(self, names, out):
         x, y = names
         return f"{x} - {y}", ("1.0", "-1.0")
+
+    def checks(self, names, out):
+        return (_overflow(names, out),)
 
 
 class Mul(Op):
@@ -333,6 +380,9 @@ class Mul(Op):
         x, y = names
         return f"{x} * {y}", (y, x)
 
+    def checks(self, names, out):
+        return (_overflow(names, out),)
+
 
 class Div(Op):
     """a / b (b must be non-zero)."""
@@ -342,7 +392,7 @@ class Div(Op):
     def forward(self, inputs):
         a, b = inputs
         if b == 0:
-            raise ZeroDivisionError("division by zero; the denominator must be non-zero")
+            raise ZeroDivisionError(DIVISION_BY_ZERO)
         out = a / b
         return out if out - out == 0.0 else _unless_overflow(out, inputs)
 
@@ -372,6 +422,9 @@ class Div(Op):
     def code(self, names, out):  # Python's / raises ZeroDivisionError, as forward does
         x, y = names
         return f"{x} / {y}", (f"1.0 / {y}", f"-{out} / {y}")
+
+    def checks(self, names, out):
+        return (Check(f"{names[1]} == 0.0", "ZeroDivisionError", DIVISION_BY_ZERO), _overflow(names, out))
 
 
 class Neg(Op):
@@ -437,6 +490,9 @@ class PowConst(Op):
             return f"{x} ** {literal(n)}", (f"{literal(n)} * {x} ** {literal(n - 1)}",)
         return f"power({x}, {literal(n)})", (f"power_base_grad({x}, {literal(n)})",)
 
+    def checks(self, names, out):
+        return _power_checks(names[0], literal(self.exponent), out)
+
 
 class Pow(Op):
     """x ** y where the exponent is a Value too: two parents, base and exponent."""
@@ -470,6 +526,10 @@ class Pow(Op):
         x, y = names
         return f"power({x}, {y})", (f"power_base_grad({x}, {y})", f"power_exponent_grad({x}, {y}, {out})")
 
+    def checks(self, names, out):
+        x, y = names
+        return _power_checks(x, y, out) + _exponent_checks(x, y, 1)
+
 
 class ConstantBasePow(Op):
     """c ** x for a plain-number base c: one parent, the exponent."""
@@ -498,6 +558,10 @@ class ConstantBasePow(Op):
     def code(self, names, out):
         c = literal(self.base)
         return f"power({c}, {names[0]})", (f"power_exponent_grad({c}, {names[0]}, {out})",)
+
+    def checks(self, names, out):
+        c = literal(self.base)
+        return _power_checks(c, names[0], out) + _exponent_checks(c, names[0], 0)
 
 
 class WithConstant(Op):
@@ -542,6 +606,13 @@ class WithConstant(Op):
         forward, locals_ = self.op.code((c, names[0]) if self.constant_first else (names[0], c), out)
         return forward, (locals_[1 if self.constant_first else 0],)
 
+    def checks(self, names, out):
+        c = literal(self.constant)
+        own = 1 if self.constant_first else 0
+        checks = self.op.checks((c, names[0]) if self.constant_first else (names[0], c), out)
+        return tuple(check._replace(operand=0) if check.operand == own else check
+                     for check in checks if check.operand in (None, own))
+
     def _texts(self, name):
         constant = number_text(self.constant)
         return (constant, name) if self.constant_first else (name, constant)
@@ -551,13 +622,20 @@ def power(x, n):
     """x ** n for floats, with the checks: a negative base needs an integer exponent, 0 ** -n is a
     division by zero, and a result too large for a float is an error."""
     if x < 0 and not float(n).is_integer():
-        raise ValueError("a negative base needs an integer exponent (the result would be complex)")
+        raise ValueError(COMPLEX_POWER)
     if x == 0 and n < 0:
-        raise ZeroDivisionError("0 cannot be raised to a negative power")
+        raise ZeroDivisionError(ZERO_TO_NEGATIVE_POWER)
     try:
         return x**n
     except OverflowError:
-        raise OverflowError("the result is too large for a float") from None
+        raise OverflowError(TOO_LARGE) from None
+
+
+def _power_checks(x, n, out):
+    """power(x, n)'s checks, in its order, for x and n written as names or literals."""
+    return (_domain(f"{x} < 0.0 and not is_integer({n})", COMPLEX_POWER),
+            Check(f"{x} == 0.0 and {n} < 0.0", "ZeroDivisionError", ZERO_TO_NEGATIVE_POWER),
+            _overflow((x, n), out))
 
 
 def power_base_grad(x, n):
@@ -580,12 +658,18 @@ def power_base_grad(x, n):
 def power_exponent_grad(x, y, out):
     """d(x**y)/dy = x**y * log(x); it needs a base > 0, or 0 with y > 0 (where it is 0)."""
     if x < 0:
-        return Undefined("the derivative with respect to the exponent needs a base > 0 (it is x**y * log(x))")
+        return Undefined(EXPONENT_NEEDS_POSITIVE_BASE)
     if _is_zero(x):
         if y <= 0:
-            return Undefined("the derivative with respect to the exponent is undefined at 0 ** y, y <= 0")
+            return Undefined(EXPONENT_AT_ZERO)
         return 0.0
     return out * _log(x)
+
+
+def _exponent_checks(x, y, operand):
+    """Where power_exponent_grad(x, y, ...), the local derivative of that operand, does not exist."""
+    return (Check(f"{x} < 0.0", "ValueError", EXPONENT_NEEDS_POSITIVE_BASE, operand),
+            Check(f"{x} == 0.0 and {y} <= 0.0", "ValueError", EXPONENT_AT_ZERO, operand))
 
 
 class Abs(Op):
@@ -616,13 +700,14 @@ class Exp(Op):
     """e ** x."""
 
     name = "exp"
+    too_large = f"{TOO_LARGE} (exp needs x <= 709.78)"
 
     def forward(self, inputs):
         (x,) = inputs
         try:
             return math.exp(x)
         except OverflowError:
-            raise OverflowError("the result is too large for a float (exp needs x <= 709.78)") from None
+            raise OverflowError(self.too_large) from None
 
     def local_grads(self, inputs, out):
         return (out,)
@@ -643,16 +728,20 @@ class Exp(Op):
     def code(self, names, out):  # math.exp raises OverflowError, as forward does
         return f"exp({names[0]})", (out,)
 
+    def checks(self, names, out):
+        return (_overflow(names, out, self.too_large),)
+
 
 class Log(Op):
     """The natural logarithm (x > 0)."""
 
     name = "log"
+    outside = "log is only defined for inputs > 0"
 
     def forward(self, inputs):
         (x,) = inputs
         if x <= 0:
-            raise ValueError("log is only defined for inputs > 0")
+            raise ValueError(self.outside)
         return math.log(x)
 
     def local_grads(self, inputs, out):
@@ -673,16 +762,20 @@ class Log(Op):
     def code(self, names, out):  # math.log raises ValueError at x <= 0, as forward does
         return f"log({names[0]})", (f"1.0 / {names[0]}",)
 
+    def checks(self, names, out):
+        return (_domain(f"{names[0]} <= 0.0", self.outside),)
+
 
 class Log1p(Op):
     """log(1 + x) (x > -1), exact even where 1 + x would round away a tiny x."""
 
     name = "log1p"
+    outside = "log1p is only defined for inputs > -1"
 
     def forward(self, inputs):
         (x,) = inputs
         if x <= -1:
-            raise ValueError("log1p is only defined for inputs > -1")
+            raise ValueError(self.outside)
         return math.log1p(x)
 
     def local_grads(self, inputs, out):
@@ -697,6 +790,9 @@ class Log1p(Op):
 
     def code(self, names, out):
         return f"log1p({names[0]})", (f"1.0 / (1.0 + {names[0]})",)
+
+    def checks(self, names, out):
+        return (_domain(f"{names[0]} <= -1.0", self.outside),)
 
 
 class Tanh(Op):
@@ -864,6 +960,9 @@ class Sin(Op):
     def code(self, names, out):  # math.sin raises ValueError at +-inf, as forward does
         return f"sin({names[0]})", (f"cos({names[0]})",)
 
+    def checks(self, names, out):
+        return (_domain(f"isinf({names[0]})", _infinite_input(self.name)),)
+
 
 class Cos(Op):
     """cos(x), radians."""
@@ -893,16 +992,20 @@ class Cos(Op):
     def code(self, names, out):
         return f"cos({names[0]})", (f"-sin({names[0]})",)
 
+    def checks(self, names, out):
+        return (_domain(f"isinf({names[0]})", _infinite_input(self.name)),)
+
 
 class Sqrt(Op):
     """The square root (x >= 0)."""
 
     name = "sqrt"
+    outside = "sqrt is only defined for inputs >= 0"
 
     def forward(self, inputs):
         (x,) = inputs
         if x < 0:
-            raise ValueError("sqrt is only defined for inputs >= 0")
+            raise ValueError(self.outside)
         return math.sqrt(x)
 
     def local_grads(self, inputs, out):
@@ -921,6 +1024,9 @@ class Sqrt(Op):
 
     def code(self, names, out):  # math.sqrt raises ValueError below 0, as forward does
         return f"sqrt({names[0]})", (f"0.5 / {out} if {out} != 0.0 else inf",)
+
+    def checks(self, names, out):
+        return (_domain(f"{names[0]} < 0.0", self.outside),)
 
 
 class Sum(Op):
@@ -944,6 +1050,9 @@ class Sum(Op):
     def code(self, names, out):
         forward = " + ".join(["0.0", *names]) if len(names) <= INLINE_TERMS else f"total({', '.join(names)})"
         return forward, ("1.0",) * len(names)
+
+    def checks(self, names, out):
+        return (_overflow(names, out),)
 
 
 class Dot(Op):
@@ -985,6 +1094,9 @@ class Dot(Op):
             forward = f"dot({', '.join(names[: 2 * n])})"
         forward += f" + {bias[0]}" if bias else ""
         return forward, (*xs, *ws, *("1.0",) * len(bias))
+
+    def checks(self, names, out):
+        return (_overflow(names, out),)
 
 
 class Max(Op):
@@ -1114,6 +1226,20 @@ CODE_HELPERS = {
     "sum_of_products": sum_of_products,
     "mul": mul,
 }
+
+
+def finite(*xs):
+    """True when every x is a finite number (not inf, not nan)."""
+    return all(map(math.isfinite, xs))
+
+
+def is_integer(x):
+    """True when the float x is a whole number (not inf, not nan)."""
+    return float(x).is_integer()
+
+
+# The names checks() use besides CODE_HELPERS: the page's runtime provides both.
+CHECK_HELPERS = {"isinf": math.isinf, "finite": finite, "is_integer": is_integer}
 
 
 def with_constant(op, constant, constant_first):

@@ -1,6 +1,8 @@
 """The walkthrough page as HTML: the scene's picture (SVG from Graphviz's dot, or layout.py's), one JSON
-document (the scene and the frames) and the page's own files, autograd/page/page.html, page.css and
-page.js, read with importlib.resources.
+document (the scene, the frames, and what the live page computes with: page_live.py) and the page's
+own files, autograd/page/page.html, page.css, runtime.js (the functions the ops' code calls),
+live.js (the forward and backward pass, numbers written as Python writes them, the quiz's
+diagnosis) and page.js (the player), read with importlib.resources.
 
 The page is made to be projected: the graph's text is drawn at ``FONT`` (14) SVG units and the
 script never shows it smaller than 14 CSS px (18 in the projector theme); a graph too big for the
@@ -20,6 +22,25 @@ gradient to ``parent``, its operation ``current-op``. ``body`` carries ``data-fr
 ``follow`` or ``overview``) and ``data-moving``. ``#frame=N`` in the URL opens frame N (from 0).
 A label is only ever text: the JSON is escaped for a script element, every text node of the
 page is set with ``textContent``.
+
+The page is live. ``#try`` (key L) shows its controls (``body`` gets ``data-live="true"``): ``#leaf``
+(which leaf), ``#leaf-value`` (a number box; arrow keys nudge), ``#leaf-slider``, ``#reset-leaf``,
+``#reset-all``, ``#lr`` and ``#step``; ``#nudge`` compares ∂out/∂leaf with the nudge; ``#problem``
+says where the engine would raise. A click on a leaf (``g.leaf-editable``), a weight's cell or a
+layer's inputs selects it; the value being changed has class ``editing``, a value that cannot be
+computed ``undefined``. ``#frame=12&x1=1.5&w1=-2`` in the URL opens frame 12 with those leaves (by
+name, as repr writes the numbers), and the address follows every change. The script API, on
+``window.chainrule``:
+
+- ``leaves()``: ``{name: number}`` of every leaf, as it is now;
+- ``set({name: number, ...})``: change leaves (by name, or id), recompute, redraw; returns ``state()``;
+- ``state()``: ``{name: {data, grad}}`` for every value, named as the page names it (its label, or
+  ``v<i>``), null where the engine would give no number;
+- ``problems()``: the engine's message for a value or derivative that cannot be computed ([] when none);
+- ``nudge(name)``: ``[(f(x + h) - f(x - h)) / 2h, ∂f/∂x]`` for that leaf;
+- ``step(lr)``: one step of gradient descent on the parameters; returns ``{loss: [old, new], table}``,
+  the table's lines as ``chainrule --lr`` prints them;
+- ``reset()``, ``select(name)``; and ``fmt``, ``short``, ``repr``: numbers as Python writes them.
 """
 
 import html
@@ -30,6 +51,7 @@ import warnings
 from autograd import text
 from autograd.dot_source import PAGE_FONT as FONT, Look, dot_source
 from autograd.layout import fallback_svg
+from autograd.page_live import live_document
 from autograd.timeline import number
 from autograd.viz import GraphvizError, run_dot
 
@@ -40,23 +62,25 @@ FIT_NODES = 12  # ... when it has at most this many values
 PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
 
 
-def page_html(scene, frames, quiz, theme):
-    """The whole page: its HTML with the picture, the document and the page's style and script inlined."""
+def page_html(scene, frames, quiz, theme, lr=None, parameters=(), data=()):
+    """The whole page: its HTML with the picture, the document and the page's style and scripts inlined."""
     heading = html.escape(scene.title)
     quiz_note = {None: "", "grad": "quiz: type each gradient a step passes on",
                  "data": "quiz: type each value the forward pass computes"}[quiz]
     fill = {
         "TITLE": heading, "HEADING": heading, "QUIZ_NOTE": html.escape(quiz_note), "QUIZ": quiz or "",
         "THEME": theme, "FRAMES_COUNT": str(len(frames)), "LAST": str(len(frames) - 1),
-        "SVG": picture_svg(scene), "DOCUMENT": json_for_script(document(scene, frames, quiz)),
-        "CSS": _resource("page.css"), "SCRIPT": _resource("page.js"),
+        "SVG": picture_svg(scene), "DOCUMENT": json_for_script(document(scene, frames, quiz, lr, parameters, data)),
+        "CSS": _resource("page.css"), "RUNTIME": _resource("runtime.js"), "LIVE": _resource("live.js"),
+        "SCRIPT": _resource("page.js"),
     }
     # One pass, so a placeholder-like text inside the SVG or the document is never filled in again.
     return re.sub(r"@@([A-Z_]+)@@", lambda m: fill[m[1]], _resource("page.html"))
 
 
-def document(scene, frames, quiz):
-    """The one JSON document the page reads: how numbers are written, the scene and the frames."""
+def document(scene, frames, quiz, lr=None, parameters=(), data=()):
+    """The one JSON document the page reads: how numbers are written, the scene, the frames and what the live
+    page computes with (page_live.py)."""
     values = {}
     for vid, node in scene.values.items():
         values[vid] = {"name": node.name, "label": node.label, "kind": node.kind, "op": node.op,
@@ -74,14 +98,24 @@ def document(scene, frames, quiz):
             entry["value"] = node.id
         if node.rows:
             entry["rows"] = node.rows
+        if node.kind == "inputs":  # a layer's inputs, drawn as one node: a click edits the first
+            entry["inputs"] = node.operands
         drawn[nid] = entry
     edges = [{"tail": e.tail, "head": e.head, "value": e.value, "parent": e.parent, "index": e.index,
-              "local": None if e.local is None else number(e.local), "rule": e.rule} for e in scene.edges]
+              "local": None if e.local is None else number(e.local), "rule": e.rule,
+              "uses": _uses(scene, e) if e.together else [e.index]} for e in scene.edges]
+    live = live_document(scene, frames, lr, list(parameters), list(data))
     boxes = {bid: {"title": box.title, "norm": box.norm, "parent": box.parent} for bid, box in scene.boxes.items()}
     return {"digits": text.DIGITS, "shortDigits": text.SHORT_DIGITS, "notYet": NOT_YET, "font": FONT,
             "quiz": quiz or "", "title": scene.title,
             "scene": {"root": scene.root, "values": values, "drawn": drawn, "edges": edges, "boxes": boxes},
-            "frames": frames}
+            "frames": frames, "live": live}
+
+
+def _uses(scene, edge):
+    """The operand indices an arrow drawn once for several uses stands for (their derivatives added)."""
+    operands = scene.values[edge.value].operands
+    return [i for i, operand in enumerate(operands) if operand.id == edge.parent]
 
 
 def json_for_script(data):

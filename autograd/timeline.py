@@ -2,11 +2,16 @@
 
 A frame is plain data the page plays and ``frames()`` draws: its ``phase`` (forward, backward,
 done), ``title``, ``lines`` of text (the chain rule, rule -> numbers -> value), the ``node`` it is
-about (a scene id; its operation ``op``, or a ``group`` of records), the ``parents`` it passes
+about (a scene id; its operation ``op``, or a ``group`` of records; a last frame's ``view``: what the
+picture shows, the output and the leaves), the ``parents`` it passes
 gradient to, the numbers it makes known (``set``: ``{id: {"data": 0.5}}``, numbers as numbers;
 a record or a bus is marked ``True``), for a backward step the ``chain`` of numbers its lines are
 written from, and for the quiz the questions it ``ask``s and the numbers it ``hide``s until
-answered.
+answered. For the live page, which writes every number again when a leaf changes, a frame's
+lines are also ``texts``, templates whose numbers are references (see written.py: the lines are
+those templates filled with the scene's numbers, so the two never disagree), and each number it
+makes known has its reference in ``refs``; a question has its ``ref``, its ``texts`` and the
+``edges`` whose contributions its number adds (for the quiz to name a mistake).
 
 A small graph is played one value per forward frame and one node per backward step, the steps
 being explain's own (the engine's chain rule, from the scene's walk). A model's scene drawn one
@@ -16,12 +21,15 @@ drawn in full is stepped as on a small graph. A record's numbers are known from 
 computes them; everything is known in the last.
 """
 
+import math
+import re
 from dataclasses import replace
 
-from autograd.collapse import bus_id, norm_text
+from autograd.collapse import bus_id
 from autograd.ops import factor
 from autograd.scene import ACTIVATIONS, fill
 from autograd.text import fmt, natural, rule_and, short
+from autograd.written import fill as fill_in, lines, template
 
 NEURON_STEPS = 40  # a model with more units drawn collapsed than this steps backward one layer per frame
 _LISTED = 6  # numbers listed in a line before "…"
@@ -38,6 +46,83 @@ def number(x):
 
 def _finite(x):
     return x if x == x and x not in (float("inf"), float("-inf")) else None
+
+
+class Numbers:
+    """The number each reference of a template names (see written.py), from the scene: what the page
+    computes again when a leaf changes. ``sums`` is the order the running totals ("after") add the
+    edges' contributions in: the walk's, or a model page's own."""
+
+    def __init__(self, scene, sums=None):
+        self.values = values = scene.values
+        self.lr = None  # the learning rate of an update table's ("lr",) and ("update", id)
+        self.sums = list(sums) if sums is not None else [
+            (scene.ids[step.node], i) for step, _ in scene.steps for i in range(len(step.parents))]
+        self.after, running = {}, {}
+        for vid, i in self.sums:
+            parent = values[vid].operands[i].id
+            running[parent] = running.get(parent, 0.0) + self.contribution(vid, i)
+            self.after[(vid, i)] = running[parent]
+
+    def contribution(self, vid, i):
+        return self.values[vid].operands[i].local * self.values[vid].grad
+
+    def __call__(self, ref):
+        kind, values = ref[0], self.values
+        if kind == "data":
+            return values[ref[1]].data
+        if kind == "grad":
+            return values[ref[1]].grad
+        if kind == "local":
+            return values[ref[1]].operands[ref[2]].local
+        if kind == "contribution":
+            return self.contribution(ref[1], ref[2])
+        if kind == "after":
+            return self.after[(ref[1], ref[2])]
+        if kind == "lr":
+            return self.lr
+        if kind == "update":
+            return values[ref[1]].data - self.lr * values[ref[1]].grad
+        if kind == "norm":
+            return math.sqrt(sum(values[vid].grad * values[vid].grad for vid in ref[1]))
+        raise ValueError(f"timeline: no number is called {ref!r}")
+
+
+class _Frame(dict):
+    """A frame being written: its lines as text and as templates, and the numbers it makes known."""
+
+    def __init__(self, numbers, **fields):
+        super().__init__(fields)
+        self.numbers = numbers
+        self.setdefault("lines", [])
+        self.setdefault("set", {})
+        self["texts"], self["refs"] = [], {}
+
+    def line(self, build):
+        """Add the line build(w) writes (w writes each number: see written.py)."""
+        written = template(build)
+        self["lines"].append(fill_in(written, self.numbers))
+        self["texts"].append(written)
+
+    def learn(self, vid, what, ref):
+        """From this frame on, the page knows what ("data" or "grad") of vid: the number ref names (or ref, a number)."""
+        self["set"].setdefault(vid, {})[what] = number(ref if isinstance(ref, float) else self.numbers(ref))
+        self["refs"].setdefault(vid, {})[what] = ref
+
+    def lines_of(self, build):
+        """Add the lines build(w) writes, a list (their numbers are one template's, split at each line)."""
+        for one in lines(template(lambda w: "\n".join(build(w)))):
+            self["lines"].append(fill_in(one, self.numbers))
+            self["texts"].append(one)
+
+    def finished(self):
+        return dict(self)
+
+
+def text_of(build, numbers):
+    """(the text build(w) writes with the scene's numbers, its template)."""
+    written = template(build)
+    return fill_in(written, numbers), written
 
 
 def frames_of(scene, quiz=None):
@@ -77,67 +162,233 @@ def _chain(step, ids):
              "contribution": number(entry.contribution), "total": number(entry.grad_after)} for entry in step.parents]
 
 
+def graph_nodes(scene):
+    """{value id: the graph's node}, to ask a node's op how it writes itself with numbers in."""
+    return {vid: node for node, vid in scene.ids.items()}
+
+
+def _formula_numbers(node, operands, w, style="f"):
+    """How node's op writes it with its operands' numbers (w's tokens) in: ``2.0·(-3.0)``."""
+    return node._op.formula([w(("data", pid), style) for pid in operands])
+
+
+class _Tokens:
+    """The operands' numbers as a writer's tokens, each asked for only when a rule writes it (a sum of
+    thirty operands writes none of them in its rule "1")."""
+
+    def __init__(self, w, vids):
+        self.w, self.vids = w, vids
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self.w(("data", vid)) for vid in self.vids[i]]
+        return self.w(("data", self.vids[i]))
+
+    def __len__(self):
+        return len(self.vids)
+
+    def __iter__(self):
+        return (self.w(("data", vid)) for vid in self.vids)
+
+
+def _token_entry(step, k, vid, ids, w):
+    """Operand k's entry of a backward step with references in place of its numbers (its rule's too)."""
+    node = step.node
+    numbers = node._op.rule(k, _Tokens(w, [ids[p] for p in node.parents]), w(("data", vid)))
+    return replace(step.parents[k], contribution=("contribution", vid, k), grad_after=("after", vid, k), numbers=numbers)
+
+
+def _step_line(step, k, vid, ids, w):
+    """Line k of a backward step as Step.lines writes it, each number w's."""
+    one = replace(step, upstream=("grad", vid), parents=(_token_entry(step, k, vid, ids, w),))
+    return one.lines(w, lambda entry: w.unless_equal(entry.contribution, entry.grad_after,
+                                                     f", now {w(entry.grad_after)}"))[0]
+
+
+def _sum_line(name, refs, total, w, listed=True):
+    """``x.grad = 0.5 + 3.0 − 0.687 = 2.813``: what reached a node, added up."""
+    return f"{name}.grad = {_terms(refs, w, listed)} = {w(total)}"
+
+
+def _terms(refs, w, listed=True):
+    """refs as a sum: the first with its sign, each other one after its + or − (the first _LISTED when listed)."""
+    terms = [w(refs[0])] + [w.term(ref) for ref in refs[1:]]
+    return _listed(terms, " ", "terms") if listed else " ".join(terms)
+
+
 def _frames(scene, quiz):
     """Every frame of a small graph: forward, one per value; backward start; one per step; a summary."""
     values, ids, root = scene.values, scene.ids, scene.root
     order = scene.order
+    numbers = Numbers(scene)
+    graph = graph_nodes(scene)
     frames = []
     for i, vid in enumerate(order, 1):
         node = values[vid]
-        title = f"Forward {i} of {len(order)}: {node.name}"
-        ask = []
+        frame = _Frame(numbers, phase="forward", title=f"Forward {i} of {len(order)}: {node.name}", node=vid,
+                       op=_op_id(vid, scene), parents=[], ask=[], hide=[])
         if not node.operands:
             what = {"parameter": "a parameter", "leaf": "an input", "constant": "a constant",
                     "output": "the output"}[node.kind]
-            line = f"{node.name} = {fmt(node.data)}  (a leaf: {what})"
+            frame.line(lambda w: f"{node.name} = {w(('data', vid))}  (a leaf: {what})")
         else:
-            start = f"{node.name} = {node.formula} = {node.numbers} = "
-            line = start + fmt(node.data)
+            operands = [operand.id for operand in node.operands]
+
+            def start(w, node=node, operands=operands):
+                return f"{node.name} = {node.formula} = {_formula_numbers(graph[node.id], operands, w)} = "
+
+            frame.line(lambda w: start(w) + w(("data", vid)))
             if quiz == "data":
-                ask = [{"question": start + "?", "value": _finite(node.data), "answer": fmt(node.data),
-                        "hint": f"work out {node.numbers}"}]
-        frames.append({"phase": "forward", "title": title, "node": vid, "op": _op_id(vid, scene), "parents": [],
-                       "lines": [line], "ask": ask, "hide": [[vid, "data"]] if ask else [],
-                       "set": {vid: {"data": number(node.data)}}})
+                frame["ask"].append(_data_question(start, vid, operands, graph, numbers))
+                frame["hide"].append([vid, "data"])
+        frame.learn(vid, "data", ("data", vid))
+        frames.append(frame.finished())
 
     top = values[root]
-    frames.append({
-        "phase": "backward", "title": "Backward starts", "node": root, "op": _op_id(root, scene), "parents": [],
-        "lines": [f"{top.name}.grad = 1.0  (∂{top.name}/∂{top.name} = 1)",
-                  "every other gradient starts at 0.0 and adds up what reaches it"],
-        "ask": [], "hide": [],
-        "set": {vid: {"grad": 1.0 if vid == root else 0.0} for vid in order},
-    })
+    frame = _Frame(numbers, phase="backward", title="Backward starts", node=root, op=_op_id(root, scene), parents=[],
+                   lines=[f"{top.name}.grad = 1.0  (∂{top.name}/∂{top.name} = 1)",
+                          "every other gradient starts at 0.0 and adds up what reaches it"], ask=[], hide=[])
+    frame["texts"] = [_plain(line) for line in frame["lines"]]
+    for vid in order:
+        frame.learn(vid, "grad", 1.0 if vid == root else 0.0)
+    frames.append(frame.finished())
+    received = {vid: [] for vid in order}  # the contributions that reached each value, as references
     for step, sums in scene.steps:
-        lines, ask, changed = [], [], {}
-        for entry, line, row, total in zip(step.parents, step.lines(), step.columns(), sums):
-            lines.append(line)
-            if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
-                lines.append(f"{entry.name}.grad = {' + '.join(fmt(c) for c in total)} = {fmt(entry.grad_after)}")
-            if quiz == "grad":
-                ask.append(_question(step, entry, row))
-            changed[ids[entry.parent]] = {"grad": number(entry.grad_after)}
         vid = ids[step.node]
-        frames.append({
-            "phase": "backward", "title": f"Backward step {step.number} of {len(scene.steps)}: {step.name}",
-            "node": vid, "op": _op_id(vid, scene), "parents": [ids[e.parent] for e in step.parents],
-            "lines": lines, "ask": ask, "hide": [[pid, "grad"] for pid in changed] if ask else [],
-            "set": changed, "chain": _chain(step, ids),
-        })
-    frames.append({
-        "phase": "done", "title": "Done: the gradients of the leaves", "node": None, "op": None, "parents": [],
-        "lines": [f"{values[leaf].name}.grad = {fmt(values[leaf].grad)}" for leaf in reading_order_leaves(scene)],
-        "ask": [], "hide": [], "set": {},
-    })
+        frame = _Frame(numbers, phase="backward", title=f"Backward step {step.number} of {len(scene.steps)}: {step.name}",
+                       node=vid, op=_op_id(vid, scene), parents=[ids[e.parent] for e in step.parents], ask=[], hide=[],
+                       chain=_chain(step, ids))
+        for k, (entry, row, total) in enumerate(zip(step.parents, step.columns(), sums)):
+            parent = ids[entry.parent]
+            received[parent].append(("contribution", vid, k))
+            frame.line(lambda w, k=k: _step_line(step, k, vid, ids, w))
+            if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
+                refs = list(received[parent])
+                frame.line(lambda w, refs=refs, k=k: _sum_line(entry.name, refs, ("after", vid, k), w, listed=False))
+            if quiz == "grad":
+                frame["ask"].append(_question(step, entry, row, vid, k, ids, numbers))
+                if total is not None and len(total) > 1:
+                    frame["ask"].append(_total_question(step, entry, k, vid, list(received[parent]), numbers))
+            frame.learn(parent, "grad", ("after", vid, k))
+        if frame["ask"]:
+            frame["hide"] = [[pid, "grad"] for pid in frame["set"]]
+        frames.append(frame.finished())
+    frame = _Frame(numbers, phase="done", title="Done: the gradients of the leaves", node=None, op=None, parents=[],
+                   ask=[], hide=[], view=[root, *reading_order_leaves(scene)])  # the output and the leaves
+    for leaf in reading_order_leaves(scene):
+        frame.line(lambda w, leaf=leaf: f"{values[leaf].name}.grad = {w(('grad', leaf))}")
+    frames.append(frame.finished())
     return frames
 
 
-def _question(step, entry, row):
+def _plain(text):
+    return template(lambda w: text)
+
+
+def _data_question(start, vid, operands, graph, numbers):
+    """The data quiz's question about one value: its question, the answer and a hint (the numbers to work out)."""
+    question, question_text = text_of(lambda w: start(w) + "?", numbers)
+    hint, hint_text = text_of(lambda w: f"work out {_formula_numbers(graph[vid], operands, w)}", numbers)
+    value = numbers(("data", vid))
+    return {"question": question, "value": _finite(value), "answer": fmt(value), "hint": hint, "ref": ("data", vid),
+            "texts": {"question": question_text, "hint": hint_text}}
+
+
+def _question(step, entry, row, vid, k, ids, numbers):
     """The quiz's question about one update of a step: its value, the answer and a hint (the rule with numbers)."""
-    rule = f"{entry.rule} = {entry.numbers}" if entry.numbers != entry.rule else entry.rule
-    return {"question": f"{row[0]} = ?", "value": _finite(entry.contribution), "answer": fmt(entry.contribution),
-            "hint": f"∂{step.name}/∂{entry.name} = {rule_and(rule, fmt(entry.local))}; "
-                    f"times {step.name}.grad = {fmt(step.upstream)}"}
+    hint, hint_text = text_of(lambda w: _hint(step, entry, k, vid, ids, w), numbers)
+    value = numbers(("contribution", vid, k))
+    return {"question": f"{row[0]} = ?", "value": _finite(value), "answer": fmt(value), "hint": hint,
+            "ref": ("contribution", vid, k), "edges": [[vid, k]], "texts": {"hint": hint_text}}
+
+
+def _total_question(step, entry, k, vid, refs, numbers):
+    """The quiz's question about the gradient a fan-in completes: every contribution that reached it, added."""
+    name = entry.name
+    total = ("after", vid, k)
+    hint, hint_text = text_of(lambda w: f"{name}.grad adds what reached it: {_terms(refs[:-1], w, listed=False)} "
+                                        f"+ ∂{step.name}/∂{name} · {step.name}.grad", numbers)
+    value = numbers(total)
+    return {"question": f"{name}.grad = ?", "value": _finite(value), "answer": fmt(value), "hint": hint,
+            "ref": total, "edges": [list(ref[1:]) for ref in refs], "texts": {"hint": hint_text}}
+
+
+def table_templates(scene, parameters, data):
+    """The update table of one step of gradient descent as templates: (heading, [line, ...]), numbers as
+    references ("lr", and per parameter its "data", "grad" and "update"); parameters and data are value ids."""
+    values = scene.values
+    out = values[scene.root].name
+    named = [values[vid].name for vid in data if values[vid].label]  # (an unlabelled constant goes unsaid)
+    width = max((len(values[vid].name) for vid in parameters), default=0)
+    heading = template(lambda w: _capitalized(update_heading(("lr",), out, w)))
+    rows = [template(lambda w, vid=vid: update_line(values[vid].name, width, ("data", vid), ("lr",), ("grad", vid),
+                                                    ("update", vid), w)) for vid in parameters]
+    return heading, rows + [template(lambda w, line=line: line) for line in update_notes(parameters, named)]
+
+
+def _capitalized(text):
+    return text[:1].upper() + text[1:]
+
+
+def table_frame(scene, lr, parameters, data):
+    """The last frame of a page made with a learning rate: the update table the CLI prints with --lr."""
+    numbers = Numbers(scene, sum_order(scene))
+    numbers.lr = lr
+    heading, lines = table_templates(scene, parameters, data)
+    frame = _Frame(numbers, phase="done", title=fill_in(heading, numbers), node=None, op=None, parents=[], ask=[],
+                   hide=[], titleText=heading, view=[plan_id(scene, vid) for vid in [scene.root, *parameters]])
+    frame["lines"] = [fill_in(line, numbers) for line in lines]
+    frame["texts"] = lines
+    return frame.finished()
+
+
+def plan_id(scene, vid):
+    """The id of what a value is drawn as: itself, or on a model's page its record, its layer's inputs, the lump."""
+    return vid if scene.plan is None else scene.plan.drawn_as(vid)
+
+
+def update_table(lr, rows, data, out, number=fmt):
+    """(heading, lines) of one step of gradient descent with rate lr, as the CLI prints it with --lr: rows are
+    (name, old, gradient, new) for each leaf it updates (``w  0.6 - 0.1 × -0.110351 = 0.611035``), data the
+    names of those it does not. ``number`` writes each number (the live page's templates pass references)."""
+    width = max((len(name) for name, *_ in rows), default=0)
+    lines = [update_line(name, width, old, lr, g, new, number) for name, old, g, new in rows]
+    return update_heading(lr, out, number), lines + update_notes(rows, data)
+
+
+def update_heading(lr, out, number=fmt):
+    return f"one step of gradient descent with lr = {number(lr)}: new = old - lr × ∂{out}/∂leaf"
+
+
+def update_line(name, width, old, lr, g, new, number=fmt):
+    """``w  0.6 - 0.1 × -0.110351 = 0.611035``: one leaf's update, its name padded to width."""
+    return f"{name:<{width}}  {number(old)} - {factor(number(lr))} × {number(g)} = {number(new)}"  # never "- -0.1"
+
+
+def update_notes(rows, data):
+    """What an update table says below its rows: the leaves that are data, or that nothing is updated."""
+    notes = [f"({', '.join(data)}: data, not updated)"] if data else []
+    if not rows:
+        notes.append("(every leaf is data: nothing to update)" if data else "(no leaves: nothing to update)")
+    return notes
+
+
+def _hint(step, entry, k, vid, ids, w):
+    """``∂o/∂n = 1 - o² = (1 - 0.707107²) = 0.5; times o.grad = 1.0``: the local derivative's rule, with the numbers
+    in when that says more than the number itself, and the upstream gradient."""
+    numbers = _token_entry(step, k, vid, ids, w).numbers
+    rule = entry.rule
+    if numbers != rule and not _one_number(numbers):
+        rule = f"{rule} = {numbers}"
+    local = fmt(entry.local)
+    said = rule_and(rule, local)
+    said = w(("local", vid, k)) if said == local else f"{rule} = {w(('local', vid, k))}"
+    return f"∂{step.name}/∂{entry.name} = {said}; times {step.name}.grad = {w(('grad', vid))}"
+
+
+def _one_number(text):
+    """True when a written text is one number and nothing else (so it would only repeat the value)."""
+    return text.count("\x01") == 2 and text.strip("-").startswith("\x01") and text.endswith("\x01")
 
 
 def _grouped(nodes, unit, parents):
@@ -237,11 +488,11 @@ class _Known:
 
     def learn(self, frame, vids, what):
         """Make what ("data" or "grad") of these values known from frame on (values drawn in full set their own)."""
-        plan, values, seen = self.scene.plan, self.scene.values, self.seen[what]
+        plan, seen = self.scene.plan, self.seen[what]
         for vid in vids:
             if vid not in seen and plan.drawn_as(vid) != vid:
                 seen.add(vid)
-                frame["set"].setdefault(vid, {})[what] = number(getattr(values[vid], what))
+                frame.learn(vid, what, (what, vid))
 
 
 def _collapsed_frames(scene, quiz):
@@ -249,37 +500,83 @@ def _collapsed_frames(scene, quiz):
     forward pass, then backward one unit (or one layer) per frame, with every value drawn in full
     stepped as on a small graph; quiz questions are asked about the values drawn in full."""
     known = _Known(scene)
-    frames = _collapsed_forward(scene, quiz, known)
-    frames += _collapsed_backward(scene, quiz, known)
-    frame = _summary(scene)
+    runs = _backward_runs(scene)
+    numbers = Numbers(scene, sum_order(scene, runs))
+    frames = _collapsed_forward(scene, quiz, known, numbers)
+    frames += _collapsed_backward(scene, quiz, known, numbers, runs)
+    frame = _summary(scene, numbers)
     known.learn(frame, scene.order, "data")
     known.learn(frame, scene.order, "grad")
-    return frames + [frame]
+    return frames + [frame.finished()]
+
+
+def sum_order(scene, runs=None):
+    """The order a model page adds up the contributions that reach a value (its running totals): the walk's
+    steps grouped by the frames that show them; None for a small graph, whose frames follow the walk."""
+    if scene.plan is None:
+        return None
+    runs = _backward_runs(scene) if runs is None else runs
+    return [(scene.ids[step.node], i) for _, steps in runs for step in steps for i in range(len(step.parents))]
 
 
 def _operands(scene):
     return lambda vid: [operand.id for operand in scene.values[vid].operands]
 
 
-def _collapsed_forward(scene, quiz, known):
+def _clipped_numbers(build, numbers):
+    """build, cut after the numbers that fit in _LINE_CHARS (as the scene's numbers write them) with "…"."""
+    keep = []
+
+    def clipped(w):
+        text = build(w)
+        if not keep:
+            keep.append(_numbers_within(text, w, numbers, _LINE_CHARS - 1))
+        if keep[0] is None:
+            return text
+        ends = [m.end() for m in re.finditer("\x01\\d+\x01", text)]
+        return text[:ends[keep[0] - 1]] + "…" if keep[0] else text[:0] + "…"
+
+    return clipped
+
+
+def _numbers_within(text, w, numbers, limit):
+    """None when text fits in limit characters with its numbers written; else how many of its numbers do."""
+    length, count, position = 0, 0, 0
+    for m in re.finditer("\x01(\\d+)\x01", text):
+        length += m.start() - position + len(fmt(numbers(w.slots[int(m[1])][1])))
+        position = m.end()
+        if length > limit:
+            return count
+        count += 1
+    return None if length + len(text) - position <= limit else count
+
+
+def _collapsed_forward(scene, quiz, known, numbers):
     """The inputs and parameters in one frame, then one frame per layer (or per value drawn in full)."""
     plan, values, order = scene.plan, scene.values, scene.order
+    graph = graph_nodes(scene)
     frames = []
     leaves = [vid for vid in order if not values[vid].operands]
     inputs = [vid for vid in leaves if vid in plan.folded]
     params = [vid for vid in leaves if plan.neuron(vid) is not None]
     others = [vid for vid in leaves if vid not in plan.folded and vid not in plan.lumped and plan.neuron(vid) is None]
-    lines = [f"inputs: {_listed([fmt(values[x].data) for x in inputs])}"] if inputs else []
-    if params:
-        lines.append(f"parameters: {len(params)} weights and biases of {len(plan.collapsed)} neurons, "
-                     f"in their records (blue)")
-    lines += [f"{values[leaf].name} = {fmt(values[leaf].data)}" for leaf in others[:_LISTED]]
-    if len(others) > _LISTED:
-        lines.append(f"… and {len(others) - _LISTED} more leaves")
     shown = _unique([plan.drawn_as(leaf) for leaf in inputs + others])
-    frame = {"phase": "forward", "title": "the inputs and the parameters", "node": None, "op": None,
-             "group": shown, "parents": [], "lines": lines, "ask": [], "hide": [],
-             "set": {nid: ({"data": number(values[nid].data)} if nid in values else {"data": True}) for nid in shown}}
+    frame = _Frame(numbers, phase="forward", title="the inputs and the parameters", node=None, op=None,
+                   group=shown, parents=[], ask=[], hide=[])
+    if inputs:
+        frame.line(lambda w: f"inputs: {_listed([w(('data', x)) for x in inputs])}")
+    if params:
+        frame.line(lambda w: f"parameters: {len(params)} weights and biases of {len(plan.collapsed)} neurons, "
+                             f"in their records (blue)")
+    for leaf in others[:_LISTED]:
+        frame.line(lambda w, leaf=leaf: f"{values[leaf].name} = {w(('data', leaf))}")
+    if len(others) > _LISTED:
+        frame.line(lambda w: f"… and {len(others) - _LISTED} more leaves")
+    for nid in shown:
+        if nid in values:
+            frame.learn(nid, "data", ("data", nid))
+        else:
+            frame["set"][nid] = {"data": True}
     known.learn(frame, leaves, "data")
     frames.append(frame)
 
@@ -297,51 +594,52 @@ def _collapsed_forward(scene, quiz, known):
             ends = [vid for unit in group for vid in plan.ends(unit) if vid in in_run]
             activation = next((values[vid].op for vid in run if values[vid].op in ACTIVATIONS), None)
             each = f"{activation}(w · x + b)" if activation else "w · x + b"
-            numbers = [unit.rsplit(".", 1)[-1] for unit in group]
+            labels = [unit.rsplit(".", 1)[-1] for unit in group]
             title = (f"{key}, {len(group)} neuron{'s' * (len(group) > 1)}" if whole else
-                     f"{key}: neuron {numbers[0]}" if len(group) == 1 else f"{key}: neurons {numbers[0]} to {numbers[-1]}")
-            frame = {"phase": "forward", "title": title, "node": None, "op": None,
-                     "group": [plan.cid[u] for u in group], "parents": [],
-                     "lines": [f"each neuron: out = {each}", f"out = {_listed([short(values[e].data) for e in ends])}"],
-                     "ask": [], "hide": [],
-                     "set": {nid: {"data": True} for nid in [plan.cid[u] for u in group] + [bus_id(f"bus:{key}")]}}
+                     f"{key}: neuron {labels[0]}" if len(group) == 1 else f"{key}: neurons {labels[0]} to {labels[-1]}")
+            frame = _Frame(numbers, phase="forward", title=title, node=None, op=None,
+                           group=[plan.cid[u] for u in group], parents=[], ask=[], hide=[],
+                           set={nid: {"data": True} for nid in [plan.cid[u] for u in group] + [bus_id(f"bus:{key}")]})
+            frame.line(lambda w: f"each neuron: out = {each}")
+            frame.line(lambda w, ends=ends: f"out = {_listed([w(('data', e), 's') for e in ends])}")
         elif what == "lump":
             lump = plan.lumps[key]
-            frame = {"phase": "forward", "title": lump.words, "node": key, "op": None,
-                     "parents": [], "lines": [f"{len(run)} operations {lump.doing}"],
-                     "ask": [], "hide": [], "set": {key: {"data": True}}}
+            frame = _Frame(numbers, phase="forward", title=lump.words, node=key, op=None,
+                           parents=[], ask=[], hide=[], set={key: {"data": True}})
+            frame.line(lambda w, run=run, lump=lump: f"{len(run)} operations {lump.doing}")
         else:
             node = values[key]
-            start = f"{node.name} = {_clipped(node.formula)} = {_clipped(node.numbers)} = "
-            ask = [{"question": start + "?", "value": _finite(node.data), "answer": fmt(node.data),
-                    "hint": f"work out {_clipped(node.numbers)}"}] if quiz == "data" else []
-            frame = {"phase": "forward", "title": node.name, "node": key, "op": _op_id(key, scene),
-                     "parents": [], "lines": [start + fmt(node.data)], "ask": ask,
-                     "hide": [[key, "data"]] if ask else [], "set": {key: {"data": number(node.data)}}}
+            operands = [operand.id for operand in node.operands]
+            worked = _clipped_numbers(lambda w, key=key, operands=operands: _formula_numbers(graph[key], operands, w),
+                                      numbers)
+
+            def start(w, node=node, worked=worked):
+                return f"{node.name} = {_clipped(node.formula)} = {worked(w)} = "
+
+            frame = _Frame(numbers, phase="forward", title=node.name, node=key, op=_op_id(key, scene),
+                           parents=[], ask=[], hide=[])
+            frame.line(lambda w, start=start, key=key: start(w) + w(("data", key)))
+            if quiz == "data":
+                question, question_text = text_of(lambda w: start(w) + "?", numbers)
+                hint, hint_text = text_of(lambda w: f"work out {worked(w)}", numbers)
+                value = numbers(("data", key))
+                frame["ask"].append({"question": question, "value": _finite(value), "answer": fmt(value),
+                                     "hint": hint, "ref": ("data", key),
+                                     "texts": {"question": question_text, "hint": hint_text}})
+                frame["hide"].append([key, "data"])
+            frame.learn(key, "data", ("data", key))
         known.learn(frame, run, "data")
         frames.append(frame)
     for k, frame in enumerate(frames, 1):
         frame["title"] = f"Forward {k} of {len(frames)}: {frame['title']}"
-    return frames
+    return [frame.finished() for frame in frames]
 
 
-def _collapsed_backward(scene, quiz, known):
-    """The start, then one frame per unit (or layer) and per value drawn in full, each with the running
-    totals in the page's order (which may group the walk's steps)."""
-    plan, values, ids, root, order = scene.plan, scene.values, scene.ids, scene.root, scene.order
+def _backward_runs(scene):
+    """[((kind, key), [steps])]: the walk's steps grouped as a model page shows them, one unit (or one layer,
+    or the lump, or one value drawn in full) per frame, in an order the computation allows."""
+    plan, ids = scene.plan, scene.ids
     per_layer = len(plan.collapsed) > NEURON_STEPS or any(len(plan.ends(u)) > 1 for u in plan.collapsed)
-    top = plan.drawn_as(root)
-    name = values[root].name
-    frame = {
-        "phase": "backward", "title": "Backward starts", "node": top,
-        "op": _op_id(top, scene) if top == root else None, "parents": [],
-        "lines": [f"{name}.grad = 1.0  (∂{name}/∂{name} = 1)",
-                  "every other gradient starts at 0.0 and adds up what reaches it"],
-        "ask": [], "hide": [],
-        "set": {vid: {"grad": 1.0 if vid == root else 0.0} for vid in order if plan.drawn_as(vid) == vid},
-    }
-    known.learn(frame, [root], "grad")
-    frames = [frame]
 
     def backward_unit(step):
         vid = ids[step.node]
@@ -350,27 +648,46 @@ def _collapsed_backward(scene, quiz, known):
             return ("layer", plan.layer_of[unit]) if per_layer else ("neuron", unit)
         return ("lump", plan.lumped[vid]) if vid in plan.lumped else ("node", vid)
 
-    step_of = {ids[step.node]: (step, sums) for step, sums in scene.steps}
+    step_of = {ids[step.node]: step for step, _ in scene.steps}
     backward = _grouped([ids[step.node] for step, _ in reversed(scene.steps)],
-                        lambda vid: backward_unit(step_of[vid][0]), _operands(scene))
-    runs = [(u, [step_of[vid][0] for vid in reversed(vids)]) for u, vids in reversed(backward)]
+                        lambda vid: backward_unit(step_of[vid]), _operands(scene))
+    return [(u, [step_of[vid] for vid in reversed(vids)]) for u, vids in reversed(backward)]
+
+
+def _collapsed_backward(scene, quiz, known, numbers, runs):
+    """The start, then one frame per unit (or layer) and per value drawn in full, each with the running
+    totals in the page's order (which may group the walk's steps)."""
+    plan, values, ids, root, order = scene.plan, scene.values, scene.ids, scene.root, scene.order
+    top = plan.drawn_as(root)
+    name = values[root].name
+    frame = _Frame(numbers, phase="backward", title="Backward starts", node=top,
+                   op=_op_id(top, scene) if top == root else None, parents=[],
+                   lines=[f"{name}.grad = 1.0  (∂{name}/∂{name} = 1)",
+                          "every other gradient starts at 0.0 and adds up what reaches it"], ask=[], hide=[])
+    frame["texts"] = [_plain(line) for line in frame["lines"]]
+    for vid in order:
+        if plan.drawn_as(vid) == vid:
+            frame.learn(vid, "grad", 1.0 if vid == root else 0.0)
+    known.learn(frame, [root], "grad")
+    frames = [frame.finished()]
     uses = {vid: 0 for vid in order}
     for vid in order:
         for operand in values[vid].operands:
             uses[operand.id] += 1
-    given = {vid: [] for vid in order}  # (the value whose step gave it, contribution) in walk order
+    given = {vid: [] for vid in order}  # (the value whose step gave it, its contribution's reference) in walk order
     for step, _ in scene.steps:
-        for entry in step.parents:
-            given[ids[entry.parent]].append((ids[step.node], entry.contribution))
+        for i, entry in enumerate(step.parents):
+            given[ids[entry.parent]].append((ids[step.node], ("contribution", ids[step.node], i)))
     running, received = {}, {vid: [] for vid in order}
     for k, ((what, key), steps) in enumerate(runs, 1):
         run, completed = [], []  # (step, sums) with running totals in the page's order, which may group the walk's steps
         for step in steps:
             entries, sums = [], []
-            for entry in step.parents:
+            vid = ids[step.node]
+            for i, entry in enumerate(step.parents):
                 parent = ids[entry.parent]
                 running[parent] = running.get(parent, 0.0) + entry.contribution
-                received[parent].append(entry.contribution)
+                received[parent].append(("contribution", vid, i))
                 done = len(received[parent]) == uses[parent]
                 sums.append(list(received[parent]) if done else None)
                 if done:
@@ -382,78 +699,78 @@ def _collapsed_backward(scene, quiz, known):
                           if plan.neuron(ids[entry.parent]) != plan.neuron(ids[step.node])
                           or plan.neuron(ids[step.node]) is None)
         outside = [p for p in outside if p not in run_nodes and not (what == "lump" and plan.lumped.get(p) == key)]
-        changed = {}
-        for step, _ in run:
-            for entry in step.parents:
-                if plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
-                    changed[ids[entry.parent]] = {"grad": number(entry.grad_after)}
         title = f"Backward step {k} of {len(runs)}: "
         reader = plan.neuron(ids[run[0][0].node])
         parents = _unique(bus_id(plan.source(p, reader)) if reader else plan.drawn_as(p) for p in outside)
         if what == "neuron":
-            frame = {"phase": "backward", "title": title + key, "node": plan.cid[key], "op": plan.cid[key],
-                     "parents": parents, "lines": _neuron_lines(scene, key, run, outside, given),
-                     "ask": [], "hide": [], "set": changed}
+            frame = _Frame(numbers, phase="backward", title=title + key, node=plan.cid[key], op=plan.cid[key],
+                           parents=parents, ask=[], hide=[])
+            frame.lines_of(lambda w: _neuron_lines(scene, key, run, outside, given, w))
         elif what == "layer":
             group = sorted(set(plan.neuron(ids[step.node]) for step, _ in run), key=natural)
             activation = next((step.node.op for step, _ in run if step.node.op in ACTIVATIONS), None)
             arrived = [giver for unit in group for end in plan.ends(unit) for giver, _ in given[end]]
-            lines = [f"{len(group)} neuron{'s' * (len(group) > 1)} of {key}: out.grad arrives from "
-                     f"{_givers(plan, arrived, values) or 'the output'}",
-                     (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
-                     "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
-                     f"x.grad += w · z.grad: back to {_where(plan, outside, values)}"]
-            frame = {"phase": "backward", "title": title + key, "node": None, "op": None,
-                     "group": [plan.cid[u] for u in group], "parents": parents, "lines": lines,
-                     "ask": [], "hide": [], "set": changed}
+            frame = _Frame(numbers, phase="backward", title=title + key, node=None, op=None,
+                           group=[plan.cid[u] for u in group], parents=parents, ask=[], hide=[],
+                           lines=[f"{len(group)} neuron{'s' * (len(group) > 1)} of {key}: out.grad arrives from "
+                                  f"{_givers(plan, arrived, values) or 'the output'}",
+                                  (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
+                                  "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
+                                  f"x.grad += w · z.grad: back to {_where(plan, outside, values)}"])
+            frame["texts"] = [_plain(line) for line in frame["lines"]]
         elif what == "lump":
-            frame = {"phase": "backward", "title": title + plan.lumps[key].words, "node": key,
-                     "op": key, "parents": parents,
-                     "lines": [f"{len(run)} operations pass the gradient back to {_where(plan, outside, values)}"],
-                     "ask": [], "hide": [], "set": changed}
+            frame = _Frame(numbers, phase="backward", title=title + plan.lumps[key].words, node=key,
+                           op=key, parents=parents, ask=[], hide=[],
+                           lines=[f"{len(run)} operations pass the gradient back to {_where(plan, outside, values)}"])
+            frame["texts"] = [_plain(line) for line in frame["lines"]]
         else:
             step, sums = run[0]
-            lines, ask = [], []
-            if len(step.parents) > _STEP_LINES:  # a neuron's weighted sum drawn in full: each edge shows its rule
-                lines.append(f"{step.name} passes its gradient to {len(step.parents)} operands; "
-                             f"the first {_STEP_LINES} here, every one on its arrow")
-            for entry, line, row, total in list(zip(step.parents, step.lines(), step.columns(), sums))[:_STEP_LINES]:
-                lines.append(line)
-                if total is not None and len(total) > 1:
-                    lines.append(f"{entry.name}.grad = {_listed([fmt(c) for c in total], ' + ', 'terms')} "
-                                 f"= {fmt(entry.grad_after)}")
-                if quiz == "grad" and plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
-                    ask.append(_question(step, entry, row))
             vid = ids[step.node]
-            frame = {"phase": "backward", "title": title + step.name, "node": vid, "op": _op_id(vid, scene),
-                     "parents": parents, "lines": lines, "ask": ask,
-                     "hide": [[pid, "grad"] for pid in changed] if ask else [], "set": changed,
-                     "chain": _chain(step, ids)}
+            frame = _Frame(numbers, phase="backward", title=title + step.name, node=vid, op=_op_id(vid, scene),
+                           parents=parents, ask=[], hide=[], chain=_chain(step, ids))
+            if len(step.parents) > _STEP_LINES:  # a neuron's weighted sum drawn in full: each edge shows its rule
+                frame.line(lambda w: f"{step.name} passes its gradient to {len(step.parents)} operands; "
+                                     f"the first {_STEP_LINES} here, every one on its arrow")
+            for i, (entry, row, total) in enumerate(list(zip(step.parents, step.columns(), sums))[:_STEP_LINES]):
+                frame.line(lambda w, i=i: _step_line(step, i, vid, ids, w))
+                if total is not None and len(total) > 1:
+                    frame.line(lambda w, i=i, total=total, entry=entry: _sum_line(entry.name, total, ("after", vid, i), w))
+                if quiz == "grad" and plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
+                    frame["ask"].append(_question(step, entry, row, vid, i, ids, numbers))
+        for step, _ in run:
+            vid = ids[step.node]
+            for i, entry in enumerate(step.parents):
+                if plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
+                    frame.learn(ids[entry.parent], "grad", ("after", vid, i))
+        if frame["ask"]:
+            frame["hide"] = [[pid, "grad"] for pid in frame["set"]]
         known.learn(frame, [ids[step.node] for step, _ in run] + completed, "grad")
-        frames.append(frame)
+        frames.append(frame.finished())
     return frames
 
 
-def _summary(scene):
+def _summary(scene, numbers):
     """The last frame: each layer's gradient norm (``layers.0 · 16 neurons · ‖grad‖ = 6.52``) and the
     gradients of the leaves drawn in full."""
     plan, values = scene.plan, scene.values
-    lines = []
+    full = [leaf for leaf in reading_order_leaves(scene) if plan.drawn_as(leaf) == leaf]
+    frame = _Frame(numbers, phase="done", title="Done: the gradients of the parameters", node=None, op=None,
+                   parents=[], ask=[], hide=[], view=_unique([plan.drawn_as(scene.root), *full]))
     for layer in plan.layer_neurons:
         if layer:
             title, params = plan.layer_title(layer)
-            lines.append(title.replace("{norm}", norm_text(params, lambda vid: values[vid].grad)))
-    full = [leaf for leaf in reading_order_leaves(scene) if plan.drawn_as(leaf) == leaf]
-    lines += [f"{values[leaf].name}.grad = {fmt(values[leaf].grad)}" for leaf in full[:12]]
+            frame.line(lambda w, title=title, params=params: title.replace("{norm}", w(("norm", tuple(params)), "s")))
+    for leaf in full[:12]:
+        frame.line(lambda w, leaf=leaf: f"{values[leaf].name}.grad = {w(('grad', leaf))}")
     if len(full) > 12:
-        lines.append(f"… and {len(full) - 12} more leaves")
-    return {"phase": "done", "title": "Done: the gradients of the parameters", "node": None, "op": None,
-            "parents": [], "lines": lines, "ask": [], "hide": [], "set": {}}
+        frame.line(lambda w: f"… and {len(full) - 12} more leaves")
+    return frame
 
 
-def _neuron_lines(scene, unit, run, outside, given):
-    """A unit's backward step in short lines, numbers in 3 digits as its record shows them: the gradient
-    arriving at its output, each of its own steps as rule · upstream, one weight standing for all."""
+def _neuron_lines(scene, unit, run, outside, given, w):
+    """A unit's backward step in short lines, each number as fmt writes it (6 digits, so the arithmetic a
+    line shows checks out): the gradient arriving at its output, each of its own steps as rule · upstream,
+    one weight standing for all."""
     plan, values, ids = scene.plan, scene.values, scene.ids
     out = plan.ends(unit)[0]
     local = {out: "out"}
@@ -473,36 +790,38 @@ def _neuron_lines(scene, unit, run, outside, given):
     if out == scene.root:
         lines = ["out.grad = 1.0  (the output)"]
     elif len(arrived) == 1:
-        lines = [f"out.grad = {short(arrived[0][1])}  (from {_givers(plan, [arrived[0][0]], values)})"]
+        lines = [f"out.grad = {w(arrived[0][1])}  (from {_givers(plan, [arrived[0][0]], values)})"]
     else:
-        terms = _listed([short(c) for _, c in arrived], ' + ', 'terms')
-        lines = [f"out.grad = {terms} = {short(values[out].grad)}  (from {_givers(plan, [g for g, _ in arrived], values)})"]
+        terms = _terms([ref for _, ref in arrived], w)
+        lines = [f"out.grad = {terms} = {w(('grad', out))}  (from {_givers(plan, [g for g, _ in arrived], values)})"]
+    graph = graph_nodes(scene)
 
-    def line(node, i, entry, here, upstream):
+    def line(node, i, here):
         operand = node.operands[i]
         rule = fill(operand.template, local)
-        numbers = operand.short
-        worked = f" = {factor(numbers)} · {upstream}" if numbers != rule else ""
+        vid = node.id
+        numbers = graph[vid]._op.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
+        worked = f" = {factor(numbers)} · {factor(w(('grad', vid)))}" if numbers != rule else ""
         parent = local[operand.id]
-        return (f"{parent}.grad = {factor(rule)} · {here}.grad{worked} = {short(entry.contribution)}"
-                if rule != "1" else f"{parent}.grad = {here}.grad = {short(entry.contribution)}")
+        contribution = w(("contribution", vid, i))
+        return (f"{parent}.grad = {factor(rule)} · {here}.grad{worked} = {contribution}"
+                if rule != "1" else f"{parent}.grad = {here}.grad = {contribution}")
 
     passed = []
     for step, _ in run:
         node = values[ids[step.node]]
         here = local[node.id]
-        upstream = factor(short(step.upstream))
         weights, inputs = [], []
         for i, entry in enumerate(step.parents):
             parent = ids[entry.parent]
             if parent in outside:
                 inputs.append(entry)
             elif parent in weight:
-                weights.append((i, entry))
+                weights.append(i)
             else:
-                lines.append(line(node, i, entry, here, upstream))
+                lines.append(line(node, i, here))
         if weights:
-            lines.append(line(node, *weights[0], here, upstream))
+            lines.append(line(node, weights[0], here))
             if len(weights) > 1:
                 lines.append(f"every w.grad = x · {here}.grad: the record's grad rows")
         if inputs:

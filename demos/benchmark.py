@@ -23,7 +23,7 @@ from operator import mul
 import autograd
 import nn
 from autograd import Value
-from demos import bench_graphviz, digits
+from demos import bench_graphviz, bench_page, digits
 from nn import datasets
 
 HIDDEN = (16, 16)
@@ -713,6 +713,7 @@ def main(argv=None):
           f"   target: >= 5x faster than 0.22 s (<= 0.044 s)")
     print(f"  (its first epoch, which traces and compiles {step.traces} batch sizes: {first_epoch:.2f} s)")
     bench_graphviz.main(args.quick)  # seconds to SVG for the shapes Graphviz finds hardest
+    bench_page.main(args.quick)  # ms for the live page to follow a change
 
     if (gc.isenabled(), gc.get_threshold()) != gc_state:
         print("\nWARNING: the garbage collector's state changed during the benchmark")

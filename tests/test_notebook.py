@@ -61,6 +61,9 @@ def test_tour_runs_in_a_fresh_kernel(tmp_path, monkeypatch):
     (svg,) = [out.data["image/svg+xml"] for out in outputs if "image/svg+xml" in out.get("data", {})]
     assert f"grad {fmt(drawn_x_grad())}" in svg and "grad 0.967244" in svg  # values and gradients, after backward()
     assert shown.count("image/png") == 4  # the moons boundary and the three lessons' plots
+    (page,) = [out.data["text/html"] for out in outputs if "text/html" in out.get("data", {})
+               and "<iframe" in out.data["text/html"]]  # the live walkthrough, inline
+    assert 'sandbox="allow-scripts"' in page and "chainruleLive" in page and 'title="z = tanh(x·y + exp(x))"' in page
     for name in ("tour_moons", "tour_learning_rate", "tour_overfitting", "tour_batch_size"):
         assert (tmp_path / f"{name}.png").stat().st_size > 0, name
     text = "".join(out.get("text", "") for out in outputs)

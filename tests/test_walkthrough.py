@@ -243,9 +243,10 @@ def test_a_models_page_steps_one_layer_forward_and_one_neuron_backward(tmp_path)
     step = frames[titles.index("Backward step 4 of 35: layers.1.neurons.15")]
     assert step["node"] == "c31" and step["parents"] == ["bus_layers_0"]  # the record, and where x comes from
     assert re.fullmatch(r"out\.grad = [-\d.]+  \(from layers\.2\.neurons\.0\)", step["lines"][0])  # it arrives
-    assert re.fullmatch(r"z\.grad = \[z > 0\] · out\.grad = \[-0\.138 > 0\] · [\d.]+ = 0", step["lines"][1])  # relu's rule
-    assert step["lines"][2] == "b.grad = z.grad = 0"
-    assert re.fullmatch(r"w0\.grad = layers\.0\.neurons\.0\.out · z\.grad = 1\.87 · 0 = 0", step["lines"][3])
+    # relu's rule, the numbers in 6 digits as everywhere in the steps' lines (a record shows 3), so they add up
+    assert re.fullmatch(r"z\.grad = \[z > 0\] · out\.grad = \[-0\.137904 > 0\] · [\d.]+ = 0\.0", step["lines"][1])
+    assert step["lines"][2] == "b.grad = z.grad = 0.0"
+    assert re.fullmatch(r"w0\.grad = layers\.0\.neurons\.0\.out · z\.grad = 1\.86744 · 0\.0 = 0\.0", step["lines"][3])
     assert step["lines"][4] == "every w.grad = x · z.grad: the record's grad rows"
     assert step["lines"][5] == "x.grad += w · z.grad: back to the outputs of layers.0"
     assert frames[-1]["lines"][0].startswith("layers.0 · 16 neurons · ‖grad‖ = ")

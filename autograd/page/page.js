@@ -1,68 +1,21 @@
 // The walkthrough page's player. It reads one JSON document (#document): the scene (every value
 // with its id, name, op, operands, data, grad and per operand the local derivative and rule; what
-// is drawn: records of units with their cells; boxes) and the frames (what each step says and
-// which numbers it makes known). Numbers arrive as numbers and are written here, by fmt and
-// short, the same rules as Python's autograd/text.py; so a recompute needs only new numbers in
-// doc.scene.values and in the frames' "set" and "chain", then show().
+// is drawn: records of units with their cells; boxes), the frames (what each step says, as text and
+// as templates whose numbers are references, and which numbers it makes known) and what the live
+// page computes with (live.js: the ops' own code). Every number it shows is read from the live state,
+// so changing a leaf (the "Try it" controls, a click on a leaf, chainrule.set) changes them all.
 "use strict";
 (function () {
   var doc = JSON.parse(document.getElementById("document").textContent);
-  var frames = doc.frames, scene = doc.scene;
+  var frames = doc.frames, scene = doc.scene, live = doc.live;
   var body = document.body, quiz = doc.quiz, NOT_YET = doc.notYet, FONT = doc.font;
   var THEMES = ["light", "projector", "dark"];
   var $ = function (id) { return document.getElementById(id); };
-
-  // ---- numbers: Python's "%.<digits>g", correctly rounded (half to even on the exact binary value) ----
-  function asNumber(x) {
-    if (typeof x === "number") return x;
-    return x === "inf" ? Infinity : x === "-inf" ? -Infinity : NaN;
-  }
-  function exactDigits(x) {  // x > 0 finite: [digits of its exact decimal expansion, exponent of the first]
-    var view = new DataView(new ArrayBuffer(8));
-    view.setFloat64(0, x);
-    var high = view.getUint32(0), low = view.getUint32(4);
-    var biased = (high >>> 20) & 0x7ff;
-    var mantissa = (BigInt(high & 0xfffff) << 32n) | BigInt(low);
-    var power = biased === 0 ? -1074 : biased - 1075;
-    if (biased !== 0) mantissa |= 1n << 52n;
-    var digits, point;
-    if (power >= 0) { digits = (mantissa << BigInt(power)).toString(); point = 0; }
-    else { digits = (mantissa * 5n ** BigInt(-power)).toString(); point = -power; }
-    var stripped = digits.replace(/0+$/, "");
-    return [stripped, digits.length - point - 1];
-  }
-  function general(x, precision) {
-    if (x !== x) return "nan";
-    if (x === Infinity) return "inf";
-    if (x === -Infinity) return "-inf";
-    if (x === 0) return "0";
-    var sign = x < 0 ? "-" : "", ex = exactDigits(Math.abs(x)), digits = ex[0], exponent = ex[1];
-    if (digits.length > precision) {  // round half to even at the last kept digit
-      var kept = digits.slice(0, precision), rest = digits.slice(precision);
-      var up = rest[0] > "5" || (rest[0] === "5" && (/[1-9]/.test(rest.slice(1)) || Number(kept[kept.length - 1]) % 2 === 1));
-      if (up) {
-        var carried = (BigInt(kept) + 1n).toString();
-        if (carried.length > kept.length) { exponent += 1; carried = carried.slice(0, precision); }
-        kept = carried;
-      }
-      digits = kept.replace(/0+$/, "") || "0";
-    }
-    if (exponent < -4 || exponent >= precision) {
-      var mant = digits[0] + (digits.length > 1 ? "." + digits.slice(1) : "");
-      var e = Math.abs(exponent);
-      return sign + mant + "e" + (exponent < 0 ? "-" : "+") + (e < 10 ? "0" + e : String(e));
-    }
-    if (exponent < 0) return sign + "0." + "0".repeat(-exponent - 1) + digits;
-    var whole = digits.length > exponent + 1 ? digits.slice(0, exponent + 1) : digits + "0".repeat(exponent + 1 - digits.length);
-    var part = digits.slice(exponent + 1);
-    return sign + whole + (part ? "." + part : "");
-  }
-  function fmt(x) {  // autograd.text.fmt: 6 significant digits (doc.digits), always recognisable as a float
-    var text = general(asNumber(x), doc.digits);
-    return /^-?\d+$/.test(text) ? text + ".0" : text;
-  }
-  function short(x) { return general(asNumber(x), doc.shortDigits); }  // autograd.text.short
-  window.chainrule = { fmt: fmt, short: short, doc: doc };  // for tests and for whoever builds on the page
+  var model = window.chainruleLive(doc, window.chainruleRuntime);
+  var fmt = model.fmt, short = model.short, asNumber = model.asNumber;
+  var changed = {};  // the leaves the learner changed: id -> number
+  var state = model.compute(changed);
+  window.chainrule = { fmt: fmt, short: short, repr: model.repr, doc: doc };  // for tests and for whoever builds on the page
 
   // ---- the picture: the SVG's node groups, their texts, the edges ----
   var graph = $("graph"), svg = graph.querySelector("svg");
@@ -70,21 +23,56 @@
   graph.querySelectorAll("g.node").forEach(function (g) {
     var texts = g.querySelectorAll("text"), drawn = scene.drawn[g.id] || {};
     var cells = drawn.rows ? [].concat.apply([], drawn.rows) : null;
+    var shape = g.querySelector("polygon"), width = function () { return shape ? shape.getBBox().width - 8 : 0; };
     nodes[g.id] = {
       g: g, kind: drawn.kind,
-      data: drawn.value && texts.length >= 3 ? texts[texts.length - 2] : null,
-      grad: drawn.value && texts.length >= 3 ? texts[texts.length - 1] : null,
+      data: drawn.value && texts.length >= 3 ? fitting(texts[texts.length - 2], width) : null,
+      grad: drawn.value && texts.length >= 3 ? fitting(texts[texts.length - 1], width) : null,
       cells: cells && cells.length === texts.length ? cells : null, texts: texts,  // a record dot drew otherwise stays
     };
   });
+  function fitting(text, width) {  // a text dot made room for: as wide as width() may be (a record's field, a label)
+    return { text: text, width: width, perChar: null };
+  }
+  function fit(f, content) {  // a longer number than dot made room for is drawn narrower, never over its neighbours
+    if (f.text.textContent === content) return;
+    if (f.perChar === null) {  // measured once, before the first change, where the page is laid out
+      var length = f.text.getComputedTextLength(), width = f.width();
+      if (length > 0 && width > 0) { f.perChar = length / Math.max(1, f.text.textContent.length); f.width = width; }
+    }
+    f.text.textContent = content;
+    if (f.perChar !== null && f.perChar * content.length > f.width) {
+      f.text.setAttribute("textLength", String(f.width));
+      f.text.setAttribute("lengthAdjust", "spacingAndGlyphs");
+    } else if (f.text.hasAttribute("textLength")) f.text.removeAttribute("textLength");
+  }
   graph.querySelectorAll("g.cluster").forEach(function (g) {
     var box = scene.boxes[g.id.replace(/^cluster_/, "")], text = g.querySelector("text");
     if (box && box.norm && text) boxes[g.id] = { text: text, box: box };
   });
+  var drawnEdges = {};
+  scene.edges.forEach(function (e) { if (e.local !== null) drawnEdges[e.tail + "->" + e.head] = e; });
   graph.querySelectorAll("g.edge").forEach(function (g) {
-    var ends = g.querySelector("title").textContent.split("->");
-    edges.push({ g: g, tail: ends[0], head: ends[1] });
+    var ends = g.querySelector("title").textContent.split("->"), edge = { g: g, tail: ends[0], head: ends[1] };
+    var e = drawnEdges[ends[0] + "->" + ends[1]], texts = g.querySelectorAll("text");
+    if (e && texts.length) {  // the label's number, written again from the live local derivative(s)
+      var last = texts[texts.length - 1], said = last.textContent, number = fmt(edgeLocal(e, null));
+      var at = said.lastIndexOf(number), widest = function (texts) {
+        return function () { var w = 0; texts.forEach(function (t) { w = Math.max(w, t.getComputedTextLength()); }); return w; };
+      }(texts);
+      if (at >= 0) edge.label = { fit: fitting(last, widest), e: e, before: said.slice(0, at), after: said.slice(at + number.length) };
+    }
+    edges.push(edge);
   });
+  function edgeLocal(e, from) {  // an arrow's number: its use's local derivative, or the sum over the uses it stands for
+    var total = 0;
+    for (var i = 0; i < e.uses.length; i++) {
+      var x = from ? shown(model.value(["local", e.value, e.uses[i]], from)) : asNumber(scene.values[e.value].local[e.uses[i]]);
+      if (x === null) return null;
+      total = e.uses.length === 1 ? x : total + x;
+    }
+    return total;
+  }
   // The frame that computes each value, and the backward step that passes each node's gradient on.
   var computedAt = {}, steppedAt = {};
   frames.forEach(function (f, k) {
@@ -100,28 +88,37 @@
   function needsReveal(k) { return quiz !== "" && frames[k].ask.length > 0 &&
     answers[k].some(function (a) { return a.state === "open"; }); }
 
-  // ---- what a frame knows: every "set" up to it ----
+  // ---- what a frame knows: every "set" up to it, each number read from the live state ----
+  function shown(x) { return x === null || x === undefined || x !== x ? null : x; }  // never NaN on screen
   function knownAt(k) {
     var values = {};
     for (var i = 0; i <= k; i++) {
-      var set = frames[i].set;
-      for (var id in set) { values[id] = Object.assign(values[id] || {}, set[id]); }
+      var set = frames[i].set, refs = frames[i].refs || {};
+      for (var id in set) {
+        var entry = values[id] || (values[id] = {});
+        for (var what in set[id]) {
+          var ref = refs[id] && refs[id][what];  // (a number: where backward starts, unless the forward pass failed)
+          entry[what] = set[id][what] === true ? true : typeof ref === "number" && what === "grad" && !state.forwardOk ? null :
+            shown(ref !== undefined ? model.value(ref, state) : asNumber(set[id][what]));
+        }
+      }
     }
     return values;
   }
+  function numberText(x, write) { return x === null || x === undefined ? NOT_YET : write(x); }
   function cellText(cell, values) {  // a record's cell: its template with the numbers the frame knows
     var refs = cell[1], i = 0;
     return cell[0].replace(/\{\}/g, function () {
       var ref = refs[i++], known = values[ref[1]] || {};
-      return known[ref[0]] === undefined ? NOT_YET : short(known[ref[0]]);
+      return numberText(known[ref[0]], short);
     });
   }
   function normText(ids, values) {
     var total = 0;
     for (var i = 0; i < ids.length; i++) {
       var known = values[ids[i]] || {};
-      if (known.grad === undefined) return NOT_YET;
-      total += asNumber(known.grad) * asNumber(known.grad);
+      if (known.grad === undefined || known.grad === null) return NOT_YET;
+      total += known.grad * known.grad;
     }
     return short(Math.sqrt(total));
   }
@@ -150,7 +147,7 @@
     var pw = graph.clientWidth, ph = graph.clientHeight;
     var minS = minFont() / FONT, fit = Math.min(pw / full.w, ph / full.h);
     var frame = frames[current], s, cx = full.x + full.w / 2, cy = full.y + full.h / 2, mode;
-    var core = (frame.group || [frame.node, frame.op]).filter(function (id) { return id; });
+    var core = (frame.group || frame.view || [frame.node, frame.op]).filter(function (id) { return id; });
     var focus = core.length ? boxOf(core.concat(frame.parents)) : null;
     if (overview) { s = fit; mode = "overview"; }
     else if (fit >= minS || !focus) { s = Math.max(Math.min(fit, 2 * minS), minS); mode = fit >= minS ? "fit" : "follow"; }
@@ -170,6 +167,7 @@
       if (h < full.h) cy = Math.min(Math.max(cy, full.y + h / 2), full.y + full.h - h / 2); else cy = full.y + full.h / 2;
     }
     body.dataset.view = mode;
+    body.dataset.tiny = String(s < 0.1);  // (an overview of a very wide picture: see page.css)
     return { x: cx - pw / s / 2, y: cy - ph / s / 2, w: pw / s, h: ph / s, pw: pw, ph: ph };
   }
   function apply(v) {
@@ -200,6 +198,8 @@
   // ---- one frame: the records, the boxes' titles, the edges, the words ----
   function showRecords(frame, values, hidden) {
     var forwardPhase = frame.phase === "forward", opId = frame.op || null, group = frame.group || [];
+    var failed = {};
+    state.problems.forEach(function (p) { failed[p.id] = p.message; });
     for (var id in nodes) {
       var n = nodes[id], drawn = scene.drawn[id] || {};
       // an operation, or a value drawn again beside a far operation ("n3r7"): they stand for their value
@@ -209,62 +209,77 @@
       n.g.classList.toggle("current-op", id === opId && id !== frame.node);
       n.g.classList.toggle("parent", drawn.kind !== "op" && frame.parents.indexOf(valueId) >= 0 &&
                                      (drawn.kind !== "copy" || drawn.beside === frame.node));
+      n.g.classList.toggle("undefined", failed[valueId] !== undefined);
+      n.g.classList.toggle("editing", valueId === selected && editable(valueId));
       if (n.cells) n.cells.forEach(function (cell, i) {
         var text = cellText(cell, values);
         if (n.texts[i].textContent !== text) n.texts[i].textContent = text;
+        if (cell[1].length === 1) n.texts[i].classList.toggle("editing", cell[1][0][0] === "data" && cell[1][0][1] === selected);
       });
       if (!isValue || !n.data) continue;
-      n.data.textContent = "data " + (hidden[id + ":data"] ? "?" : (v.data !== undefined ? fmt(v.data) : NOT_YET));
-      n.grad.textContent = "grad " + (hidden[id + ":grad"] ? "?" : (v.grad !== undefined ? fmt(v.grad) : NOT_YET));
-      n.data.classList.toggle("unknown", !!hidden[id + ":data"]);
-      n.grad.classList.toggle("unknown", !!hidden[id + ":grad"]);
+      var data = "data " + (hidden[id + ":data"] ? "?" : numberText(v.data, fmt));
+      var grad = "grad " + (hidden[id + ":grad"] ? "?" : numberText(v.grad, fmt));
+      fit(n.data, data);
+      fit(n.grad, grad);
+      n.data.text.classList.toggle("unknown", !!hidden[id + ":data"]);
+      n.grad.text.classList.toggle("unknown", !!hidden[id + ":grad"]);
     }
     for (var bid in boxes) {
       var b = boxes[bid], title = b.box.title.replace("{norm}", normText(b.box.norm, values));
       if (b.text.textContent !== title) b.text.textContent = title;
     }
   }
-  function showEdges(frame) {
-    var forwardPhase = frame.phase === "forward", opId = frame.op || null;
+  function showEdges(frame, answerHidden) {
+    var forwardPhase = frame.phase === "forward", opId = frame.op || null, secret = {};
+    // a value the data quiz asks for: the arrows into its operation would tell it (1 - o² = 0.5 gives o)
+    if (answerHidden) frame.hide.forEach(function (h) { if (h[1] === "data") secret["op" + h[0].slice(1)] = true; });
     edges.forEach(function (e) {
       var into = e.head.slice(0, 2) === "op" ? "n" + e.head.slice(2) : null;
-      var known = into === null || current >= computedAt[into];
+      var known = (into === null || current >= computedAt[into]) && !secret[e.head];
       var done = into !== null && steppedAt[into] !== undefined && current >= steppedAt[into];
       e.g.classList.toggle("unknown", !known);
       e.g.classList.toggle("waiting", known && !done && !forwardPhase);
       e.g.classList.toggle("done", done);
       e.g.classList.toggle("active", opId !== null && (e.head === opId || e.tail === opId));
+      if (e.label) fit(e.label.fit, e.label.before + numberText(edgeLocal(e.label.e, state), fmt) + e.label.after);
     });
   }
+  function written(template, extra) { return model.fill(template, state, extra); }
   function showWords(frame, answerHidden) {
-    $("step-title").textContent = frame.title;
-    var box = $("step-text");
+    var view = stepView || frame;
+    $("step-title").textContent = view.titleText ? written(view.titleText) : view.title;
+    var box = $("step-text"), lines = view.texts ? view.texts.map(function (t) { return written(t, view.extra); }) : view.lines;
     box.innerHTML = "";
-    if (!answerHidden) frame.lines.forEach(function (line) {
+    box.classList.toggle("table", view.phase === "done" && lines.length > 6);  // a long list reads in columns
+    if (!answerHidden || stepView) lines.forEach(function (line) {
       var div = document.createElement("div");
-      div.className = "line" + (frame.phase === "backward" && line.indexOf("+=") < 0 && / \+ /.test(line) ? " sum" : "");
+      div.className = "line" + (view.phase === "backward" && line.indexOf("+=") < 0 && / [+\u2212] /.test(line) ? " sum" : "");
       div.textContent = line;
       box.appendChild(div);
     });
+    var problem = state.problems.length ? state.problems[0] : null;
+    $("problem").hidden = !problem;
+    $("problem").textContent = problem ? problem.message : "";
   }
+  var refreshing = false;  // show() after a change of leaves, not of frame: the quiz keeps its inputs and reply
   function show(animate) {
+    refreshing = animate === null;
     var frame = frames[current], hidden = {};
     var answerHidden = needsReveal(current) && !revealed;
     if (answerHidden) frame.hide.forEach(function (h) { hidden[h[0] + ":" + h[1]] = true; });
     showRecords(frame, knownAt(current), hidden);
-    showEdges(frame);
+    showEdges(frame, answerHidden);
     showWords(frame, answerHidden);
     showQuiz(answerHidden);
+    showLive();
     body.dataset.frame = String(current);
     body.dataset.revealed = String(!answerHidden);
     $("counter").textContent = (current + 1) + " / " + frames.length;
     slider.value = String(current);
     prev.disabled = current === 0;
     next.disabled = current === frames.length - 1 && !answerHidden;
-    if (location.hash !== "#frame=" + current) {
-      try { history.replaceState(null, "", "#frame=" + current); } catch (err) { /* some file:// setups */ }
-    }
-    place(animate);
+    remember(animate !== null);
+    if (animate !== null) place(animate);
   }
 
   // ---- the quiz ----
@@ -277,7 +292,9 @@
     if (m[2] !== undefined) { var d = parseFloat(m[2]); if (d === 0) return null; value = value / d; }
     return isFinite(value) ? value : null;
   }
-  function close(x, y) { return Math.abs(x - y) <= 1e-3 * Math.max(Math.abs(y), 1e-9); }
+  function expected(a) {  // a question's right number, from the live state
+    return a.ref !== undefined ? shown(model.value(a.ref, state)) : a.value;
+  }
   function score() {
     var right = 0, asked = 0;
     answers.forEach(function (list) { list.forEach(function (a) { if (a.state !== "open" || a.tries) asked++; if (a.first) right++; }); });
@@ -293,24 +310,42 @@
     var active = quiz !== "" && frame.ask.length > 0;
     q.hidden = !active && !(quiz !== "" && frame.phase === "done");
     $("score").textContent = quiz !== "" ? scoreText() : "";
-    var asks = $("asks"); asks.innerHTML = "";
+    var asks = $("asks");
     $("check").hidden = $("hint").hidden = $("reveal").hidden = !active;
-    if (!active) { if (quiz !== "" && frame.phase === "done" && frame.node === null) setReply("", scoreText()); else setReply("", ""); return; }
+    if (!active) { asks.innerHTML = ""; if (quiz !== "" && frame.phase === "done" && frame.node === null) setReply("", scoreText()); else setReply("", ""); return; }
+    if (asks.dataset.frame === String(current) && refreshing) {  // a leaf changed: keep what is typed, and the reply
+      frame.ask.forEach(function (a, i) {
+        var input = asks.querySelectorAll("input.answer")[i], label = input.parentNode.firstChild;
+        label.textContent = question(a);
+        if (answers[current][i].state !== "open") input.value = numberText(expected(a), fmt);
+      });
+      return;
+    }
+    asks.innerHTML = ""; asks.dataset.frame = String(current);
     frame.ask.forEach(function (a, i) {
       var row = document.createElement("div"); row.className = "ask";
-      var label = document.createElement("label"); label.textContent = a.question.slice(0, -1);
+      var label = document.createElement("label"), words = document.createElement("span");
+      words.textContent = question(a); label.appendChild(words);
       var input = document.createElement("input"); input.className = "answer"; input.type = "text";
       input.setAttribute("inputmode", "decimal"); input.setAttribute("autocomplete", "off");
       input.dataset.index = String(i);
       var st = answers[current][i];
-      if (st.state !== "open") { input.value = a.answer; input.disabled = true; input.classList.add(st.state === "right" ? "right" : "shown"); }
+      if (st.state !== "open") { input.value = numberText(expected(a), fmt); input.disabled = true; input.classList.add(st.state === "right" ? "right" : "shown"); }
       label.appendChild(input); row.appendChild(label); asks.appendChild(row);
     });
     $("check").disabled = $("hint").disabled = $("reveal").disabled = !answerHidden;
     if (!answerHidden) setReply("", answers[current].every(function (a) { return a.state === "right"; }) ? "Right." : "");
     else setReply("", "");
   }
+  function question(a) { return (a.texts && a.texts.question ? written(a.texts.question) : a.question).slice(0, -1); }
   function setReply(kind, text) { var r = $("reply"); r.className = kind; r.textContent = text; }
+  function notQuite(a, given, value) {  // the reply to a wrong number: the mistake that gives it, when one does
+    var found = quiz === "grad" ? model.diagnose(a, value, state) : [];
+    if (!found.length) return "Not quite: " + given + " is not it. Try again, or ask for a hint.";
+    if (found.length === 1) return "Not quite: " + model.said(found[0]) + " Try again, or ask for a hint.";
+    return "Not quite: " + given + " fits " + found.length + " mistakes: " +
+      found.map(function (f) { return model.said(f); }).join(" Or ") + " Try again, or ask for a hint.";
+  }
   function check() {
     var frame = frames[current];
     if (!frame.ask.length || !needsReveal(current)) return;
@@ -326,13 +361,14 @@
         kindSeen = kindSeen === "wrong" ? "wrong" : "invalid"; input.classList.add("wrong"); return;
       }
       st.tries++;
-      if (a.value !== null && close(value, a.value)) {
+      var right = expected(a);
+      if (right !== null && model.isRight(value, right)) {
         st.state = "right"; st.first = st.tries === 1;
         input.classList.remove("wrong"); input.classList.add("right"); input.disabled = true;
-        replies.push("Right: " + a.answer + (st.first ? "." : " (second try or later)."));
+        replies.push("Right: " + fmt(right) + (st.first ? "." : " (second try or later)."));
       } else {
         kindSeen = "wrong"; input.classList.add("wrong");
-        replies.push("Not quite: " + given.trim() + " is not it. Try again, or ask for a hint.");
+        replies.push(notQuite(a, given.trim(), value));
       }
     });
     if (!needsReveal(current)) { revealed = true; show(false); setReply("right", replies.join(" ")); return; }
@@ -341,18 +377,167 @@
   }
   function hint() {
     var frame = frames[current];
-    setReply("hint", "Hint: " + frame.ask.map(function (a) { return a.hint; }).join("; "));
+    setReply("hint", "Hint: " + frame.ask.map(function (a) { return a.texts && a.texts.hint ? written(a.texts.hint) : a.hint; }).join("; "));
   }
   function revealAll() {
     answers[current].forEach(function (a) { if (a.state === "open") a.state = "shown"; });
     revealed = true; show(false);
-    setReply("", "The answer: " + frames[current].ask.map(function (a) { return a.answer; }).join(", "));
+    setReply("", "The answer: " + frames[current].ask.map(function (a) { return numberText(expected(a), fmt); }).join(", "));
+  }
+
+  // ---- try it: change a leaf, and everything follows ----
+  var leafIds = live.leaves, byName = {}, selected = null, stepView = null, lastStep = null;
+  order().forEach(function (id) { if (!(scene.values[id].name in byName)) byName[scene.values[id].name] = id; });
+  function order() { return model.order; }
+  function editable(id) { return live.live && id in model.initial; }
+  function leafValue(id) { return id in changed ? changed[id] : model.initial[id]; }
+  function nameOf(id) { return scene.values[id].name; }
+  function recompute(reason) {  // every value and gradient again, and everything shown, without moving the view
+    state = model.compute(changed);
+    if (reason !== "step") stepView = null;
+    show(null);
+  }
+  function setLeaves(numbers) {  // {id: number}: a number equal to the page's own is no change
+    for (var id in numbers) {
+      if (numbers[id] === model.initial[id]) delete changed[id]; else changed[id] = numbers[id];
+    }
+    recompute();
+  }
+  function span(id) {  // the slider's range around the page's own number, and its step
+    var x = model.initial[id], half = Math.max(1, 2 * Math.abs(x));
+    var step = Math.pow(10, Math.floor(Math.log10(half / 50)));
+    return { min: x - half, max: x + half, step: step };
+  }
+  function select(id, focus) {
+    if (!editable(id)) return;
+    selected = id;
+    body.dataset.live = "true";
+    var range = span(id), leafSlider = $("leaf-slider");
+    leafSlider.min = String(range.min); leafSlider.max = String(range.max); leafSlider.step = String(range.step);
+    $("leaf").value = id;
+    $("leaf-value").value = typed(leafValue(id));
+    $("leaf-value").classList.remove("wrong");
+    show(null);
+    place(false);  // (the controls may have changed the pane's size)
+    if (focus) $("leaf-value").focus({ preventScroll: true });
+  }
+  function nudged(id) {  // [(f(x + h) - f(x - h)) / 2h, ∂f/∂x, h]: what a derivative means, beside the chain rule's
+    var x = leafValue(id), leaves = Object.assign({}, changed);
+    var h = live.h * Math.pow(10, Math.max(0, Math.floor(Math.log10(Math.abs(x) || 1))));  // 1e-05, or more for a large x
+    leaves[id] = x + h;
+    var up = model.forward(leaves).data[scene.root];
+    leaves[id] = x - h;
+    var down = model.forward(leaves).data[scene.root];
+    var numeric = up === null || down === null ? null : (up - down) / (2 * h);
+    return [shown(numeric), shown(state.grad[id]), h];
+  }
+  function showLive() {
+    if (!live.live) return;
+    var options = $("leaf").options;
+    for (var i = 0; i < options.length; i++) {
+      var text = nameOf(options[i].value) + " = " + fmt(leafValue(options[i].value));
+      if (options[i].textContent !== text) options[i].textContent = text;
+    }
+    $("reset-all").disabled = Object.keys(changed).length === 0;
+    if (selected === null) return;
+    var box = $("leaf-value"), leafSlider = $("leaf-slider"), x = leafValue(selected);
+    if (document.activeElement !== box && parseAnswer(box.value) !== x) box.value = typed(x);
+    if (document.activeElement !== leafSlider) leafSlider.value = String(x);
+    $("reset-leaf").disabled = !(selected in changed);
+    var out = nameOf(scene.root), leaf = nameOf(selected), n = nudged(selected);
+    $("nudge").textContent = "∂" + out + "/∂" + leaf + " = " + numberText(n[1], fmt) + " by the chain rule; (" +
+      out + "(" + leaf + " + h) \u2212 " + out + "(" + leaf + " \u2212 h)) / 2h = " + numberText(n[0], fmt) +
+      " with h = " + model.repr(n[2]);
+  }
+  function readLeaf() {  // the number box, as the learner types: a number changes the leaf, anything else is marked
+    var box = $("leaf-value"), x = parseAnswer(box.value);
+    box.classList.toggle("wrong", x === null);
+    if (x === null || selected === null) return;
+    var numbers = {}; numbers[selected] = x;
+    setLeaves(numbers);
+  }
+  function nudgeLeaf(direction, big) {  // arrow keys: one tenth of the slider's range per press (Shift: ten times that)
+    if (selected === null) return;
+    var numbers = {}, step = span(selected).step * 10 * (big ? 10 : 1);
+    numbers[selected] = Number((leafValue(selected) + direction * step).toPrecision(12));
+    setLeaves(numbers);
+    $("leaf-value").value = typed(leafValue(selected));
+  }
+  function typed(x) { var text = model.repr(x); return text.length <= 9 ? text : fmt(x); }  // what the number box shows
+  function descend(lr) {  // one step of gradient descent on the parameters: w <- w - lr * dL/dw
+    if (!live.live || !Number.isFinite(lr)) return null;
+    var before = state, loss = shown(state.data[scene.root]), numbers = {}, extra = { lr: lr };
+    if (state.problems.length) return null;
+    var table = live.table.map(function (t) { return model.fill(t, before, extra); });
+    live.parameters.forEach(function (id) { numbers[id] = model.value(["update", id], before, extra); });
+    setLeaves(numbers);
+    var after = shown(state.data[scene.root]), out = nameOf(scene.root);
+    lastStep = { loss: [loss, after], table: table };
+    stepView = { phase: "done", title: "One step of gradient descent: " + out + " " + numberText(loss, fmt) + " \u2192 " +
+                 numberText(after, fmt), lines: table };
+    show(null);
+    return lastStep;
+  }
+  function resetAll() { changed = {}; recompute(); if (selected !== null) select(selected, false); }
+  if (live.live) {
+    leafIds.forEach(function (id) {
+      var option = document.createElement("option"); option.value = id; $("leaf").appendChild(option);
+    });
+    $("lr").value = model.repr(live.lr);
+    $("leaf").addEventListener("change", function () { select($("leaf").value, true); });
+    $("leaf-value").addEventListener("input", readLeaf);
+    $("leaf-value").addEventListener("keydown", function (event) {
+      if (event.key === "ArrowUp" || event.key === "ArrowDown") {
+        event.preventDefault(); nudgeLeaf(event.key === "ArrowUp" ? 1 : -1, event.shiftKey);
+      } else if (event.key === "Escape") { $("leaf-value").blur(); }
+    });
+    $("leaf-slider").addEventListener("input", function () {
+      var numbers = {}; numbers[selected] = Number($("leaf-slider").value);
+      setLeaves(numbers);
+    });
+    $("reset-leaf").addEventListener("click", function () { delete changed[selected]; recompute(); select(selected, false); });
+    $("reset-all").addEventListener("click", resetAll);
+    $("step").addEventListener("click", function () {
+      var lr = parseAnswer($("lr").value);
+      $("lr").classList.toggle("wrong", lr === null);
+      if (lr !== null) descend(lr);
+    });
+    $("try").addEventListener("click", function () {
+      var on = body.dataset.live !== "true";
+      body.dataset.live = String(on);
+      if (on && selected === null && leafIds.length) select(leafIds[0], true); else place(false);
+    });
+    // a click on a leaf (or a weight's cell, or a layer's inputs) edits it
+    for (var nid in nodes) (function (n, nid) {
+      var drawn = scene.drawn[nid] || {};
+      if (drawn.value && editable(drawn.value)) {
+        n.g.classList.add("leaf-editable");
+        n.g.addEventListener("click", function () { select(drawn.value, true); });
+      } else if (n.cells) {
+        n.cells.forEach(function (cell, i) {
+          var ref = cell[1].length === 1 && cell[1][0][0] === "data" ? cell[1][0][1] : null;
+          if (ref === null || !editable(ref)) return;
+          n.texts[i].classList.add("leaf-editable");
+          n.texts[i].addEventListener("click", function () { select(ref, true); });
+        });
+      } else if (drawn.inputs) {
+        var inputs = drawn.inputs;
+        if (inputs.length && editable(inputs[0])) {
+          n.g.classList.add("leaf-editable");
+          n.g.addEventListener("click", function () { select(inputs[0], true); });
+        }
+      }
+    })(nodes[nid], nid);
+  } else {  // an op the page cannot compute (see live.why): the page plays, nothing changes
+    $("try").disabled = true;
+    $("try").title = "this page cannot change its leaves: " + live.why;
   }
 
   // ---- moving ----
   function go(k) {
     current = Math.max(0, Math.min(frames.length - 1, k));
     revealed = !needsReveal(current);
+    stepView = null;
     show(true);
     var first = document.querySelector("#asks input.answer:not([disabled])");
     if (first && !revealed) first.focus({ preventScroll: true });
@@ -383,8 +568,12 @@
   $("fullscreen").addEventListener("click", toggleFullscreen);
   slider.addEventListener("input", function () { go(parseInt(slider.value, 10)); });
   window.addEventListener("keydown", function (event) {
-    var typing = event.target && event.target.tagName === "INPUT" && event.target.type === "text";
-    if (typing) { if (event.key === "Enter") { event.preventDefault(); check(); } return; }
+    var target = event.target, tag = target && target.tagName;
+    if (tag === "INPUT" && target.classList.contains("answer")) {
+      if (event.key === "Enter") { event.preventDefault(); check(); }
+      return;
+    }
+    if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;  // the live controls keep their keys
     if (event.altKey || event.ctrlKey || event.metaKey) return;
     var key = event.key;
     if (key === "ArrowRight" || key === " " || key === "PageDown") { event.preventDefault(); forward(); }
@@ -394,16 +583,90 @@
     else if (key === "f" || key === "F") { event.preventDefault(); toggleFullscreen(); }
     else if (key === "t" || key === "T") { event.preventDefault(); nextTheme(); }
     else if (key === "o" || key === "O") { event.preventDefault(); overview = !overview; place(true); }
+    else if ((key === "l" || key === "L") && live.live) { event.preventDefault(); $("try").click(); }
   }, true);
-  function fromHash() {
-    var m = /(?:^#|&)frame=(\d+)/.exec(location.hash);
-    return m ? Math.min(parseInt(m[1], 10), frames.length - 1) : 0;
+
+  // ---- the address keeps the state: #frame=12&x1=1.5&w1=-2 ----
+  var remembering = null;  // a timer: a change of leaves is written to the address a moment later
+  function address() {
+    var parts = ["frame=" + current];
+    leafIds.forEach(function (id) {
+      if (id in changed) parts.push(encodeURIComponent(nameOf(id)) + "=" + model.repr(changed[id]));
+    });
+    return "#" + parts.join("&");
   }
-  window.addEventListener("hashchange", function () { var k = fromHash(); if (k !== current) go(k); });
+  function writeAddress() {
+    if (remembering !== null) { clearTimeout(remembering); remembering = null; }
+    if (location.hash !== address()) {
+      try { history.replaceState(null, "", address()); } catch (err) { /* some file:// setups, sandboxed frames */ }
+    }
+  }
+  function remember(now) {  // a slider moves many times a second; browsers limit how often a page rewrites its address
+    if (now) writeAddress();
+    else if (remembering === null) remembering = setTimeout(writeAddress, 150);
+  }
+  function fromHash() {  // {frame, leaves} the address asks for
+    var wanted = { frame: 0, leaves: {} };
+    location.hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var eq = part.indexOf("="), key, text;
+      if (eq < 0) return;
+      try { key = decodeURIComponent(part.slice(0, eq)); text = decodeURIComponent(part.slice(eq + 1)); } catch (err) { return; }
+      if (key === "frame" && /^\d+$/.test(text)) wanted.frame = Math.min(parseInt(text, 10), frames.length - 1);
+      else if (byName[key] !== undefined && editable(byName[key]) && parseAnswer(text) !== null) wanted.leaves[byName[key]] = parseAnswer(text);
+    });
+    return wanted;
+  }
+  function fromAddress(first) {
+    var wanted = fromHash(), numbers = {};
+    leafIds.forEach(function (id) { numbers[id] = id in wanted.leaves ? wanted.leaves[id] : model.initial[id]; });
+    changed = {};
+    for (var id in numbers) if (numbers[id] !== model.initial[id]) changed[id] = numbers[id];
+    state = model.compute(changed);
+    if (first) { current = wanted.frame; revealed = !needsReveal(current); show(false); }
+    else if (wanted.frame !== current) go(wanted.frame);
+    else show(null);
+  }
+  window.addEventListener("hashchange", function () { if (location.hash !== address()) fromAddress(false); });
   window.addEventListener("resize", function () { place(false); });
   document.addEventListener("fullscreenchange", function () { place(false); });
-  window.chainrule.show = function () { show(false); };
-  current = fromHash();
-  revealed = !needsReveal(current);
-  show(false);
+
+  // ---- the script API (see autograd/page_html.py) ----
+  function leafId(name) {
+    if (!live.live) throw new Error("chainrule: this page cannot change its leaves: " + live.why);
+    var id = byName[name] !== undefined ? byName[name] : name;
+    if (!editable(id)) throw new Error("chainrule: " + JSON.stringify(name) + " is not a leaf of this page (its leaves: " +
+                                       leafIds.map(nameOf).join(", ") + ")");
+    return id;
+  }
+  Object.assign(window.chainrule, {
+    show: function () { show(false); },
+    leaves: function () {
+      var found = {};
+      leafIds.forEach(function (id) { found[nameOf(id)] = leafValue(id); });
+      return found;
+    },
+    set: function (numbers) {
+      var ids = {};
+      for (var name in numbers) {
+        var x = numbers[name];
+        if (typeof x !== "number" || !Number.isFinite(x)) throw new Error("chainrule.set: " + name + " needs a finite number, got " + x);
+        ids[leafId(name)] = x;
+      }
+      setLeaves(ids);
+      return window.chainrule.state();
+    },
+    state: function () {
+      var found = {};
+      model.order.forEach(function (id) {
+        found[nameOf(id)] = { data: shown(state.data[id]), grad: shown(state.grad[id]) };
+      });
+      return found;
+    },
+    problems: function () { return state.problems.map(function (p) { return p.message; }); },
+    nudge: function (name) { return nudged(leafId(name)).slice(0, 2); },
+    step: function (lr) { return descend(lr === undefined ? live.lr : lr); },
+    reset: resetAll,
+    select: function (name) { select(leafId(name), false); },
+  });
+  fromAddress(true);
 })();
