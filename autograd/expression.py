@@ -47,6 +47,7 @@ FUNCTIONS = {
     "abs": Value.__abs__,
 }
 MATH_FUNCTIONS = tuple(name for name in FUNCTIONS if hasattr(math, name))  # math.exp(x) is read as exp(x)
+LIBRARIES = {"math", "np", "numpy", "torch", "F", "jnp", "tf"}  # in np.exp() the name is a library's, not a value's
 MAX_LENGTH = 10_000
 MAX_LABEL = 32  # inner nodes are labelled with their source text when it is at most this long
 
@@ -510,8 +511,12 @@ def _check_call(node, source, statement):
     func = node.func
     if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and _function_name(node) is None:
         written = f"{func.value.id}.{func.attr}"
-        if func.attr in FUNCTIONS:  # np.exp(x), torch.sigmoid(x), math.sigmoid(x)
-            argument = source.segment(node.args[0]) if len(node.args) == 1 else "x"
+        if func.attr in FUNCTIONS:  # np.exp(x), torch.sigmoid(x), math.sigmoid(x); n.tanh(), as micrograd writes it
+            if len(node.args) == 1:
+                argument = source.segment(node.args[0])
+            else:
+                method = not node.args and not node.keywords and func.value.id not in LIBRARIES
+                argument = func.value.id if method else "x"
             raise ExpressionError(f"{written} is not read here: write {func.attr}({argument})",
                                   *source.place(func, statement))
         raise ExpressionError(f"unknown function {written!r}; the functions are {', '.join(FUNCTIONS)}, "

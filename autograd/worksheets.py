@@ -267,6 +267,8 @@ def _exercise_latex(exercise, key):
     lines += [r"\noindent\begin{tabular}{@{}" + "l" * per_row + "@{}}", *rows, r"\end{tabular}", ""]
     if key:
         lines += [r"\smallskip", "The chain rule, step by step:", "", step_table(root).rstrip("\n")]
+    else:  # on the student's sheet an exercise is not broken across pages: its boxes stay under its graph
+        lines = ["", r"\medskip", r"\noindent\begin{minipage}{\textwidth}", *lines, r"\end{minipage}", ""]
     return lines + [r"\bigskip", ""]
 
 

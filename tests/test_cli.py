@@ -721,6 +721,8 @@ def test_the_staged_sigmoid_as_cs231n_writes_it():
     [
         ("y = np.exp(-x)", "column 5: np.exp is not read here: write exp(-x)", "      ^^^^^^"),
         ("y = math.sigmoid(x)", "column 5: math.sigmoid is not read here: write sigmoid(x)", "      ^^^^^^^^^^^^"),
+        ("n = x*2; o = n.tanh()", "statement 2, column 14: n.tanh is not read here: write tanh(n)", "               ^^^^^^"),
+        ("y = np.exp()", "column 5: np.exp is not read here: write exp(x)", "      ^^^^^^"),
         ("y = math.floor(x)", "column 5: unknown function 'math.floor'; the functions are exp, log, log1p, tanh, "
                               "sigmoid, relu, sin, cos, sqrt, abs, and math.exp, math.log, math.log1p, math.tanh, "
                               "math.sin, math.cos, math.sqrt may be written so too", "      ^^^^^^^^^^"),

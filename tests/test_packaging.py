@@ -114,3 +114,23 @@ def test_the_smoke_test_ci_runs_on_the_other_pythons_passes_here():
                             timeout=120, env={**os.environ, "PYTHONWARNINGS": "error"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.endswith("every module imports, backward, compile, nn, the CLI: ok\n")
+
+
+def test_the_install_section_warns_of_hips_autograd_with_what_it_does_and_what_to_do(tmp_path):
+    """HIPS autograd is imported as `autograd` too: the README's install section says so, and the error it
+    quotes is the one a user meets (here with an `autograd/__init__.py` of HIPS's kind, without `Value`,
+    written over chainrule's as pip does when HIPS is installed after it; no download)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    install = " ".join(text[text.index("## Install"):text.index("\n## ", text.index("## Install"))].split())
+    assert "HIPS" in install and "`pip install autograd`" in install
+    assert "a virtual environment of its own" in install and "pip install --force-reinstall" in install
+    quoted = "ImportError: cannot import name 'Value' from 'autograd'"
+    assert quoted in install
+    site = tmp_path / "site"
+    shutil.copytree(ROOT / "autograd", site / "autograd", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "nn", site / "nn", ignore=shutil.ignore_patterns("__pycache__"))
+    (site / "autograd" / "__init__.py").write_text("def grad(fun, argnum=0):\n    return fun\n")  # HIPS's API
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    result = subprocess.run([sys.executable, "-c", "import nn"], capture_output=True, text=True, cwd=tmp_path,
+                            env=env, timeout=120)
+    assert result.returncode != 0 and quoted in result.stderr, result.stderr

@@ -115,6 +115,19 @@ def test_the_sheet_and_the_key_compile_with_nothing_off_the_page(pdflatex, tmp_p
         assert not too_big, f"{name}: boxes off the page by {too_big} pt"
 
 
+def test_on_the_sheet_an_exercise_is_one_block_its_boxes_never_on_the_next_page():
+    """Each exercise, from its heading to its last box, is one minipage of the text's width: a page break
+    falls between exercises (the key's step tables may break across pages)."""
+    for choices in (False, True):
+        lines = [line for line in worksheet(4, seed=3, level=2, choices=choices).latex().splitlines() if line]
+        starts = [k for k, line in enumerate(lines) if line == r"\noindent\begin{minipage}{\textwidth}"]
+        assert [lines[k + 1] for k in starts] == [rf"\subsection*{{Exercise {n}}}" for n in (1, 2, 3, 4)]
+        boxes_end = [k for k, line in enumerate(lines) if line == r"\end{tabular}"]
+        assert [lines[k + 1] for k in boxes_end] == [r"\end{minipage}"] * 4
+        assert all(a < b < c for a, b, c in zip(starts, boxes_end, starts[1:] + [len(lines)]))
+    assert r"\begin{minipage}{\textwidth}" not in worksheet(4, seed=3, level=2).latex(key=True)
+
+
 @needs_dot
 def test_the_command_writes_tex_pdfs_pictures_and_quiz_pages(pdflatex, tmp_path, capsys):
     assert main([str(tmp_path / "week3"), "--count", "2", "--seed", "3", "--level", "2", "--html"]) == 0
