@@ -62,8 +62,8 @@ def test_a_users_module_that_defines_call_is_scoped_through_its_parts_and_by_seq
 
 
 def test_a_users_module_is_boxed_by_name_before_parameters_is_ever_called():
-    """A model built and called, nothing else (no optimizer yet): its parts are named when assigned, so its
-    two Linears' rows are not both "0" (the head's row was lost from the collapsed picture)."""
+    """A model built and called, nothing else (no optimizer yet): its parts are named and its parameters labelled
+    when assigned, so its two Linears' rows are not both "0" (the head's row was lost from the collapsed picture)."""
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
@@ -73,7 +73,9 @@ def test_a_users_module_is_boxed_by_name_before_parameters_is_ever_called():
         def forward(self, x):
             return self.head([h.tanh() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
 
-    loss = (Net()([0.5, -1.0]) - 1.0) ** 2
+    model = Net()
+    assert model.head.weight[0][0].label == "head.weight.0.0" and model.enc[1][2].label == "enc.1.2"  # not weight.0.0 twice
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
     assert len(topological_order(loss)) > autograd.scene.COLLAPSE_AT
     units = autograd.scene.build(loss, "test").units
     assert list(units) == [f"enc.0.{r}" for r in range(8)] + ["head.0"]
