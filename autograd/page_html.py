@@ -35,7 +35,8 @@ name, as repr writes the numbers), and the address follows every change. The scr
 - ``leaves()``: ``{name: number}`` of every leaf, as it is now;
 - ``set({name: number, ...})``: change leaves (by name, or id), recompute, redraw; returns ``state()``;
 - ``state()``: ``{name: {data, grad}}`` for every value, named as the page names it (its label, or
-  ``v<i>``), null where the engine would give no number;
+  ``v<i>``; a value whose name an earlier one has goes by its id, ``n<i>``, here and in the address),
+  null where the engine would give no number;
 - ``problems()``: the engine's message for a value or derivative that cannot be computed ([] when none);
 - ``nudge(name)``: ``[(f(x + h) - f(x - h)) / 2h, ∂f/∂x]`` for that leaf;
 - ``step(lr)``: one step of gradient descent on the parameters; returns ``{loss: [old, new], table}``,

@@ -5,17 +5,18 @@ Value (a parameter), a Module (a sub-module), or a list or tuple of them (nested
 in the order the attributes were first assigned. Names are dotted paths: ``cell.weight_hh.3.1``
 is row 3, column 1 of the list ``weight_hh`` of the sub-module ``cell``. A Value reachable twice
 (a shared weight) is listed once, under its first name, and ``named_parameters()`` (so also
-``parameters()``) sets each Value's label to its name, so pictures of the graph read
-``cell.weight_hh.3.1``. (PyTorch registers only
+``parameters()``, and assigning a sub-module to an attribute) sets each Value's label to its
+name, so pictures of the graph read ``cell.weight_hh.3.1``. (PyTorch registers only
 ``nn.Parameter`` attributes; here every Value attribute is a parameter, so keep computed
 Values out of attributes.)
 
 Name scopes: every module owns a ``Scope`` (see autograd/scope.py), named as its parameters are
-labelled. ``named_parameters()`` names each sub-module's scope after its place (``layers.1``,
-inside the scope of the module that holds it) and gives each parameter a scope of its own,
-``w.0`` inside its module's, at the moment it sets the labels; so a scope's path is always the
-start of its parameters' labels. Calling a module runs ``forward`` inside the module's scope
-(``Module.__call__`` is ``with self.name_scope(): return self.forward(...)``, spelt out below
+labelled. A sub-module's scope is named after its place (``layers.1``, inside the scope of the
+module that holds it) as soon as it is assigned to an attribute (as PyTorch registers it; the
+parameters are labelled then), and again by ``named_parameters()``, which also gives each
+parameter a scope of its own, ``w.0`` inside its module's, at the moment it sets the labels; so
+a scope's path is always the start of its parameters' labels. Calling a module runs ``forward``
+inside the module's scope (``Module.__call__`` is ``with self.name_scope(): return self.forward(...)``, spelt out below
 and nowhere else), so the engine stamps every node ``forward`` builds with it, and pictures box
 and collapse a model by module with no guessing from labels. nn's own modules write parts of a
 call as scopes too: a Layer stamps each neuron's nodes with the neuron's scope, a Linear each
@@ -26,7 +27,7 @@ A subclass that defines ``__call__`` itself instead of ``forward`` (the example 
 before ``forward`` existed) keeps working unchanged, and Python then never runs
 ``Module.__call__`` for it: no metaclass or class decorator rewrites it behind your back. It is
 still scoped where it matters: its sub-modules enter their own scopes when it calls them (named
-after its attributes once its parameters are labelled), and its own nodes get the scope of
+after its attributes), and its own nodes get the scope of
 whatever called it: as the model itself (the usual case) that is the whole picture, and
 ``Sequential`` enters each member's scope around calling it. Only such a module called directly
 from another module's code has its own nodes drawn in the caller's box; define ``forward`` (as
@@ -103,6 +104,21 @@ class Module:
 
     if TYPE_CHECKING:
         __call__ = forward
+
+    # Hidden from type checkers too: to them a class with __setattr__ accepts any attribute, typos included.
+    if not TYPE_CHECKING:
+        def __setattr__(self, name: str, value: Any) -> None:
+            """Set the attribute; a sub-module in it (also in a list or tuple) is named after its place now, as
+            PyTorch registers one, and the parameters are labelled anew, so a picture boxes and names what the
+            model builds (``enc.0``, ``head.weight.0.0``) before ``parameters()`` is ever called."""
+            object.__setattr__(self, name, value)
+            if isinstance(value, (Module, list, tuple)) and _modules_in(value, name):
+                for attribute, member in self._members():
+                    for path, module in _modules_in(member, attribute):
+                        scope = scope_of(module)
+                        if scope.parent is None and module is not self:  # (a shared module keeps its first place)
+                            scope.name, scope.parent = path, scope_of(self)
+                self._label_parameters()
 
     def name_scope(self) -> name_scope:
         """A context manager: nodes built inside it are stamped with this module's scope (``with self.name_scope():``)."""

@@ -338,6 +338,24 @@ def test_the_address_keeps_the_frame_and_the_leaves(tmp_path, open_page):
     assert state(page)["frame"] == 3 and page.evaluate("chainrule.leaves().x1") == 2.0
 
 
+def test_two_leaves_with_one_label_are_each_reached_and_kept_by_the_address(tmp_path, open_page):
+    """Two leaves labelled x (or two Linears' weight.0.0 before parameters() names them whole): the first
+    is x, the other goes by its id; leaves(), state(), set() and the address all see both."""
+    def program(first, second):
+        a, b = Value(first, label="x"), Value(second, label="x")
+        o = a * b + a
+        o.label = "o"
+        return o
+
+    page = live_page(open_page, program(1.0, 2.0), tmp_path / "twice.html")
+    assert page.evaluate("chainrule.leaves()") == {"x": 1.0, "n1": 2.0}
+    shown = page.evaluate("chainrule.set({n1: 7})")
+    assert shown["o"]["data"] == program(1.0, 7.0).data == 8.0 and shown["x"]["grad"] == 8.0
+    page.wait_for_function("location.hash.indexOf('n1=7') >= 0")
+    page.reload()
+    assert page.evaluate("chainrule.leaves()") == {"x": 1.0, "n1": 7.0}
+
+
 class Cube(ops.Op):
     """A test-only op, x³, that the page has never heard of: its code is all the page needs."""
 

@@ -5,6 +5,7 @@ import threading
 
 import pytest
 
+import autograd.scene
 import nn
 from autograd import Value, to_dot, topological_order
 from autograd.scope import Scope, current_scope, name_scope
@@ -58,6 +59,30 @@ def test_a_users_module_that_defines_call_is_scoped_through_its_parts_and_by_seq
     wrapped.parameters()
     paths = set(inner_scopes(wrapped([1.0, 2.0])))
     assert "1" in paths and "1.enc.0.0" in paths  # Sequential entered its member's scope for its own nodes
+
+
+def test_a_users_module_is_boxed_by_name_before_parameters_is_ever_called():
+    """A model built and called, nothing else (no optimizer yet): its parts are named and its parameters labelled
+    when assigned, so its two Linears' rows are not both "0" (the head's row was lost from the collapsed picture)."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = [nn.Linear(2, 8, seed=0), [Value(0.5 + 0.1 * i) for i in range(8)]]
+            self.head = nn.Linear(8, 1, seed=1)
+
+        def forward(self, x):
+            return self.head([h.tanh() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
+
+    model = Net()
+    assert model.head.weight[0][0].label == "head.weight.0.0" and model.enc[1][2].label == "enc.1.2"  # not weight.0.0 twice
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    assert len(topological_order(loss)) > autograd.scene.COLLAPSE_AT
+    units = autograd.scene.build(loss, "test").units
+    assert list(units) == [f"enc.0.{r}" for r in range(8)] + ["head.0"]
+    assert 'label="head · 1 neuron' in to_dot(loss)
+    assert set(inner_scopes(UserNet(width=2)([1.0, 2.0]))) >= {"enc.0.0", "enc.0.1", "head.0"}  # __call__ of its own
+    wrapper = nn.Sequential(nn.Linear(2, 2, seed=2))
+    assert [o.scope.path for o in wrapper([1.0, 2.0])] == ["0.0", "0.1"]  # a private list named as _members says
 
 
 def test_printing_a_module_shows_a_list_of_modules_and_values_whole():

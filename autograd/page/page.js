@@ -392,6 +392,9 @@
   function editable(id) { return live.live && id in model.initial; }
   function leafValue(id) { return id in changed ? changed[id] : model.initial[id]; }
   function nameOf(id) { return scene.values[id].name; }
+  function keyOf(id) {  // the script API's and the address's key: the name, or the id where an earlier value has that name
+    return byName[nameOf(id)] === id ? nameOf(id) : id;
+  }
   function recompute(reason) {  // every value and gradient again, and everything shown, without moving the view
     state = model.compute(changed);
     if (reason !== "step") stepView = null;
@@ -591,7 +594,7 @@
   function address() {
     var parts = ["frame=" + current];
     leafIds.forEach(function (id) {
-      if (id in changed) parts.push(encodeURIComponent(nameOf(id)) + "=" + model.repr(changed[id]));
+      if (id in changed) parts.push(encodeURIComponent(keyOf(id)) + "=" + model.repr(changed[id]));
     });
     return "#" + parts.join("&");
   }
@@ -612,7 +615,10 @@
       if (eq < 0) return;
       try { key = decodeURIComponent(part.slice(0, eq)); text = decodeURIComponent(part.slice(eq + 1)); } catch (err) { return; }
       if (key === "frame" && /^\d+$/.test(text)) wanted.frame = Math.min(parseInt(text, 10), frames.length - 1);
-      else if (byName[key] !== undefined && editable(byName[key]) && parseAnswer(text) !== null) wanted.leaves[byName[key]] = parseAnswer(text);
+      else {
+        var id = byName[key] !== undefined ? byName[key] : key;
+        if (editable(id) && parseAnswer(text) !== null) wanted.leaves[id] = parseAnswer(text);
+      }
     });
     return wanted;
   }
@@ -635,14 +641,14 @@
     if (!live.live) throw new Error("chainrule: this page cannot change its leaves: " + live.why);
     var id = byName[name] !== undefined ? byName[name] : name;
     if (!editable(id)) throw new Error("chainrule: " + JSON.stringify(name) + " is not a leaf of this page (its leaves: " +
-                                       leafIds.map(nameOf).join(", ") + ")");
+                                       leafIds.map(keyOf).join(", ") + ")");
     return id;
   }
   Object.assign(window.chainrule, {
     show: function () { show(false); },
     leaves: function () {
       var found = {};
-      leafIds.forEach(function (id) { found[nameOf(id)] = leafValue(id); });
+      leafIds.forEach(function (id) { found[keyOf(id)] = leafValue(id); });
       return found;
     },
     set: function (numbers) {
@@ -658,7 +664,7 @@
     state: function () {
       var found = {};
       model.order.forEach(function (id) {
-        found[nameOf(id)] = { data: shown(state.data[id]), grad: shown(state.grad[id]) };
+        found[keyOf(id)] = { data: shown(state.data[id]), grad: shown(state.grad[id]) };
       });
       return found;
     },
