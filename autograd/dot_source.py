@@ -47,7 +47,9 @@ class Look:
     parents: frozenset = frozenset()  # ids drawn in green (the nodes it passes gradient to)
     current_op: str = None  # the operation (or record) whose arrows are red
     label: str = ""  # the picture's title (slides)
-    record: object = None  # record(value node) -> its fields, stacked, instead of name | data | grad (worksheets)
+    record: object = None  # record(value node) -> its rows, stacked (a tuple: fields side by side); worksheets
+    edge_labels: bool = True  # False: arrows without labels, taking no room (worksheets: the student finds them)
+    small_nodes: bool = False  # operations and boxes no bigger than their text needs (worksheets)
 
 
 def dot_source(scene, look=Look(), graph_attrs=None):
@@ -60,11 +62,12 @@ def dot_source(scene, look=Look(), graph_attrs=None):
         graph.update(label=string_escape(look.label), labelloc="t", fontsize=str(look.font + 4))
     graph.update(graph_attrs or {})
     lines += [f'  {key}="{value}";' for key, value in graph.items()]
+    size = ', width="0.3", height="0.3"' if look.small_nodes else ""
     if look.font:
-        lines.append(f'  node [fontname="Helvetica", fontsize="{look.font}"];')
+        lines.append(f'  node [fontname="Helvetica", fontsize="{look.font}"{size}];')
         lines.append(f'  edge [fontname="Helvetica", fontsize="{look.font}"];')
     else:
-        lines.append('  node [fontname="Helvetica", fontsize="11"];')
+        lines.append(f'  node [fontname="Helvetica", fontsize="11"{size}];')
         lines.append('  edge [fontname="Helvetica"];')
     lines += statements(scene, look)
     lines.append("}")
@@ -139,7 +142,9 @@ def node_attrs(node, scene, look=Look()):
             attrs["class"] = "bus"
     else:  # a value
         if look.record is not None:
-            label = " | ".join(record_escape(text) for text in look.record(node))
+            rows = " | ".join("{ %s }" % " | ".join(map(record_escape, row)) if isinstance(row, tuple)
+                              else record_escape(row) for row in look.record(node))
+            label = rows if scene.rankdir in ("LR", "RL") else "{ %s }" % rows  # (Graphviz lays them across the arrows)
         else:
             number = _numbers(scene, look, fmt)
             data, grad = number("data", node.id), number("grad", node.id)
@@ -205,7 +210,7 @@ def edge_label(edge, look=Look()):
 
 def edge_attrs(edge, scene, look=Look()):
     """The DOT attributes of one arrow."""
-    label = edge_label(edge, look)
+    label = edge_label(edge, look) if look.edge_labels else ""
     attrs = {"label": label, "fontsize": str(look.font or 10)} if label else {}
     if label and look.edge_known is not None and not look.edge_known(edge.value):
         attrs["label"] = " "  # not computed yet: nothing to show

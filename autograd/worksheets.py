@@ -10,9 +10,9 @@ uses ``+ *`` and one fork; level 2 adds tanh, sigmoid, exp and more forks; level
 that the numbers come out short (small integers and halves where the ops allow). The same seed
 gives the same worksheet, to the byte of its ``.tex``.
 
-``Worksheet.write(folder)`` writes the student sheet (each graph drawn by Graphviz, a box to fill
-beside every value) and the answer key (the answers and the chain-rule lines with the numbers),
-as LaTeX and as PDFs made by stock ``pdflatex``; with ``html=True`` also one quiz page per
+``Worksheet.write(folder)`` writes the student sheet (each graph drawn by Graphviz, its text 9 pt on
+paper, a blank to fill under every value) and the answer key (the answers and the chain-rule lines
+with the numbers), as LaTeX and as PDFs made by stock ``pdflatex``; with ``html=True`` also one quiz page per
 exercise (``walkthrough(..., quiz="grad")``). With ``choices=True`` every question offers four
 numbers, the wrong ones what the catalogued mistakes give (see ``autograd.diagnose``).
 """
@@ -50,8 +50,27 @@ LEVELS = {  # level: (binary ops, unary ops, leaves, statements, leaf values to 
         (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0, 4.0), ("/", "**", "log", "relu")),
 }
 TRIES = 300  # leaf values tried per exercise; the shortest numbers win
+DIRECTION = {1: "LR", 2: "TB", 3: "TB"}  # level 1's shallow graphs run left to right across the page, deeper ones down
+SPACING = {"LR": {"ranksep": "0.2", "nodesep": "0.3"}, "TB": {"ranksep": "0.15", "nodesep": "0.15"}}  # inches
+FONT = 20  # every text in a picture, in points before the picture is scaled onto the page
+SCALE = 0.45  # a picture's scale on the page: its text 9 pt (smaller only for a picture too big for the page)
+BLANK = "_" * 11  # the blank for ∂L/∂v in a picture: 1.7 cm on paper at 9 pt in DejaVu Sans (whose _ is narrowest)
 CHOICES = 4  # numbers offered per question with choices=True
 LETTERS = "ABCD"
+
+# \graph{picture}: the picture at SCALE, its text 9 pt, made smaller only if it is wider than the line or taller
+# than 0.6 of the page's text. The log says how wide each picture is drawn (tests/test_worksheet.py measures from it).
+GRAPH_MACRO = r"""
+\newsavebox{\programbox}
+\newsavebox{\graphbox}
+\newcommand{\fitgraph}[1]{\sbox{\graphbox}{\includegraphics[width=\linewidth,height=.6\textheight,keepaspectratio]{#1}}}
+\newcommand{\graph}[1]{%
+  \sbox{\graphbox}{\includegraphics[scale=SCALE]{#1}}%
+  \ifdim\wd\graphbox>\linewidth\fitgraph{#1}\fi
+  \ifdim\ht\graphbox>.6\textheight\fitgraph{#1}\fi
+  \typeout{worksheet: #1 drawn \the\wd\graphbox\space wide}%
+  \usebox{\graphbox}}
+""".replace("SCALE", str(SCALE))
 
 
 @dataclass(frozen=True)
@@ -90,15 +109,16 @@ class Worksheet:
         title = f"Backpropagation worksheet, level {self.level} (seed {self.seed})"
         lines = [r"\documentclass{article}", r"\usepackage{amsmath}", r"\usepackage{graphicx}",
                  r"\usepackage[margin=2cm]{geometry}", r"\allowdisplaybreaks", r"\setlength{\parindent}{0pt}",
+                 *GRAPH_MACRO.strip().splitlines(),
                  r"\begin{document}", rf"\section*{{{title}{': answer key' if key else ''}}}"]
         if not key:
             lines.append("Each program computes $L$ from the values given; the picture shows every value it computes. "
                          r"Work backwards from $\partial L/\partial L = 1$, writing $\partial L/\partial v$ "
-                         "beside every value $v$ in the picture as you go, "
+                         "in the blank under every value $v$ in the picture as you go, "
                          + ("then pick it among the numbers offered below (one of them is right)."
                             if self.exercises[0].choices else "then in its box below."))
         for exercise in self.exercises:
-            lines += _exercise_latex(exercise, key)
+            lines += _exercise_latex(exercise, key, self.level)
         return "\n".join(lines + [r"\end{document}"]) + "\n"
 
     def write(self, folder: str | os.PathLike[str], pdf_too: bool = True, html: bool = False) -> list[Path]:
@@ -107,7 +127,8 @@ class Worksheet:
         folder = Path(folder)
         written = [write_atomic(folder / "worksheet.tex", self.latex(), what="worksheet"),
                    write_atomic(folder / "answers.tex", self.latex(key=True), what="worksheet")]
-        pictures = {_picture_name(e, key): picture(e.build(), key) for e in self.exercises for key in (False, True)}
+        pictures = {_picture_name(e, key): picture(e.build(), key, DIRECTION[self.level])
+                    for e in self.exercises for key in (False, True)}
         written += [write_atomic(folder / name, data, what="worksheet") for name, data in pictures.items()]
         if pdf_too:
             for name in ("worksheet", "answers"):
@@ -220,35 +241,43 @@ def _choices(root, node, answer):
     return tuple(sorted(offered.values()))
 
 
-def picture(root: Value, key: bool = False) -> bytes:
-    """The exercise's graph as a PDF picture (bytes): each value a box ``name | value | ∂L/∂name = ____``
-    (with key=True the blank filled in with the answer)."""
-    scene = build(root, "worksheet")
+def picture(root: Value, key: bool = False, rankdir: str = "LR") -> bytes:
+    """The exercise's graph as a PDF picture (bytes), drawn in the direction rankdir ("LR" or "TB"): each value a
+    box, ``name | value`` over ``∂L/∂name = ____`` (key=True: the blank filled in with the answer), every text FONT pt."""
+    scene = build(root, "worksheet", rankdir=rankdir)
     order = topological_order(root)
     grads = dict(zip((scene.ids[node] for node in order), grad(root, order)))
     output = scene.values[scene.root].name
 
     def record(node):
-        blank = fmt(grads[node.id]) if key or node.id == scene.root else "________"
-        return node.title, fmt(node.data), f"∂{output}/∂{node.name} = {blank}"
+        blank = fmt(grads[node.id]) if key or node.id == scene.root else BLANK
+        return (node.title, fmt(node.data)), f"∂{output}/∂{node.name} = {blank}"
 
-    look = Look(record=record, edge_known=lambda value: False)
-    source = dot_source(scene, look, {"ranksep": "0.3"}).replace('fontsize="11"', 'fontsize="14"', 1)
+    look = Look(font=FONT, record=record, edge_labels=False, small_nodes=True)
+    source = dot_source(scene, look, SPACING[rankdir])
     data = run_dot(source, "pdf", "worksheet")
     if data is None:
         raise GraphvizNotFoundError(f"worksheet: Graphviz's dot draws the exercises' graphs.\n{install_hint()}")
     return data
 
 
-def _exercise_latex(exercise, key):
+def _exercise_latex(exercise, key, level):
     root = exercise.build()
-    values = ", ".join(f"${latex_name(leaf)} = {number(fmt(value))}$" for leaf, value in exercise.values.items())
+    values = [rf"${latex_name(leaf)} = {number(fmt(value))}$" for leaf, value in exercise.values.items()]
+    given = [("with " if k == 0 else "") + value + ("," if k + 1 < len(values) else ".")
+             for k, value in enumerate(values)]  # one a line
+    program = [rf"\texttt{{{line}}}" for line in exercise.program.splitlines()]  # (only letters, digits, = + * / ( ))
     lines = [rf"\subsection*{{Exercise {exercise.number}}}",
-             r"\begin{minipage}[t]{0.2\textwidth}\vspace{0pt}\raggedright", r"\begin{verbatim}", exercise.program,
-             r"\end{verbatim}", rf"with {values}.", r"\end{minipage}\hfill",
-             r"\begin{minipage}[t]{0.78\textwidth}\vspace{0pt}\centering",
-             rf"\includegraphics[width=\linewidth,height=6cm,keepaspectratio]{{{_picture_name(exercise, key)}}}",
-             r"\end{minipage}", "", r"\medskip"]
+             r"\sbox{\programbox}{\begin{tabular}[t]{@{}l@{}}",
+             *[line + r" \\" for line in program[:-1]], program[-1] + r" \\[1ex]",
+             *[line + r" \\" for line in given[:-1]], given[-1] + r"\end{tabular}}"]
+    graph = rf"\graph{{{_picture_name(exercise, key)}}}"
+    if DIRECTION[level] == "LR":  # a wide, low picture: under the program, across the page
+        lines += [r"\usebox{\programbox}", "", r"\medskip", rf"{{\centering{graph}\par}}"]
+    else:  # a tall one: beside it
+        lines += [r"\usebox{\programbox}\hfill\begin{minipage}[t]{\dimexpr\linewidth-\wd\programbox-1em\relax}"
+                  r"\vspace{0pt}\centering", graph, r"\end{minipage}"]
+    lines += ["", r"\medskip"]
     cells = []
     for k, (asked, answer) in enumerate(exercise.answers):
         d = rf"$\partial L/\partial {latex_name(asked)}$"

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zlib
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -126,6 +127,91 @@ def test_on_the_sheet_an_exercise_is_one_block_its_boxes_never_on_the_next_page(
         assert [lines[k + 1] for k in boxes_end] == [r"\end{minipage}"] * 4
         assert all(a < b < c for a, b, c in zip(starts, boxes_end, starts[1:] + [len(lines)]))
     assert r"\begin{minipage}{\textwidth}" not in worksheet(4, seed=3, level=2).latex(key=True)
+
+
+def text_sizes(pdf):
+    """The size of every text a PDF picture shows, in its own points: each text's Tf size times the scale of its Tm
+    matrix and of the cm matrices before it (as Graphviz's cairo writes them)."""
+    sizes = set()
+    for stream in re.findall(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            content = zlib.decompressobj().decompress(stream)
+        except zlib.error:
+            continue  # not a content stream
+        scale = 1.0
+        for *matrix, block in re.findall(rb"(\S+) (\S+) (\S+) (\S+) \S+ \S+ cm|BT(.*?)ET", content, re.S):
+            if matrix[0]:
+                a, b, c, d = map(float, matrix)
+                scale *= abs(a * d - b * c) ** 0.5
+                continue
+            size, text_scale = None, 1.0
+            for *tm, tf in re.findall(rb"(\S+) (\S+) (\S+) (\S+) \S+ \S+ Tm|/\S+ (\S+) Tf|T[jJ]", block):
+                if tm[0]:
+                    a, b, c, d = map(float, tm)
+                    text_scale = abs(a * d - b * c) ** 0.5
+                elif tf:
+                    size = float(tf)
+                else:
+                    sizes.add(size * text_scale * scale)
+    return sizes
+
+
+def natural_width(pdf):
+    """A PDF picture's width in points, from its MediaBox."""
+    x0, x1 = re.search(rb"/MediaBox\s*\[\s*(\S+)\s+\S+\s+(\S+)", pdf).groups()
+    return float(x1) - float(x0)
+
+
+# (level, seed, choices): every level, with choices and without; level 3 seed 8 has the widest graph seen
+READABLE = [(1, 1, False), (1, 2, True), (2, 1, False), (2, 3, True), (3, 2, True), (3, 8, False)]
+
+
+@pytest.fixture(scope="module")
+def drawn(tmp_path_factory):
+    """READABLE's sheets and keys (6 exercises each) compiled by pdflatex: {(level, seed, choices, name): (its log,
+    {picture: (the scale it is drawn at on the page, its path)})}, the scale from the log's ``worksheet: graph-1.pdf
+    drawn 412.3pt wide`` and the picture's own width."""
+    if shutil.which("pdflatex") is None or shutil.which("dot") is None:
+        pytest.skip("the sheets need pdflatex and Graphviz's dot: apt-get install texlive-latex-base graphviz")
+    sheets = {}
+    for level, seed, choices in READABLE:
+        folder = tmp_path_factory.mktemp(f"level{level}-seed{seed}")
+        worksheet(6, seed=seed, level=level, choices=choices).write(folder, pdf_too=False)
+        for name in ("worksheet", "answers"):
+            subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"], cwd=folder,
+                           capture_output=True, timeout=120, check=True)
+            log = (folder / f"{name}.log").read_text(errors="replace")
+            pictures = {}
+            for picture, width in re.findall(r"worksheet: (\S+) drawn ([\d.]+)pt wide", log):
+                path = folder / picture
+                pictures[picture] = (float(width) * 72 / 72.27 / natural_width(path.read_bytes()), path)
+            sheets[level, seed, choices, name] = log, pictures
+    return sheets
+
+
+def test_every_picture_is_drawn_with_its_text_8_pt_or_more_and_nothing_off_the_page(drawn):
+    """Readable on paper: the scale a picture is drawn at times the size of its smallest text is at least 8 pt,
+    for every graph on the sheets and the keys of every level, and no box is off the page."""
+    for (level, seed, choices, name), (log, pictures) in drawn.items():
+        prefix = "graph" if name == "worksheet" else "key"
+        assert sorted(pictures) == [f"{prefix}-{n}.pdf" for n in range(1, 7)]
+        for picture, (scale, path) in pictures.items():
+            sizes = text_sizes(path.read_bytes())
+            assert sizes and scale * min(sizes) >= 8.0, (level, seed, picture, scale, sorted(sizes))
+        too_big = [p for p in overfull(log) if p > 1.0]
+        assert not too_big, f"level {level} seed {seed} {name}: boxes off the page by {too_big} pt"
+
+
+def test_every_blank_in_the_pictures_is_1_5_cm_wide_or_more(drawn):
+    """Room to write ∂L/∂v by hand: every blank on the sheets, as drawn on the page, is at least 1.5 cm wide."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext measures the blanks: apt-get install poppler-utils")
+    for (level, seed, choices, name), (log, pictures) in drawn.items():
+        for picture, (scale, path) in pictures.items() if name == "worksheet" else ():
+            words = subprocess.run(["pdftotext", "-bbox", path, "-"], capture_output=True, text=True, check=True).stdout
+            found = re.findall(r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>_+<', words)  # words of underscores
+            blanks = [float(x1) - float(x0) for x0, x1 in found]
+            assert blanks and min(blanks) * scale >= 1.5 / 2.54 * 72, (level, seed, picture, scale, blanks)
 
 
 @needs_dot
