@@ -322,6 +322,26 @@ def test_a_step_of_gradient_descent_is_the_clis_lr_table(tmp_path, open_page):
     assert shown == taken["table"]  # the heading with its rate, then the rows
 
 
+def test_a_models_step_says_which_leaves_are_data_as_the_cli_does(tmp_path, open_page, monkeypatch):
+    import nn
+    from autograd.timeline import update_notes
+
+    without_dot(monkeypatch, tmp_path)
+    net = nn.MLP(2, [3, 1], seed=0)
+    X, y = nn.datasets.make_moons(n_samples=2, noise=0.1, seed=0)
+    path = walkthrough(nn.binary_cross_entropy_with_logits([net(x) for x in X], y), tmp_path / "model.html", lr=0.1)
+    page = open_page(path)
+    state(page)
+    before = page.evaluate("chainrule.leaves()")
+    data = [name for name in before if not name.startswith("layers.")]  # the samples' inputs, unlabelled: v5, …
+    assert len(data) == 4
+    taken = page.evaluate("chainrule.step(0.1)")
+    after = page.evaluate("chainrule.leaves()")
+    assert all(after[name] == before[name] for name in data)
+    note = update_notes(["w"], data)  # the CLI's line: "(v5, v6, v28, v29: data, not updated)"
+    assert taken["table"][-1:] == note == frames_of(path.read_text(encoding="utf-8"))[-1]["lines"][-1:]
+
+
 def test_the_address_keeps_the_frame_and_the_leaves(tmp_path, open_page):
     path = walkthrough(readme_neuron(), tmp_path / "neuron.html")
     page = open_page(path, "#frame=12&x1=1.5&w1=-2")
