@@ -213,12 +213,39 @@ def fill(template, name):
 # ---- which part of a model made each node --------------------------------------------------
 
 
+def top_names(order):
+    """{scope: its name} for the modules held by no parent whose parameters the graph reads, when there are
+    several (``l2(l1(x))`` with two Linears, whose scope paths both start at ""): each is named by its
+    class and order of first use, ``Linear``, ``Linear#2``; {} for one model (its scope is the picture)."""
+    tops = [node.scope.chain()[-1] for node in order if node.parents and node.scope is not None]  # in order of use
+    reading = {node.scope.chain()[-1] for node in order if not node.parents and node.scope is not None
+               and node.scope.kind == "parameter"}
+    tops = [top for top in dict.fromkeys(tops) if top in reading]
+    if len(tops) < 2:
+        return {}
+    named, seen = {}, Counter()
+    for top in tops:
+        kind = top.kind or "module"
+        seen[kind] += 1
+        named[top] = kind if seen[kind] == 1 else f"{kind}#{seen[kind]}"
+    return named
+
+
+def path_of(scope, tops):
+    """A scope's path, under the name its top module has in tops (``Linear#2.0``); "" for None."""
+    if scope is None:
+        return ""
+    return ".".join(part for part in (tops.get(scope.chain()[-1], ""), scope.path) if part)
+
+
 def find_units(order):
     """{unit name: (kind, layer, [nodes])}: a unit is the smallest scope that holds every node reading some
     parameter (a neuron's, a Linear row's, a Conv2d channel's, an RNN's), unless it holds another unit;
     its members are those parameters, the nodes built in it, and an activation that alone reads one of
-    its outputs (a ReLU module after a Linear)."""
-    owner = {node: common for node, common in reading_scopes(order).items() if common is not None and common.path}
+    its outputs (a ReLU module after a Linear). Names are scope paths (see top_names)."""
+    tops = top_names(order)
+    owner = {node: common for node, common in reading_scopes(order).items()
+             if common is not None and path_of(common, tops)}
     units = set(owner.values())
     outer = {s for unit in units for s in unit.chain()[1:]}
     units -= outer
@@ -243,8 +270,7 @@ def find_units(order):
     for node in order:
         if node in home:
             found.setdefault(home[node], []).append(node)
-    return {unit.path: (unit.kind, unit.parent.path if unit.parent is not None else "", members)
-            for unit, members in found.items()}
+    return {path_of(unit, tops): (unit.kind, path_of(unit.parent, tops), members) for unit, members in found.items()}
 
 
 def reading_scopes(order):
@@ -331,6 +357,7 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     if not collapsed:
         check_size(order, max_nodes, what)
     unit_of = {m: unit.name for unit in units.values() for m in unit.members}
+    tops = top_names(order)
     name = names(order)
     by_id = {nid: node for node, nid in ids.items()}
     for unit in units.values():  # a collapsed unit's output is named after it, so formulas read
@@ -344,10 +371,13 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     for node in order:
         nid = ids[node]
         nodes[nid] = _value_node(node, nid, root, name, ids, grads, unit_of.get(nid, ""))
+        if tops and node.scope is not None:  # (two models held by no parent: their scopes go by their names)
+            made_by = node.scope.parent if nodes[nid].parameter else node.scope
+            nodes[nid].scope = path_of(made_by, tops)
     scene = Scene(ids[root], dict(nodes), [], {}, nodes, title=_expression(root, order, ids, name, units),
                   steps=_steps(steps, order, name, collapsed) if walk else None, ids=ids, units=units,
                   collapsed=collapsed, expand=expand, rankdir=rankdir)
-    _boxes(scene, order, ids, groups)
+    _boxes(scene, order, ids, groups, tops)
     if not collapsed:
         _drawing(scene, order, ids, name)
     return scene
@@ -442,7 +472,7 @@ def _written_from(order, name, folded):
     return text[order[-1]]
 
 
-def _boxes(scene, order, ids, groups):
+def _boxes(scene, order, ids, groups, tops):
     """A box per title of groups, else per scope of a model (the top scope is the picture itself)."""
     boxes, nodes = scene.boxes, scene.nodes
     if groups:
@@ -464,14 +494,14 @@ def _boxes(scene, order, ids, groups):
         if node in reading:  # a parameter sits with the part that reads it (a Linear's row), inside its own module
             common = reading[node]
             scope = common if common is not None and scope.parent in common.chain() else scope.parent
-        homes[node] = scope if scope is not None and scope.path else None
-    scopes = {s for scope in homes.values() if scope is not None for s in scope.chain() if s.path}
+        homes[node] = scope if path_of(scope, tops) else None
+    scopes = {s for scope in homes.values() if scope is not None for s in scope.chain() if path_of(s, tops)}
     by_scope = {}
-    for scope in sorted(scopes, key=lambda s: natural(s.path)):  # t=1 before t=2, layers.2 before layers.10
+    for scope in sorted(scopes, key=lambda s: natural(path_of(s, tops))):  # t=1 before t=2, layers.2 before layers.10
         by_scope[scope] = f"box{len(by_scope)}"
     for scope, bid in by_scope.items():
         parent = scope.parent
-        boxes[bid] = Box(bid, scope.path, by_scope.get(parent) if parent is not None else None)
+        boxes[bid] = Box(bid, path_of(scope, tops), by_scope.get(parent) if parent is not None else None)
     for node in order:
         nodes[ids[node]].box = by_scope.get(homes[node])
 

@@ -318,12 +318,13 @@ def table_templates(scene, parameters, data):
     references ("lr", and per parameter its "data", "grad" and "update"); parameters and data are value ids."""
     values = scene.values
     out = values[scene.root].name
-    named = [values[vid].name for vid in data if values[vid].label]  # (an unlabelled constant goes unsaid)
+    named = [values[vid].name for vid in data]  # (a model's inputs by the names the page gives them: v5, v6, …)
     width = max((len(values[vid].name) for vid in parameters), default=0)
     heading = template(lambda w: _capitalized(update_heading(("lr",), out, w)))
     rows = [template(lambda w, vid=vid: update_line(values[vid].name, width, ("data", vid), ("lr",), ("grad", vid),
                                                     ("update", vid), w)) for vid in parameters]
-    return heading, rows + [template(lambda w, line=line: line) for line in update_notes(parameters, named)]
+    notes = update_notes(parameters, [_listed(named)] if named else [])
+    return heading, rows + [template(lambda w, line=line: line) for line in notes]
 
 
 def _capitalized(text):

@@ -120,6 +120,20 @@ def test_a_linear_layer_is_drawn_one_node_per_row():
     assert "2.3 (relu)" in source  # row 3 of the Linear at index 2
 
 
+def test_two_modules_held_by_no_parent_are_named_by_class_and_order_of_use():
+    """l2(l1(x)): both Linears' scopes are "" and their rows "0", "1"…; each is boxed, collapsed and expanded apart."""
+    l1, l2 = nn.Linear(2, 3, seed=0), nn.Linear(3, 1, seed=1)
+    loss = (l2(l1([0.5, -1.0]))[0] - 1.0) ** 2
+    loss.backward()
+    assert set(walkthrough_scene(loss, []).units) == {"Linear.0", "Linear.1", "Linear.2", "Linear#2.0"}
+    collapsed = to_dot(loss, expand=[])
+    assert 'label="Linear · 3 neurons' in collapsed and 'label="Linear#2 · 1 neuron' in collapsed
+    assert all(f"{unit} (linear)" in collapsed for unit in ("Linear.0", "Linear.1", "Linear.2", "Linear#2.0"))
+    expanded = to_dot(loss, expand="Linear#2")
+    assert 'label="Linear#2.0"' in expanded and "Linear#2.0 (linear)" not in expanded and "Linear.0 (linear)" in expanded
+    assert 'label="Linear"' in to_dot(loss) and 'label="Linear#2"' in to_dot(loss)  # small: drawn in full, boxed
+
+
 def test_an_expanded_neurons_layer_box_says_what_its_norm_covers():
     """The box holds 15 records and the neuron drawn in full; its title counts all 16 and its norm covers all 16."""
     loss = mlp_loss()

@@ -322,6 +322,26 @@ def test_a_step_of_gradient_descent_is_the_clis_lr_table(tmp_path, open_page):
     assert shown == taken["table"]  # the heading with its rate, then the rows
 
 
+def test_a_models_step_says_which_leaves_are_data_as_the_cli_does(tmp_path, open_page, monkeypatch):
+    import nn
+    from autograd.timeline import update_notes
+
+    without_dot(monkeypatch, tmp_path)
+    net = nn.MLP(2, [3, 1], seed=0)
+    X, y = nn.datasets.make_moons(n_samples=2, noise=0.1, seed=0)
+    path = walkthrough(nn.binary_cross_entropy_with_logits([net(x) for x in X], y), tmp_path / "model.html", lr=0.1)
+    page = open_page(path)
+    state(page)
+    before = page.evaluate("chainrule.leaves()")
+    data = [name for name in before if not name.startswith("layers.")]  # the samples' inputs, unlabelled: v5, …
+    assert len(data) == 4
+    taken = page.evaluate("chainrule.step(0.1)")
+    after = page.evaluate("chainrule.leaves()")
+    assert all(after[name] == before[name] for name in data)
+    note = update_notes(["w"], data)  # the CLI's line: "(v5, v6, v28, v29: data, not updated)"
+    assert taken["table"][-1:] == note == frames_of(path.read_text(encoding="utf-8"))[-1]["lines"][-1:]
+
+
 def test_the_address_keeps_the_frame_and_the_leaves(tmp_path, open_page):
     path = walkthrough(readme_neuron(), tmp_path / "neuron.html")
     page = open_page(path, "#frame=12&x1=1.5&w1=-2")
@@ -438,6 +458,36 @@ def test_the_data_quiz_does_not_tell_its_answer_on_an_arrow(tmp_path, open_page)
     assert "unknown" in arrow.get_attribute("class")  # its label, 1 - o² = 0.5, would give o away
     page.click("#reveal")
     assert "unknown" not in arrow.get_attribute("class")
+
+
+@needs_dot
+def test_the_grad_quiz_shows_an_asked_arrows_rule_without_its_number(tmp_path, open_page):
+    path = walkthrough(readme_neuron(), tmp_path / "quiz.html", quiz="grad")
+    document = document_of(path.read_text(encoding="utf-8"))
+    labels = """() => Object.fromEntries(Array.from(document.querySelectorAll('#graph g.edge')).map(g =>
+        [g.querySelector('title').textContent, Array.from(g.querySelectorAll('text')).map(t => t.textContent).join(' ').trim()]))"""
+    asked_frames = [k for k, frame in enumerate(document["frames"]) if frame["ask"]]
+    assert asked_frames
+    for k in asked_frames:
+        asked = {(vid, i) for ask in document["frames"][k]["ask"] for vid, i in ask["edges"]}
+        arrows = [e for e in document["scene"]["edges"] if any((e["value"], i) in asked for i in e["uses"])]
+        assert arrows
+        page = open_page(path, f"#frame={k}")
+        assert state(page)["revealed"] is False
+        before = page.evaluate(labels)
+        if k == asked_frames[0]:  # answered right: the numbers come back
+            page.locator("input.answer").first.fill(document["frames"][k]["ask"][0]["answer"])
+            page.click("#check")
+        else:
+            page.click("#reveal")
+        assert state(page)["revealed"] is True
+        after = page.evaluate(labels)
+        for e in arrows:
+            arrow, number = f"{e['tail']}->{e['head']}", fmt(e["local"])
+            assert after[arrow].endswith(f"= {number}") and before[arrow] == after[arrow][:-len(f"= {number}")].strip()
+        assert all(before[a] == after[a] for a in before if a not in {f"{e['tail']}->{e['head']}" for e in arrows})
+        if k == asked_frames[0]:  # "n.grad += ∂o/∂n · o.grad = ?" while the arrow said "= 0.5"
+            assert before["n8->op9"] == "∂o/∂n = 1 - o²" and after["n8->op9"] == "∂o/∂n = 1 - o² = 0.5"
 
 
 def test_the_page_writes_repr_as_python_does(tmp_path, open_page, monkeypatch):

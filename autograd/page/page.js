@@ -233,6 +233,9 @@
     var forwardPhase = frame.phase === "forward", opId = frame.op || null, secret = {};
     // a value the data quiz asks for: the arrows into its operation would tell it (1 - o² = 0.5 gives o)
     if (answerHidden) frame.hide.forEach(function (h) { if (h[1] === "data") secret["op" + h[0].slice(1)] = true; });
+    // a gradient the grad quiz asks for: the arrows whose local derivatives it multiplies show their rule, not its number
+    var asked = {};
+    if (answerHidden) frame.ask.forEach(function (a) { (a.edges || []).forEach(function (u) { asked[u[0] + ":" + u[1]] = true; }); });
     edges.forEach(function (e) {
       var into = e.head.slice(0, 2) === "op" ? "n" + e.head.slice(2) : null;
       var known = (into === null || current >= computedAt[into]) && !secret[e.head];
@@ -241,7 +244,9 @@
       e.g.classList.toggle("waiting", known && !done && !forwardPhase);
       e.g.classList.toggle("done", done);
       e.g.classList.toggle("active", opId !== null && (e.head === opId || e.tail === opId));
-      if (e.label) fit(e.label.fit, e.label.before + numberText(edgeLocal(e.label.e, state), fmt) + e.label.after);
+      if (e.label && e.label.e.uses.some(function (i) { return asked[e.label.e.value + ":" + i]; }))
+        fit(e.label.fit, e.label.before.replace(/\s*=\s*$/, "") + e.label.after);
+      else if (e.label) fit(e.label.fit, e.label.before + numberText(edgeLocal(e.label.e, state), fmt) + e.label.after);
     });
   }
   function written(template, extra) { return model.fill(template, state, extra); }
