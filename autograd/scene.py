@@ -4,8 +4,10 @@
 reaches back into the graph or into another view:
 
 - ``values``: one ``Node`` per value (``n<i>``, ``i`` its index in ``topological_order``) with
-  its kind (output, parameter, leaf, constant, inner), name, title, data, grad, op, operands (the
-  ids, in order), formula, the scope that made it, and per operand an ``Operand``: the local
+  its kind (output, parameter, leaf, constant, inner), name, title, label (also as given), data,
+  grad, op, operands (the ids, in order), formula, the scope that made it, its op's ``rules`` (the
+  ``ops.Op`` itself, stateless: how it writes its formula, rules and mistakes with any names or
+  numbers, and its code), and per operand an ``Operand``: the local
   derivative, its rule as the op writes it (kept as a template with the operands' ids, so a
   view can write it with other names), the rule with the numbers in;
 - ``nodes``: what is drawn, in order: the values and their operations (``op<i>``), a value drawn
@@ -85,6 +87,9 @@ class Node:
     unit: str = ""  # the unit (see collapse.py) it belongs to
     rows: list = None  # a unit's record: rows of cells [template, [[what, id], ...]]
     label: str = ""  # the label as written (control characters escaped)
+    given: str = ""  # the label exactly as given, as the engine's messages quote it
+    rules: object = field(default=None, repr=False)  # a value's op (an ops.Op, stateless): its formula, rule,
+    # mistakes and code, to write it with other names or numbers; None for a leaf
 
 
 @dataclass
@@ -375,7 +380,7 @@ def _value_node(node, nid, root, name, ids, grads, unit):
         formula=node._op.formula([name[p] for p in node.parents]) if node.parents else "",
         numbers=node._op.formula(values) if node.parents else "",
         scope=made_by.path if made_by is not None else "", maker=made_by.kind if made_by is not None else "",
-        parameter=parameter, unit=unit, label=label)
+        parameter=parameter, unit=unit, label=label, given=node.label, rules=node._op)
 
 
 def _by_id(name, ids):

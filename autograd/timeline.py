@@ -162,14 +162,9 @@ def _chain(step, ids):
              "contribution": number(entry.contribution), "total": number(entry.grad_after)} for entry in step.parents]
 
 
-def graph_nodes(scene):
-    """{value id: the graph's node}, to ask a node's op how it writes itself with numbers in."""
-    return {vid: node for node, vid in scene.ids.items()}
-
-
-def _formula_numbers(node, operands, w, style="f"):
-    """How node's op writes it with its operands' numbers (w's tokens) in: ``2.0·(-3.0)``."""
-    return node._op.formula([w(("data", pid), style) for pid in operands])
+def _formula_numbers(value, w, style="f"):
+    """How value's op writes it with its operands' numbers (w's tokens) in: ``2.0·(-3.0)``."""
+    return value.rules.formula([w(("data", operand.id), style) for operand in value.operands])
 
 
 class _Tokens:
@@ -191,16 +186,16 @@ class _Tokens:
         return (self.w(("data", vid)) for vid in self.vids)
 
 
-def _token_entry(step, k, vid, ids, w):
-    """Operand k's entry of a backward step with references in place of its numbers (its rule's too)."""
-    node = step.node
-    numbers = node._op.rule(k, _Tokens(w, [ids[p] for p in node.parents]), w(("data", vid)))
+def _token_entry(step, k, value, w):
+    """Operand k's entry of value's backward step with references in place of its numbers (its rule's too)."""
+    vid = value.id
+    numbers = value.rules.rule(k, _Tokens(w, [operand.id for operand in value.operands]), w(("data", vid)))
     return replace(step.parents[k], contribution=("contribution", vid, k), grad_after=("after", vid, k), numbers=numbers)
 
 
-def _step_line(step, k, vid, ids, w):
-    """Line k of a backward step as Step.lines writes it, each number w's."""
-    one = replace(step, upstream=("grad", vid), parents=(_token_entry(step, k, vid, ids, w),))
+def _step_line(step, k, value, w):
+    """Line k of value's backward step as Step.lines writes it, each number w's."""
+    one = replace(step, upstream=("grad", value.id), parents=(_token_entry(step, k, value, w),))
     return one.lines(w, lambda entry: w.unless_equal(entry.contribution, entry.grad_after,
                                                      f", now {w(entry.grad_after)}"))[0]
 
@@ -221,7 +216,6 @@ def _frames(scene, quiz):
     values, ids, root = scene.values, scene.ids, scene.root
     order = scene.order
     numbers = Numbers(scene)
-    graph = graph_nodes(scene)
     frames = []
     for i, vid in enumerate(order, 1):
         node = values[vid]
@@ -232,14 +226,12 @@ def _frames(scene, quiz):
                     "output": "the output"}[node.kind]
             frame.line(lambda w: f"{node.name} = {w(('data', vid))}  (a leaf: {what})")
         else:
-            operands = [operand.id for operand in node.operands]
-
-            def start(w, node=node, operands=operands):
-                return f"{node.name} = {node.formula} = {_formula_numbers(graph[node.id], operands, w)} = "
+            def start(w, node=node):
+                return f"{node.name} = {node.formula} = {_formula_numbers(node, w)} = "
 
             frame.line(lambda w: start(w) + w(("data", vid)))
             if quiz == "data":
-                frame["ask"].append(_data_question(start, vid, operands, graph, numbers))
+                frame["ask"].append(_data_question(start, node, numbers))
                 frame["hide"].append([vid, "data"])
         frame.learn(vid, "data", ("data", vid))
         frames.append(frame.finished())
@@ -261,12 +253,12 @@ def _frames(scene, quiz):
         for k, (entry, row, total) in enumerate(zip(step.parents, step.columns(), sums)):
             parent = ids[entry.parent]
             received[parent].append(("contribution", vid, k))
-            frame.line(lambda w, k=k: _step_line(step, k, vid, ids, w))
+            frame.line(lambda w, k=k: _step_line(step, k, values[vid], w))
             if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
                 refs = list(received[parent])
                 frame.line(lambda w, refs=refs, k=k: _sum_line(entry.name, refs, ("after", vid, k), w, listed=False))
             if quiz == "grad":
-                frame["ask"].append(_question(step, entry, row, vid, k, ids, numbers))
+                frame["ask"].append(_question(step, entry, row, values[vid], k, numbers))
                 if total is not None and len(total) > 1:
                     frame["ask"].append(_total_question(step, entry, k, vid, list(received[parent]), numbers))
             frame.learn(parent, "grad", ("after", vid, k))
@@ -285,18 +277,20 @@ def _plain(text):
     return template(lambda w: text)
 
 
-def _data_question(start, vid, operands, graph, numbers):
+def _data_question(start, node, numbers):
     """The data quiz's question about one value: its question, the answer and a hint (the numbers to work out)."""
+    vid = node.id
     question, question_text = text_of(lambda w: start(w) + "?", numbers)
-    hint, hint_text = text_of(lambda w: f"work out {_formula_numbers(graph[vid], operands, w)}", numbers)
+    hint, hint_text = text_of(lambda w: f"work out {_formula_numbers(node, w)}", numbers)
     value = numbers(("data", vid))
     return {"question": question, "value": _finite(value), "answer": fmt(value), "hint": hint, "ref": ("data", vid),
             "texts": {"question": question_text, "hint": hint_text}}
 
 
-def _question(step, entry, row, vid, k, ids, numbers):
-    """The quiz's question about one update of a step: its value, the answer and a hint (the rule with numbers)."""
-    hint, hint_text = text_of(lambda w: _hint(step, entry, k, vid, ids, w), numbers)
+def _question(step, entry, row, node, k, numbers):
+    """The quiz's question about one update of node's step: its value, the answer and a hint (the rule with numbers)."""
+    vid = node.id
+    hint, hint_text = text_of(lambda w: _hint(step, entry, k, node, w), numbers)
     value = numbers(("contribution", vid, k))
     return {"question": f"{row[0]} = ?", "value": _finite(value), "answer": fmt(value), "hint": hint,
             "ref": ("contribution", vid, k), "edges": [[vid, k]], "texts": {"hint": hint_text}}
@@ -373,10 +367,11 @@ def update_notes(rows, data):
     return notes
 
 
-def _hint(step, entry, k, vid, ids, w):
+def _hint(step, entry, k, node, w):
     """``∂o/∂n = 1 - o² = (1 - 0.707107²) = 0.5; times o.grad = 1.0``: the local derivative's rule, with the numbers
     in when that says more than the number itself, and the upstream gradient."""
-    numbers = _token_entry(step, k, vid, ids, w).numbers
+    vid = node.id
+    numbers = _token_entry(step, k, node, w).numbers
     rule = entry.rule
     if numbers != rule and not _one_number(numbers):
         rule = f"{rule} = {numbers}"
@@ -554,7 +549,6 @@ def _numbers_within(text, w, numbers, limit):
 def _collapsed_forward(scene, quiz, known, numbers):
     """The inputs and parameters in one frame, then one frame per layer (or per value drawn in full)."""
     plan, values, order = scene.plan, scene.values, scene.order
-    graph = graph_nodes(scene)
     frames = []
     leaves = [vid for vid in order if not values[vid].operands]
     inputs = [vid for vid in leaves if vid in plan.folded]
@@ -609,9 +603,7 @@ def _collapsed_forward(scene, quiz, known, numbers):
             frame.line(lambda w, run=run, lump=lump: f"{len(run)} operations {lump.doing}")
         else:
             node = values[key]
-            operands = [operand.id for operand in node.operands]
-            worked = _clipped_numbers(lambda w, key=key, operands=operands: _formula_numbers(graph[key], operands, w),
-                                      numbers)
+            worked = _clipped_numbers(lambda w, node=node: _formula_numbers(node, w), numbers)
 
             def start(w, node=node, worked=worked):
                 return f"{node.name} = {_clipped(node.formula)} = {worked(w)} = "
@@ -732,11 +724,11 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
                 frame.line(lambda w: f"{step.name} passes its gradient to {len(step.parents)} operands; "
                                      f"the first {_STEP_LINES} here, every one on its arrow")
             for i, (entry, row, total) in enumerate(list(zip(step.parents, step.columns(), sums))[:_STEP_LINES]):
-                frame.line(lambda w, i=i: _step_line(step, i, vid, ids, w))
+                frame.line(lambda w, i=i: _step_line(step, i, values[vid], w))
                 if total is not None and len(total) > 1:
                     frame.line(lambda w, i=i, total=total, entry=entry: _sum_line(entry.name, total, ("after", vid, i), w))
                 if quiz == "grad" and plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
-                    frame["ask"].append(_question(step, entry, row, vid, i, ids, numbers))
+                    frame["ask"].append(_question(step, entry, row, values[vid], i, numbers))
         for step, _ in run:
             vid = ids[step.node]
             for i, entry in enumerate(step.parents):
@@ -794,13 +786,12 @@ def _neuron_lines(scene, unit, run, outside, given, w):
     else:
         terms = _terms([ref for _, ref in arrived], w)
         lines = [f"out.grad = {terms} = {w(('grad', out))}  (from {_givers(plan, [g for g, _ in arrived], values)})"]
-    graph = graph_nodes(scene)
 
     def line(node, i, here):
         operand = node.operands[i]
         rule = fill(operand.template, local)
         vid = node.id
-        numbers = graph[vid]._op.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
+        numbers = node.rules.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
         worked = f" = {factor(numbers)} · {factor(w(('grad', vid)))}" if numbers != rule else ""
         parent = local[operand.id]
         contribution = w(("contribution", vid, i))
