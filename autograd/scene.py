@@ -37,7 +37,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from autograd.engine import start_grads, topological_order
-from autograd.explain import expect_value, walk as explained_steps
+from autograd.explain import MAX_PATHS_PER_LEAF, expect_value, walk as explained_steps
 from autograd.text import fmt, names, natural, short, shorten, visible
 
 MAX_NODES = 500
@@ -210,6 +210,54 @@ def arrow_count(order):
                for node in order if node.parents for uses in Counter(node.parents).values())
 
 
+def reading_order_leaves(scene):
+    """The leaves the root depends on, each once, in the order they are written in its expression."""
+    values = scene.values
+    leaves, seen, stack = [], set(), [scene.root]
+    while stack:
+        vid = stack.pop()
+        if vid in seen:
+            continue
+        seen.add(vid)
+        if not values[vid].operands:
+            leaves.append(vid)
+        stack.extend(reversed([operand.id for operand in values[vid].operands]))
+    return leaves
+
+
+def operand_paths(scene, max_paths=MAX_PATHS_PER_LEAF):
+    """{leaf id: every path from the root down to it, each a list of (value id, i): the value's operand i},
+    leaves in reading order; None for a leaf reached by more than max_paths paths (``a / a`` has two)."""
+    values, order = scene.values, scene.order
+    count = dict.fromkeys(order, 0)  # how many paths lead from the root to each value (uses counted)
+    count[scene.root] = 1
+    for vid in reversed(order):
+        for operand in values[vid].operands:
+            count[operand.id] += count[vid]
+    result = {}
+    for leaf in reading_order_leaves(scene):
+        if count[leaf] > max_paths:
+            result[leaf] = None
+            continue
+        reaches = set()  # the values computed (directly or not) from leaf, and leaf itself
+        for vid in order:
+            if vid == leaf or any(operand.id in reaches for operand in values[vid].operands):
+                reaches.add(vid)
+        paths = []
+        stack = [(scene.root, [])] if scene.root in reaches else []
+        while stack:
+            vid, path = stack.pop()
+            if vid == leaf:
+                paths.append(path)
+                continue
+            operands = values[vid].operands
+            for i in reversed(range(len(operands))):
+                if operands[i].id in reaches:
+                    stack.append((operands[i].id, path + [(vid, i)]))
+        result[leaf] = paths
+    return result
+
+
 def fill(template, name):
     """A rule or formula template with each "\x00<id>\x00" written as name[id]."""
     return re.sub("\x00([^\x00]*)\x00", lambda m: name[m[1]], template)
@@ -307,12 +355,13 @@ def expanded_units(expand, unit_names, what):
 # ---- the scene -------------------------------------------------------------------------------
 
 
-def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False, rankdir="LR"):
+def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False, rankdir="LR", refuse=None):
     """The scene of root's graph; a model's graph (over ``COLLAPSE_AT`` values, or expand given) is
     marked to be drawn one record per unit (collapse.py draws it so), any other checked against max_nodes.
 
     Grads are each node's ``.grad``, or with ``walk=True`` root's own gradients from a walk of the
     scene's own (then ``steps`` holds the backward pass); no ``.grad`` changes either way.
+    refuse: the words of check_size's refusal of a graph over max_nodes ({"why": ..., "verb": ...}).
     """
     expect_value(root, what)
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -334,7 +383,7 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
                  for name, (kind_, layer, members) in sorted(found.items(), key=lambda item: natural(item[0]))}
         collapsed = bool(units)
     if not collapsed:
-        check_size(order, max_nodes, what)
+        check_size(order, max_nodes, what, **(refuse or {}))
     unit_of = {m: unit.name for unit in units.values() for m in unit.members}
     name = names(order)
     by_id = {nid: node for node, nid in ids.items()}

@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from autograd.collapse import bus_id
 from autograd.ops import factor
-from autograd.scene import ACTIVATIONS, fill
+from autograd.scene import ACTIVATIONS, fill, reading_order_leaves
 from autograd.text import fmt, natural, rule_and, short
 from autograd.written import fill as fill_in, lines, template
 
@@ -134,21 +134,6 @@ def done_frame(title, lines):
     """A frame of text at the end (the CLI's update table)."""
     return {"phase": "done", "title": str(title), "node": None, "op": None, "parents": [],
             "lines": [str(line) for line in lines], "ask": [], "hide": [], "set": {}}
-
-
-def reading_order_leaves(scene):
-    """The leaves the root depends on, each once, in the order they are written in its expression."""
-    values = scene.values
-    leaves, seen, stack = [], set(), [scene.root]
-    while stack:
-        vid = stack.pop()
-        if vid in seen:
-            continue
-        seen.add(vid)
-        if not values[vid].operands:
-            leaves.append(vid)
-        stack.extend(reversed([operand.id for operand in values[vid].operands]))
-    return leaves
 
 
 def _op_id(vid, scene):
