@@ -168,7 +168,7 @@ def _table(scene, name):
         return []
     rows = []
     for step, _ in scene.steps:
-        vid = scene.ids[step.node]
+        vid = step.node
         operands = scene.values[vid].operands
         for k, (i, entry) in enumerate(enumerate(step.parents)):
             parent = operands[i].id

@@ -57,7 +57,7 @@ class Numbers:
         self.values = values = scene.values
         self.lr = None  # the learning rate of an update table's ("lr",) and ("update", id)
         self.sums = list(sums) if sums is not None else [
-            (scene.ids[step.node], i) for step, _ in scene.steps for i in range(len(step.parents))]
+            (step.node, i) for step, _ in scene.steps for i in range(len(step.parents))]
         self.after, running = {}, {}
         for vid, i in self.sums:
             parent = values[vid].operands[i].id
@@ -141,9 +141,9 @@ def _op_id(vid, scene):
     return f"op{vid[1:]}" if scene.values[vid].operands else None
 
 
-def _chain(step, ids):
+def _chain(step):
     """The numbers of a backward step's lines, as data: per parent, its local derivative, the contribution, the total."""
-    return [{"parent": ids[entry.parent], "local": number(entry.local), "upstream": number(step.upstream),
+    return [{"parent": entry.parent, "local": number(entry.local), "upstream": number(step.upstream),
              "contribution": number(entry.contribution), "total": number(entry.grad_after)} for entry in step.parents]
 
 
@@ -198,7 +198,7 @@ def _terms(refs, w, listed=True):
 
 def _frames(scene, quiz):
     """Every frame of a small graph: forward, one per value; backward start; one per step; a summary."""
-    values, ids, root = scene.values, scene.ids, scene.root
+    values, root = scene.values, scene.root
     order = scene.order
     numbers = Numbers(scene)
     frames = []
@@ -231,12 +231,12 @@ def _frames(scene, quiz):
     frames.append(frame.finished())
     received = {vid: [] for vid in order}  # the contributions that reached each value, as references
     for step, sums in scene.steps:
-        vid = ids[step.node]
+        vid = step.node
         frame = _Frame(numbers, phase="backward", title=f"Backward step {step.number} of {len(scene.steps)}: {step.name}",
-                       node=vid, op=_op_id(vid, scene), parents=[ids[e.parent] for e in step.parents], ask=[], hide=[],
-                       chain=_chain(step, ids))
+                       node=vid, op=_op_id(vid, scene), parents=[e.parent for e in step.parents], ask=[], hide=[],
+                       chain=_chain(step))
         for k, (entry, row, total) in enumerate(zip(step.parents, step.columns(), sums)):
-            parent = ids[entry.parent]
+            parent = entry.parent
             received[parent].append(("contribution", vid, k))
             frame.line(lambda w, k=k: _step_line(step, k, values[vid], w))
             if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
@@ -496,7 +496,7 @@ def sum_order(scene, runs=None):
     if scene.plan is None:
         return None
     runs = _backward_runs(scene) if runs is None else runs
-    return [(scene.ids[step.node], i) for _, steps in runs for step in steps for i in range(len(step.parents))]
+    return [(step.node, i) for _, steps in runs for step in steps for i in range(len(step.parents))]
 
 
 def _operands(scene):
@@ -615,18 +615,18 @@ def _collapsed_forward(scene, quiz, known, numbers):
 def _backward_runs(scene):
     """[((kind, key), [steps])]: the walk's steps grouped as a model page shows them, one unit (or one layer,
     or the lump, or one value drawn in full) per frame, in an order the computation allows."""
-    plan, ids = scene.plan, scene.ids
+    plan = scene.plan
     per_layer = len(plan.collapsed) > NEURON_STEPS or any(len(plan.ends(u)) > 1 for u in plan.collapsed)
 
     def backward_unit(step):
-        vid = ids[step.node]
+        vid = step.node
         unit = plan.neuron(vid)
         if unit is not None:
             return ("layer", plan.layer_of[unit]) if per_layer else ("neuron", unit)
         return ("lump", plan.lumped[vid]) if vid in plan.lumped else ("node", vid)
 
-    step_of = {ids[step.node]: step for step, _ in scene.steps}
-    backward = _grouped([ids[step.node] for step, _ in reversed(scene.steps)],
+    step_of = {step.node: step for step, _ in scene.steps}
+    backward = _grouped([step.node for step, _ in reversed(scene.steps)],
                         lambda vid: backward_unit(step_of[vid]), _operands(scene))
     return [(u, [step_of[vid] for vid in reversed(vids)]) for u, vids in reversed(backward)]
 
@@ -634,7 +634,7 @@ def _backward_runs(scene):
 def _collapsed_backward(scene, quiz, known, numbers, runs):
     """The start, then one frame per unit (or layer) and per value drawn in full, each with the running
     totals in the page's order (which may group the walk's steps)."""
-    plan, values, ids, root, order = scene.plan, scene.values, scene.ids, scene.root, scene.order
+    plan, values, root, order = scene.plan, scene.values, scene.root, scene.order
     top = plan.drawn_as(root)
     name = values[root].name
     frame = _Frame(numbers, phase="backward", title="Backward starts", node=top,
@@ -654,15 +654,15 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
     given = {vid: [] for vid in order}  # (the value whose step gave it, its contribution's reference) in walk order
     for step, _ in scene.steps:
         for i, entry in enumerate(step.parents):
-            given[ids[entry.parent]].append((ids[step.node], ("contribution", ids[step.node], i)))
+            given[entry.parent].append((step.node, ("contribution", step.node, i)))
     running, received = {}, {vid: [] for vid in order}
     for k, ((what, key), steps) in enumerate(runs, 1):
         run, completed = [], []  # (step, sums) with running totals in the page's order, which may group the walk's steps
         for step in steps:
             entries, sums = [], []
-            vid = ids[step.node]
+            vid = step.node
             for i, entry in enumerate(step.parents):
-                parent = ids[entry.parent]
+                parent = entry.parent
                 running[parent] = running.get(parent, 0.0) + entry.contribution
                 received[parent].append(("contribution", vid, i))
                 done = len(received[parent]) == uses[parent]
@@ -671,21 +671,21 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
                     completed.append(parent)
                 entries.append(replace(entry, grad_after=running[parent]))
             run.append((replace(step, parents=tuple(entries)), sums))
-        run_nodes = {ids[step.node] for step, _ in run}
-        outside = _unique(ids[entry.parent] for step, _ in run for entry in step.parents
-                          if plan.neuron(ids[entry.parent]) != plan.neuron(ids[step.node])
-                          or plan.neuron(ids[step.node]) is None)
+        run_nodes = {step.node for step, _ in run}
+        outside = _unique(entry.parent for step, _ in run for entry in step.parents
+                          if plan.neuron(entry.parent) != plan.neuron(step.node)
+                          or plan.neuron(step.node) is None)
         outside = [p for p in outside if p not in run_nodes and not (what == "lump" and plan.lumped.get(p) == key)]
         title = f"Backward step {k} of {len(runs)}: "
-        reader = plan.neuron(ids[run[0][0].node])
+        reader = plan.neuron(run[0][0].node)
         parents = _unique(bus_id(plan.source(p, reader)) if reader else plan.drawn_as(p) for p in outside)
         if what == "neuron":
             frame = _Frame(numbers, phase="backward", title=title + key, node=plan.cid[key], op=plan.cid[key],
                            parents=parents, ask=[], hide=[])
             frame.lines_of(lambda w: _neuron_lines(scene, key, run, outside, given, w))
         elif what == "layer":
-            group = sorted(set(plan.neuron(ids[step.node]) for step, _ in run), key=natural)
-            activation = next((step.node.op for step, _ in run if step.node.op in ACTIVATIONS), None)
+            group = sorted(set(plan.neuron(step.node) for step, _ in run), key=natural)
+            activation = next((values[step.node].op for step, _ in run if values[step.node].op in ACTIVATIONS), None)
             arrived = [giver for unit in group for end in plan.ends(unit) for giver, _ in given[end]]
             frame = _Frame(numbers, phase="backward", title=title + key, node=None, op=None,
                            group=[plan.cid[u] for u in group], parents=parents, ask=[], hide=[],
@@ -702,9 +702,9 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
             frame["texts"] = [_plain(line) for line in frame["lines"]]
         else:
             step, sums = run[0]
-            vid = ids[step.node]
+            vid = step.node
             frame = _Frame(numbers, phase="backward", title=title + step.name, node=vid, op=_op_id(vid, scene),
-                           parents=parents, ask=[], hide=[], chain=_chain(step, ids))
+                           parents=parents, ask=[], hide=[], chain=_chain(step))
             if len(step.parents) > _STEP_LINES:  # a neuron's weighted sum drawn in full: each edge shows its rule
                 frame.line(lambda w: f"{step.name} passes its gradient to {len(step.parents)} operands; "
                                      f"the first {_STEP_LINES} here, every one on its arrow")
@@ -712,16 +712,16 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
                 frame.line(lambda w, i=i: _step_line(step, i, values[vid], w))
                 if total is not None and len(total) > 1:
                     frame.line(lambda w, i=i, total=total, entry=entry: _sum_line(entry.name, total, ("after", vid, i), w))
-                if quiz == "grad" and plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
+                if quiz == "grad" and plan.drawn_as(entry.parent) == entry.parent:
                     frame["ask"].append(_question(step, entry, row, values[vid], i, numbers))
         for step, _ in run:
-            vid = ids[step.node]
+            vid = step.node
             for i, entry in enumerate(step.parents):
-                if plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
-                    frame.learn(ids[entry.parent], "grad", ("after", vid, i))
+                if plan.drawn_as(entry.parent) == entry.parent:
+                    frame.learn(entry.parent, "grad", ("after", vid, i))
         if frame["ask"]:
             frame["hide"] = [[pid, "grad"] for pid in frame["set"]]
-        known.learn(frame, [ids[step.node] for step, _ in run] + completed, "grad")
+        known.learn(frame, [step.node for step, _ in run] + completed, "grad")
         frames.append(frame.finished())
     return frames
 
@@ -748,7 +748,7 @@ def _neuron_lines(scene, unit, run, outside, given, w):
     """A unit's backward step in short lines, each number as fmt writes it (6 digits, so the arithmetic a
     line shows checks out): the gradient arriving at its output, each of its own steps as rule · upstream,
     one weight standing for all."""
-    plan, values, ids = scene.plan, scene.values, scene.ids
+    plan, values = scene.plan, scene.values
     out = plan.ends(unit)[0]
     local = {out: "out"}
     inner = [m for m in plan.members[unit] if values[m].operands and m != out]
@@ -785,11 +785,11 @@ def _neuron_lines(scene, unit, run, outside, given, w):
 
     passed = []
     for step, _ in run:
-        node = values[ids[step.node]]
+        node = values[step.node]
         here = local[node.id]
         weights, inputs = [], []
         for i, entry in enumerate(step.parents):
-            parent = ids[entry.parent]
+            parent = entry.parent
             if parent in outside:
                 inputs.append(entry)
             elif parent in weight:
@@ -801,7 +801,7 @@ def _neuron_lines(scene, unit, run, outside, given, w):
             if len(weights) > 1:
                 lines.append(f"every w.grad = x · {here}.grad: the record's grad rows")
         if inputs:
-            passed.append(f"x.grad += w · {here}.grad: back to {_where(plan, [ids[e.parent] for e in inputs], values)}")
+            passed.append(f"x.grad += w · {here}.grad: back to {_where(plan, [e.parent for e in inputs], values)}")
     lines = _unique(lines)
     if len(lines) > _NEURON_LINES:  # a neuron written with * and + nodes: the first steps stand for the rest
         lines = lines[:_NEURON_LINES - 1] + [f"… and {len(lines) - _NEURON_LINES + 1} more steps inside the neuron"]

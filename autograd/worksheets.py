@@ -225,7 +225,7 @@ def picture(root: Value, key: bool = False) -> bytes:
     (with key=True the blank filled in with the answer)."""
     scene = build(root, "worksheet")
     order = topological_order(root)
-    grads = dict(zip((scene.ids[node] for node in order), grad(root, order)))
+    grads = dict(zip(scene.order, grad(root, order)))  # the same topological order
     output = scene.values[scene.root].name
 
     def record(node):
