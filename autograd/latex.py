@@ -2,10 +2,12 @@
 
 For each leaf, an ``align*`` derivation: d root/d leaf as the product of the local derivatives
 along each path (a sum over paths), then each derivative's rule as its op writes it, then the
-rules with the numbers in, then the value; and the table of backward steps. The text is built
-from the ops' own ``formula``/``rule`` texts, turned into LaTeX here token by token (``·`` ->
-``\\cdot``, ``²`` -> ``^{2}``, ``x1`` -> ``x_{1}``). It needs amsmath only and changes no ``.grad``:
-the gradients are root's alone, from a walk with gradients of its own.
+rules with the numbers in, then the value; and the table of backward steps. It reads the scene
+of root's whole graph (scene.py, never collapsed): its values, operands, paths and backward steps,
+the rules the scene keeps with its ids for names, and each value's op (``Node.rules``) for its
+formula; the ops' texts are turned into LaTeX here token by token (``·`` -> ``\\cdot``, ``²`` ->
+``^{2}``, ``x1`` -> ``x_{1}``). It needs amsmath only and changes no ``.grad``: the gradients are
+root's alone, from the scene's walk with gradients of its own.
 
 Every line fits an article's page: ``width`` estimates how wide a piece of math sets (erring
 wide), and ``aligned`` breaks each block by it, before a + or ·, with long left sides on lines of
@@ -21,12 +23,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from autograd.engine import start_grads, topological_order
-from autograd.explain import MAX_PATH_NODES, edge_rule, operand_paths, reading_order_leaves, walk
+from autograd.explain import MAX_PATH_NODES
 from autograd.files import write_atomic
 from autograd.ops import factor
-from autograd.scene import MAX_NODES, check_size, expect_value
-from autograd.text import fmt, names, visible
+from autograd.scene import MAX_NODES, build, operand_paths, reading_order_leaves
+from autograd.text import fmt
 
 TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 _FUNCTIONS = {"tanh": r"\tanh", "exp": r"\exp", "log": r"\log", "sin": r"\sin", "cos": r"\cos",
               "sign": r"\operatorname{sign}", "sigmoid": r"\sigma", "relu": r"\operatorname{relu}",
               "leaky_relu": r"\operatorname{leaky\_relu}"}
-_TOKEN = re.compile(r"\x00(\d+)\x00|(\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf\b|nan\b)|([A-Za-z_]\w*)|(.)", re.S)
+_TOKEN = re.compile(r"\x00([^\x00]*)\x00|(\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf\b|nan\b)|([A-Za-z_]\w*)|(.)", re.S)
 _TEXT_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
                  "%": r"\%", "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
 TEXT_WIDTH = 345.0  # pt: the width of a line of text in an article at 10pt; every line is broken to fit it
@@ -52,24 +53,27 @@ def to_latex(root: Value, document: bool = False, max_nodes: int | None = MAX_NO
     Changes no ``.grad``: it shows root's gradients alone, as if every gradient started from zero.
     Graphs above max_nodes values are refused (None: no limit).
     """
-    expect_value(root, "to_latex")
-    order = topological_order(root)
-    check_size(order, max_nodes, "to_latex", why="its derivation would fill pages no reader can follow", verb="write")
-    name = _names(order)
-    grads = start_grads(order, 1.0)
-    steps = list(walk(order, grads))  # the walk's own gradients: no .grad is touched
-    lines = _forward(order, name)
+    scene = _scene(root, max_nodes, "to_latex")
+    name = _names(scene)
+    values, top = scene.values, scene.root
+    lines = _forward(scene, name)
     lines.append("% the chain rule for each leaf: paths, rules, numbers, value")
-    paths = operand_paths(root) if len(order) <= MAX_PATH_NODES else {}
-    derivations = [_derivation(root, leaf, paths.get(leaf), grads[leaf], name) if leaf in paths else
-                   [_partial(root, leaf, name), number(fmt(grads[leaf]))] for leaf in reading_order_leaves(root)]
+    paths = operand_paths(scene) if len(values) <= MAX_PATH_NODES else {}
+    derivations = [_derivation(scene, leaf, paths.get(leaf), name) if leaf in paths else
+                   [_partial(top, leaf, name), number(fmt(values[leaf].grad))] for leaf in reading_order_leaves(scene)]
     lines += aligned([(rows[0], rows[1:]) for rows in derivations], stage_per_line=True, between="[1ex]")
-    if len(order) > MAX_PATH_NODES:
-        lines.append(f"(The graph has {len(order)} values; the sums over paths are written out for graphs of at most "
+    if len(values) > MAX_PATH_NODES:
+        lines.append(f"(The graph has {len(values)} values; the sums over paths are written out for graphs of at most "
                      f"{MAX_PATH_NODES}.)")
-    lines += _table(steps, name)
+    lines += _table(scene, name)
     text = "\n".join(lines) + "\n"
     return DOCUMENT % text if document else text
+
+
+def _scene(root, max_nodes, what):
+    """root's whole graph as a scene (never collapsed) with its own walk: root's gradients alone, no .grad touched."""
+    return build(root, what, expand="all", max_nodes=max_nodes, walk=True,
+                        refuse={"why": "its derivation would fill pages no reader can follow", "verb": "write"})
 
 
 class LatexError(RuntimeError):
@@ -103,26 +107,23 @@ def pdf(text, what="pdf", files=None, timeout=120):
         return made.read_bytes()
 
 
-def _names(order):
-    """Each node's name in LaTeX; a label that holds an operator comes in brackets, as explain writes it:
+def _names(scene):
+    """Each value's name in LaTeX, by id; a label that holds an operator comes in brackets, as explain writes it:
     ``(a - y)``, so that ``2 · (a - y)`` never reads as ``2 · a - y``."""
-    shown = names(order)
     name = {}
-    for i, node in enumerate(order):
-        text = latex_name(node.label if node.label else f"v{i}")
-        name[node] = f"({text})" if node.label and shown[node] != visible(node.label) else text
+    for vid, value in scene.values.items():
+        text = latex_name(value.given if value.given else value.name)
+        name[vid] = f"({text})" if value.given and value.name != value.label else text
     return name
 
 
-def _forward(order, name):
+def _forward(scene, name):
     """The forward pass as an align* block: each inner value as its formula, with numbers, and its value."""
     rows = []
-    for node in order:
-        if node.parents:
-            ids = {str(id(p)): name[p] for p in node.parents}
-            symbols = latex(node._op.formula([f"\x00{id(p)}\x00" for p in node.parents]), ids)
-            numbers = latex(node._op.formula([fmt(p.data) for p in node.parents]))
-            rows.append((name[node], [symbols, numbers, number(fmt(node.data))]))
+    for vid, value in scene.values.items():
+        if value.operands:
+            symbols = latex(value.rules.formula([f"\x00{operand.id}\x00" for operand in value.operands]), name)
+            rows.append((name[vid], [symbols, latex(value.numbers), number(fmt(value.data))]))
     return ["% the forward pass", *aligned(rows)] if rows else []
 
 
@@ -130,22 +131,21 @@ def _partial(top, bottom, name):
     return f"\\frac{{\\partial {name[top]}}}{{\\partial {name[bottom]}}}"
 
 
-def _derivation(root, leaf, paths, value, name):
+def _derivation(scene, leaf, paths, name):
     """[d root/d leaf, the path products, their rules, the rules with numbers, the value], repeats dropped."""
+    values, top, value = scene.values, scene.root, scene.values[leaf].grad
     if paths is None:
-        return [_partial(root, leaf, name), "\\text{(too many paths to write out; the table adds them up)}",
+        return [_partial(top, leaf, name), "\\text{(too many paths to write out; the table adds them up)}",
                 number(fmt(value))]
     if not any(paths):  # no path, or root is the leaf itself
-        return [_partial(root, leaf, name), number(fmt(value))]
+        return [_partial(top, leaf, name), number(fmt(value))]
     rules, numbers = [], []
     for path in paths:
-        rules.append(" · ".join(factor(_placeheld_rule(child, i)) for child, i in path))
-        numbers.append(" · ".join(factor(child._op.rule(i, [fmt(p.data) for p in child.parents], fmt(child.data)))
-                                  for child, i in path))
-    symbols = " + ".join(" \\cdot ".join(_partial(child, child.parents[i], name) for child, i in path)
+        rules.append(" · ".join(factor(values[vid].operands[i].template) for vid, i in path))
+        numbers.append(" · ".join(factor(values[vid].operands[i].numbers) for vid, i in path))
+    symbols = " + ".join(" \\cdot ".join(_partial(vid, values[vid].operands[i].id, name) for vid, i in path)
                          for path in paths)
-    ids = _placeholder_names(paths, name)
-    rows = [_partial(root, leaf, name), symbols, " + ".join(latex(term, ids) for term in _terms(rules)),
+    rows = [_partial(top, leaf, name), symbols, " + ".join(latex(term, name) for term in _terms(rules)),
             " + ".join(latex(term) for term in _terms(numbers)), number(fmt(value))]
     return [row for k, row in enumerate(rows) if k < 2 or row != rows[k - 1]]
 
@@ -155,36 +155,27 @@ def _terms(products):
     return products[:1] + [f"({p})" if p.startswith("-") else p for p in products[1:]]
 
 
-def _placeheld_rule(child, i):
-    """child's rule for operand i with placeholders for names ("\x00<id>\x00"): no label is read as an operator."""
-    ids = {node: f"\x00{id(node)}\x00" for node in (*child.parents, child)}
-    return edge_rule(child, i, ids)
-
-
-def _placeholder_names(paths, name):
-    return {str(id(node)): name[node] for path in paths for child, _ in path for node in (*child.parents, child)}
-
-
 def step_table(root):
     """The backward steps of root as LaTeX (a tabular when it fits a page, else step by step); changes no ``.grad``."""
-    expect_value(root, "step_table")
-    order = topological_order(root)
-    return "\n".join(_table(list(walk(order, start_grads(order, 1.0))), _names(order))) + "\n"
+    scene = _scene(root, None, "step_table")
+    return "\n".join(_table(scene, _names(scene))) + "\n"
 
 
-def _table(steps, name):
+def _table(scene, name):
     """The backward steps: a tabular (number, update, rule, rule with numbers, value) when it fits a page, else
     each step a few lines of an align* (update, then = rule = numbers = value), which breaks across pages."""
-    if not steps:
+    if not scene.steps:
         return []
     rows = []
-    for step in steps:
-        node = step.node
+    for step, _ in scene.steps:
+        vid = step.node
+        operands = scene.values[vid].operands
         for k, (i, entry) in enumerate(enumerate(step.parents)):
+            parent = operands[i].id
             upstream = latex(factor(fmt(step.upstream)))
-            update = (f"{name[entry.parent]}.\\mathrm{{grad}} \\mathrel{{+}}= {_partial(node, entry.parent, name)}"
-                      f" \\cdot {name[node]}.\\mathrm{{grad}}")
-            rule = latex(factor(_placeheld_rule(node, i)), {str(id(n)): name[n] for n in (*node.parents, node)})
+            update = (f"{name[parent]}.\\mathrm{{grad}} \\mathrel{{+}}= {_partial(vid, parent, name)}"
+                      f" \\cdot {name[vid]}.\\mathrm{{grad}}")
+            rule = latex(factor(operands[i].template), name)
             numbers = f"{latex(factor(entry.numbers))} \\cdot {upstream}" if entry.numbers != entry.rule else ""
             rows.append((step.number if k == 0 else "", update, f"{rule} \\cdot {upstream}", numbers,
                          number(fmt(entry.contribution))))

@@ -16,7 +16,7 @@ import json
 
 from autograd.diagnose import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, STEP_MISTAKES, written
 from autograd.javascript import NotTranslatable, to_javascript
-from autograd.timeline import graph_nodes, reading_order_leaves, sum_order, table_templates
+from autograd.timeline import reading_order_leaves, sum_order, table_templates
 from autograd.written import template
 
 NUDGE = 1e-5  # the h of the page's nudge check, (f(x + h) - f(x - h)) / 2h
@@ -26,16 +26,16 @@ LEARNING_RATE = 0.1  # the page's learning rate when none is given
 def live_document(scene, frames, lr, parameters, data):
     """The "live" part of the page's document (see the module docstring), and the quiz's diagnosis data put
     into the frames' questions. parameters, data: the leaves' ids a step updates and those it does not."""
-    graph = graph_nodes(scene)
+    values = scene.values
     ops, index, asked, why = [], {}, {}, None  # (asked: each op object and arity once, for speed)
     fn = {}
-    for vid, node in graph.items():
-        if not node.parents:
+    for vid, node in values.items():
+        if not node.operands:
             continue
-        shape = (id(node._op), len(node.parents))
+        shape = (id(node.rules), len(node.operands))
         if shape not in asked:
             try:
-                entry = _op_entry(node._op, len(node.parents))
+                entry = _op_entry(node.rules, len(node.operands))
             except NotTranslatable as error:
                 why = why or f"the page cannot compute {node.op} ({error})"
                 asked[shape] = None
@@ -48,10 +48,10 @@ def live_document(scene, frames, lr, parameters, data):
         if asked[shape] is not None:
             fn[vid] = asked[shape]
     leaves = reading_order_leaves(scene)
-    _add_diagnoses(scene, frames, graph, fn)
+    _add_diagnoses(scene, frames, fn)
     return {
         "live": why is None, "why": why or "", "ops": ops,
-        "fn": fn, "said": {vid: f" (label {node.label!r})" if node.label else "" for vid, node in graph.items()},
+        "fn": fn, "said": {vid: f" (label {node.given!r})" if node.given else "" for vid, node in values.items()},
         "leaves": leaves, "parameters": list(parameters), "data": list(data), "h": NUDGE,
         "lr": LEARNING_RATE if lr is None else lr,
         "sums": sum_order(scene), "tolerance": [RELATIVE_TOLERANCE, ABSOLUTE_TOLERANCE],
@@ -81,13 +81,13 @@ def _table(scene, parameters, data):
     return [[t.text, t.slots] for t in [heading, *lines]]
 
 
-def _add_diagnoses(scene, frames, graph, fn):
+def _add_diagnoses(scene, frames, fn):
     """Each grad-quiz question's edges, and for each edge its op's mistakes written with this node's names."""
     values = scene.values
     for frame in frames:
         for ask in frame.get("ask", []):
             if ask.get("edges"):
-                ask["mistakes"] = [_written_mistakes(values, values[vid], graph[vid], i) if vid in fn else []
+                ask["mistakes"] = [_written_mistakes(values, values[vid], i) if vid in fn else []
                                    for vid, i in ask["edges"]]
 
 
@@ -102,13 +102,13 @@ class _Numbers(dict):
         return self.w(("data", self.ids[name]))
 
 
-def _written_mistakes(values, value, node, i):
+def _written_mistakes(values, value, i):
     """[[mistake index, where, written template]] for operand i of value: ``∂o/∂n``, ``o = 0.707107``."""
     operands = [operand.id for operand in value.operands]
     placeholders = [f"a{k}" for k in range(len(operands))]
     symbols = dict(zip(placeholders, (values[pid].name for pid in operands)), out=value.name)
     found = []
-    for m, mistake in enumerate(node._op.mistakes(i, placeholders, "out")):
+    for m, mistake in enumerate(value.rules.mistakes(i, placeholders, "out")):
         bare = isinstance(ast.parse(mistake.code, mode="eval").body, ast.Name)  # its numbers are its value
 
         def build(w, code=mistake.code, bare=bare, m=m):

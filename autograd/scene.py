@@ -1,24 +1,31 @@
-"""The scene: what a picture of a graph shows, as plain data, built once; DOT, the page, slides and tree read it.
+"""The scene: what a picture of a graph shows, as plain data, built once; DOT, the page, slides, LaTeX and tree read it.
 
 ``build(root, ...)`` walks the graph once and writes down everything a view needs, so no view
-reaches back into the graph or into another view:
+reaches back into the graph: the views read values, operands, steps and ops by the scene's ids.
 
 - ``values``: one ``Node`` per value (``n<i>``, ``i`` its index in ``topological_order``) with
-  its kind (output, parameter, leaf, constant, inner), name, title, data, grad, op, operands (the
-  ids, in order), formula, the scope that made it, and per operand an ``Operand``: the local
-  derivative, its rule as the op writes it (kept as a template with the operands' ids, so a
-  view can write it with other names), the rule with the numbers in;
+  its kind (output, parameter, leaf, constant, inner), name, title, label (also as given), data,
+  grad, op, operands (the ids, in order), formula, the scope that made it, its op's ``rules`` (the
+  ``ops.Op`` itself, stateless: how it writes its formula, rules and mistakes with any names or
+  numbers, and its code), and per operand an ``Operand``: the local derivative, its rule as the
+  op writes it (kept as a template with the operands' ids, so a view can write it with other
+  names), the rule with the numbers in;
 - ``nodes``: what is drawn, in order: the values and their operations (``op<i>``), a value drawn
   again beside a far operation; in a collapsed scene also units' records (``c<k>``), buses, lumps;
 - ``edges``: the arrows a picture draws: an operand into its operation, with a local
   derivative, a rule and the upstream gradient; an operation into its value;
 - ``boxes``: a box per name scope of a model (``layers.1``, ``t=3``) or per title of ``groups``,
   each with its title and the box it sits in;
-- ``steps``: with ``walk=True``, the backward pass as explain's Step records (from a chain rule
-  of the scene's own, so no ``.grad`` changes), with the sum a parent's step completes;
+- ``steps``: with ``walk=True``, the backward pass (from a chain rule of the scene's own, so no
+  ``.grad`` changes) as ``Step`` records: explain's, by the scene's ids (a step's ``node``, each
+  ``Entry``'s ``parent``), written as explain writes them; with the sum a parent's step completes;
 - ``units``: the parts of an nn model drawn as one record when collapsed (see collapse.py):
   the smallest scope that holds every node reading some parameter (a Neuron, a Linear's row,
   a Conv2d's channel, an RNN, a user's module), with the activation that alone reads its output.
+
+``reading_order_leaves`` and ``operand_paths`` read the leaves and the paths from the root down to
+each of them off the values' operands. ``ids`` maps the graph's nodes to the scene's ids, for a
+caller that was handed Values (walkthrough's ``data=``); no view reads it.
 
 Which node belongs to which module is what nn recorded when it built the node (``Value.scope``);
 nothing here reads structure out of label text. Ids are the scene's, so DOT, the page, the
@@ -32,10 +39,10 @@ again next to the operation that uses it (a ``copy``, "x (reused)"); an operand 
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from autograd.engine import start_grads, topological_order
-from autograd.explain import expect_value, walk as explained_steps
+from autograd.explain import MAX_PATHS_PER_LEAF, Step as Explained, expect_value, walk as explained_steps
 from autograd.text import fmt, names, natural, short, shorten, visible
 
 MAX_NODES = 500
@@ -85,6 +92,9 @@ class Node:
     unit: str = ""  # the unit (see collapse.py) it belongs to
     rows: list = None  # a unit's record: rows of cells [template, [[what, id], ...]]
     label: str = ""  # the label as written (control characters escaped)
+    given: str = ""  # the label exactly as given, as the engine's messages quote it
+    rules: object = field(default=None, repr=False)  # a value's op (an ops.Op, stateless): its formula, rule,
+    # mistakes and code, to write it with other names or numbers; None for a leaf
 
 
 @dataclass
@@ -127,8 +137,8 @@ class Scene:
     boxes: dict  # id -> Box
     values: dict  # id -> Node of every value, in topological order (also those a record stands for)
     title: str = ""
-    steps: list = None  # [(Step, sums)] with walk=True: explain's records, whose .node is a graph node
-    ids: dict = field(default=None, repr=False)  # graph node -> id, to read the steps
+    steps: list = None  # [(Step, sums)] with walk=True: the backward pass by the scene's ids
+    ids: dict = field(default=None, repr=False)  # graph node -> id, for a caller handed Values; no view reads it
     units: dict = None  # unit name -> Unit
     collapsed: bool = False
     expand: object = None
@@ -147,6 +157,40 @@ class Scene:
             for operand in node.operands:
                 uses[operand.id].append(vid)
         return uses
+
+
+@dataclass(eq=False)
+class Entry:
+    """What one backward step did for one operand (explain's ParentStep, by the scene's ids):
+    ``parent.grad += local · upstream``, and the rule behind local."""
+
+    parent: str  # the operand's id
+    name: str
+    local: float
+    contribution: float
+    grad_after: float
+    rule: str = ""  # the local derivative as the op writes it, from the names: "1 - o²"
+    numbers: str = ""  # the same rule with the numbers written in: "1 - 0.707107²"
+
+
+@dataclass(eq=False)
+class Step:
+    """One value's chain rule (explain's Step, by the scene's ids): its upstream gradient passed to each operand,
+    written as explain writes it (``columns``, ``lines``)."""
+
+    number: int
+    node: str  # the value's id
+    name: str
+    upstream: float
+    parents: tuple  # an Entry per operand, in order
+
+    def columns(self, number=fmt, now=None):
+        """As explain.Step.columns: per operand (update, rule, numbers, value)."""
+        return Explained.columns(self, number, now)
+
+    def lines(self, number=fmt, now=None):
+        """As explain.Step.lines: one line per operand."""
+        return Explained.lines(self, number, now)
 
 
 @dataclass
@@ -203,6 +247,54 @@ def arrow_count(order):
     """How many arrows from values into operations a picture of the graph draws (see MERGE_AT)."""
     return sum(uses if uses < MERGE_AT else 1
                for node in order if node.parents for uses in Counter(node.parents).values())
+
+
+def reading_order_leaves(scene):
+    """The leaves the root depends on, each once, in the order they are written in its expression."""
+    values = scene.values
+    leaves, seen, stack = [], set(), [scene.root]
+    while stack:
+        vid = stack.pop()
+        if vid in seen:
+            continue
+        seen.add(vid)
+        if not values[vid].operands:
+            leaves.append(vid)
+        stack.extend(reversed([operand.id for operand in values[vid].operands]))
+    return leaves
+
+
+def operand_paths(scene, max_paths=MAX_PATHS_PER_LEAF):
+    """{leaf id: every path from the root down to it, each a list of (value id, i): the value's operand i},
+    leaves in reading order; None for a leaf reached by more than max_paths paths (``a / a`` has two)."""
+    values, order = scene.values, scene.order
+    count = dict.fromkeys(order, 0)  # how many paths lead from the root to each value (uses counted)
+    count[scene.root] = 1
+    for vid in reversed(order):
+        for operand in values[vid].operands:
+            count[operand.id] += count[vid]
+    result = {}
+    for leaf in reading_order_leaves(scene):
+        if count[leaf] > max_paths:
+            result[leaf] = None
+            continue
+        reaches = set()  # the values computed (directly or not) from leaf, and leaf itself
+        for vid in order:
+            if vid == leaf or any(operand.id in reaches for operand in values[vid].operands):
+                reaches.add(vid)
+        paths = []
+        stack = [(scene.root, [])] if scene.root in reaches else []
+        while stack:
+            vid, path = stack.pop()
+            if vid == leaf:
+                paths.append(path)
+                continue
+            operands = values[vid].operands
+            for i in reversed(range(len(operands))):
+                if operands[i].id in reaches:
+                    stack.append((operands[i].id, path + [(vid, i)]))
+        result[leaf] = paths
+    return result
 
 
 def fill(template, name):
@@ -328,12 +420,13 @@ def expanded_units(expand, unit_names, what):
 # ---- the scene -------------------------------------------------------------------------------
 
 
-def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False, rankdir="LR"):
+def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False, rankdir="LR", refuse=None):
     """The scene of root's graph; a model's graph (over ``COLLAPSE_AT`` values, or expand given) is
     marked to be drawn one record per unit (collapse.py draws it so), any other checked against max_nodes.
 
     Grads are each node's ``.grad``, or with ``walk=True`` root's own gradients from a walk of the
     scene's own (then ``steps`` holds the backward pass); no ``.grad`` changes either way.
+    refuse: the words of check_size's refusal of a graph over max_nodes ({"why": ..., "verb": ...}).
     """
     expect_value(root, what)
     if rankdir not in ("LR", "RL", "TB", "BT"):
@@ -355,7 +448,7 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
                  for name, (kind_, layer, members) in sorted(found.items(), key=lambda item: natural(item[0]))}
         collapsed = bool(units)
     if not collapsed:
-        check_size(order, max_nodes, what)
+        check_size(order, max_nodes, what, **(refuse or {}))
     unit_of = {m: unit.name for unit in units.values() for m in unit.members}
     tops = top_names(order)
     name = names(order)
@@ -375,7 +468,7 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
             made_by = node.scope.parent if nodes[nid].parameter else node.scope
             nodes[nid].scope = path_of(made_by, tops)
     scene = Scene(ids[root], dict(nodes), [], {}, nodes, title=_expression(root, order, ids, name, units),
-                  steps=_steps(steps, order, name, collapsed) if walk else None, ids=ids, units=units,
+                  steps=_steps(steps, order, ids, name, collapsed) if walk else None, ids=ids, units=units,
                   collapsed=collapsed, expand=expand, rankdir=rankdir)
     _boxes(scene, order, ids, groups, tops)
     if not collapsed:
@@ -405,7 +498,7 @@ def _value_node(node, nid, root, name, ids, grads, unit):
         formula=node._op.formula([name[p] for p in node.parents]) if node.parents else "",
         numbers=node._op.formula(values) if node.parents else "",
         scope=made_by.path if made_by is not None else "", maker=made_by.kind if made_by is not None else "",
-        parameter=parameter, unit=unit, label=label)
+        parameter=parameter, unit=unit, label=label, given=node.label, rules=node._op)
 
 
 def _by_id(name, ids):
@@ -419,18 +512,20 @@ def _ends(members):
     return [m for m in members if m.parents and m not in read]
 
 
-def _steps(steps, order, name, collapsed):
-    """explain's steps with the sum each completes for a parent; in the scene's names when it collapses."""
-    uses = Counter(p for node in order for p in node.parents)
-    received = {node: [] for node in order}
+def _steps(steps, order, ids, name, collapsed):
+    """explain's steps as the scene's Steps, by its ids, with the sum each completes for a parent; in the scene's
+    names when it collapses."""
+    uses = Counter(ids[p] for node in order for p in node.parents)
+    received = {ids[node]: [] for node in order}
     result = []
     for step in steps:
-        if collapsed:
-            node = step.node
-            symbols = [name[p] for p in node.parents]
-            entries = tuple(replace(entry, name=name[entry.parent], rule=node._op.rule(i, symbols, name[node]))
-                            for i, entry in enumerate(step.parents))
-            step = replace(step, name=name[node], parents=entries)
+        node = step.node
+        symbols = [name[p] for p in node.parents] if collapsed else None
+        entries = tuple(Entry(ids[entry.parent], name[entry.parent] if collapsed else entry.name, entry.local,
+                              entry.contribution, entry.grad_after,
+                              node._op.rule(i, symbols, name[node]) if collapsed else entry.rule, entry.numbers)
+                        for i, entry in enumerate(step.parents))
+        step = Step(step.number, ids[node], name[node] if collapsed else step.name, step.upstream, entries)
         sums = []
         for entry in step.parents:
             received[entry.parent].append(entry.contribution)

@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from autograd.collapse import bus_id
 from autograd.ops import factor
-from autograd.scene import ACTIVATIONS, fill
+from autograd.scene import ACTIVATIONS, fill, reading_order_leaves
 from autograd.text import fmt, natural, rule_and, short
 from autograd.written import fill as fill_in, lines, template
 
@@ -57,7 +57,7 @@ class Numbers:
         self.values = values = scene.values
         self.lr = None  # the learning rate of an update table's ("lr",) and ("update", id)
         self.sums = list(sums) if sums is not None else [
-            (scene.ids[step.node], i) for step, _ in scene.steps for i in range(len(step.parents))]
+            (step.node, i) for step, _ in scene.steps for i in range(len(step.parents))]
         self.after, running = {}, {}
         for vid, i in self.sums:
             parent = values[vid].operands[i].id
@@ -136,40 +136,20 @@ def done_frame(title, lines):
             "lines": [str(line) for line in lines], "ask": [], "hide": [], "set": {}}
 
 
-def reading_order_leaves(scene):
-    """The leaves the root depends on, each once, in the order they are written in its expression."""
-    values = scene.values
-    leaves, seen, stack = [], set(), [scene.root]
-    while stack:
-        vid = stack.pop()
-        if vid in seen:
-            continue
-        seen.add(vid)
-        if not values[vid].operands:
-            leaves.append(vid)
-        stack.extend(reversed([operand.id for operand in values[vid].operands]))
-    return leaves
-
-
 def _op_id(vid, scene):
     """The id of the operation node that computes the value vid, or None for a leaf."""
     return f"op{vid[1:]}" if scene.values[vid].operands else None
 
 
-def _chain(step, ids):
+def _chain(step):
     """The numbers of a backward step's lines, as data: per parent, its local derivative, the contribution, the total."""
-    return [{"parent": ids[entry.parent], "local": number(entry.local), "upstream": number(step.upstream),
+    return [{"parent": entry.parent, "local": number(entry.local), "upstream": number(step.upstream),
              "contribution": number(entry.contribution), "total": number(entry.grad_after)} for entry in step.parents]
 
 
-def graph_nodes(scene):
-    """{value id: the graph's node}, to ask a node's op how it writes itself with numbers in."""
-    return {vid: node for node, vid in scene.ids.items()}
-
-
-def _formula_numbers(node, operands, w, style="f"):
-    """How node's op writes it with its operands' numbers (w's tokens) in: ``2.0·(-3.0)``."""
-    return node._op.formula([w(("data", pid), style) for pid in operands])
+def _formula_numbers(value, w, style="f"):
+    """How value's op writes it with its operands' numbers (w's tokens) in: ``2.0·(-3.0)``."""
+    return value.rules.formula([w(("data", operand.id), style) for operand in value.operands])
 
 
 class _Tokens:
@@ -191,16 +171,16 @@ class _Tokens:
         return (self.w(("data", vid)) for vid in self.vids)
 
 
-def _token_entry(step, k, vid, ids, w):
-    """Operand k's entry of a backward step with references in place of its numbers (its rule's too)."""
-    node = step.node
-    numbers = node._op.rule(k, _Tokens(w, [ids[p] for p in node.parents]), w(("data", vid)))
+def _token_entry(step, k, value, w):
+    """Operand k's entry of value's backward step with references in place of its numbers (its rule's too)."""
+    vid = value.id
+    numbers = value.rules.rule(k, _Tokens(w, [operand.id for operand in value.operands]), w(("data", vid)))
     return replace(step.parents[k], contribution=("contribution", vid, k), grad_after=("after", vid, k), numbers=numbers)
 
 
-def _step_line(step, k, vid, ids, w):
-    """Line k of a backward step as Step.lines writes it, each number w's."""
-    one = replace(step, upstream=("grad", vid), parents=(_token_entry(step, k, vid, ids, w),))
+def _step_line(step, k, value, w):
+    """Line k of value's backward step as Step.lines writes it, each number w's."""
+    one = replace(step, upstream=("grad", value.id), parents=(_token_entry(step, k, value, w),))
     return one.lines(w, lambda entry: w.unless_equal(entry.contribution, entry.grad_after,
                                                      f", now {w(entry.grad_after)}"))[0]
 
@@ -218,10 +198,9 @@ def _terms(refs, w, listed=True):
 
 def _frames(scene, quiz):
     """Every frame of a small graph: forward, one per value; backward start; one per step; a summary."""
-    values, ids, root = scene.values, scene.ids, scene.root
+    values, root = scene.values, scene.root
     order = scene.order
     numbers = Numbers(scene)
-    graph = graph_nodes(scene)
     frames = []
     for i, vid in enumerate(order, 1):
         node = values[vid]
@@ -232,14 +211,12 @@ def _frames(scene, quiz):
                     "output": "the output"}[node.kind]
             frame.line(lambda w: f"{node.name} = {w(('data', vid))}  (a leaf: {what})")
         else:
-            operands = [operand.id for operand in node.operands]
-
-            def start(w, node=node, operands=operands):
-                return f"{node.name} = {node.formula} = {_formula_numbers(graph[node.id], operands, w)} = "
+            def start(w, node=node):
+                return f"{node.name} = {node.formula} = {_formula_numbers(node, w)} = "
 
             frame.line(lambda w: start(w) + w(("data", vid)))
             if quiz == "data":
-                frame["ask"].append(_data_question(start, vid, operands, graph, numbers))
+                frame["ask"].append(_data_question(start, node, numbers))
                 frame["hide"].append([vid, "data"])
         frame.learn(vid, "data", ("data", vid))
         frames.append(frame.finished())
@@ -254,19 +231,19 @@ def _frames(scene, quiz):
     frames.append(frame.finished())
     received = {vid: [] for vid in order}  # the contributions that reached each value, as references
     for step, sums in scene.steps:
-        vid = ids[step.node]
+        vid = step.node
         frame = _Frame(numbers, phase="backward", title=f"Backward step {step.number} of {len(scene.steps)}: {step.name}",
-                       node=vid, op=_op_id(vid, scene), parents=[ids[e.parent] for e in step.parents], ask=[], hide=[],
-                       chain=_chain(step, ids))
+                       node=vid, op=_op_id(vid, scene), parents=[e.parent for e in step.parents], ask=[], hide=[],
+                       chain=_chain(step))
         for k, (entry, row, total) in enumerate(zip(step.parents, step.columns(), sums)):
-            parent = ids[entry.parent]
+            parent = entry.parent
             received[parent].append(("contribution", vid, k))
-            frame.line(lambda w, k=k: _step_line(step, k, vid, ids, w))
+            frame.line(lambda w, k=k: _step_line(step, k, values[vid], w))
             if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
                 refs = list(received[parent])
                 frame.line(lambda w, refs=refs, k=k: _sum_line(entry.name, refs, ("after", vid, k), w, listed=False))
             if quiz == "grad":
-                frame["ask"].append(_question(step, entry, row, vid, k, ids, numbers))
+                frame["ask"].append(_question(step, entry, row, values[vid], k, numbers))
                 if total is not None and len(total) > 1:
                     frame["ask"].append(_total_question(step, entry, k, vid, list(received[parent]), numbers))
             frame.learn(parent, "grad", ("after", vid, k))
@@ -285,18 +262,20 @@ def _plain(text):
     return template(lambda w: text)
 
 
-def _data_question(start, vid, operands, graph, numbers):
+def _data_question(start, node, numbers):
     """The data quiz's question about one value: its question, the answer and a hint (the numbers to work out)."""
+    vid = node.id
     question, question_text = text_of(lambda w: start(w) + "?", numbers)
-    hint, hint_text = text_of(lambda w: f"work out {_formula_numbers(graph[vid], operands, w)}", numbers)
+    hint, hint_text = text_of(lambda w: f"work out {_formula_numbers(node, w)}", numbers)
     value = numbers(("data", vid))
     return {"question": question, "value": _finite(value), "answer": fmt(value), "hint": hint, "ref": ("data", vid),
             "texts": {"question": question_text, "hint": hint_text}}
 
 
-def _question(step, entry, row, vid, k, ids, numbers):
-    """The quiz's question about one update of a step: its value, the answer and a hint (the rule with numbers)."""
-    hint, hint_text = text_of(lambda w: _hint(step, entry, k, vid, ids, w), numbers)
+def _question(step, entry, row, node, k, numbers):
+    """The quiz's question about one update of node's step: its value, the answer and a hint (the rule with numbers)."""
+    vid = node.id
+    hint, hint_text = text_of(lambda w: _hint(step, entry, k, node, w), numbers)
     value = numbers(("contribution", vid, k))
     return {"question": f"{row[0]} = ?", "value": _finite(value), "answer": fmt(value), "hint": hint,
             "ref": ("contribution", vid, k), "edges": [[vid, k]], "texts": {"hint": hint_text}}
@@ -374,10 +353,11 @@ def update_notes(rows, data):
     return notes
 
 
-def _hint(step, entry, k, vid, ids, w):
+def _hint(step, entry, k, node, w):
     """``∂o/∂n = 1 - o² = (1 - 0.707107²) = 0.5; times o.grad = 1.0``: the local derivative's rule, with the numbers
     in when that says more than the number itself, and the upstream gradient."""
-    numbers = _token_entry(step, k, vid, ids, w).numbers
+    vid = node.id
+    numbers = _token_entry(step, k, node, w).numbers
     rule = entry.rule
     if numbers != rule and not _one_number(numbers):
         rule = f"{rule} = {numbers}"
@@ -517,7 +497,7 @@ def sum_order(scene, runs=None):
     if scene.plan is None:
         return None
     runs = _backward_runs(scene) if runs is None else runs
-    return [(scene.ids[step.node], i) for _, steps in runs for step in steps for i in range(len(step.parents))]
+    return [(step.node, i) for _, steps in runs for step in steps for i in range(len(step.parents))]
 
 
 def _operands(scene):
@@ -555,7 +535,6 @@ def _numbers_within(text, w, numbers, limit):
 def _collapsed_forward(scene, quiz, known, numbers):
     """The inputs and parameters in one frame, then one frame per layer (or per value drawn in full)."""
     plan, values, order = scene.plan, scene.values, scene.order
-    graph = graph_nodes(scene)
     frames = []
     leaves = [vid for vid in order if not values[vid].operands]
     inputs = [vid for vid in leaves if vid in plan.folded]
@@ -610,9 +589,7 @@ def _collapsed_forward(scene, quiz, known, numbers):
             frame.line(lambda w, run=run, lump=lump: f"{len(run)} operations {lump.doing}")
         else:
             node = values[key]
-            operands = [operand.id for operand in node.operands]
-            worked = _clipped_numbers(lambda w, key=key, operands=operands: _formula_numbers(graph[key], operands, w),
-                                      numbers)
+            worked = _clipped_numbers(lambda w, node=node: _formula_numbers(node, w), numbers)
 
             def start(w, node=node, worked=worked):
                 return f"{node.name} = {_clipped(node.formula)} = {worked(w)} = "
@@ -639,18 +616,18 @@ def _collapsed_forward(scene, quiz, known, numbers):
 def _backward_runs(scene):
     """[((kind, key), [steps])]: the walk's steps grouped as a model page shows them, one unit (or one layer,
     or the lump, or one value drawn in full) per frame, in an order the computation allows."""
-    plan, ids = scene.plan, scene.ids
+    plan = scene.plan
     per_layer = len(plan.collapsed) > NEURON_STEPS or any(len(plan.ends(u)) > 1 for u in plan.collapsed)
 
     def backward_unit(step):
-        vid = ids[step.node]
+        vid = step.node
         unit = plan.neuron(vid)
         if unit is not None:
             return ("layer", plan.layer_of[unit]) if per_layer else ("neuron", unit)
         return ("lump", plan.lumped[vid]) if vid in plan.lumped else ("node", vid)
 
-    step_of = {ids[step.node]: step for step, _ in scene.steps}
-    backward = _grouped([ids[step.node] for step, _ in reversed(scene.steps)],
+    step_of = {step.node: step for step, _ in scene.steps}
+    backward = _grouped([step.node for step, _ in reversed(scene.steps)],
                         lambda vid: backward_unit(step_of[vid]), _operands(scene))
     return [(u, [step_of[vid] for vid in reversed(vids)]) for u, vids in reversed(backward)]
 
@@ -658,7 +635,7 @@ def _backward_runs(scene):
 def _collapsed_backward(scene, quiz, known, numbers, runs):
     """The start, then one frame per unit (or layer) and per value drawn in full, each with the running
     totals in the page's order (which may group the walk's steps)."""
-    plan, values, ids, root, order = scene.plan, scene.values, scene.ids, scene.root, scene.order
+    plan, values, root, order = scene.plan, scene.values, scene.root, scene.order
     top = plan.drawn_as(root)
     name = values[root].name
     frame = _Frame(numbers, phase="backward", title="Backward starts", node=top,
@@ -678,15 +655,15 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
     given = {vid: [] for vid in order}  # (the value whose step gave it, its contribution's reference) in walk order
     for step, _ in scene.steps:
         for i, entry in enumerate(step.parents):
-            given[ids[entry.parent]].append((ids[step.node], ("contribution", ids[step.node], i)))
+            given[entry.parent].append((step.node, ("contribution", step.node, i)))
     running, received = {}, {vid: [] for vid in order}
     for k, ((what, key), steps) in enumerate(runs, 1):
         run, completed = [], []  # (step, sums) with running totals in the page's order, which may group the walk's steps
         for step in steps:
             entries, sums = [], []
-            vid = ids[step.node]
+            vid = step.node
             for i, entry in enumerate(step.parents):
-                parent = ids[entry.parent]
+                parent = entry.parent
                 running[parent] = running.get(parent, 0.0) + entry.contribution
                 received[parent].append(("contribution", vid, i))
                 done = len(received[parent]) == uses[parent]
@@ -695,21 +672,21 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
                     completed.append(parent)
                 entries.append(replace(entry, grad_after=running[parent]))
             run.append((replace(step, parents=tuple(entries)), sums))
-        run_nodes = {ids[step.node] for step, _ in run}
-        outside = _unique(ids[entry.parent] for step, _ in run for entry in step.parents
-                          if plan.neuron(ids[entry.parent]) != plan.neuron(ids[step.node])
-                          or plan.neuron(ids[step.node]) is None)
+        run_nodes = {step.node for step, _ in run}
+        outside = _unique(entry.parent for step, _ in run for entry in step.parents
+                          if plan.neuron(entry.parent) != plan.neuron(step.node)
+                          or plan.neuron(step.node) is None)
         outside = [p for p in outside if p not in run_nodes and not (what == "lump" and plan.lumped.get(p) == key)]
         title = f"Backward step {k} of {len(runs)}: "
-        reader = plan.neuron(ids[run[0][0].node])
+        reader = plan.neuron(run[0][0].node)
         parents = _unique(bus_id(plan.source(p, reader)) if reader else plan.drawn_as(p) for p in outside)
         if what == "neuron":
             frame = _Frame(numbers, phase="backward", title=title + key, node=plan.cid[key], op=plan.cid[key],
                            parents=parents, ask=[], hide=[])
             frame.lines_of(lambda w: _neuron_lines(scene, key, run, outside, given, w))
         elif what == "layer":
-            group = sorted(set(plan.neuron(ids[step.node]) for step, _ in run), key=natural)
-            activation = next((step.node.op for step, _ in run if step.node.op in ACTIVATIONS), None)
+            group = sorted(set(plan.neuron(step.node) for step, _ in run), key=natural)
+            activation = next((values[step.node].op for step, _ in run if values[step.node].op in ACTIVATIONS), None)
             arrived = [giver for unit in group for end in plan.ends(unit) for giver, _ in given[end]]
             frame = _Frame(numbers, phase="backward", title=title + key, node=None, op=None,
                            group=[plan.cid[u] for u in group], parents=parents, ask=[], hide=[],
@@ -726,26 +703,26 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
             frame["texts"] = [_plain(line) for line in frame["lines"]]
         else:
             step, sums = run[0]
-            vid = ids[step.node]
+            vid = step.node
             frame = _Frame(numbers, phase="backward", title=title + step.name, node=vid, op=_op_id(vid, scene),
-                           parents=parents, ask=[], hide=[], chain=_chain(step, ids))
+                           parents=parents, ask=[], hide=[], chain=_chain(step))
             if len(step.parents) > _STEP_LINES:  # a neuron's weighted sum drawn in full: each edge shows its rule
                 frame.line(lambda w: f"{step.name} passes its gradient to {len(step.parents)} operands; "
                                      f"the first {_STEP_LINES} here, every one on its arrow")
             for i, (entry, row, total) in enumerate(list(zip(step.parents, step.columns(), sums))[:_STEP_LINES]):
-                frame.line(lambda w, i=i: _step_line(step, i, vid, ids, w))
+                frame.line(lambda w, i=i: _step_line(step, i, values[vid], w))
                 if total is not None and len(total) > 1:
                     frame.line(lambda w, i=i, total=total, entry=entry: _sum_line(entry.name, total, ("after", vid, i), w))
-                if quiz == "grad" and plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
-                    frame["ask"].append(_question(step, entry, row, vid, i, ids, numbers))
+                if quiz == "grad" and plan.drawn_as(entry.parent) == entry.parent:
+                    frame["ask"].append(_question(step, entry, row, values[vid], i, numbers))
         for step, _ in run:
-            vid = ids[step.node]
+            vid = step.node
             for i, entry in enumerate(step.parents):
-                if plan.drawn_as(ids[entry.parent]) == ids[entry.parent]:
-                    frame.learn(ids[entry.parent], "grad", ("after", vid, i))
+                if plan.drawn_as(entry.parent) == entry.parent:
+                    frame.learn(entry.parent, "grad", ("after", vid, i))
         if frame["ask"]:
             frame["hide"] = [[pid, "grad"] for pid in frame["set"]]
-        known.learn(frame, [ids[step.node] for step, _ in run] + completed, "grad")
+        known.learn(frame, [step.node for step, _ in run] + completed, "grad")
         frames.append(frame.finished())
     return frames
 
@@ -772,7 +749,7 @@ def _neuron_lines(scene, unit, run, outside, given, w):
     """A unit's backward step in short lines, each number as fmt writes it (6 digits, so the arithmetic a
     line shows checks out): the gradient arriving at its output, each of its own steps as rule · upstream,
     one weight standing for all."""
-    plan, values, ids = scene.plan, scene.values, scene.ids
+    plan, values = scene.plan, scene.values
     out = plan.ends(unit)[0]
     local = {out: "out"}
     inner = [m for m in plan.members[unit] if values[m].operands and m != out]
@@ -795,13 +772,12 @@ def _neuron_lines(scene, unit, run, outside, given, w):
     else:
         terms = _terms([ref for _, ref in arrived], w)
         lines = [f"out.grad = {terms} = {w(('grad', out))}  (from {_givers(plan, [g for g, _ in arrived], values)})"]
-    graph = graph_nodes(scene)
 
     def line(node, i, here):
         operand = node.operands[i]
         rule = fill(operand.template, local)
         vid = node.id
-        numbers = graph[vid]._op.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
+        numbers = node.rules.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
         worked = f" = {factor(numbers)} · {factor(w(('grad', vid)))}" if numbers != rule else ""
         parent = local[operand.id]
         contribution = w(("contribution", vid, i))
@@ -810,11 +786,11 @@ def _neuron_lines(scene, unit, run, outside, given, w):
 
     passed = []
     for step, _ in run:
-        node = values[ids[step.node]]
+        node = values[step.node]
         here = local[node.id]
         weights, inputs = [], []
         for i, entry in enumerate(step.parents):
-            parent = ids[entry.parent]
+            parent = entry.parent
             if parent in outside:
                 inputs.append(entry)
             elif parent in weight:
@@ -826,7 +802,7 @@ def _neuron_lines(scene, unit, run, outside, given, w):
             if len(weights) > 1:
                 lines.append(f"every w.grad = x · {here}.grad: the record's grad rows")
         if inputs:
-            passed.append(f"x.grad += w · {here}.grad: back to {_where(plan, [ids[e.parent] for e in inputs], values)}")
+            passed.append(f"x.grad += w · {here}.grad: back to {_where(plan, [e.parent for e in inputs], values)}")
     lines = _unique(lines)
     if len(lines) > _NEURON_LINES:  # a neuron written with * and + nodes: the first steps stand for the rest
         lines = lines[:_NEURON_LINES - 1] + [f"… and {len(lines) - _NEURON_LINES + 1} more steps inside the neuron"]

@@ -246,7 +246,7 @@ def picture(root: Value, key: bool = False, rankdir: str = "LR") -> bytes:
     box, ``name | value`` over ``∂L/∂name = ____`` (key=True: the blank filled in with the answer), every text FONT pt."""
     scene = build(root, "worksheet", rankdir=rankdir)
     order = topological_order(root)
-    grads = dict(zip((scene.ids[node] for node in order), grad(root, order)))
+    grads = dict(zip(scene.order, grad(root, order)))  # the same topological order
     output = scene.values[scene.root].name
 
     def record(node):

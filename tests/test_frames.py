@@ -121,3 +121,15 @@ def test_png_slides_are_sized_for_a_slide(tmp_path):
     width, height = struct.unpack(">II", png[16:24])
     assert max(width, height) <= 1920 and min(width, height) > 400
     assert '\n  size="' not in slide_sources(scene, frames_of(scene), "svg")[10]
+
+
+def test_the_scene_holds_ids_and_ops_not_graph_nodes():
+    """A scene's steps name values by the scene's ids, and each value carries its op, so views never need the graph."""
+    root = neuron()
+    scene = walkthrough_scene(root)
+    for step, _ in scene.steps:
+        assert step.node in scene.values and all(entry.parent in scene.values for entry in step.parents)
+    assert [step.node for step, _ in scene.steps][:2] == [scene.root, scene.values[scene.root].operands[0].id]
+    top = scene.values[scene.root]
+    assert top.rules is root._op and top.rules.rule(0, ["n"], "o") == "1 - o²"
+    assert all(value.rules is None for value in scene.values.values() if not value.operands)

@@ -60,3 +60,23 @@ def test_the_check_sees_every_way_of_reaching_in():
                                                            "autograd.ops.factor._cache", "autograd.scene._boxes",
                                                            "nn.sequential._as_values"]
     assert private_uses("from autograd import engine\nengine._x\n", "autograd.engine") == []
+
+
+VIEWS = ("collapse", "dot_source", "latex", "layout", "page_html", "page_live", "slides", "timeline")
+GRAPH_WALKS = {"topological_order", "start_grads", "walk", "chain_rule", "backward_steps", "operand_paths",
+               "edge_rule"}
+
+
+def test_the_views_read_the_scene_not_the_graph():
+    """issue 22, data flows down: a view reads the scene's values, operands, steps and ops (``Node.rules``), by the
+    scene's ids; none asks a Value for its op (``._op``), walks the graph itself, or maps graph nodes (``.ids``)."""
+    found = []
+    for view in VIEWS:
+        tree = ast.parse((ROOT / "autograd" / f"{view}.py").read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and (node.attr in ("_op", "local_grads") or node.attr == "ids" and
+                                                    isinstance(node.value, ast.Name) and node.value.id == "scene"):
+                found.append((view, node.attr))
+            elif isinstance(node, ast.ImportFrom) and node.module in ("autograd.engine", "autograd.explain"):
+                found += [(view, alias.name) for alias in node.names if alias.name in GRAPH_WALKS]
+    assert found == []
