@@ -11,7 +11,8 @@ names make too wide for a 1280×720 window is drawn with its edge labels as frac
 lines, and its long names wrapped, so that it shows whole.
 
 Elements the page's controls use (and tests look for): ``#next``, ``#prev``, ``#slider``,
-``#counter``, ``#step-title``, ``#step-text`` (one ``.line`` per line), ``#theme``,
+``#counter``, ``#step-title``, ``#step-text`` (one ``.line`` per line; a long list, such as ``step``'s
+table, has class ``table``, and ``columns`` where it fits the panel in columns, else it scrolls), ``#theme``,
 ``#overview``, ``#fullscreen``, the quiz's ``#quiz`` (one ``input.answer`` per question),
 ``#check``, ``#hint``, ``#reveal``, ``#reply`` and ``#score``; SVG groups ``g.node`` whose id is
 the scene's (``n<i>`` a value, ``op<i>`` its operation, ``c<k>`` a unit's record) and

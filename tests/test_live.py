@@ -24,7 +24,8 @@ from autograd.text import fmt, names
 from autograd.written import fill, template
 from graphs import readme_neuron
 from test_random_graphs import EngineOps, programs
-from test_walkthrough import browser, document_of, frames_of, needs_dot, open_page, state, without_dot  # noqa: F401
+from test_walkthrough import (CHROMIUM, CHROMIUM_ARGS, browser, document_of, frames_of, needs_dot,  # noqa: F401
+                             open_page, state, without_dot)
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "autograd" / "page" / "runtime.js"
@@ -685,3 +686,55 @@ def test_a_negative_term_of_a_sum_is_written_with_its_own_sign(tmp_path):
     sums = [line for frame in frames for line in frame["lines"] if line.startswith("a.grad = ")]
     through_tanh = 4.0 * (1 - math.tanh(0.5) ** 2)
     assert sums == [f"a.grad = {fmt(through_tanh)} − 3.0 = {fmt(through_tanh - 3.0)}", f"a.grad = {fmt(through_tanh - 3.0)}"]
+
+
+# ---- a step's update table is read whole, or scrolls where all can see -------------------------
+
+
+@pytest.fixture(scope="module")
+def scrollbars(browser):
+    """A second Chromium, as a user's: its scrollbars drawn (playwright hides them by default)."""
+    chromium = browser.browser_type.launch(executable_path=str(CHROMIUM),
+                                           args=CHROMIUM_ARGS, ignore_default_args=["--hide-scrollbars"])
+    yield chromium
+    chromium.close()
+
+
+TABLE = """() => {
+    const box = document.getElementById("step-text"), edge = box.getBoundingClientRect();
+    const rows = Array.from(box.querySelectorAll(".line")).map(line => line.getBoundingClientRect());
+    return {rows: rows.length, font: parseFloat(getComputedStyle(box).fontSize), columns: box.classList.contains("columns"),
+            shown: rows.filter(r => r.top >= edge.top - 1 && r.bottom <= edge.bottom + 1 &&
+                                    r.left >= edge.left - 1 && r.right <= edge.right + 1).length,
+            bottom: edge.bottom, scrolls: box.scrollHeight > box.clientHeight, wide: box.scrollWidth > box.clientWidth,
+            bar: box.offsetWidth - box.clientWidth, overflow: getComputedStyle(box).overflowY};
+}"""
+
+
+def test_a_steps_update_table_shows_whole_or_scrolls_with_a_bar_in_sight(tmp_path, scrollbars):
+    import nn
+
+    net = nn.MLP(2, [16, 16, 1], seed=0)
+    X, y = nn.datasets.make_moons(n_samples=4, noise=0.1, seed=0)
+    mlp = walkthrough(nn.binary_cross_entropy_with_logits([net(x) for x in X], y), tmp_path / "mlp.html")
+    neuron = walkthrough(readme_neuron(), tmp_path / "neuron.html")
+    cli("--file", str(ROOT / "demos" / "textbook.txt"), "--lr", "0.5", "--data", "i1,i2,t1,t2", "--digits", "9",
+        "--html", str(tmp_path / "textbook.html"))
+    seen = {}
+    for path in (mlp, neuron, tmp_path / "textbook.html"):
+        for theme in ("light", "projector", "dark"):
+            page = scrollbars.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(path.as_uri())
+            state(page)
+            while page.evaluate("document.body.dataset.theme") != theme:
+                page.click("#theme")
+            page.evaluate("chainrule.step()")
+            table = seen[path.stem, theme] = page.evaluate(TABLE)
+            page.close()
+            assert table["font"] >= 14 and table["bottom"] <= 720 and not table["wide"], (path.stem, theme, table)
+            # every row in sight, or the panel scrolls with its bar drawn (it showed 10 of 339 rows, and no bar)
+            assert table["shown"] == table["rows"] or (table["scrolls"] and table["overflow"] == "auto" and
+                                                       table["bar"] >= 8), (path.stem, theme, table)
+    assert seen["textbook", "light"]["columns"] and seen["textbook", "light"]["shown"] == 12  # two columns, whole
+    assert seen["neuron", "light"]["shown"] == seen["neuron", "light"]["rows"] == 5
+    assert seen["mlp", "light"]["rows"] == 339 and seen["mlp", "light"]["scrolls"]

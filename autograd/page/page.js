@@ -176,6 +176,7 @@
     view = v;
   }
   function place(animate) {
+    fitTable();  // (the window or the theme may have changed)
     var target = targetView();
     if (animation) cancelAnimationFrame(animation);
     if (!animate || !view || view.pw !== target.pw || view.ph !== target.ph ||
@@ -255,16 +256,22 @@
     $("step-title").textContent = view.titleText ? written(view.titleText) : view.title;
     var box = $("step-text"), lines = view.texts ? view.texts.map(function (t) { return written(t, view.extra); }) : view.lines;
     box.innerHTML = "";
-    box.classList.toggle("table", view.phase === "done" && lines.length > 6);  // a long list reads in columns
+    box.classList.toggle("table", view.phase === "done" && lines.length > 6);  // a long list: see fitTable
     if (!answerHidden || stepView) lines.forEach(function (line) {
       var div = document.createElement("div");
       div.className = "line" + (view.phase === "backward" && line.indexOf("+=") < 0 && / [+\u2212] /.test(line) ? " sum" : "");
       div.textContent = line;
       box.appendChild(div);
     });
+    fitTable();
     var problem = state.problems.length ? state.problems[0] : null;
     $("problem").hidden = !problem;
     $("problem").textContent = problem ? problem.message : "";
+  }
+  function fitTable() {  // a long list reads in two columns where they fit the panel, else in one that scrolls
+    var box = $("step-text"), long = box.classList.contains("table");
+    box.classList.toggle("columns", long);
+    if (long && (box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1)) box.classList.remove("columns");
   }
   var refreshing = false;  // show() after a change of leaves, not of frame: the quiz keeps its inputs and reply
   function show(animate) {
