@@ -610,11 +610,14 @@
     });
     return "#" + parts.join("&");
   }
+  var lastAddress = location.hash;  // the address as the page last wrote or read it
   function writeAddress() {
     if (remembering !== null) { clearTimeout(remembering); remembering = null; }
+    if (location.hash !== lastAddress) return;  // changed from outside: its hashchange is on its way, and it wins
     if (location.hash !== address()) {
       try { history.replaceState(null, "", address()); } catch (err) { /* some file:// setups, sandboxed frames */ }
     }
+    lastAddress = location.hash;
   }
   function remember(now) {  // a slider moves many times a second; browsers limit how often a page rewrites its address
     if (now) writeAddress();
@@ -644,7 +647,10 @@
     else if (wanted.frame !== current) go(wanted.frame);
     else show(null);
   }
-  window.addEventListener("hashchange", function () { if (location.hash !== address()) fromAddress(false); });
+  window.addEventListener("hashchange", function () {
+    lastAddress = location.hash;
+    if (location.hash !== address()) fromAddress(false);
+  });
   window.addEventListener("resize", function () { place(false); });
   document.addEventListener("fullscreenchange", function () { place(false); });
 
