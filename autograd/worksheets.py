@@ -294,10 +294,10 @@ def _exercise_latex(exercise, key, level):
     per_row = 1 if exercise.choices else 3
     rows = [" & ".join(cells[k : k + per_row]) + r" \\[0.8ex]" for k in range(0, len(cells), per_row)]
     lines += [r"\noindent\begin{tabular}{@{}" + "l" * per_row + "@{}}", *rows, r"\end{tabular}", ""]
-    if key:
+    # an exercise is not broken across pages: on the sheet its boxes, in the key its answers, stay under its graph
+    lines = ["", r"\medskip", r"\noindent\begin{minipage}{\textwidth}", *lines, r"\end{minipage}", ""]
+    if key:  # (the key's step table follows, and may break across pages)
         lines += [r"\smallskip", "The chain rule, step by step:", "", step_table(root).rstrip("\n")]
-    else:  # on the student's sheet an exercise is not broken across pages: its boxes stay under its graph
-        lines = ["", r"\medskip", r"\noindent\begin{minipage}{\textwidth}", *lines, r"\end{minipage}", ""]
     return lines + [r"\bigskip", ""]
 
 

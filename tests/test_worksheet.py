@@ -116,17 +116,25 @@ def test_the_sheet_and_the_key_compile_with_nothing_off_the_page(pdflatex, tmp_p
         assert not too_big, f"{name}: boxes off the page by {too_big} pt"
 
 
-def test_on_the_sheet_an_exercise_is_one_block_its_boxes_never_on_the_next_page():
-    """Each exercise, from its heading to its last box, is one minipage of the text's width: a page break
-    falls between exercises (the key's step tables may break across pages)."""
-    for choices in (False, True):
-        lines = [line for line in worksheet(4, seed=3, level=2, choices=choices).latex().splitlines() if line]
-        starts = [k for k, line in enumerate(lines) if line == r"\noindent\begin{minipage}{\textwidth}"]
-        assert [lines[k + 1] for k in starts] == [rf"\subsection*{{Exercise {n}}}" for n in (1, 2, 3, 4)]
-        boxes_end = [k for k, line in enumerate(lines) if line == r"\end{tabular}"]
-        assert [lines[k + 1] for k in boxes_end] == [r"\end{minipage}"] * 4
-        assert all(a < b < c for a, b, c in zip(starts, boxes_end, starts[1:] + [len(lines)]))
-    assert r"\begin{minipage}{\textwidth}" not in worksheet(4, seed=3, level=2).latex(key=True)
+def test_an_exercise_is_one_block_its_boxes_or_answers_never_on_the_next_page():
+    """On the sheet and in the key, each exercise from its heading to its last box (its answers) is one minipage of
+    the text's width: a page break falls between exercises, or in the key before or in the step table that follows."""
+    for key in (False, True):
+        for choices in (False, True):
+            lines = [line for line in worksheet(4, seed=3, level=2, choices=choices).latex(key=key).splitlines()
+                     if line]
+            starts = [k for k, line in enumerate(lines) if line == r"\noindent\begin{minipage}{\textwidth}"]
+            assert [lines[k + 1] for k in starts] == [rf"\subsection*{{Exercise {n}}}" for n in (1, 2, 3, 4)]
+            ends = [k for k in range(1, len(lines)) if lines[k - 1 : k + 1] == [r"\end{tabular}", r"\end{minipage}"]]
+            assert all(a < b < c for a, b, c in zip(starts, ends, starts[1:] + [len(lines)])) and len(ends) == 4
+            inside = {k for a, b in zip(starts, ends) for k in range(a, b)}
+            boxes = {k for k, line in enumerate(lines) if line.startswith(r"$\partial L/\partial")}
+            assert boxes and boxes <= inside  # every box (every answer) in its exercise's block
+            steps = [k for k, line in enumerate(lines) if line == "The chain rule, step by step:"]
+            if key:  # each step table after its exercise's block, before the next one
+                assert all(b < s < c for b, s, c in zip(ends, steps, starts[1:] + [len(lines)])) and len(steps) == 4
+            else:
+                assert steps == []
 
 
 def text_sizes(pdf):
