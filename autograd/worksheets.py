@@ -297,7 +297,8 @@ def _exercise_latex(exercise, key, level):
     # an exercise is not broken across pages: on the sheet its boxes, in the key its answers, stay under its graph
     lines = ["", r"\medskip", r"\noindent\begin{minipage}{\textwidth}", *lines, r"\end{minipage}", ""]
     if key:  # (the key's step table follows, and may break across pages)
-        lines += [r"\smallskip", "The chain rule, step by step:", "", step_table(root).rstrip("\n")]
+        lines += [r"\smallskip", "The chain rule, step by step:", "",  # rows far enough apart that the stacked
+                  r"{\renewcommand{\arraystretch}{1.3}", step_table(root).rstrip("\n"), "}"]  # ∂/∂ fractions don't touch
     return lines + [r"\bigskip", ""]
 
 
