@@ -123,7 +123,8 @@ def test_an_exercise_is_one_block_its_boxes_or_answers_never_on_the_next_page():
         for choices in (False, True):
             lines = [line for line in worksheet(4, seed=3, level=2, choices=choices).latex(key=key).splitlines()
                      if line]
-            starts = [k for k, line in enumerate(lines) if line == r"\noindent\begin{minipage}{\textwidth}"]
+            starts = [k for k, line in enumerate(lines) if line == r"\noindent\begin{minipage}{\textwidth}"
+                      and lines[k + 1].startswith(r"\subsection*")]
             assert [lines[k + 1] for k in starts] == [rf"\subsection*{{Exercise {n}}}" for n in (1, 2, 3, 4)]
             ends = [k for k in range(1, len(lines)) if lines[k - 1 : k + 1] == [r"\end{tabular}", r"\end{minipage}"]]
             assert all(a < b < c for a, b, c in zip(starts, ends, starts[1:] + [len(lines)])) and len(ends) == 4
@@ -135,6 +136,23 @@ def test_an_exercise_is_one_block_its_boxes_or_answers_never_on_the_next_page():
                 assert all(b < s < c for b, s, c in zip(ends, steps, starts[1:] + [len(lines)])) and len(steps) == 4
             else:
                 assert steps == []
+
+
+def test_in_the_key_a_step_table_that_cannot_break_keeps_its_heading_on_its_page():
+    """A step tabular is one box, so its heading shares its minipage (no heading alone at a page's foot); steps set
+    as an align* break across pages, and TeX keeps the heading with their first line."""
+    kinds = set()
+    for level in (1, 3):
+        lines = [line for line in worksheet(6, seed=1, level=level, choices=True).latex(key=True).splitlines() if line]
+        for k, line in enumerate(lines):
+            if line == "The chain rule, step by step:":
+                tabular = lines[k + 2] == r"\begin{center}"
+                kinds.add(tabular)
+                assert (lines[k - 1] == r"\noindent\begin{minipage}{\textwidth}") == tabular
+                if tabular:  # the table, its group (\arraystretch) closed, then the minipage
+                    end = lines.index(r"\end{center}", k)
+                    assert lines[end + 1 : end + 3] == ["}", r"\end{minipage}"]
+    assert kinds == {True, False}  # both kinds were seen
 
 
 def text_sizes(pdf):
