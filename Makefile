@@ -24,4 +24,4 @@ bench: venv
 	$(PY) -m demos.benchmark
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .hypothesis .mypy_cache
