@@ -113,12 +113,7 @@ class Module:
             model builds (``enc.0``, ``head.weight.0.0``) before ``parameters()`` is ever called."""
             object.__setattr__(self, name, value)
             if isinstance(value, (Module, list, tuple)) and _modules_in(value, name):
-                for attribute, member in self._members():
-                    for path, module in _modules_in(member, attribute):
-                        scope = scope_of(module)
-                        if scope.parent is None and module is not self:  # (a shared module keeps its first place)
-                            scope.name, scope.parent = path, scope_of(self)
-                self._label_parameters()
+                self._label_parameters()  # names every sub-module's scope on the way (_collect_parameters)
 
     def name_scope(self) -> name_scope:
         """A context manager: nodes built inside it are stamped with this module's scope (``with self.name_scope():``)."""
