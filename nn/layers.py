@@ -122,7 +122,7 @@ class Layer(Module):
         self.init = self.neurons[0].init
         self._fused = bool(fused)
         self._act = ACTIVATIONS[activation]
-        self._label_parameters()
+        # (no _label_parameters() here: assigning self.neurons labelled them, see Module.__setattr__)
 
     def parameters(self) -> list[Value]:
         return [p for n in self.neurons for p in (*n.w, n.b)]
@@ -211,7 +211,7 @@ class MLP(Module):
         if self.dropout and len(nouts) == 1:
             raise ValueError(f"MLP: dropout={dropout!r} goes after hidden layers, and nouts={nouts} has none")
         self.dropouts = [Dropout(dropout, seed=None if seed is None else rng.randrange(2**32)) for _ in nouts[:-1]]
-        self._label_parameters()
+        # (no _label_parameters() here: assigning self.layers labelled them, see Module.__setattr__)
 
     def parameters(self) -> list[Value]:
         return [p for layer in self.layers for p in layer.parameters()]

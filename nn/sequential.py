@@ -181,8 +181,7 @@ class Sequential(Module):
             if not isinstance(module, Module):
                 raise TypeError(f"Sequential: argument {i} must be a Module (e.g. nn.Linear, nn.ReLU()), "
                                 f"got {type(module).__name__}: {module!r:.60}")
-        self._layers = list(modules)
-        self._label_parameters()
+        self._layers = list(modules)  # labels the parameters and names the members' scopes (Module.__setattr__)
 
     def _members(self):
         return [(str(i), module) for i, module in enumerate(self._layers)]
