@@ -155,6 +155,12 @@ def accuracy(predictions, targets):
     return sum(p == t for p, t in zip(predictions, targets)) / len(targets)
 
 
+def one_hot(labels, classes=10):
+    """Each class index as a row of class probabilities: 1.0 at the index, 0.0 elsewhere (the targets
+    nn.cross_entropy takes inside autograd.compile, where a class index cannot pick a logit)."""
+    return [[1.0 if c == label else 0.0 for c in range(classes)] for label in labels]
+
+
 def ascii_grid(rows, cols, x_range, y_range, classify, points=(), marks="o+"):
     """A text picture of a 2D classifier: '.' / ' ' regions, samples drawn with marks[class].
 

@@ -698,12 +698,12 @@ def main(argv=None):
 
     compiled_model = nn.MLP(len(Xd[0]), [32, 10], seed=0)
     compiled_opt = nn.optim.Adam(compiled_model.parameters(), lr=1e-2)
-    step = autograd.compile(digits.batch_loss(compiled_model))  # the digits demo's training step
+    step = autograd.compile(digits.loss_of(compiled_model))  # the digits demo's training step
 
     def compiled_epoch():
         for xb, yb in datasets.batches(Xd, yd, 32, seed=0):
             compiled_opt.zero_grad()
-            step(*digits.batch_numbers(xb, yb))
+            step(xb, digits.one_hot(yb))
             compiled_opt.step()
 
     first_epoch = median_time(compiled_epoch, 1)  # traces and compiles each batch size once

@@ -12,7 +12,7 @@ them to out/cnn_kernels.png.
 import autograd
 import nn
 from autograd import Value, no_grad
-from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
+from demos._common import accuracy, one_hot, out_dir, parser, progress, pyplot, report, save, set_postfix
 
 
 SIDE = 8
@@ -34,11 +34,6 @@ def predict(model, image):
     """The class with the largest logit."""
     logits = [v.data for v in model(image)]
     return max(range(len(logits)), key=logits.__getitem__)
-
-
-def one_hot(labels, classes=10):
-    """Each class index as a row of class probabilities: 1.0 at the index, 0.0 elsewhere."""
-    return [[1.0 if c == label else 0.0 for c in range(classes)] for label in labels]
 
 
 def train(model, X, y, epochs, lr=0.02, batch_size=32):

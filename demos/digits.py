@@ -9,12 +9,7 @@ confusion matrix as a PNG (out/digits_confusion.png).
 import autograd
 import nn
 from autograd import no_grad
-from demos._common import accuracy, out_dir, parser, progress, pyplot, report, save, set_postfix
-
-
-def one_hot(labels, n_classes=10):
-    """Each class index as a row of class probabilities: 1.0 at the index, 0.0 elsewhere."""
-    return [[1.0 if c == label else 0.0 for c in range(n_classes)] for label in labels]
+from demos._common import accuracy, one_hot, out_dir, parser, progress, pyplot, report, save, set_postfix
 
 
 def loss_of(model):
@@ -28,25 +23,6 @@ def loss_of(model):
         return nn.cross_entropy([model(x) for x in glyphs], targets)
 
     return loss
-
-
-def batch_loss(model):
-    """loss_of(model) for the arguments one number at a time, as batch_numbers gives them."""
-    n_in, n_classes = model.nin, model.nouts[-1]
-    loss = loss_of(model)
-
-    def loss_of_numbers(*numbers):
-        n = len(numbers) // (n_in + n_classes)
-        pixels, targets = numbers[: n * n_in], numbers[n * n_in :]
-        return loss([pixels[i * n_in : (i + 1) * n_in] for i in range(n)],
-                    [targets[i * n_classes : (i + 1) * n_classes] for i in range(n)])
-
-    return loss_of_numbers
-
-
-def batch_numbers(xb, yb, n_classes=10):
-    """The arguments of batch_loss for a batch: every pixel, then the one-hot rows."""
-    return [p for x in xb for p in x] + [p for row in one_hot(yb, n_classes) for p in row]
 
 
 def train(X, y, epochs, hidden=16, lr=0.02, batch_size=32, seed=0):
