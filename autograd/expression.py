@@ -482,8 +482,7 @@ def _check(tree, source, statement=1):
             stack.append(_check_call(node, source, statement))
         else:
             what = _DESCRIPTIONS.get(type(node), f"a {type(node).__name__} expression")
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math" \
-                    and node.attr in MATH_FUNCTIONS:
+            if _math_function(node):
                 raise ExpressionError(f"math.{node.attr} is a function: call it, as in math.{node.attr}(x)",
                                       *source.place(node, statement))
             if isinstance(node, ast.Attribute):
@@ -495,21 +494,24 @@ def _check(tree, source, statement=1):
     return tuple(names)
 
 
-def _function_name(node):
-    """The function a call names: "exp" for exp(x) and for math.exp(x), as textbooks write it; else None."""
-    func = node.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "math" \
-            and func.attr in MATH_FUNCTIONS:
-        return func.attr
+def _math_function(node):
+    """The function node names when it is math.FUNCTION, as textbooks write it ("exp" for math.exp); else None."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "math" \
+            and node.attr in MATH_FUNCTIONS:
+        return node.attr
     return None
+
+
+def _function_name(node):
+    """The function a call names: "exp" for exp(x) and for math.exp(x); else None."""
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else _math_function(func)
 
 
 def _check_call(node, source, statement):
     """A call must be FUNCTION(one argument); returns the argument to check next."""
-    func = node.func
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and _function_name(node) is None:
+    func, name = node.func, _function_name(node)
+    if name is None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
         written = f"{func.value.id}.{func.attr}"
         if func.attr in FUNCTIONS:  # np.exp(x), torch.sigmoid(x), math.sigmoid(x); n.tanh(), as micrograd writes it
             if len(node.args) == 1:
@@ -522,13 +524,12 @@ def _check_call(node, source, statement):
         raise ExpressionError(f"unknown function {written!r}; the functions are {', '.join(FUNCTIONS)}, "
                               f"and math.{', math.'.join(MATH_FUNCTIONS)} may be written so too",
                               *source.place(func, statement))
-    if _function_name(node) is None:
+    if name is None:
         # Report on the callee itself: in "f(1).g(x)" the problem is the attribute access.
         if isinstance(node.func, (ast.Attribute, ast.Subscript, ast.Lambda)):
             _check(node.func, source, statement)
         raise ExpressionError(f"only the named functions can be called ({', '.join(FUNCTIONS)})",
                               *source.place(node.func, statement))
-    name = _function_name(node)
     if name not in FUNCTIONS:
         raise ExpressionError(f"unknown function {name!r}; the functions are {', '.join(FUNCTIONS)}",
                               *source.place(node.func, statement))
