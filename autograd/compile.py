@@ -655,7 +655,7 @@ class _Generator:
                    if node._op is not None and node not in self.varying for local in node.local_grads)
 
     def _header(self):
-        math_names = [h for h in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "isfinite", "inf", "nan") if h in self.helpers]
+        math_names = [h for h in ops.MATH_HELPERS if h in self.helpers]
         op_names = [h for h in ops.CODE_HELPERS if h in self.helpers and h not in math_names and h not in ("abs", "mul")]
         header = []
         if math_names:
