@@ -348,7 +348,7 @@ class _Trace:
             self.constants = [(leaf, number) for leaf, number in self.constants if sys.getrefcount(leaf) > 3]
             self.constants_held = True
         for leaf, number in self.constants:
-            if leaf.data != number and not (leaf.data != leaf.data and number != number):
+            if not _same(leaf.data, number):
                 raise RuntimeError(
                     f"{self.fn_name}: the Value {_leaf_name(leaf)} was made while the function was traced, so its "
                     f"number, {number!r}, is a constant of the program, but it is {leaf.data!r} now. Make it before "
