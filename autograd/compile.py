@@ -348,7 +348,7 @@ class _Trace:
             self.constants = [(leaf, number) for leaf, number in self.constants if sys.getrefcount(leaf) > 3]
             self.constants_held = True
         for leaf, number in self.constants:
-            if leaf.data != number and not (leaf.data != leaf.data and number != number):
+            if not _same(leaf.data, number):
                 raise RuntimeError(
                     f"{self.fn_name}: the Value {_leaf_name(leaf)} was made while the function was traced, so its "
                     f"number, {number!r}, is a constant of the program, but it is {leaf.data!r} now. Make it before "
@@ -655,7 +655,7 @@ class _Generator:
                    if node._op is not None and node not in self.varying for local in node.local_grads)
 
     def _header(self):
-        math_names = [h for h in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "isfinite", "inf", "nan") if h in self.helpers]
+        math_names = [h for h in ops.MATH_HELPERS if h in self.helpers]
         op_names = [h for h in ops.CODE_HELPERS if h in self.helpers and h not in math_names and h not in ("abs", "mul")]
         header = []
         if math_names:

@@ -1211,10 +1211,13 @@ def maximum(*xs):
     return math.nan if any(map(math.isnan, xs)) else max(xs)
 
 
+# The helpers that are math's own (a program imports them from math, the rest from here).
+MATH_HELPERS = ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "isfinite", "inf", "nan")
+
 # Every name the expressions of ops' code() use besides operand names, and the lines that
 # autograd.compile writes around them (isfinite, sum_of_products): what a program needs to run.
 CODE_HELPERS = {
-    **{name: getattr(math, name) for name in ("exp", "log", "log1p", "tanh", "sin", "cos", "sqrt", "isfinite", "inf", "nan")},
+    **{name: getattr(math, name) for name in MATH_HELPERS},
     "abs": abs,
     "power": power,
     "power_base_grad": power_base_grad,

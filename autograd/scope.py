@@ -51,12 +51,7 @@ class Scope:
     @property
     def path(self) -> str:
         """The names from the top scope down, joined with dots (the top scope's own name is usually "")."""
-        parts, scope = [], self  # type: list[str], Scope | None
-        while scope is not None:
-            if scope.name:
-                parts.append(scope.name)
-            scope = scope.parent
-        return ".".join(reversed(parts))
+        return ".".join(scope.name for scope in reversed(self.chain()) if scope.name)
 
     def chain(self) -> list[Scope]:
         """This scope and the scopes it sits in, innermost first."""
