@@ -42,7 +42,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from autograd.engine import start_grads, topological_order
-from autograd.explain import MAX_PATHS_PER_LEAF, Step as Explained, expect_value, walk as explained_steps
+from autograd.explain import MAX_PATHS_PER_LEAF, ParentStep, Step as Explained, expect_value, walk as explained_steps
 from autograd.text import fmt, names, natural, short, shorten, visible
 
 MAX_NODES = 500
@@ -160,37 +160,19 @@ class Scene:
 
 
 @dataclass(eq=False)
-class Entry:
-    """What one backward step did for one operand (explain's ParentStep, by the scene's ids):
-    ``parent.grad += local · upstream``, and the rule behind local."""
+class Entry(ParentStep):
+    """explain's ParentStep by the scene's ids: ``parent.grad += local · upstream``, and the rule behind local."""
 
     parent: str  # the operand's id
-    name: str
-    local: float
-    contribution: float
-    grad_after: float
-    rule: str = ""  # the local derivative as the op writes it, from the names: "1 - o²"
-    numbers: str = ""  # the same rule with the numbers written in: "1 - 0.707107²"
 
 
 @dataclass(eq=False)
-class Step:
-    """One value's chain rule (explain's Step, by the scene's ids): its upstream gradient passed to each operand,
+class Step(Explained):
+    """explain's Step by the scene's ids: one value's chain rule, its upstream gradient passed to each operand,
     written as explain writes it (``columns``, ``lines``)."""
 
-    number: int
     node: str  # the value's id
-    name: str
-    upstream: float
     parents: tuple  # an Entry per operand, in order
-
-    def columns(self, number=fmt, now=None):
-        """As explain.Step.columns: per operand (update, rule, numbers, value)."""
-        return Explained.columns(self, number, now)
-
-    def lines(self, number=fmt, now=None):
-        """As explain.Step.lines: one line per operand."""
-        return Explained.lines(self, number, now)
 
 
 @dataclass
