@@ -42,7 +42,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from autograd.engine import start_grads, topological_order
-from autograd.explain import MAX_PATHS_PER_LEAF, ParentStep, Step as Explained, expect_value, walk as explained_steps
+from autograd.explain import MAX_PATHS_PER_LEAF, ParentStep, Step as Explained, expect_value
+from autograd.explain import operand_paths as explained_paths, reading_order_leaves as explained_leaves
+from autograd.explain import walk as explained_steps
 from autograd.text import fmt, names, natural, short, shorten, visible
 
 MAX_NODES = 500
@@ -233,50 +235,19 @@ def arrow_count(order):
 
 def reading_order_leaves(scene):
     """The leaves the root depends on, each once, in the order they are written in its expression."""
-    values = scene.values
-    leaves, seen, stack = [], set(), [scene.root]
-    while stack:
-        vid = stack.pop()
-        if vid in seen:
-            continue
-        seen.add(vid)
-        if not values[vid].operands:
-            leaves.append(vid)
-        stack.extend(reversed([operand.id for operand in values[vid].operands]))
-    return leaves
+    return explained_leaves(scene.root, _operand_ids(scene))
 
 
 def operand_paths(scene, max_paths=MAX_PATHS_PER_LEAF):
     """{leaf id: every path from the root down to it, each a list of (value id, i): the value's operand i},
     leaves in reading order; None for a leaf reached by more than max_paths paths (``a / a`` has two)."""
-    values, order = scene.values, scene.order
-    count = dict.fromkeys(order, 0)  # how many paths lead from the root to each value (uses counted)
-    count[scene.root] = 1
-    for vid in reversed(order):
-        for operand in values[vid].operands:
-            count[operand.id] += count[vid]
-    result = {}
-    for leaf in reading_order_leaves(scene):
-        if count[leaf] > max_paths:
-            result[leaf] = None
-            continue
-        reaches = set()  # the values computed (directly or not) from leaf, and leaf itself
-        for vid in order:
-            if vid == leaf or any(operand.id in reaches for operand in values[vid].operands):
-                reaches.add(vid)
-        paths = []
-        stack = [(scene.root, [])] if scene.root in reaches else []
-        while stack:
-            vid, path = stack.pop()
-            if vid == leaf:
-                paths.append(path)
-                continue
-            operands = values[vid].operands
-            for i in reversed(range(len(operands))):
-                if operands[i].id in reaches:
-                    stack.append((operands[i].id, path + [(vid, i)]))
-        result[leaf] = paths
-    return result
+    return explained_paths(scene.root, max_paths, scene.order, _operand_ids(scene))
+
+
+def _operand_ids(scene):
+    """value id -> the ids of its operands, in order: what explain's walks read off a Value's parents."""
+    values = scene.values
+    return lambda vid: [operand.id for operand in values[vid].operands]
 
 
 def fill(template, name):
