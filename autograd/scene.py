@@ -413,10 +413,11 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
                 name[ends[0]] = f"{unit.name}.out"
     grads = start_grads(order, 1.0) if walk else None
     steps = list(explained_steps(order, grads)) if walk else None
+    named = {ids[node]: text for node, text in name.items()}  # id -> name, to fill in the rules' templates
     nodes = {}
     for node in order:
         nid = ids[node]
-        nodes[nid] = _value_node(node, nid, root, name, ids, grads, unit_of.get(nid, ""))
+        nodes[nid] = _value_node(node, nid, root, name, ids, named, grads, unit_of.get(nid, ""))
         if tops and node.scope is not None:  # (two models held by no parent: their scopes go by their names)
             made_by = node.scope.parent if nodes[nid].parameter else node.scope
             nodes[nid].scope = path_of(made_by, tops)
@@ -429,8 +430,8 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     return scene
 
 
-def _value_node(node, nid, root, name, ids, grads, unit):
-    """The Node of one value, with its operands' derivatives and rules."""
+def _value_node(node, nid, root, name, ids, named, grads, unit):
+    """The Node of one value, with its operands' derivatives and rules (named: name by id)."""
     label = visible(node.label)
     scope = node.scope
     parameter = scope.name if scope is not None and scope.kind == "parameter" and not node.parents else ""
@@ -442,7 +443,7 @@ def _value_node(node, nid, root, name, ids, grads, unit):
     operands = []
     for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
         template = node._op.rule(i, [held[p] for p in node.parents], held[node])
-        operands.append(Operand(ids[parent], local, fill(template, _by_id(name, ids)), template,
+        operands.append(Operand(ids[parent], local, fill(template, named), template,
                                 node._op.rule(i, values, fmt(node.data)),
                                 node._op.rule(i, shorts, short(node.data))))
     return Node(
@@ -452,10 +453,6 @@ def _value_node(node, nid, root, name, ids, grads, unit):
         numbers=node._op.formula(values) if node.parents else "",
         scope=made_by.path if made_by is not None else "", maker=made_by.kind if made_by is not None else "",
         parameter=parameter, unit=unit, label=label, given=node.label, rules=node._op)
-
-
-def _by_id(name, ids):
-    return {ids[node]: text for node, text in name.items()}
 
 
 def _ends(members):
