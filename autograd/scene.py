@@ -186,6 +186,7 @@ class Unit:
     layer: str  # the path of the scope it sits in ("" at the top)
     members: list  # value ids: its parameters and the values it computes
     expanded: bool = False
+    ends: list = field(default_factory=list)  # the members no other member reads: its output, one per sample
 
 
 def kind(node, root):
@@ -397,7 +398,8 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
             raise ValueError(f"{what}: expand={expand!r} names parts of an nn model, but no value of this graph "
                              f"is a model's parameter (nn names them, e.g. layers.0.neurons.1.w.0)")
         chosen = expanded_units(expand, list(found), what)
-        units = {name: Unit(name, kind_, layer, [ids[m] for m in members], name in chosen)
+        units = {name: Unit(name, kind_, layer, [ids[m] for m in members], name in chosen,
+                            [ids[m] for m in _ends(members)])
                  for name, (kind_, layer, members) in sorted(found.items(), key=lambda item: natural(item[0]))}
         collapsed = bool(units)
     if not collapsed:
@@ -407,10 +409,8 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     name = names(order)
     by_id = {nid: node for node, nid in ids.items()}
     for unit in units.values():  # a collapsed unit's output is named after it, so formulas read
-        if not unit.expanded:
-            ends = _ends([by_id[m] for m in unit.members])
-            if len(ends) == 1:
-                name[ends[0]] = f"{unit.name}.out"
+        if not unit.expanded and len(unit.ends) == 1:
+            name[by_id[unit.ends[0]]] = f"{unit.name}.out"
     grads = start_grads(order, 1.0) if walk else None
     steps = list(explained_steps(order, grads)) if walk else None
     named = {ids[node]: text for node, text in name.items()}  # id -> name, to fill in the rules' templates
@@ -498,8 +498,7 @@ def _expression(root, order, ids, name, units):
         if len(named) < len(whole):
             whole = named
     if len(whole) > HEADER_CHARS and units:
-        by_id = {nid: node for node, nid in ids.items()}
-        samples = max(len(_ends([by_id[m] for m in unit.members])) for unit in units.values())
+        samples = max(len(unit.ends) for unit in units.values())
         layers = len({unit.layer for unit in units.values()})
         return (f"{name[root]}: a model of {len(units)} neuron{'s' * (len(units) > 1)} in {layers} "
                 f"layer{'s' * (layers > 1)}, over {samples if samples > 1 else 'one'} sample{'s' * (samples > 1)}")
