@@ -124,9 +124,7 @@ class Plan:
 
     def ends(self, unit):
         """The values a unit hands on (its activation, or its weighted sum when it has none): one per sample."""
-        own = set(self.members[unit])
-        return [m for m in self.members[unit]
-                if self.scene.nodes[m].operands and not any(c in own for c in self.consumers[m])]
+        return self.scene.units[unit].ends
 
     def neuron(self, vid):
         """The collapsed unit that value is drawn inside, or None."""

@@ -162,36 +162,45 @@ def chain_rule_paths(root, max_paths=MAX_PATHS_PER_LEAF):
             for leaf, paths in operand_paths(root, max_paths).items()}
 
 
-def operand_paths(root, max_paths=MAX_PATHS_PER_LEAF):
-    """As chain_rule_paths, each edge as (child, i): the child's operand i (so ``a / a`` has two)."""
-    order = topological_order(root)
+def operand_paths(root, max_paths=MAX_PATHS_PER_LEAF, order=None, operands=None):
+    """As chain_rule_paths, each edge as (child, i): the child's operand i (so ``a / a`` has two).
+
+    ``order`` (topological, default root's) and ``operands(node)`` (its operands in order, default
+    its parents) let the scene find the same paths by its ids (scene.operand_paths)."""
+    order = topological_order(root) if order is None else order
+    operands = _parents if operands is None else operands
     # How many paths lead from root to each node (edges counted with multiplicity).
     count = {node: 0 for node in order}
     count[root] = 1
     for node in reversed(order):
-        for parent in node.parents:
+        for parent in operands(node):
             count[parent] += count[node]
     result = {}
-    for leaf in reading_order_leaves(root):
+    for leaf in reading_order_leaves(root, operands):
         if count[leaf] > max_paths:
             result[leaf] = None
             continue
         reaches = set()  # the nodes computed (directly or not) from leaf, and leaf itself
         for node in order:
-            if node is leaf or any(p in reaches for p in node.parents):
+            if node == leaf or any(p in reaches for p in operands(node)):
                 reaches.add(node)
         paths = []
         stack = [(root, [])] if root in reaches else []
         while stack:
             node, path = stack.pop()
-            if node is leaf:
+            if node == leaf:
                 paths.append(path)
                 continue
-            for i in reversed(range(len(node.parents))):
-                if node.parents[i] in reaches:
-                    stack.append((node.parents[i], path + [(node, i)]))
+            below = operands(node)
+            for i in reversed(range(len(below))):
+                if below[i] in reaches:
+                    stack.append((below[i], path + [(node, i)]))
         result[leaf] = paths
     return result
+
+
+def _parents(node):
+    return node.parents
 
 
 def edge_rule(child, i, name):
@@ -199,17 +208,20 @@ def edge_rule(child, i, name):
     return child._op.rule(i, [name[p] for p in child.parents], name[child])
 
 
-def reading_order_leaves(root):
-    """The leaves root depends on, each once, in the order they are written in its expression."""
+def reading_order_leaves(root, operands=None):
+    """The leaves root depends on, each once, in the order they are written in its expression
+    (``operands(node)``: its operands in order, default its parents; the scene passes its ids')."""
+    operands = _parents if operands is None else operands
     leaves, seen, stack = [], set(), [root]
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
-        if not node.parents:
+        below = operands(node)
+        if not below:
             leaves.append(node)
-        stack.extend(reversed(node.parents))
+        stack.extend(reversed(below))
     return leaves
 
 

@@ -42,7 +42,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from autograd.engine import start_grads, topological_order
-from autograd.explain import MAX_PATHS_PER_LEAF, Step as Explained, expect_value, walk as explained_steps
+from autograd.explain import MAX_PATHS_PER_LEAF, ParentStep, Step as Explained, expect_value
+from autograd.explain import operand_paths as explained_paths, reading_order_leaves as explained_leaves
+from autograd.explain import walk as explained_steps
 from autograd.text import fmt, names, natural, short, shorten, visible
 
 MAX_NODES = 500
@@ -160,37 +162,19 @@ class Scene:
 
 
 @dataclass(eq=False)
-class Entry:
-    """What one backward step did for one operand (explain's ParentStep, by the scene's ids):
-    ``parent.grad += local · upstream``, and the rule behind local."""
+class Entry(ParentStep):
+    """explain's ParentStep by the scene's ids: ``parent.grad += local · upstream``, and the rule behind local."""
 
     parent: str  # the operand's id
-    name: str
-    local: float
-    contribution: float
-    grad_after: float
-    rule: str = ""  # the local derivative as the op writes it, from the names: "1 - o²"
-    numbers: str = ""  # the same rule with the numbers written in: "1 - 0.707107²"
 
 
 @dataclass(eq=False)
-class Step:
-    """One value's chain rule (explain's Step, by the scene's ids): its upstream gradient passed to each operand,
+class Step(Explained):
+    """explain's Step by the scene's ids: one value's chain rule, its upstream gradient passed to each operand,
     written as explain writes it (``columns``, ``lines``)."""
 
-    number: int
     node: str  # the value's id
-    name: str
-    upstream: float
     parents: tuple  # an Entry per operand, in order
-
-    def columns(self, number=fmt, now=None):
-        """As explain.Step.columns: per operand (update, rule, numbers, value)."""
-        return Explained.columns(self, number, now)
-
-    def lines(self, number=fmt, now=None):
-        """As explain.Step.lines: one line per operand."""
-        return Explained.lines(self, number, now)
 
 
 @dataclass
@@ -202,6 +186,7 @@ class Unit:
     layer: str  # the path of the scope it sits in ("" at the top)
     members: list  # value ids: its parameters and the values it computes
     expanded: bool = False
+    ends: list = field(default_factory=list)  # the members no other member reads: its output, one per sample
 
 
 def kind(node, root):
@@ -251,50 +236,19 @@ def arrow_count(order):
 
 def reading_order_leaves(scene):
     """The leaves the root depends on, each once, in the order they are written in its expression."""
-    values = scene.values
-    leaves, seen, stack = [], set(), [scene.root]
-    while stack:
-        vid = stack.pop()
-        if vid in seen:
-            continue
-        seen.add(vid)
-        if not values[vid].operands:
-            leaves.append(vid)
-        stack.extend(reversed([operand.id for operand in values[vid].operands]))
-    return leaves
+    return explained_leaves(scene.root, _operand_ids(scene))
 
 
 def operand_paths(scene, max_paths=MAX_PATHS_PER_LEAF):
     """{leaf id: every path from the root down to it, each a list of (value id, i): the value's operand i},
     leaves in reading order; None for a leaf reached by more than max_paths paths (``a / a`` has two)."""
-    values, order = scene.values, scene.order
-    count = dict.fromkeys(order, 0)  # how many paths lead from the root to each value (uses counted)
-    count[scene.root] = 1
-    for vid in reversed(order):
-        for operand in values[vid].operands:
-            count[operand.id] += count[vid]
-    result = {}
-    for leaf in reading_order_leaves(scene):
-        if count[leaf] > max_paths:
-            result[leaf] = None
-            continue
-        reaches = set()  # the values computed (directly or not) from leaf, and leaf itself
-        for vid in order:
-            if vid == leaf or any(operand.id in reaches for operand in values[vid].operands):
-                reaches.add(vid)
-        paths = []
-        stack = [(scene.root, [])] if scene.root in reaches else []
-        while stack:
-            vid, path = stack.pop()
-            if vid == leaf:
-                paths.append(path)
-                continue
-            operands = values[vid].operands
-            for i in reversed(range(len(operands))):
-                if operands[i].id in reaches:
-                    stack.append((operands[i].id, path + [(vid, i)]))
-        result[leaf] = paths
-    return result
+    return explained_paths(scene.root, max_paths, scene.order, _operand_ids(scene))
+
+
+def _operand_ids(scene):
+    """value id -> the ids of its operands, in order: what explain's walks read off a Value's parents."""
+    values = scene.values
+    return lambda vid: [operand.id for operand in values[vid].operands]
 
 
 def fill(template, name):
@@ -444,7 +398,8 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
             raise ValueError(f"{what}: expand={expand!r} names parts of an nn model, but no value of this graph "
                              f"is a model's parameter (nn names them, e.g. layers.0.neurons.1.w.0)")
         chosen = expanded_units(expand, list(found), what)
-        units = {name: Unit(name, kind_, layer, [ids[m] for m in members], name in chosen)
+        units = {name: Unit(name, kind_, layer, [ids[m] for m in members], name in chosen,
+                            [ids[m] for m in _ends(members)])
                  for name, (kind_, layer, members) in sorted(found.items(), key=lambda item: natural(item[0]))}
         collapsed = bool(units)
     if not collapsed:
@@ -454,16 +409,15 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     name = names(order)
     by_id = {nid: node for node, nid in ids.items()}
     for unit in units.values():  # a collapsed unit's output is named after it, so formulas read
-        if not unit.expanded:
-            ends = _ends([by_id[m] for m in unit.members])
-            if len(ends) == 1:
-                name[ends[0]] = f"{unit.name}.out"
+        if not unit.expanded and len(unit.ends) == 1:
+            name[by_id[unit.ends[0]]] = f"{unit.name}.out"
     grads = start_grads(order, 1.0) if walk else None
     steps = list(explained_steps(order, grads)) if walk else None
+    named = {ids[node]: text for node, text in name.items()}  # id -> name, to fill in the rules' templates
     nodes = {}
     for node in order:
         nid = ids[node]
-        nodes[nid] = _value_node(node, nid, root, name, ids, grads, unit_of.get(nid, ""))
+        nodes[nid] = _value_node(node, nid, root, name, ids, named, grads, unit_of.get(nid, ""))
         if tops and node.scope is not None:  # (two models held by no parent: their scopes go by their names)
             made_by = node.scope.parent if nodes[nid].parameter else node.scope
             nodes[nid].scope = path_of(made_by, tops)
@@ -476,8 +430,8 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     return scene
 
 
-def _value_node(node, nid, root, name, ids, grads, unit):
-    """The Node of one value, with its operands' derivatives and rules."""
+def _value_node(node, nid, root, name, ids, named, grads, unit):
+    """The Node of one value, with its operands' derivatives and rules (named: name by id)."""
     label = visible(node.label)
     scope = node.scope
     parameter = scope.name if scope is not None and scope.kind == "parameter" and not node.parents else ""
@@ -489,7 +443,7 @@ def _value_node(node, nid, root, name, ids, grads, unit):
     operands = []
     for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
         template = node._op.rule(i, [held[p] for p in node.parents], held[node])
-        operands.append(Operand(ids[parent], local, fill(template, _by_id(name, ids)), template,
+        operands.append(Operand(ids[parent], local, fill(template, named), template,
                                 node._op.rule(i, values, fmt(node.data)),
                                 node._op.rule(i, shorts, short(node.data))))
     return Node(
@@ -499,10 +453,6 @@ def _value_node(node, nid, root, name, ids, grads, unit):
         numbers=node._op.formula(values) if node.parents else "",
         scope=made_by.path if made_by is not None else "", maker=made_by.kind if made_by is not None else "",
         parameter=parameter, unit=unit, label=label, given=node.label, rules=node._op)
-
-
-def _by_id(name, ids):
-    return {ids[node]: text for node, text in name.items()}
 
 
 def _ends(members):
@@ -548,8 +498,7 @@ def _expression(root, order, ids, name, units):
         if len(named) < len(whole):
             whole = named
     if len(whole) > HEADER_CHARS and units:
-        by_id = {nid: node for node, nid in ids.items()}
-        samples = max(len(_ends([by_id[m] for m in unit.members])) for unit in units.values())
+        samples = max(len(unit.ends) for unit in units.values())
         layers = len({unit.layer for unit in units.values()})
         return (f"{name[root]}: a model of {len(units)} neuron{'s' * (len(units) > 1)} in {layers} "
                 f"layer{'s' * (layers > 1)}, over {samples if samples > 1 else 'one'} sample{'s' * (samples > 1)}")
