@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from autograd.scene import ACTIVATIONS, Edge, Node, fill
+from autograd.scene import ACTIVATIONS, Edge, Node, fill, unit_noun
 from autograd.text import short, shorten
 
 MAX_LOOSE = 12  # a loss (values no module made) with more values than this (a loss over a batch) is drawn as one node
@@ -175,7 +175,7 @@ class Plan:
         """(a layer's box title with "{norm}" for its gradient norm, the parameters the norm covers)."""
         group = self.layer_units[layer]
         kind = self.scene.units[group[0]].kind
-        noun = "neuron" if kind.lower() == "neuron" else kind
+        noun = unit_noun(kind)
         full = sum(1 for name in group if self.scene.units[name].expanded)
         note = f" ({full} drawn in full)" if full and full < len(group) else ""
         params = [m for name in group for _, _, m in self.parameters(name)]
@@ -207,7 +207,7 @@ class Plan:
         if len(ends) == 1:
             parts.append(["out {}, grad {}", [["data", ends[0]], ["grad", ends[0]]]])
         elif ends:
-            what = "samples" if self.scene.units[unit].kind.lower() == "neuron" else "values"
+            what = "samples" if unit_noun(self.scene.units[unit].kind) == "neuron" else "values"
             parts.append([f"out: {len(ends)} {what}", []])
         if parts:
             rows.append(parts)

@@ -485,6 +485,12 @@ def _steps(steps, order, ids, name, collapsed):
     return result
 
 
+def unit_noun(kind):
+    """What a unit of this kind is called in titles: "neuron" for a Neuron and a Linear's row, else its kind
+    ("channel", or a module's class)."""
+    return "neuron" if kind.lower() == "neuron" else kind
+
+
 def _expression(root, order, ids, name, units):
     """The page's title: the whole expression root computes, written from its leaves (``o = tanh(x1·w1 +
     ...)``) while that is short enough to read at once; a longer one is written in the names of the values
@@ -498,10 +504,13 @@ def _expression(root, order, ids, name, units):
         if len(named) < len(whole):
             whole = named
     if len(whole) > HEADER_CHARS and units:
-        samples = max(len(unit.ends) for unit in units.values())
+        counts = Counter(unit_noun(unit.kind) for unit in units.values())
+        parts = [f"{count} {noun}{'s' * (count > 1)}" for noun, count in counts.items()]
         layers = len({unit.layer for unit in units.values()})
-        return (f"{name[root]}: a model of {len(units)} neuron{'s' * (len(units) > 1)} in {layers} "
-                f"layer{'s' * (layers > 1)}, over {samples if samples > 1 else 'one'} sample{'s' * (samples > 1)}")
+        title = f"{name[root]}: a model of {' and '.join(parts)} in {layers} layer{'s' * (layers > 1)}"
+        # a neuron's outputs are one per sample; a channel's are positions of one image, not samples
+        samples = max((len(unit.ends) for unit in units.values() if unit_noun(unit.kind) == "neuron"), default=0)
+        return title + (f", over {samples if samples > 1 else 'one'} sample{'s' * (samples > 1)}" if samples else "")
     if len(whole) > TITLE_CHARS:
         whole = whole[:TITLE_CHARS - 1] + "…"
     return whole if not root.parents or not root.label else f"{name[root]} = {whole}"

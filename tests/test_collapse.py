@@ -248,3 +248,11 @@ def test_dropouts_masks_are_drawn_with_it_and_its_step_passes_gradient_back_only
     dropout = next(frame for frame in frames_of(scene) if frame["phase"] == "backward" and frame["node"] == "lump1")
     assert dropout["lines"] == ["32 operations pass the gradient back to the outputs of 0"]
     assert "lump1" not in dropout["parents"]
+
+
+def test_a_conv_models_title_counts_channels_and_neurons_and_its_one_image_as_one_sample():
+    # a channel's 16 outputs are positions of one image, not 16 samples
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, seed=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 3, seed=1))
+    image = [[[0.1 * ((r * 6 + c) % 7) - 0.3 for c in range(6)] for r in range(6)]]
+    title = walkthrough_scene(nn.cross_entropy(model(image), [0.0, 1.0, 0.0]), None).title
+    assert re.fullmatch(r"v\d+: a model of 2 channels and 3 neurons in 2 layers, over one sample", title), title
