@@ -100,10 +100,6 @@ window.chainruleLive = function (doc, R) {
   }) : [];
   var initial = {};
   order.forEach(function (id) { if (!values[id].operands.length) initial[id] = asNumber(values[id].data); });
-  var uses = {};  // value id -> [[user id, operand index], ...] in the walk's order
-  for (var k = order.length - 1; k >= 0; k--) {
-    values[order[k]].operands.forEach(function (p, i) { (uses[p] = uses[p] || []).push([order[k], i]); });
-  }
 
   function described(id, data) {  // how the engine names an operand in a message: 2.0 (label 'x')
     return repr(data[id]) + (live.said[id] || "");
@@ -309,7 +305,7 @@ window.chainruleLive = function (doc, R) {
     return text + "; that gives " + fmt(found.answer) + ".";
   }
 
-  return { order: order, values: values, fmt: fmt, short: short, repr: repr, asNumber: asNumber, initial: initial,
+  return { order: order, fmt: fmt, short: short, repr: repr, asNumber: asNumber, initial: initial,
            forward: forward, compute: compute, value: value, fill: fill, isRight: isRight, diagnose: diagnose,
-           said: said, uses: uses, ops: ops };
+           said: said };
 };
