@@ -259,8 +259,7 @@ window.chainruleLive = function (doc, R) {
     var right = value(ask.ref, state), edges = ask.edges || [];
     if (right === null || isRight(guess, right)) return [];
     var parts = edges.map(function (e) {
-      var l = state.local[e[0]] ? state.local[e[0]][e[1]] : null;
-      return { local: l !== null && typeof l === "object" ? null : l, upstream: state.grad[e[0]] };
+      return { local: value(["local", e[0], e[1]], state), upstream: value(["grad", e[0]], state) };
     });
     if (parts.some(function (p) { return p.local === null || p.upstream === null; })) return [];
     function answerWith(change) {
