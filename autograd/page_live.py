@@ -56,7 +56,7 @@ def live_document(scene, frames, table, lr, parameters, data):
         "leaves": leaves, "parameters": list(parameters), "data": list(data), "h": NUDGE,
         "lr": LEARNING_RATE if lr is None else lr,
         "sums": sum_order(scene), "tolerance": [RELATIVE_TOLERANCE, ABSOLUTE_TOLERANCE],
-        "stepMistakes": STEP_MISTAKES, "table": [[t.text, t.slots] for t in [table[0], *table[1]]],
+        "stepMistakes": STEP_MISTAKES, "table": [table[0], *table[1]],
     }
 
 
@@ -112,6 +112,5 @@ def _written_mistakes(values, value, i):
             parts = [written(code, symbols), *([] if bare else [written(code, numbers)]), w(("wrong", value.id, i, m))]
             return " = ".join(dict.fromkeys(parts))
 
-        written_ = template(build)
-        found.append([m, f"∂{value.name}/∂{symbols[placeholders[i]]}", [written_.text, written_.slots]])
+        found.append([m, f"∂{value.name}/∂{symbols[placeholders[i]]}", template(build)])
     return found
