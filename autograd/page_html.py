@@ -64,15 +64,17 @@ FIT_NODES = 12  # ... when it has at most this many values
 PANE = (1250, 435)  # the graph pane of a 1280×720 window, in CSS px: a picture this size shows whole at FONT px
 
 
-def page_html(scene, frames, quiz, theme, lr=None, parameters=(), data=()):
-    """The whole page: its HTML with the picture, the document and the page's style and scripts inlined."""
+def page_html(scene, frames, quiz, theme, table, lr=None, parameters=(), data=()):
+    """The whole page: its HTML with the picture, the document and the page's style and scripts inlined (table:
+    the update table's templates, timeline.table_templates)."""
     heading = html.escape(scene.title)
     quiz_note = {None: "", "grad": "quiz: type each gradient a step passes on",
                  "data": "quiz: type each value the forward pass computes"}[quiz]
     fill = {
         "TITLE": heading, "HEADING": heading, "QUIZ_NOTE": html.escape(quiz_note), "QUIZ": quiz or "",
         "THEME": theme, "FRAMES_COUNT": str(len(frames)), "LAST": str(len(frames) - 1),
-        "SVG": picture_svg(scene), "DOCUMENT": json_for_script(document(scene, frames, quiz, lr, parameters, data)),
+        "SVG": picture_svg(scene),
+        "DOCUMENT": json_for_script(document(scene, frames, quiz, table, lr, parameters, data)),
         "CSS": _resource("page.css"), "RUNTIME": _resource("runtime.js"), "LIVE": _resource("live.js"),
         "SCRIPT": _resource("page.js"),
     }
@@ -80,7 +82,7 @@ def page_html(scene, frames, quiz, theme, lr=None, parameters=(), data=()):
     return re.sub(r"@@([A-Z_]+)@@", lambda m: fill[m[1]], _resource("page.html"))
 
 
-def document(scene, frames, quiz, lr=None, parameters=(), data=()):
+def document(scene, frames, quiz, table, lr=None, parameters=(), data=()):
     """The one JSON document the page reads: how numbers are written, the scene, the frames and what the live
     page computes with (page_live.py)."""
     values = {}
@@ -106,7 +108,7 @@ def document(scene, frames, quiz, lr=None, parameters=(), data=()):
     edges = [{"tail": e.tail, "head": e.head, "value": e.value, "parent": e.parent, "index": e.index,
               "local": None if e.local is None else number(e.local), "rule": e.rule,
               "uses": _uses(scene, e) if e.together else [e.index]} for e in scene.edges]
-    live = live_document(scene, frames, lr, list(parameters), list(data))
+    live = live_document(scene, frames, table, lr, list(parameters), list(data))
     boxes = {bid: {"title": box.title, "norm": box.norm, "parent": box.parent} for bid, box in scene.boxes.items()}
     return {"digits": text.DIGITS, "shortDigits": text.SHORT_DIGITS, "notYet": NOT_YET, "font": FONT,
             "quiz": quiz or "", "title": scene.title,

@@ -16,16 +16,17 @@ import json
 
 from autograd.diagnose import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, STEP_MISTAKES, written
 from autograd.javascript import NotTranslatable, to_javascript
-from autograd.timeline import reading_order_leaves, sum_order, table_templates
+from autograd.timeline import reading_order_leaves, sum_order
 from autograd.written import template
 
 NUDGE = 1e-5  # the h of the page's nudge check, (f(x + h) - f(x - h)) / 2h
 LEARNING_RATE = 0.1  # the page's learning rate when none is given
 
 
-def live_document(scene, frames, lr, parameters, data):
+def live_document(scene, frames, table, lr, parameters, data):
     """The "live" part of the page's document (see the module docstring), and the quiz's diagnosis data put
-    into the frames' questions. parameters, data: the leaves' ids a step updates and those it does not."""
+    into the frames' questions. parameters, data: the leaves' ids a step updates and those it does not; table:
+    the update table's templates for them (timeline.table_templates)."""
     values = scene.values
     ops, index, asked, why = [], {}, {}, None  # (asked: each op object and arity once, for speed)
     fn = {}
@@ -55,7 +56,7 @@ def live_document(scene, frames, lr, parameters, data):
         "leaves": leaves, "parameters": list(parameters), "data": list(data), "h": NUDGE,
         "lr": LEARNING_RATE if lr is None else lr,
         "sums": sum_order(scene), "tolerance": [RELATIVE_TOLERANCE, ABSOLUTE_TOLERANCE],
-        "stepMistakes": STEP_MISTAKES, "table": _table(scene, parameters, data),
+        "stepMistakes": STEP_MISTAKES, "table": [table[0], *table[1]],
     }
 
 
@@ -74,11 +75,6 @@ def _op_entry(op, n):
         "mistakes": [[[m.id, m.sentence, to_javascript(m.code, js)] for m in op.mistakes(i, placeholders, "out")]
                      for i in range(n)],
     }
-
-
-def _table(scene, parameters, data):
-    heading, lines = table_templates(scene, parameters, data)
-    return [[t.text, t.slots] for t in [heading, *lines]]
 
 
 def _add_diagnoses(scene, frames, fn):
@@ -116,6 +112,5 @@ def _written_mistakes(values, value, i):
             parts = [written(code, symbols), *([] if bare else [written(code, numbers)]), w(("wrong", value.id, i, m))]
             return " = ".join(dict.fromkeys(parts))
 
-        written_ = template(build)
-        found.append([m, f"∂{value.name}/∂{symbols[placeholders[i]]}", [written_.text, written_.slots]])
+        found.append([m, f"∂{value.name}/∂{symbols[placeholders[i]]}", template(build)])
     return found

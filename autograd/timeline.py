@@ -310,11 +310,12 @@ def _capitalized(text):
     return text[:1].upper() + text[1:]
 
 
-def table_frame(scene, lr, parameters, data):
-    """The last frame of a page made with a learning rate: the update table the CLI prints with --lr."""
+def table_frame(scene, lr, parameters, table):
+    """The last frame of a page made with a learning rate: the update table the CLI prints with --lr (table:
+    ``table_templates(scene, parameters, data)``, which the page's live document holds too)."""
     numbers = Numbers(scene, sum_order(scene))
     numbers.lr = lr
-    heading, lines = table_templates(scene, parameters, data)
+    heading, lines = table
     frame = _Frame(numbers, phase="done", title=fill_in(heading, numbers), node=None, op=None, parents=[], ask=[],
                    hide=[], titleText=heading, view=[plan_id(scene, vid) for vid in [scene.root, *parameters]])
     frame["lines"] = [fill_in(line, numbers) for line in lines]

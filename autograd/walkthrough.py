@@ -22,7 +22,7 @@ from autograd.page_html import THEMES, page_html
 from autograd.engine import Value
 from autograd.scene import MAX_NODES, expect_value
 from autograd.slides import slide_sources
-from autograd.timeline import QUIZ_MODES, done_frame, frames_of, reading_order_leaves, table_frame
+from autograd.timeline import QUIZ_MODES, done_frame, frames_of, reading_order_leaves, table_frame, table_templates
 from autograd.viz import GraphvizNotFoundError, install_hint, run_dot
 
 _FRAME_FORMATS = ("svg", "png", "pdf")
@@ -93,10 +93,11 @@ def walkthrough(root: Value, path: str | os.PathLike[str] | None = None, quiz: L
     if data is None:
         data = [vid for vid in reading_order_leaves(scene) if vid not in parameters]
     frames = frames_of(scene, quiz)
+    table = table_templates(scene, parameters, data)  # the last frame's with lr, and always the live page's Step
     if lr is not None:
-        frames.append(table_frame(scene, float(lr), parameters, data))
+        frames.append(table_frame(scene, float(lr), parameters, table))
     frames += [done_frame(title, lines) for title, lines in extra_frames]
-    text = page_html(scene, frames, quiz, theme, lr, parameters, data)
+    text = page_html(scene, frames, quiz, theme, table, lr, parameters, data)
     if path is None:
         return Page(text, scene.title)
     return write_atomic(path, text, what="walkthrough")

@@ -35,15 +35,7 @@ _TOKEN = re.compile("\x02(\\d+):(.)|\x01(\\d+)\x01|\x03(\\d+)|\x04(\\d+)\\.(\\d+
 class Template(namedtuple("Template", "text slots")):
     """A text with slots for numbers: ``slots`` is a list of (style, reference)."""
 
-    __slots__ = ()
-
-    def to_json(self):
-        """[text, [[style, reference], ...]] for the page's document (references as lists)."""
-        return [self.text, [[style, _as_list(ref)] for style, ref in self.slots]]
-
-
-def _as_list(ref):
-    return [list(part) if isinstance(part, tuple) else part for part in ref]
+    __slots__ = ()  # (in JSON, as every tuple: [text, [[style, reference], ...]])
 
 
 class _Writer:

@@ -100,10 +100,6 @@ window.chainruleLive = function (doc, R) {
   }) : [];
   var initial = {};
   order.forEach(function (id) { if (!values[id].operands.length) initial[id] = asNumber(values[id].data); });
-  var uses = {};  // value id -> [[user id, operand index], ...] in the walk's order
-  for (var k = order.length - 1; k >= 0; k--) {
-    values[order[k]].operands.forEach(function (p, i) { (uses[p] = uses[p] || []).push([order[k], i]); });
-  }
 
   function described(id, data) {  // how the engine names an operand in a message: 2.0 (label 'x')
     return repr(data[id]) + (live.said[id] || "");
@@ -263,8 +259,7 @@ window.chainruleLive = function (doc, R) {
     var right = value(ask.ref, state), edges = ask.edges || [];
     if (right === null || isRight(guess, right)) return [];
     var parts = edges.map(function (e) {
-      var l = state.local[e[0]] ? state.local[e[0]][e[1]] : null;
-      return { local: l !== null && typeof l === "object" ? null : l, upstream: state.grad[e[0]] };
+      return { local: value(["local", e[0], e[1]], state), upstream: value(["grad", e[0]], state) };
     });
     if (parts.some(function (p) { return p.local === null || p.upstream === null; })) return [];
     function answerWith(change) {
@@ -309,7 +304,7 @@ window.chainruleLive = function (doc, R) {
     return text + "; that gives " + fmt(found.answer) + ".";
   }
 
-  return { order: order, values: values, fmt: fmt, short: short, repr: repr, asNumber: asNumber, initial: initial,
+  return { order: order, fmt: fmt, short: short, repr: repr, asNumber: asNumber, initial: initial,
            forward: forward, compute: compute, value: value, fill: fill, isRight: isRight, diagnose: diagnose,
-           said: said, uses: uses, ops: ops };
+           said: said };
 };

@@ -90,37 +90,24 @@
 
   // ---- what a frame knows: every "set" up to it, each number read from the live state ----
   function shown(x) { return x === null || x === undefined || x !== x ? null : x; }  // never NaN on screen
-  function knownAt(k) {
-    var values = {};
+  function knownAt(k) {  // {data: {id: number}, grad: {id: number}}: a state model.value reads (a reference's number)
+    var known = { data: {}, grad: {} };
     for (var i = 0; i <= k; i++) {
       var set = frames[i].set, refs = frames[i].refs || {};
       for (var id in set) {
-        var entry = values[id] || (values[id] = {});
         for (var what in set[id]) {
           var ref = refs[id] && refs[id][what];  // (a number: where backward starts, unless the forward pass failed)
-          entry[what] = set[id][what] === true ? true : typeof ref === "number" && what === "grad" && !state.forwardOk ? null :
+          known[what][id] = set[id][what] === true ? true : typeof ref === "number" && what === "grad" && !state.forwardOk ? null :
             shown(ref !== undefined ? model.value(ref, state) : asNumber(set[id][what]));
         }
       }
     }
-    return values;
+    return known;
   }
   function numberText(x, write) { return x === null || x === undefined ? NOT_YET : write(x); }
-  function cellText(cell, values) {  // a record's cell: its template with the numbers the frame knows
+  function cellText(cell, known) {  // a record's cell: its template with the numbers the frame knows
     var refs = cell[1], i = 0;
-    return cell[0].replace(/\{\}/g, function () {
-      var ref = refs[i++], known = values[ref[1]] || {};
-      return numberText(known[ref[0]], short);
-    });
-  }
-  function normText(ids, values) {
-    var total = 0;
-    for (var i = 0; i < ids.length; i++) {
-      var known = values[ids[i]] || {};
-      if (known.grad === undefined || known.grad === null) return NOT_YET;
-      total += known.grad * known.grad;
-    }
-    return short(Math.sqrt(total));
+    return cell[0].replace(/\{\}/g, function () { return numberText(model.value(refs[i++], known), short); });
   }
 
   // ---- the view: zoom and pan so the text is never smaller than the theme's minimum ----
@@ -197,15 +184,15 @@
   }
 
   // ---- one frame: the records, the boxes' titles, the edges, the words ----
-  function showRecords(frame, values, hidden) {
+  function showRecords(frame, known, hidden) {
     var forwardPhase = frame.phase === "forward", opId = frame.op || null, group = frame.group || [];
     var failed = {};
     state.problems.forEach(function (p) { failed[p.id] = p.message; });
     for (var id in nodes) {
       var n = nodes[id], drawn = scene.drawn[id] || {};
       // an operation, or a value drawn again beside a far operation ("n3r7"): they stand for their value
-      var valueId = drawn.value || id, v = values[valueId] || {}, isValue = valueId === id && drawn.value;
-      n.g.classList.toggle("pending", forwardPhase && v.data === undefined);
+      var valueId = drawn.value || id, isValue = valueId === id && drawn.value;
+      n.g.classList.toggle("pending", forwardPhase && known.data[valueId] === undefined);
       n.g.classList.toggle("current", id === frame.node || group.indexOf(id) >= 0);
       n.g.classList.toggle("current-op", id === opId && id !== frame.node);
       n.g.classList.toggle("parent", drawn.kind !== "op" && frame.parents.indexOf(valueId) >= 0 &&
@@ -213,20 +200,20 @@
       n.g.classList.toggle("undefined", failed[valueId] !== undefined);
       n.g.classList.toggle("editing", valueId === selected && editable(valueId));
       if (n.cells) n.cells.forEach(function (cell, i) {
-        var text = cellText(cell, values);
+        var text = cellText(cell, known);
         if (n.texts[i].textContent !== text) n.texts[i].textContent = text;
         if (cell[1].length === 1) n.texts[i].classList.toggle("editing", cell[1][0][0] === "data" && cell[1][0][1] === selected);
       });
       if (!isValue || !n.data) continue;
-      var data = "data " + (hidden[id + ":data"] ? "?" : numberText(v.data, fmt));
-      var grad = "grad " + (hidden[id + ":grad"] ? "?" : numberText(v.grad, fmt));
+      var data = "data " + (hidden[id + ":data"] ? "?" : numberText(known.data[valueId], fmt));
+      var grad = "grad " + (hidden[id + ":grad"] ? "?" : numberText(known.grad[valueId], fmt));
       fit(n.data, data);
       fit(n.grad, grad);
       n.data.text.classList.toggle("unknown", !!hidden[id + ":data"]);
       n.grad.text.classList.toggle("unknown", !!hidden[id + ":grad"]);
     }
     for (var bid in boxes) {
-      var b = boxes[bid], title = b.box.title.replace("{norm}", normText(b.box.norm, values));
+      var b = boxes[bid], title = b.box.title.replace("{norm}", numberText(model.value(["norm", b.box.norm], known), short));
       if (b.text.textContent !== title) b.text.textContent = title;
     }
   }
