@@ -1,6 +1,7 @@
 """autograd.compile: the program gives the graph's numbers bit for bit, its errors are the
 engine's, guards retrace when a branch flips, and parameters are read live."""
 
+import gc
 import math
 import sys
 
@@ -387,3 +388,31 @@ def test_a_guard_is_checked_before_the_branch_that_would_fail():
     for x, traces in [(3.0, 1), (-1.0, 2), (-2.0, 2), (5.0, 2)]:
         assert agree(compiled(f, [x]), on_the_graph(fn, [x]))
         assert f.traces == traces
+
+
+def test_a_large_program_warms_up_without_running_and_the_collector_comes_back():
+    """Python 3.11 specialises a function from its ninth call: compiling a large program calls it
+    eight times with _warm=True, which returns at once; the cyclic collector, paused while
+    compiling, runs again after (also when the traced function raises)."""
+    n = compile_module.FUSE_NODES + 10
+
+    def chain(x):
+        for _ in range(n // 2):
+            x = x * 1.0001 + 0.0001
+        return x
+
+    f = autograd.compile(chain)
+    x = Value(0.5)
+    expected = chain(x)
+    expected.backward()
+    assert f.grad(0.5) == (expected.data, [x.grad])
+    warms = "    if _warm: return None" in f.source
+    assert warms == (sys.version_info[:2] == (3, 11))
+    assert gc.isenabled()
+
+    def fails(x):
+        raise KeyError("no")
+
+    with pytest.raises(KeyError):
+        autograd.compile(fails)(1.0)
+    assert gc.isenabled()
