@@ -50,6 +50,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import gc
 import inspect
 import keyword
@@ -59,7 +60,9 @@ import re
 import sys
 import threading
 import unicodedata
+from collections import Counter
 from fractions import Fraction
+from itertools import chain
 
 from autograd import engine, ops
 from autograd.engine import Value
@@ -403,21 +406,26 @@ FUSE_DEPTH = 60
 # compiles the program in time and memory that grow with the names written out.
 VECTOR_TERMS = 17
 _SIMPLE = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?")
+
+
+@functools.lru_cache(maxsize=1 << 16)  # the same operands come back in gradient sum after gradient sum
+def _simple(text):
+    return _SIMPLE.fullmatch(text) is not None
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _DOT_CALL = re.compile(r"\bdot\(([^()]*)\)")
 
 
 class _Template:
     """An op's code with placeholders ({0}, {1}, ... for the operands, {o} for the output), asked
-    once per op: its forward, and each local derivative times an upstream gradient {g}."""
+    once per op: its forward, and each local derivative times an upstream gradient {g}.
 
-    def __init__(self, op, n, fallback_name):
-        self.op = op  # kept alive: templates are found by id(op)
-        names = [f"__{k}" for k in range(n)]
-        code = op.code(names, "__o")
+    code: what op.code(["__0", ...], "__o") gave; None: the program calls the op, named fallback_name.
+    """
+
+    def __init__(self, n, code, fallback_name=None):
         self.fallback = code is None
         if code is None:  # the program calls the op itself
-            operands = f"({', '.join(names)},)"
+            operands = f"({', '.join(f'__{k}' for k in range(n))},)"
             code = (f"{fallback_name}.forward({operands})",
                     [f"{fallback_name}.local_grads({operands}, __o)[{k}]" for k in range(n)])
         forward, locals_ = code
@@ -428,6 +436,9 @@ class _Template:
         # the same texts as functions of (operands, output[, upstream gradient]), made when first asked
         self.write_forward = _writer(self.forward)
         self._writers = {}
+        # the common local derivatives, written without a call: an operand ({j}: j) or 1.0 (-1)
+        self.local_operand = [-1 if local == "1.0" else int(local[1:-1]) if _OPERAND.fullmatch(local) else None
+                              for local in self.locals]
         self.shares_dot = "dot(" in forward
         self.reads_output = "{o}" in " ".join(self.locals)
         self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
@@ -487,6 +498,7 @@ def _writer(template):
 
 
 _FIELD = re.compile(r"\{(\d+|o|g)\}")
+_OPERAND = re.compile(r"\{\d+\}")
 
 
 def _place(parent, child):
@@ -553,6 +565,7 @@ def _times(local):
 
 
 _PLACEHOLDER = re.compile(r"\b__(\d+|o|g)\b")
+_TEMPLATES: dict = {}
 
 
 class _Generator:
@@ -603,6 +616,7 @@ class _Generator:
         self.used_draws = [position[leaf] for leaf in self.masks]
         self.parameters = inputs + live + self.masks
         self.templates = {}
+        self.ops = []
         self.asks_for_arguments = False  # True: the program takes _arguments=False to skip the arguments' gradients
         self.warms = False  # True: the program takes _warm=True and returns None at once (see _WARM_UP_CALLS)
         self.fallbacks = {}  # op -> its name in the program, for ops without code
@@ -631,18 +645,24 @@ class _Generator:
         operations in the same order."""
         order, varying = self.order, self.varying
         compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
-        uses = {}
-        for node in order:
-            if node._op is not None and node in varying:
-                for k, parent in enumerate(node.parents):
-                    uses[parent] = None if parent in uses else (node, k)
+        computed = [node for node in order if node._op is not None and node in varying]
+        operands = [node.parents for node in computed]
+        once = {node for node, count in Counter(chain.from_iterable(operands)).items() if count == 1}
+        uses = {}  # a node used once: (its user, the operand it is there)
+        for node, parents in zip(computed, operands):
+            if not once.isdisjoint(parents):
+                for k, parent in enumerate(parents):
+                    if parent in once:
+                        uses[parent] = (node, k)
         inline, depth, aliased = set(), {}, 0
         out, needed = self.out, self.needed
         for node in order:
             use = uses.get(node)
-            if use is not None and node in needed and self._template(use[0]._op, len(use[0].parents)).locals[use[1]] == "1.0":
+            if use is None:
+                continue
+            if node in needed and self._template(use[0]._op, len(use[0].parents)).locals[use[1]] == "1.0":
                 aliased += 1  # its gradient will be its user's
-            if use is None or node._op is None or node is out or node not in varying or node in compared:
+            if node._op is None or node is out or node not in varying or node in compared:
                 continue
             parents = node.parents
             d = depth[node] = 1 + max([depth[p] for p in parents if p in inline], default=0)
@@ -655,11 +675,21 @@ class _Generator:
     def _template(self, op, n):
         template = self.templates.get((id(op), n))
         if template is None:
-            fallback = self.fallbacks.get(op) or f"_op{len(self.fallbacks)}"
-            template = self.templates[(id(op), n)] = _Template(op, n, fallback)
-            if template.fallback:
+            code = op.code([f"__{k}" for k in range(n)], "__o")
+            if code is None:
+                fallback = self.fallbacks.get(op) or f"_op{len(self.fallbacks)}"
+                template = _Template(n, None, fallback)
                 self.fallbacks[op] = fallback
                 self.namespace[fallback] = op
+            else:  # ops that write the same code share one template, made once per process
+                key = (code[0], tuple(code[1]), n)
+                template = _TEMPLATES.get(key)
+                if template is None:
+                    if len(_TEMPLATES) >= 10_000:
+                        _TEMPLATES.clear()
+                    template = _TEMPLATES[key] = _Template(n, code)
+            self.templates[(id(op), n)] = template
+            self.ops.append(op)  # kept alive while its id is a key
             self.helpers |= template.helpers
         return template
 
@@ -722,9 +752,8 @@ class _Generator:
         order, in_graph, varying, needed, out = self.order, self.in_graph, self.varying, self.needed, self.out
         name = _names(order, self.inputs, self.arg_names)
 
-        def ref(node):
-            return name[node] if node in varying else _literal(node.data)
-
+        text = {node: name[node] if node in varying else _literal(node.data) for node in order}  # as an operand
+        ref = text.__getitem__
         sequence = self._sequence()
         rank = {node: r for r, node in enumerate(sequence)}
         checks = self._guards(ref, rank)
@@ -740,10 +769,10 @@ class _Generator:
             if node._op is not None and node in varying:
                 parents = node.parents
                 template = self._template(node._op, len(parents))
-                refs = [ref(p) for p in parents]
+                refs = [text[p] for p in parents]
                 written[node] = (template, refs)
                 operands = refs
-                if inline and any(p in inline for p in parents):
+                if inline and not inline.isdisjoint(parents):
                     places = template.fusion()[1]
                     operands = [_grouped(*expressions.pop(p), places[k]) if p in inline else text
                                 for k, (p, text) in enumerate(zip(parents, refs))]
@@ -755,7 +784,8 @@ class _Generator:
                     forward = _DOT_CALL.sub(lambda m: self._shared_dot(m.group(1), tuples), forward)
                 body.append(f"{name[node]} = {forward}")
                 computed.append(name[node])
-            body += checks.get(r, [])
+            if r in checks:
+                body += checks[r]
         if computed:  # an op the engine would have stopped (an overflow of + - * /) may be hidden by a later one
             body.append(f"if not isfinite({_check_sum(computed)}): raise OverflowError('a value is inf or nan: the graph decides')")
             self.helpers.add("isfinite")
@@ -769,7 +799,11 @@ class _Generator:
                 template, refs = written[node]
                 for k, parent in enumerate(node.parents):
                     if parent in needed:
-                        uses.setdefault(parent, []).append((node, k))
+                        parent_uses = uses.get(parent)
+                        if parent_uses is None:
+                            uses[parent] = [(node, k)]
+                        else:
+                            parent_uses.append((node, k))
                     elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
                         unneeded.append(template.write_local(k)(refs, name[node]))
         if out in needed:
@@ -783,8 +817,7 @@ class _Generator:
                     gname[node] = gname[user]
                     continue
             if node in uses:
-                terms = [(user, k) for user, k in uses[node]]
-                total = self._gradient_sum(terms, written, name, gname, tuples)
+                total = self._gradient_sum(uses[node], written, name, gname, tuples)
                 lines[gname[node]] = len(body)
                 body.append(f"{gname[node]} = {total}  # {_rules(node, uses[node], name, texts)}")
         body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
@@ -841,12 +874,21 @@ class _Generator:
     def _gradient_sum(self, terms, written, name, gname, tuples):
         """The sum over a node's uses of local derivative times the user's gradient."""
         if len(terms) >= VECTOR_TERMS:
-            locals_ = [written[user][0].write_local(k)(written[user][1], name[user]) for user, k in terms]
-            if all(_SIMPLE.fullmatch(local) for local in locals_):
+            locals_ = []
+            for user, k in terms:
+                template, refs = written[user]
+                j = template.local_operand[k]
+                locals_.append("1.0" if j == -1 else template.write_local(k)(refs, name[user]) if j is None else refs[j])
+            if all(map(_simple, locals_)):
                 if all(local == "1.0" for local in locals_):
                     return _sum_text([gname[user] for user, _ in terms], self.helpers)
                 return self._sum_of_products(tuples.name(locals_), tuples.name([gname[user] for user, _ in terms]))
-        texts = [written[user][0].write_product(k)(written[user][1], name[user], gname[user]) for user, k in terms]
+        texts = []
+        for user, k in terms:
+            template, refs = written[user]
+            j = template.local_operand[k]
+            texts.append(gname[user] if j == -1 else template.write_product(k)(refs, name[user], gname[user]) if j is None
+                         else f"{refs[j]} * {gname[user]}")
         return _sum_text(texts, self.helpers) if len(texts) > 1 else texts[0]
 
     def _shared_dot(self, arguments, tuples):
@@ -992,8 +1034,8 @@ def _skip_dead_branches(body, terms, returned):
     is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
     (so a sum of 16 products is at most 1.6e201).
     """
-    lines = {line.split(" = ", 1)[0]: i for i, line in enumerate(body) if line.startswith("g_")}
-    factors = []
+    lines = {line[: line.index(" = ")]: i for i, line in enumerate(body) if line.startswith("g_")}
+    factors = {}
     for i, line in enumerate(body):
         if " else 0.0 * g_" not in line:
             continue
@@ -1001,16 +1043,17 @@ def _skip_dead_branches(body, terms, returned):
         if match is None or terms.get(match[2]) != 1 or match[2] in returned or match[2] not in lines:
             continue
         j = lines[match[2]]
-        expression = body[j].split("  # ")[0].split(" = ", 1)[1]
-        products = expression.split(" + ")
-        if not 1 <= len(products) < VECTOR_TERMS or not all(_PRODUCT_OF_NAMES.fullmatch(p) for p in products):
+        text = body[j]
+        end = text.find("  # ")
+        expression = text[text.index(" = ") + 3 : end if end >= 0 else len(text)]
+        if expression.count(" + ") >= VECTOR_TERMS - 1 or not _PRODUCTS_OF_NAMES.fullmatch(expression):
             continue
-        factors += [factor.lstrip("-") for product in products for factor in product.split(" * ")]
+        factors.update(dict.fromkeys(expression.replace(" * ", " + ").split(" + ")))
         body[i] = f"{match[1]} = ({expression} if {match[3]} else 0.0){match[4] or ''}"
         body[j] = None
     body = [line for line in body if line is not None]
     if factors:
-        names = ", ".join(dict.fromkeys(factors))
+        names = ", ".join(dict.fromkeys(factor.lstrip("-") for factor in factors))
         body.append(f"if not sum(map(abs, ({names},))) <= 1e100: raise OverflowError('a gradient could be inf or nan: "
                     "the graph decides')")
     return body
@@ -1018,7 +1061,8 @@ def _skip_dead_branches(body, terms, returned):
 
 _TUPLE_NAME = re.compile(r"\bvec\d+\b")
 _DEAD_BRANCH = re.compile(r"(g_\w+) = \((g_\w+) if (.+) else 0\.0 \* \2\)(  # .*)?$")
-_PRODUCT_OF_NAMES = re.compile(r"-?([\w.]+|\(-[\w.]+\))( \* ([\w.]+|\(-[\w.]+\)))?")
+_PRODUCT_OF_NAMES = r"-?(?:[\w.]+|\(-[\w.]+\))(?: \* (?:[\w.]+|\(-[\w.]+\)))?"
+_PRODUCTS_OF_NAMES = re.compile(f"{_PRODUCT_OF_NAMES}(?: \\+ {_PRODUCT_OF_NAMES})*")
 
 
 def _check_sum(names):
