@@ -50,6 +50,21 @@ def main():
     if (out, list(grads)) != (z.data, [x.grad, y.grad]):
         raise SystemExit(f"compile: got {(out, grads)}, the graph gives {(z.data, (x.grad, y.grad))}")
 
+    batch = [[math.sin(i), math.cos(3 * i)] for i in range(40)]  # sums over tuples of 42 products: Python's own sum
+    model = nn.MLP(2, [4, 1], seed=1)
+    params = model.parameters()
+
+    def batch_loss():
+        return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
+
+    out = autograd.compile(batch_loss)()
+    compiled_grads = [p.grad for p in params]
+    model.zero_grad()
+    loss = batch_loss()
+    loss.backward()
+    if (out, compiled_grads) != (loss.data, [p.grad for p in params]):
+        raise SystemExit("compile: a batch's loss and gradients are not the graph's, bit for bit")
+
     model = nn.MLP(2, [4, 1], seed=0)
     opt = nn.optim.Adam(model.parameters(), lr=0.1)
     losses = []

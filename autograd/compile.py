@@ -405,6 +405,7 @@ FUSE_DEPTH = 60
 # node's dot(w1, ..., x1, ...) (its weights, and its inputs shared by a layer's neurons). Python
 # compiles the program in time and memory that grow with the names written out.
 VECTOR_TERMS = 17
+TUPLE_ITEMS = 30  # CPython's STACK_USE_GUIDELINE: a longer tuple display is built through a list
 _SIMPLE = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?")
 
 
@@ -423,6 +424,7 @@ class _Template:
     """
 
     def __init__(self, n, code, fallback_name=None):
+        self.n = n
         self.fallback = code is None
         if code is None:  # the program calls the op itself
             operands = f"({', '.join(f'__{k}' for k in range(n))},)"
@@ -625,8 +627,11 @@ class _Generator:
 
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
+        self.computed = [node for node in self.order if node._op is not None and node in self.varying]
+        self.operands = [node.parents for node in self.computed]
+        self.template_of = self._templates()
         self.inline, aliased = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else (set(), 0)
-        forward = builtins.sum(1 for node in self.order if node._op is not None and node in self.varying)
+        forward = len(self.computed)
         backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
         self.in_parts = forward - len(self.inline) + backward > 2 * NAMED_NODES
         if not self.in_parts:
@@ -643,10 +648,9 @@ class _Generator:
         many gradients are their one user's), for graphs of more than FUSE_NODES nodes:
         ((w1*x1 + w2*x2) + w3*x3) + b, made of * and + nodes, becomes one line of the same
         operations in the same order."""
-        order, varying = self.order, self.varying
+        order, varying, template_of = self.order, self.varying, self.template_of
         compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
-        computed = [node for node in order if node._op is not None and node in varying]
-        operands = [node.parents for node in computed]
+        computed, operands = self.computed, self.operands
         once = {node for node, count in Counter(chain.from_iterable(operands)).items() if count == 1}
         uses = {}  # a node used once: (its user, the operand it is there)
         for node, parents in zip(computed, operands):
@@ -660,17 +664,26 @@ class _Generator:
             use = uses.get(node)
             if use is None:
                 continue
-            if node in needed and self._template(use[0]._op, len(use[0].parents)).locals[use[1]] == "1.0":
+            if node in needed and template_of[use[0]].locals[use[1]] == "1.0":
                 aliased += 1  # its gradient will be its user's
             if node._op is None or node is out or node not in varying or node in compared:
                 continue
             parents = node.parents
             d = depth[node] = 1 + max([depth[p] for p in parents if p in inline], default=0)
-            template = self._template(node._op, len(parents))
             user, k = use
-            if d < FUSE_DEPTH and not template.reads_output and self._template(user._op, len(user.parents)).fusion()[1][k]:
+            if d < FUSE_DEPTH and not template_of[node].reads_output and template_of[user].fusion()[1][k]:
                 inline.add(node)
         return inline, aliased
+
+    def _templates(self):
+        """{node: its op's template} for every node the program computes."""
+        templates, last = {}, {}  # last: op -> its template, for the run of nodes of one op
+        for node, parents in zip(self.computed, self.operands):
+            template = last.get(node._op)
+            if template is None or template.n != len(parents):
+                template = last[node._op] = self._template(node._op, len(parents))
+            templates[node] = template
+        return templates
 
     def _template(self, op, n):
         template = self.templates.get((id(op), n))
@@ -764,11 +777,11 @@ class _Generator:
         tuples = _Tuples(body, set(name.values()) | set(gname.values()) | _RESERVED)
         written = {}  # node -> (its template, its operands' texts)
         computed = []
-        inline, expressions = self.inline, {}
+        inline, expressions, template_of = self.inline, {}, self.template_of
         for r, node in enumerate(sequence):
             if node._op is not None and node in varying:
                 parents = node.parents
-                template = self._template(node._op, len(parents))
+                template = template_of[node]
                 refs = [text[p] for p in parents]
                 written[node] = (template, refs)
                 operands = refs
@@ -831,14 +844,13 @@ class _Generator:
                     terms[gname[user]] = terms.get(gname[user], 0) + 1
             body = _skip_dead_branches(body, terms, set(returned))
             for_arguments = _skip_dead_branches(for_arguments, terms, set(returned))
-        tail = "," if len(returned) == 1 else ""
-        finish = [f"return {ref(out)}, ({', '.join(returned)}{tail})"]
+        finish = [f"return {ref(out)}, {_tuple_text(returned)}"]
         keywords = []
         if for_arguments:  # gradients only the arguments need: computed when asked for
             self.asks_for_arguments = True
             keywords.append("_arguments=True")
             early = ["0.0" if i < len(self.inputs) else g for i, g in enumerate(returned)]
-            finish = [f"if not _arguments: return {ref(out)}, ({', '.join(early)}{tail})", *for_arguments, *finish]
+            finish = [f"if not _arguments: return {ref(out)}, {_tuple_text(early)}", *for_arguments, *finish]
         if _WARM_UP_CALLS and len(order) > FUSE_NODES:
             self.warms = True
             keywords.append("_warm=False")
@@ -880,9 +892,17 @@ class _Generator:
                 j = template.local_operand[k]
                 locals_.append("1.0" if j == -1 else template.write_local(k)(refs, name[user]) if j is None else refs[j])
             if all(map(_simple, locals_)):
+                upstream = [gname[user] for user, _ in terms]
                 if all(local == "1.0" for local in locals_):
-                    return _sum_text([gname[user] for user, _ in terms], self.helpers)
-                return self._sum_of_products(tuples.name(locals_), tuples.name([gname[user] for user, _ in terms]))
+                    return _sum_text(upstream, self.helpers)
+                # The first user's terms start the sum, so that the rest of both tuples is one that
+                # other sums share: a weight's inputs over a batch (its L2 term first), the gradients
+                # of a neuron's output over the batch.
+                head = 1
+                while head < len(terms) and head < 4 and terms[head][0] is terms[0][0]:
+                    head += 1
+                start = " + ".join(["0.0", *(f"{local} * {g}" for local, g in zip(locals_[:head], upstream[:head]))])
+                return self._sum_of_products(tuples.name(locals_[head:]), tuples.name(upstream[head:]), start)
         texts = []
         for user, k in terms:
             template, refs = written[user]
@@ -897,9 +917,9 @@ class _Generator:
         n = len(names) // 2
         return self._sum_of_products(tuples.name(names[:n]), tuples.name(names[n:]))
 
-    def _sum_of_products(self, a, b):
+    def _sum_of_products(self, a, b, start="0.0"):
         self.helpers.update(("mul",) if ops.SUM_OF_PRODUCTS.startswith("sum(") else ("sum_of_products",))
-        return ops.SUM_OF_PRODUCTS.format(a, b)
+        return ops.SUM_OF_PRODUCTS.format(a, b, start)
 
     # -- large graphs: V and G lists, in parts that name their neighbours by distance
 
@@ -1053,8 +1073,8 @@ def _skip_dead_branches(body, terms, returned):
         body[j] = None
     body = [line for line in body if line is not None]
     if factors:
-        names = ", ".join(dict.fromkeys(factor.lstrip("-") for factor in factors))
-        body.append(f"if not sum(map(abs, ({names},))) <= 1e100: raise OverflowError('a gradient could be inf or nan: "
+        names = list(dict.fromkeys(factor.lstrip("-") for factor in factors))
+        body.append(f"if not sum(map(abs, {_tuple_text(names)})) <= 1e100: raise OverflowError('a gradient could be inf or nan: "
                     "the graph decides')")
     return body
 
@@ -1065,9 +1085,19 @@ _PRODUCT_OF_NAMES = r"-?(?:[\w.]+|\(-[\w.]+\))(?: \* (?:[\w.]+|\(-[\w.]+\)))?"
 _PRODUCTS_OF_NAMES = re.compile(f"{_PRODUCT_OF_NAMES}(?: \\+ {_PRODUCT_OF_NAMES})*")
 
 
+def _tuple_text(items):
+    """A tuple of names as source: (a, b, c), and (*(a, ...), *(...)) over TUPLE_ITEMS items. CPython
+    builds a longer display item by item through a list, which compiles and runs slower than a
+    list extended by tuples of at most TUPLE_ITEMS."""
+    if len(items) <= TUPLE_ITEMS:
+        return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+    chunks = [", ".join(items[i : i + TUPLE_ITEMS]) for i in range(0, len(items), TUPLE_ITEMS)]
+    return "(" + ", ".join(f"*({chunk},)" for chunk in chunks) + ")"
+
+
 def _check_sum(names):
     """A sum that is inf or nan when any of the values is (Python's sum: any order of adding will do)."""
-    return " + ".join(names) if len(names) <= ops.INLINE_TERMS else f"sum(({', '.join(names)},))"
+    return " + ".join(names) if len(names) <= ops.INLINE_TERMS else f"sum({_tuple_text(names)})"
 
 
 def _sum_text(terms, helpers):
@@ -1128,7 +1158,7 @@ class _Tuples:
                 self.count += 1
             self.names[key] = f"vec{self.count}"
             self.count += 1
-            self.body.append(f"{self.names[key]} = ({', '.join(key)}{',' if len(key) == 1 else ''})")
+            self.body.append(f"{self.names[key]} = {_tuple_text(key)}")
         return self.names[key]
 
 
@@ -1149,7 +1179,8 @@ def _names(order, inputs, arg_names):
     """A distinct Python name per node: the argument's name, the label, or v<i>."""
     wanted = {}
     for i, node in enumerate(order):
-        wanted[node] = _identifier(node.label) or f"v{i}"
+        label = node.label
+        wanted[node] = (_identifier(label) if label else "") or f"v{i}"  # most nodes have no label
     for node, arg in zip(inputs, arg_names):
         wanted[node] = _identifier(arg) or "x"
     taken = set(_RESERVED)

@@ -1154,8 +1154,8 @@ class Detach(Op):
         return names[0], ("0.0",)
 
 
-def _loop_sum(numbers):
-    total = 0.0
+def _loop_sum(numbers, start=0.0):
+    total = start
     for x in numbers:
         total += x
     return total
@@ -1164,8 +1164,8 @@ def _loop_sum(numbers):
 # A sum that equals the chain ((x1 + x2) + x3) + ... to the last bit, so a dot or sum node
 # gives exactly what the same graph of + nodes gives. The built-in sum() does that, faster,
 # before Python 3.12; from 3.12 it compensates rounding errors, so there we loop.
-def _builtin_sum(numbers):
-    return sum(numbers, 0.0)
+def _builtin_sum(numbers, start=0.0):
+    return sum(numbers, start)
 
 
 _left_to_right_sum = _builtin_sum if sys.version_info < (3, 12) else _loop_sum
@@ -1196,14 +1196,14 @@ def dot(*ws_then_xs):
     return _left_to_right_sum(map(mul, ws_then_xs[:n], ws_then_xs[n:]))
 
 
-def sum_of_products(xs, ys):
-    """x_1*y_1 + ... + x_n*y_n summed left to right from 0.0, for two sequences (a program's shared tuples)."""
-    return _left_to_right_sum(map(mul, xs, ys))
+def sum_of_products(xs, ys, start=0.0):
+    """start + x_1*y_1 + ... + x_n*y_n summed left to right, for two sequences (a program's shared tuples)."""
+    return _left_to_right_sum(map(mul, xs, ys), start)
 
 
-# sum(map(mul, xs, ys), 0.0) is sum_of_products(xs, ys) without a Python call, before Python 3.12
-# (from 3.12, sum() compensates rounding errors and is not the left-to-right sum).
-SUM_OF_PRODUCTS = "sum(map(mul, {}, {}), 0.0)" if _left_to_right_sum is _builtin_sum else "sum_of_products({}, {})"
+# sum(map(mul, xs, ys), start) is sum_of_products(xs, ys, start) without a Python call, before
+# Python 3.12 (from 3.12, sum() compensates rounding errors and is not the left-to-right sum).
+SUM_OF_PRODUCTS = "sum(map(mul, {0}, {1}), {2})" if _left_to_right_sum is _builtin_sum else "sum_of_products({0}, {1}, {2})"
 
 
 def maximum(*xs):

@@ -416,3 +416,31 @@ def test_a_large_program_warms_up_without_running_and_the_collector_comes_back()
     with pytest.raises(KeyError):
         autograd.compile(fails)(1.0)
     assert gc.isenabled()
+
+
+def test_a_batchs_gradient_sums_share_their_tuples_and_are_the_graphs():
+    """A weight's gradient over a batch of 40 is its L2 term's two products, then a sum of products
+    over two tuples: its input over the batch (shared by the layer's neurons) and the gradient of
+    its neuron's output over the batch (shared by the neuron's weights). A tuple of more than
+    TUPLE_ITEMS names is written as tuples a list is extended by."""
+    batch = [[math.sin(i), math.cos(3 * i)] for i in range(40)]
+    model = nn.MLP(2, [4, 4, 1], seed=1)
+    params = model.parameters()
+
+    def batch_loss():
+        return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
+
+    f = autograd.compile(batch_loss)
+    out = f()
+    compiled_grads = [p.grad for p in params]
+    model.zero_grad()
+    loss = batch_loss()
+    loss.backward()
+    assert same(out, loss.data) and all_same(compiled_grads, [p.grad for p in params])
+    source = f.source
+    tuples = [line for line in source.splitlines() if line.startswith("    vec")]
+    # 2 + 4 + 4 inputs' columns, 4 + 4 + 1 neurons' gradients, the 1.0s a bias is multiplied by, the
+    # parameters for the L2 term's dot: 21 tuples, where one per weight would be 74
+    assert len(tuples) == 21
+    assert all(line.split(" = ", 1)[1].startswith("(*(") for line in tuples)
+    assert "), 0.0 + layers_0_neurons_0_w_0 * " in source
