@@ -628,8 +628,6 @@ class _Generator:
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
         self.computed = [node for node in self.order if node._op is not None and node in self.varying]
-        self.operands = [node.parents for node in self.computed]
-        self.template_of = self._templates()
         self.inline, aliased = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else (set(), 0)
         forward = len(self.computed)
         backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
@@ -675,7 +673,13 @@ class _Generator:
                 inline.add(node)
         return inline, aliased
 
-    def _templates(self):
+    @functools.cached_property
+    def operands(self):
+        """Each computed node's parents (asked by the named form only: a graph in parts never holds them all)."""
+        return [node.parents for node in self.computed]
+
+    @functools.cached_property
+    def template_of(self):
         """{node: its op's template} for every node the program computes."""
         templates, last = {}, {}  # last: op -> its template, for the run of nodes of one op
         for node, parents in zip(self.computed, self.operands):
