@@ -218,6 +218,7 @@ _tracing = threading.RLock()  # the engine's recording is one per process: one t
 # (a call is what counts), a smaller one runs on the trace's own numbers. (3.12 and later
 # specialise from the first call; 3.10 does not specialise.)
 _WARM_UP_CALLS = 8 if sys.version_info[:2] == (3, 11) else 0
+_ON_THE_GRAPH = object()  # a program's answer when the graph must decide
 
 
 @contextlib.contextmanager
@@ -232,7 +233,6 @@ def _collector_paused():
     finally:
         if enabled:
             gc.enable()
-_ON_THE_GRAPH = object()  # a program's answer when the graph must decide
 
 
 def _same(a, b):
@@ -407,13 +407,13 @@ FUSE_DEPTH = 60
 VECTOR_TERMS = 17
 TUPLE_ITEMS = 30  # CPython's STACK_USE_GUIDELINE: a longer tuple display is built through a list
 _SIMPLE = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_DOT_CALL = re.compile(r"\bdot\(([^()]*)\)")
 
 
 @functools.lru_cache(maxsize=1 << 16)  # the same operands come back in gradient sum after gradient sum
 def _simple(text):
     return _SIMPLE.fullmatch(text) is not None
-_WORD = re.compile(r"[A-Za-z_]\w*")
-_DOT_CALL = re.compile(r"\bdot\(([^()]*)\)")
 
 
 class _Template:
@@ -495,6 +495,8 @@ def _placeholders(text):
 def _writer(template):
     """A template as a function (operands, o, g) -> its text: an f-string compiled once per op,
     a few times faster than str.format given every operand at each of a graph's lines."""
+    if "{" in _FIELD.sub("", template) or "}" in _FIELD.sub("", template):
+        raise ValueError(f"an op's code may not use braces (it is a template): {template!r}")
     fields = _FIELD.sub(lambda m: f"{{r[{m[1]}]}}" if m[1].isdigit() else f"{{{m[1]}}}", template)
     return eval(f"lambda r, o, g=None: f{fields!r}")
 
@@ -769,8 +771,8 @@ class _Generator:
         order, in_graph, varying, needed, out = self.order, self.in_graph, self.varying, self.needed, self.out
         name = _names(order, self.inputs, self.arg_names)
 
-        text = {node: name[node] if node in varying else _literal(node.data) for node in order}  # as an operand
-        ref = text.__getitem__
+        operand_text = {node: name[node] if node in varying else _literal(node.data) for node in order}
+        ref = operand_text.__getitem__
         sequence = self._sequence()
         rank = {node: r for r, node in enumerate(sequence)}
         checks = self._guards(ref, rank)
@@ -786,7 +788,7 @@ class _Generator:
             if node._op is not None and node in varying:
                 parents = node.parents
                 template = template_of[node]
-                refs = [text[p] for p in parents]
+                refs = [operand_text[p] for p in parents]
                 written[node] = (template, refs)
                 operands = refs
                 if inline and not inline.isdisjoint(parents):
