@@ -445,7 +445,7 @@ class _Template:
         self.reads_output = "{o}" in " ".join(self.locals)
         self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
         self.source = (forward, locals_, n)
-        self._fusion = None
+        self.binds, self.places = self._fusion_facts()
 
     def write_local(self, k):
         """The function (operands, output) -> operand k's local derivative as text."""
@@ -461,31 +461,29 @@ class _Template:
             writer = self._writers[-1 - k] = _writer(self.products[k])
         return writer
 
-    def fusion(self):
+    def _fusion_facts(self):
         """(how the forward binds: "atom", "sum", "product" or "other"; for each operand, the place it
         has in the forward if it can be written there as an expression, else None). An operand
         can when it appears once in the forward and in no local derivative, and when an inf or nan
         there makes the output inf or nan (or fails), so the program's check still sees it; only
         ops of up to 8 operands are asked (the probe tries each operand in turn)."""
-        if self._fusion is None:
-            forward, locals_, n = self.source
-            tree = ast.parse(forward, mode="eval").body
-            kind = ("sum" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Add, ast.Sub)) else
-                    "product" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div)) else
-                    "atom" if isinstance(tree, (ast.Name, ast.Constant, ast.Call)) else "other")
-            places = {}
-            for parent in ast.walk(tree):
-                for child in ast.iter_child_nodes(parent):
-                    if isinstance(child, ast.Name) and child.id.startswith("__") and child.id[2:].isdigit():
-                        places.setdefault(int(child.id[2:]), []).append(_place(parent, child))
-            mentioned = set(_WORD.findall(" ".join(locals_)))
-            fit = []
-            for k in range(n):
-                ok = (not self.fallback and n <= 8 and len(places.get(k, ())) == 1 and f"__{k}" not in mentioned
-                      and "__o" not in forward and _keeps_infinity(forward, n, k))
-                fit.append(places[k][0] if ok else None)
-            self._fusion = (kind, fit)
-        return self._fusion
+        forward, locals_, n = self.source
+        tree = ast.parse(forward, mode="eval").body
+        kind = ("sum" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Add, ast.Sub)) else
+                "product" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div)) else
+                "atom" if isinstance(tree, (ast.Name, ast.Constant, ast.Call)) else "other")
+        places = {}
+        for parent in ast.walk(tree):
+            for child in ast.iter_child_nodes(parent):
+                if isinstance(child, ast.Name) and child.id.startswith("__") and child.id[2:].isdigit():
+                    places.setdefault(int(child.id[2:]), []).append(_place(parent, child))
+        mentioned = set(_WORD.findall(" ".join(locals_)))
+        fit = []
+        for k in range(n):
+            ok = (not self.fallback and n <= 8 and len(places.get(k, ())) == 1 and f"__{k}" not in mentioned
+                  and "__o" not in forward and _keeps_infinity(forward, n, k))
+            fit.append(places[k][0] if ok else None)
+        return kind, fit
 
 
 def _placeholders(text):
@@ -650,7 +648,7 @@ class _Generator:
         operations in the same order."""
         order, varying, template_of = self.order, self.varying, self.template_of
         compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
-        computed, operands = self.computed, self.operands
+        computed, operands, parents_of = self.computed, self.operands, self.parents_of
         once = {node for node, count in Counter(chain.from_iterable(operands)).items() if count == 1}
         uses = {}  # a node used once: (its user, the operand it is there)
         for node, parents in zip(computed, operands):
@@ -668,10 +666,10 @@ class _Generator:
                 aliased += 1  # its gradient will be its user's
             if node._op is None or node is out or node not in varying or node in compared:
                 continue
-            parents = node.parents
-            d = depth[node] = 1 + max([depth[p] for p in parents if p in inline], default=0)
+            below = [depth[p] for p in parents_of[node] if p in inline]
+            d = depth[node] = 1 + max(below) if below else 1
             user, k = use
-            if d < FUSE_DEPTH and not template_of[node].reads_output and template_of[user].fusion()[1][k]:
+            if d < FUSE_DEPTH and not template_of[node].reads_output and template_of[user].places[k]:
                 inline.add(node)
         return inline, aliased
 
@@ -679,6 +677,11 @@ class _Generator:
     def operands(self):
         """Each computed node's parents (asked by the named form only: a graph in parts never holds them all)."""
         return [node.parents for node in self.computed]
+
+    @functools.cached_property
+    def parents_of(self):
+        """{node: its parents} for every node the program computes."""
+        return dict(zip(self.computed, self.operands))
 
     @functools.cached_property
     def template_of(self):
@@ -783,21 +786,21 @@ class _Generator:
         tuples = _Tuples(body, set(name.values()) | set(gname.values()) | _RESERVED)
         written = {}  # node -> (its template, its operands' texts)
         computed = []
-        inline, expressions, template_of = self.inline, {}, self.template_of
+        inline, expressions, template_of, parents_of = self.inline, {}, self.template_of, self.parents_of
         for r, node in enumerate(sequence):
             if node._op is not None and node in varying:
-                parents = node.parents
+                parents = parents_of[node]
                 template = template_of[node]
                 refs = [operand_text[p] for p in parents]
                 written[node] = (template, refs)
                 operands = refs
                 if inline and not inline.isdisjoint(parents):
-                    places = template.fusion()[1]
+                    places = template.places
                     operands = [_grouped(*expressions.pop(p), places[k]) if p in inline else text
                                 for k, (p, text) in enumerate(zip(parents, refs))]
                 forward = template.write_forward(operands, name[node])
                 if node in inline:
-                    expressions[node] = (forward, template.fusion()[0])
+                    expressions[node] = (forward, template.binds)
                     continue
                 if template.shares_dot:
                     forward = _DOT_CALL.sub(lambda m: self._shared_dot(m.group(1), tuples), forward)
@@ -816,7 +819,7 @@ class _Generator:
         for node in reversed(order[:in_graph]):
             if node in needed and node._op is not None:
                 template, refs = written[node]
-                for k, parent in enumerate(node.parents):
+                for k, parent in enumerate(parents_of[node]):
                     if parent in needed:
                         parent_uses = uses.get(parent)
                         if parent_uses is None:
@@ -869,8 +872,8 @@ class _Generator:
         """Takes out of body the gradient lines that only the arguments' gradients read (and the
         tuples only they read), and returns them: an f(...) with no Value argument skips them."""
         needed_by_live = set(self.live)
-        for node in self.order[: self.in_graph]:
-            if node._op is not None and any(p in needed_by_live for p in node.parents):
+        for node, parents in zip(self.computed, self.operands):  # a node that is not computed reads no live leaf
+            if not needed_by_live.isdisjoint(parents):
                 needed_by_live.add(node)
         if not needed_by_live:
             return []
