@@ -262,16 +262,14 @@ def _structure(args, kwargs, owner):
         if kind is float or kind is Value or kind is int:  # the common cases first: isinstance of an ABC is slow
             flat.append(x)
             return None
-        if kind is list or kind is tuple:
+        if isinstance(x, (list, tuple)):
             if all(type(item) is float for item in x):  # a row of numbers
                 flat.extend(x)
-                return (kind is tuple, (None,) * len(x))
-            return (kind is tuple, tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
+                return (isinstance(x, tuple), (None,) * len(x))
+            return (isinstance(x, tuple), tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
         if isinstance(x, (Value, numbers.Real)):
             flat.append(x)
             return None
-        if isinstance(x, (list, tuple)):
-            return (isinstance(x, tuple), tuple(shape(item, f"{where}[{i}]") for i, item in enumerate(x)))
         raise TypeError(f"{owner}: expected a number or a Value, got {type(x).__name__}: {x!r:.60} as {where} "
                         f"(lists and tuples of numbers and Values work too)")
 
@@ -444,30 +442,28 @@ class _Template:
         self.shares_dot = "dot(" in forward
         self.reads_output = "{o}" in " ".join(self.locals)
         self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
-        self.source = (forward, locals_, n)
-        self.binds, self.places = self._fusion_facts()
+        self.binds, self.places = self._fusion_facts(forward, locals_, n)
 
     def write_local(self, k):
         """The function (operands, output) -> operand k's local derivative as text."""
-        writer = self._writers.get(k)
-        if writer is None:
-            writer = self._writers[k] = _writer(self.locals[k])
-        return writer
+        return self._writer_of(self.locals, k)
 
     def write_product(self, k):
         """The function (operands, output, upstream gradient) -> local derivative k times it, as text."""
-        writer = self._writers.get(-1 - k)
+        return self._writer_of(self.products, k)
+
+    def _writer_of(self, texts, k):
+        writer = self._writers.get((id(texts), k))
         if writer is None:
-            writer = self._writers[-1 - k] = _writer(self.products[k])
+            writer = self._writers[(id(texts), k)] = _writer(texts[k])
         return writer
 
-    def _fusion_facts(self):
+    def _fusion_facts(self, forward, locals_, n):
         """(how the forward binds: "atom", "sum", "product" or "other"; for each operand, the place it
         has in the forward if it can be written there as an expression, else None). An operand
         can when it appears once in the forward and in no local derivative, and when an inf or nan
         there makes the output inf or nan (or fails), so the program's check still sees it; only
         ops of up to 8 operands are asked (the probe tries each operand in turn)."""
-        forward, locals_, n = self.source
         tree = ast.parse(forward, mode="eval").body
         kind = ("sum" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Add, ast.Sub)) else
                 "product" if isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div)) else
@@ -493,7 +489,8 @@ def _placeholders(text):
 def _writer(template):
     """A template as a function (operands, o, g) -> its text: an f-string compiled once per op,
     a few times faster than str.format given every operand at each of a graph's lines."""
-    if "{" in _FIELD.sub("", template) or "}" in _FIELD.sub("", template):
+    plain = _FIELD.sub("", template)
+    if "{" in plain or "}" in plain:
         raise ValueError(f"an op's code may not use braces (it is a template): {template!r}")
     fields = _FIELD.sub(lambda m: f"{{r[{m[1]}]}}" if m[1].isdigit() else f"{{{m[1]}}}", template)
     return eval(f"lambda r, o, g=None: f{fields!r}")
@@ -617,8 +614,7 @@ class _Generator:
         position = {leaf: i for i, leaf in enumerate(drawn)}
         self.used_draws = [position[leaf] for leaf in self.masks]
         self.parameters = inputs + live + self.masks
-        self.templates = {}
-        self.ops = []
+        self.templates = {}  # (op, number of operands) -> its template
         self.asks_for_arguments = False  # True: the program takes _arguments=False to skip the arguments' gradients
         self.warms = False  # True: the program takes _warm=True and returns None at once (see _WARM_UP_CALLS)
         self.fallbacks = {}  # op -> its name in the program, for ops without code
@@ -695,7 +691,7 @@ class _Generator:
         return templates
 
     def _template(self, op, n):
-        template = self.templates.get((id(op), n))
+        template = self.templates.get((op, n))
         if template is None:
             code = op.code([f"__{k}" for k in range(n)], "__o")
             if code is None:
@@ -710,8 +706,7 @@ class _Generator:
                     if len(_TEMPLATES) >= 10_000:
                         _TEMPLATES.clear()
                     template = _TEMPLATES[key] = _Template(n, code)
-            self.templates[(id(op), n)] = template
-            self.ops.append(op)  # kept alive while its id is a key
+            self.templates[(op, n)] = template
             self.helpers |= template.helpers
         return template
 
@@ -886,8 +881,10 @@ class _Generator:
         read_by_kept = set(_TUPLE_NAME.findall(kept_text))
         moved_text = " ".join(body[i] for i in moved)
         for i, line in enumerate(body):
-            if line.startswith("vec") and line.split(" = ", 1)[0] not in read_by_kept and line.split(" = ", 1)[0] in moved_text:
-                moved_set.add(i)
+            if line.startswith("vec"):
+                tuple_name = line[: line.index(" = ")]
+                if tuple_name not in read_by_kept and tuple_name in moved_text:
+                    moved_set.add(i)
         taken = [body[i] for i in sorted(moved_set)]
         body[:] = [line for i, line in enumerate(body) if i not in moved_set]
         return taken

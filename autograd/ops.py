@@ -102,7 +102,6 @@ def _domain(condition, message):
     return Check(condition, "ValueError", message)
 
 
-
 # ---- how ops write text: formulas and rules -----------------------------------------------------
 # precedence, factor and the *_text functions write an op's formula or rule from its operands'
 # texts, bracketing only where needed; autograd.diagnose writes a learner's answer with them too.
