@@ -489,9 +489,6 @@ def _placeholders(text):
 def _writer(template):
     """A template as a function (operands, o, g) -> its text: an f-string compiled once per op,
     a few times faster than str.format given every operand at each of a graph's lines."""
-    plain = _FIELD.sub("", template)
-    if "{" in plain or "}" in plain:
-        raise ValueError(f"an op's code may not use braces (it is a template): {template!r}")
     fields = _FIELD.sub(lambda m: f"{{r[{m[1]}]}}" if m[1].isdigit() else f"{{{m[1]}}}", template)
     return eval(f"lambda r, o, g=None: f{fields!r}")
 
@@ -700,6 +697,9 @@ class _Generator:
                 self.fallbacks[op] = fallback
                 self.namespace[fallback] = op
             else:  # ops that write the same code share one template, made once per process
+                if any("{" in text or "}" in text for text in (code[0], *code[1])):
+                    raise ValueError(f"compile: the op {op.name!r} writes {code[0]!r}, with a brace; an op's code "
+                                     "is written into lines through templates, so it may not use { or }")
                 key = (code[0], tuple(code[1]), n)
                 template = _TEMPLATES.get(key)
                 if template is None:

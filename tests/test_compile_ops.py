@@ -131,6 +131,25 @@ def test_an_op_defined_outside_ops_py_with_code_compiles_from_its_code():
     assert "v1 = x * x" in f.source and "_op" not in f.source
 
 
+def test_an_op_whose_code_has_a_brace_is_refused_by_name():
+    class Pick(ops.Op):
+        name = "pick"
+
+        def forward(self, inputs):
+            return inputs[0]
+
+        def local_grads(self, inputs, out):
+            return (1.0,)
+
+        def code(self, names, out):
+            return f"{{0: {names[0]}}}[0]", ("1.0",)
+
+    pick = Pick()
+    f = autograd.compile(lambda x: autograd.engine._record(pick, (x,), (x.data,)) * 2.0)
+    with pytest.raises(ValueError, match=r"the op 'pick' writes '\{0: __0\}\[0\]', with a brace"):
+        f(1.5)
+
+
 # ---- the new ops against PyTorch and finite differences, as tests/test_ops.py checks every op ---
 
 NEW = [
