@@ -14,6 +14,7 @@ import ast
 import math
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+", ast.Not: "!"}
 _COMPARE = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "===", ast.NotEq: "!=="}
 _CONSTANTS = {"inf": "Infinity", "nan": "NaN"}
 
@@ -68,13 +69,9 @@ class _Writer:
             return f"({left} {_BINARY[type(node.op)]} {right})"
         if kind is ast.UnaryOp:
             operand = self.write(node.operand)
-            if type(node.op) is ast.USub:
-                return f"(-{operand})"
-            if type(node.op) is ast.UAdd:
-                return f"(+{operand})"
-            if type(node.op) is ast.Not:
-                return f"(!{operand})"
-            self.refuse(node, "an operator")
+            if type(node.op) not in _UNARY:
+                self.refuse(node, "an operator")
+            return f"({_UNARY[type(node.op)]}{operand})"
         if kind is ast.Compare:
             parts, left = [], self.write(node.left)
             for op, comparator in zip(node.ops, node.comparators):

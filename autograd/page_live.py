@@ -12,6 +12,7 @@ contributions (``sums``), the quiz's tolerances and the step mistakes' sentences
 """
 
 import ast
+import functools
 import json
 
 from autograd.diagnose import ABSOLUTE_TOLERANCE, RELATIVE_TOLERANCE, STEP_MISTAKES, written
@@ -80,11 +81,15 @@ def _op_entry(op, n):
 def _add_diagnoses(scene, frames, fn):
     """Each grad-quiz question's edges, and for each edge its op's mistakes written with this node's names."""
     values = scene.values
+
+    @functools.cache  # (an edge asked for again in its fan-in's total is written once)
+    def mistakes(vid, i):
+        return _written_mistakes(values, values[vid], i) if vid in fn else []
+
     for frame in frames:
         for ask in frame.get("ask", []):
             if ask.get("edges"):
-                ask["mistakes"] = [_written_mistakes(values, values[vid], i) if vid in fn else []
-                                   for vid, i in ask["edges"]]
+                ask["mistakes"] = [mistakes(vid, i) for vid, i in ask["edges"]]
 
 
 class _Numbers(dict):

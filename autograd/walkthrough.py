@@ -87,11 +87,12 @@ def walkthrough(root: Value, path: str | os.PathLike[str] | None = None, quiz: L
     scene = scene_of(root, expand, max_nodes, "walkthrough")
     data = None if data is None else _leaf_ids(scene, data, "data")
     parameters = None if parameters is None else _leaf_ids(scene, parameters, "parameters")
+    leaves = reading_order_leaves(scene)
     if parameters is None:
-        parameters = [vid for vid in reading_order_leaves(scene) if scene.values[vid].kind == "parameter"
-                      and (data is None or vid not in data)]
+        parameters = [vid for vid in leaves
+                      if scene.values[vid].kind == "parameter" and (data is None or vid not in data)]
     if data is None:
-        data = [vid for vid in reading_order_leaves(scene) if vid not in parameters]
+        data = [vid for vid in leaves if vid not in parameters]
     frames = frames_of(scene, quiz)
     table = table_templates(scene, parameters, data)  # the last frame's with lr, and always the live page's Step
     if lr is not None:
@@ -131,10 +132,9 @@ def _leaf_ids(scene, items, what):
     if isinstance(items, (str, Value)):
         items = [items]
     ids, leaves = [], [vid for vid in scene.order if not scene.values[vid].operands]
-    by_node = {node: vid for node, vid in scene.ids.items()}
     for item in items:
         if isinstance(item, Value):
-            vid = by_node.get(item)
+            vid = scene.ids.get(item)
             if vid is None or vid not in leaves:
                 raise ValueError(f"walkthrough: {what} must be leaves of root's graph; {item!r} is "
                                  f"{'not in it' if vid is None else 'computed by it'}")

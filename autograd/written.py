@@ -73,8 +73,9 @@ def template(build):
     slots = writer.slots
     signed = [k for k, (style, _) in enumerate(slots) if style in STYLES and f"\x01{k}\x01" in positive]
     extra = {}  # position in positive -> [(slot, character)] that appear when the slot is negative
+    built = {}  # negative slots -> what build writes with them negative (each pattern written once)
     for k in signed:
-        negative = build(_Writer(frozenset([k])))
+        negative = built[frozenset([k])] = build(_Writer(frozenset([k])))
         for position, char in _insertions(positive, negative, build):
             if char == "-" and positive.startswith(f"\x01{k}\x01", position):
                 continue  # the number's own minus: it comes with the number
@@ -85,8 +86,8 @@ def template(build):
         last = position
     text = "".join(pieces) + positive[last:]
     result = Template(text, slots)
-    for pattern in _patterns(signed):
-        expected = build(_Writer(frozenset(pattern)))
+    for pattern in map(frozenset, _patterns(signed)):
+        expected = built[pattern] if pattern in built else build(_Writer(pattern))
         if _expand(text, pattern) != expected:
             raise ValueError(f"written: the text depends on its numbers' signs in a way a template cannot hold: "
                              f"{expected!r} for the negative slots {sorted(pattern)}")

@@ -82,8 +82,8 @@ def main(quick=False):
     print(f"\nLive page: ms from a leaf's new value to every number redrawn (style and layout), headless Chromium, "
           f"1280×720, median of {changes} changes (10%-90%)   target: < {TARGET_MS:g} ms")
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
-        options = {"executable_path": str(CHROMIUM)} if CHROMIUM.exists() else {}
-        browser = playwright.chromium.launch(args=["--no-sandbox", "--disable-gpu"], **options)
+        chromium = {"executable_path": str(CHROMIUM)} if CHROMIUM.exists() else {}
+        browser = playwright.chromium.launch(args=["--no-sandbox", "--disable-gpu"], **chromium)
         for what, root, options in [("a graph drawn in full", chain(), {"max_nodes": None}),
                                     ("a 2-16-16-1 MLP, a record per neuron", mlp_loss(), {})]:
             path = walkthrough(root, Path(folder) / "page.html", **options)

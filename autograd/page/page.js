@@ -14,7 +14,7 @@
   var model = window.chainruleLive(doc, window.chainruleRuntime);
   var fmt = model.fmt, short = model.short, asNumber = model.asNumber;
   var changed = {};  // the leaves the learner changed: id -> number
-  var state = model.compute(changed);
+  var state;  // the live state: model.compute(changed), first by fromAddress(true) at the end
   window.chainrule = { fmt: fmt, short: short, repr: model.repr, doc: doc };  // for tests and for whoever builds on the page
 
   // ---- the picture: the SVG's node groups, their texts, the edges ----
@@ -385,26 +385,25 @@
   }
 
   // ---- try it: change a leaf, and everything follows ----
-  var leafIds = live.leaves, byName = {}, selected = null, stepView = null, lastStep = null;
-  order().forEach(function (id) { if (!(scene.values[id].name in byName)) byName[scene.values[id].name] = id; });
-  function order() { return model.order; }
+  var leafIds = live.leaves, byName = {}, selected = null, stepView = null;
+  model.order.forEach(function (id) { if (!(scene.values[id].name in byName)) byName[scene.values[id].name] = id; });
   function editable(id) { return live.live && id in model.initial; }
   function leafValue(id) { return id in changed ? changed[id] : model.initial[id]; }
   function nameOf(id) { return scene.values[id].name; }
   function keyOf(id) {  // the script API's and the address's key: the name, or the id where an earlier value has that name
     return byName[nameOf(id)] === id ? nameOf(id) : id;
   }
-  function recompute(reason) {  // every value and gradient again, and everything shown, without moving the view
+  function recompute() {  // every value and gradient again, and everything shown, without moving the view
     state = model.compute(changed);
-    if (reason !== "step") stepView = null;
+    stepView = null;
     show(null);
   }
-  function setLeaves(numbers) {  // {id: number}: a number equal to the page's own is no change
+  function change(numbers) {  // {id: number}: a number equal to the page's own is no change
     for (var id in numbers) {
       if (numbers[id] === model.initial[id]) delete changed[id]; else changed[id] = numbers[id];
     }
-    recompute();
   }
+  function setLeaves(numbers) { change(numbers); recompute(); }
   function span(id) {  // the slider's range around the page's own number, and its step
     var x = model.initial[id], half = Math.max(1, 2 * Math.abs(x));
     var step = Math.pow(10, Math.floor(Math.log10(half / 50)));
@@ -472,13 +471,14 @@
     if (state.problems.length) return null;
     var table = live.table.map(function (t) { return model.fill(t, before, extra); });
     live.parameters.forEach(function (id) { numbers[id] = model.value(["update", id], before, extra); });
-    setLeaves(numbers);
+    change(numbers);
+    state = model.compute(changed);
     var after = shown(state.data[scene.root]), out = nameOf(scene.root);
-    lastStep = { loss: [loss, after], table: table };
+    var step = { loss: [loss, after], table: table };
     stepView = { phase: "done", title: "One step of gradient descent: " + out + " " + numberText(loss, fmt) + " \u2192 " +
                  numberText(after, fmt), lines: table };
     show(null);
-    return lastStep;
+    return step;
   }
   function resetAll() { changed = {}; recompute(); if (selected !== null) select(selected, false); }
   if (live.live) {
@@ -625,10 +625,9 @@
     return wanted;
   }
   function fromAddress(first) {
-    var wanted = fromHash(), numbers = {};
-    leafIds.forEach(function (id) { numbers[id] = id in wanted.leaves ? wanted.leaves[id] : model.initial[id]; });
+    var wanted = fromHash();
     changed = {};
-    for (var id in numbers) if (numbers[id] !== model.initial[id]) changed[id] = numbers[id];
+    change(wanted.leaves);
     state = model.compute(changed);
     if (first) { current = wanted.frame; revealed = !needsReveal(current); show(false); }
     else if (wanted.frame !== current) go(wanted.frame);
