@@ -10,14 +10,15 @@ from autograd.engine import depends_on, random_leaf
 
 from nn import init as initialisers
 from nn.module import Module, scope_of
+from nn.sequential import inputs
 
 TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
     from typing import Literal, TypeAlias, overload
 
-    from autograd.engine import Real
     from nn.init import Init
+    from nn.sequential import Vector
 
     Activation: TypeAlias = Literal["relu", "tanh", "sigmoid", "leaky_relu", "linear"]
 
@@ -34,19 +35,6 @@ def _check_activation(activation):
     if activation not in ACTIVATIONS:
         raise ValueError(f"unknown activation {activation!r}: choose one of {', '.join(map(repr, ACTIVATIONS))}")
     return activation
-
-
-def _as_values(xs):
-    return tuple(x if isinstance(x, Value) else Value(x) for x in xs)
-
-
-def _inputs(x, owner, n):
-    """x (floats or Values, or one of them) as a tuple of n Values; a ValueError naming owner otherwise."""
-    if isinstance(x, (Value, numbers.Real)):
-        x = [x]
-    if len(x) != n:
-        raise ValueError(f"{owner} expects {n} inputs, got {len(x)}")
-    return _as_values(x)
 
 
 def _weighted_sum_unfused(ws, xs, b, scope):
@@ -87,9 +75,9 @@ class Neuron(Module):
     def _state_entries(self):
         return [("weight", [list(self.w)]), ("bias", [self.b])]  # the shapes of PyTorch's Linear(nin, 1)
 
-    def forward(self, x: Value | Real | Sequence[Value | Real]) -> Value:
+    def forward(self, x: Vector) -> Value:
         """The neuron's output Value for the inputs x (floats or Values)."""
-        return self._forward(_inputs(x, "Neuron", self.nin))
+        return self._forward(inputs(x, "Neuron", self.nin))
 
     if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
         __call__ = forward
@@ -130,9 +118,9 @@ class Layer(Module):
     def _state_entries(self):
         return [("weight", [list(n.w) for n in self.neurons]), ("bias", [n.b for n in self.neurons])]
 
-    def forward(self, x: Value | Real | Sequence[Value | Real]) -> list[Value]:
+    def forward(self, x: Vector) -> list[Value]:
         """A list of ``nout`` output Values (always a list, even for one neuron)."""
-        return self._forward(_inputs(x, "Layer", self.nin))
+        return self._forward(inputs(x, "Layer", self.nin))
 
     if TYPE_CHECKING:  # calling the module runs forward (see Module.__call__): the same types
         __call__ = forward
@@ -227,9 +215,9 @@ class MLP(Module):
 
     # A type checker sees Value | list[Value]: which one depends on nouts[-1], a number it does not
     # know. loss functions take both; to use one output's .data, check first: isinstance(out, Value).
-    def forward(self, x: Value | Real | Sequence[Value | Real]) -> Value | list[Value]:
+    def forward(self, x: Vector) -> Value | list[Value]:
         """The output Value for one output, else a list of Values; x is floats or Values."""
-        xs = _inputs(x, "MLP", self.nin)
+        xs = inputs(x, "MLP", self.nin)
         for i, layer in enumerate(self.layers):
             xs = tuple(layer._forward(xs))
             if self.dropout and i < len(self.dropouts):  # each Dropout reads the training mode itself

@@ -339,7 +339,8 @@ def _modules_in(value, name):
     if isinstance(value, Module):
         return [(name, value)]
     if isinstance(value, (list, tuple)):
-        return [pair for i, item in enumerate(value) for pair in _modules_in(item, f"{name}.{i}")]
+        return [pair for i, item in enumerate(value) if isinstance(item, (Module, list, tuple))  # (no path for a Value)
+                for pair in _modules_in(item, f"{name}.{i}")]
     return []
 
 

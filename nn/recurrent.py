@@ -34,11 +34,9 @@ from nn.sequential import as_vector, check_size, uniform_rows
 TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from typing import Literal, TypeAlias
+    from typing import Literal
 
-    from autograd.engine import Real
-
-    Vector: TypeAlias = Value | Real | Sequence[Value | Real]  # one number or Value when there is one
+    from nn.sequential import Vector
 
 NONLINEARITIES = {"tanh": Value.tanh, "relu": Value.relu}
 

@@ -24,10 +24,12 @@ from nn.module import Module, scope_of
 TYPE_CHECKING = False  # True for type checkers only (see autograd/engine.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
-    from typing import Any, ClassVar, overload
+    from typing import Any, ClassVar, TypeAlias, overload
 
     from autograd.engine import Real
     from nn.module import Nested
+
+    Vector: TypeAlias = Value | Real | Sequence[Value | Real]  # one number or Value when there is one
 
 
 def check_size(owner, what, n):
@@ -46,15 +48,22 @@ def uniform_rows(rng, rows, cols, bound):
     return [[Value(rng.uniform(-bound, bound)) for _ in range(cols)] for _ in range(rows)]
 
 
-def as_vector(x, owner, n):
-    """x (a list of numbers or Values, or one of them when n is 1) as a tuple of n Values."""
-    if isinstance(x, (Value, numbers.Real)) and not isinstance(x, bool):
+def inputs(x, owner, n):
+    """x (a sequence of numbers or Values, or one of them) as a tuple of n Values; a ValueError naming owner
+    for any other length."""
+    if isinstance(x, (Value, numbers.Real)):
         x = [x]
-    if not isinstance(x, (list, tuple)):
-        raise TypeError(f"{owner} expects a list of {n} numbers or Values, got {type(x).__name__}: {x!r:.60}")
     if len(x) != n:
         raise ValueError(f"{owner} expects {n} inputs, got {len(x)}")
     return _as_values(x)
+
+
+def as_vector(x, owner, n):
+    """x (a list of numbers or Values, or one of them when n is 1) as a tuple of n Values: ``inputs``, and a
+    TypeError for anything but a list, a tuple, a number or a Value."""
+    if isinstance(x, bool) or not isinstance(x, (Value, numbers.Real, list, tuple)):
+        raise TypeError(f"{owner} expects a list of {n} numbers or Values, got {type(x).__name__}: {x!r:.60}")
+    return inputs(x, owner, n)
 
 
 class Linear(Module):
@@ -74,7 +83,7 @@ class Linear(Module):
         self.bias = uniform_rows(rng, 1, out_features, bound)[0] if bias else None
         self._label_parameters()
 
-    def forward(self, x: Value | Real | Sequence[Value | Real]) -> list[Value]:
+    def forward(self, x: Vector) -> list[Value]:
         """A list of out_features Values (one ``dot`` node each) for in_features inputs.
 
         Output r is a neuron of its own: its node gets the scope ``r`` inside the Linear's (``0.3``).
