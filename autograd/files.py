@@ -52,9 +52,9 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes | bytearray, *,
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        if old is not None:
+        if mode is not None:  # (an existing file's)
             _keep_owner(temp, old)
-            os.chmod(temp, stat.S_IMODE(old.st_mode))  # the umask may have taken bits the old file had
+            os.chmod(temp, mode)  # the umask may have taken bits the old file had
         os.replace(temp, target)
         temp = None
     except OSError as error:

@@ -170,14 +170,14 @@ def _table(scene, name):
     for step, _ in scene.steps:
         vid = step.node
         operands = scene.values[vid].operands
-        for k, (i, entry) in enumerate(enumerate(step.parents)):
-            parent = operands[i].id
+        for i, entry in enumerate(step.parents):
+            parent = entry.parent
             upstream = latex(factor(fmt(step.upstream)))
             update = (f"{name[parent]}.\\mathrm{{grad}} \\mathrel{{+}}= {_partial(vid, parent, name)}"
                       f" \\cdot {name[vid]}.\\mathrm{{grad}}")
             rule = latex(factor(operands[i].template), name)
             numbers = f"{latex(factor(entry.numbers))} \\cdot {upstream}" if entry.numbers != entry.rule else ""
-            rows.append((step.number if k == 0 else "", update, f"{rule} \\cdot {upstream}", numbers,
+            rows.append((step.number if i == 0 else "", update, f"{rule} \\cdot {upstream}", numbers,
                          number(fmt(entry.contribution))))
     if len(rows) <= _TABLE_ROWS and _table_width(rows) <= TEXT_WIDTH:
         lines = ["\\begin{center}", "\\small", "\\begin{tabular}{rllll}",

@@ -18,7 +18,8 @@ reaches back into the graph: the views read values, operands, steps and ops by t
   each with its title and the box it sits in;
 - ``steps``: with ``walk=True``, the backward pass (from a chain rule of the scene's own, so no
   ``.grad`` changes) as ``Step`` records: explain's, by the scene's ids (a step's ``node``, each
-  ``Entry``'s ``parent``), written as explain writes them; with the sum a parent's step completes;
+  ``Entry``'s ``parent``), written as explain writes them; with the sum a parent's step completes
+  (its terms as references, ``("contribution", id, i)``: see written.py);
 - ``units``: the parts of an nn model drawn as one record when collapsed (see collapse.py):
   the smallest scope that holds every node reading some parameter (a Neuron, a Linear's row,
   a Conv2d's channel, an RNN, a user's module), with the activation that alone reads its output.
@@ -45,7 +46,7 @@ from autograd.engine import start_grads, topological_order
 from autograd.explain import MAX_PATHS_PER_LEAF, ParentStep, Step as Explained, expect_value
 from autograd.explain import operand_paths as explained_paths, reading_order_leaves as explained_leaves
 from autograd.explain import walk as explained_steps
-from autograd.text import fmt, names, natural, short, shorten, visible
+from autograd.text import fmt, names, natural, shorten, visible
 
 MAX_NODES = 500
 COLLAPSE_AT = 60  # model graphs with more values than this are drawn one record per unit (see collapse.py)
@@ -69,7 +70,6 @@ class Operand:
     rule: str  # as the op writes it, with the scene's names: "1 - o²"
     template: str  # the same with "\x00<id>\x00" for each name, to write it with other names
     numbers: str  # with the numbers in (6 digits): "1 - 0.707107²"
-    short: str  # with the numbers in 3 digits, for the records of whole models
 
 
 @dataclass
@@ -284,12 +284,11 @@ def path_of(scope, tops):
     return ".".join(part for part in (tops.get(scope.chain()[-1], ""), scope.path) if part)
 
 
-def find_units(order):
+def find_units(order, tops):
     """{unit name: (kind, layer, [nodes])}: a unit is the smallest scope that holds every node reading some
     parameter (a neuron's, a Linear row's, a Conv2d channel's, an RNN's), unless it holds another unit;
     its members are those parameters, the nodes built in it, and an activation that alone reads one of
-    its outputs (a ReLU module after a Linear). Names are scope paths (see top_names)."""
-    tops = top_names(order)
+    its outputs (a ReLU module after a Linear). Names are scope paths (tops: top_names(order))."""
     owner = {node: common for node, common in reading_scopes(order).items()
              if common is not None and path_of(common, tops)}
     units = set(owner.values())
@@ -391,9 +390,10 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     check_expand(expand, what)
     order = topological_order(root)
     ids = {node: f"n{i}" for i, node in enumerate(order)}
+    tops = top_names(order)
     units, collapsed = {}, False
     if expand != "all" and (expand is not None or len(order) > COLLAPSE_AT):
-        found = find_units(order)
+        found = find_units(order, tops)
         if not found and expand is not None:
             raise ValueError(f"{what}: expand={expand!r} names parts of an nn model, but no value of this graph "
                              f"is a model's parameter (nn names them, e.g. layers.0.neurons.1.w.0)")
@@ -405,7 +405,6 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     if not collapsed:
         check_size(order, max_nodes, what, **(refuse or {}))
     unit_of = {m: unit.name for unit in units.values() for m in unit.members}
-    tops = top_names(order)
     name = names(order)
     by_id = {nid: node for node, nid in ids.items()}
     for unit in units.values():  # a collapsed unit's output is named after it, so formulas read
@@ -417,10 +416,7 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     nodes = {}
     for node in order:
         nid = ids[node]
-        nodes[nid] = _value_node(node, nid, root, name, ids, named, grads, unit_of.get(nid, ""))
-        if tops and node.scope is not None:  # (two models held by no parent: their scopes go by their names)
-            made_by = node.scope.parent if nodes[nid].parameter else node.scope
-            nodes[nid].scope = path_of(made_by, tops)
+        nodes[nid] = _value_node(node, nid, root, name, ids, named, grads, unit_of.get(nid, ""), tops)
     scene = Scene(ids[root], dict(nodes), [], {}, nodes, title=_expression(root, order, ids, name, units),
                   steps=_steps(steps, order, ids, name, collapsed) if walk else None, ids=ids, units=units,
                   collapsed=collapsed, expand=expand, rankdir=rankdir)
@@ -430,8 +426,8 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
     return scene
 
 
-def _value_node(node, nid, root, name, ids, named, grads, unit):
-    """The Node of one value, with its operands' derivatives and rules (named: name by id)."""
+def _value_node(node, nid, root, name, ids, named, grads, unit, tops):
+    """The Node of one value, with its operands' derivatives and rules (named: name by id; tops: see top_names)."""
     label = visible(node.label)
     scope = node.scope
     parameter = scope.name if scope is not None and scope.kind == "parameter" and not node.parents else ""
@@ -439,19 +435,17 @@ def _value_node(node, nid, root, name, ids, named, grads, unit):
     held = {p: f"\x00{ids[p]}\x00" for p in node.parents}
     held[node] = f"\x00{nid}\x00"
     values = [fmt(p.data) for p in node.parents]
-    shorts = [short(p.data) for p in node.parents]
     operands = []
     for i, (parent, local) in enumerate(zip(node.parents, node.local_grads)):
         template = node._op.rule(i, [held[p] for p in node.parents], held[node])
         operands.append(Operand(ids[parent], local, fill(template, named), template,
-                                node._op.rule(i, values, fmt(node.data)),
-                                node._op.rule(i, shorts, short(node.data))))
+                                node._op.rule(i, values, fmt(node.data))))
     return Node(
         nid, kind(node, root), name=name[node], title=shorten(label) if label else shorten(name[node]),
         data=node.data, grad=grads[node] if grads is not None else node.grad, op=node.op, operands=operands,
         formula=node._op.formula([name[p] for p in node.parents]) if node.parents else "",
         numbers=node._op.formula(values) if node.parents else "",
-        scope=made_by.path if made_by is not None else "", maker=made_by.kind if made_by is not None else "",
+        scope=path_of(made_by, tops), maker=made_by.kind if made_by is not None else "",
         parameter=parameter, unit=unit, label=label, given=node.label, rules=node._op)
 
 
@@ -463,8 +457,8 @@ def _ends(members):
 
 
 def _steps(steps, order, ids, name, collapsed):
-    """explain's steps as the scene's Steps, by its ids, with the sum each completes for a parent; in the scene's
-    names when it collapses."""
+    """explain's steps as the scene's Steps, by its ids, with the sum each completes for a parent (the references
+    of the contributions it adds); in the scene's names when it collapses."""
     uses = Counter(ids[p] for node in order for p in node.parents)
     received = {ids[node]: [] for node in order}
     result = []
@@ -477,8 +471,8 @@ def _steps(steps, order, ids, name, collapsed):
                         for i, entry in enumerate(step.parents))
         step = Step(step.number, ids[node], name[node] if collapsed else step.name, step.upstream, entries)
         sums = []
-        for entry in step.parents:
-            received[entry.parent].append(entry.contribution)
+        for i, entry in enumerate(step.parents):
+            received[entry.parent].append(("contribution", step.node, i))
             done = len(received[entry.parent]) == uses[entry.parent]
             sums.append(list(received[entry.parent]) if done else None)
         result.append((step, sums))
@@ -500,8 +494,8 @@ def _expression(root, order, ids, name, units):
     whole = _written_from(order, name, lambda node: not node.parents or ids[node] in folded_units)
     if len(whole) > HEADER_CHARS:  # a CLI's ``(x1*w1 + x2*w2)`` is a text, not a name
         named = _written_from(order, name, lambda node: not node.parents or (
-            node is not root and _NAME.match(visible(node.label))))
-        if len(named) < len(whole):
+            node is not root and _NAME.match(visible(node.label))), shorter_than=len(whole))
+        if named is not None:
             whole = named
     if len(whole) > HEADER_CHARS and units:
         counts = Counter(unit_noun(unit.kind) for unit in units.values())
@@ -516,12 +510,23 @@ def _expression(root, order, ids, name, units):
     return whole if not root.parents or not root.label else f"{name[root]} = {whole}"
 
 
-def _written_from(order, name, folded):
-    """The root's formula written all the way from the nodes folded() says to write by their names."""
+def _written_from(order, name, folded, shorter_than=None):
+    """The root's formula written all the way from the nodes folded() says to write by their names; None when it
+    is not shorter_than that many characters (known from its first part that long: an op writes its operands whole)."""
+    inside, stack = {}, [order[-1]]  # node -> folded?, for the nodes the root's text shows (none under a folded one)
+    while stack:
+        node = stack.pop()
+        if node not in inside:
+            inside[node] = folded(node)
+            if not inside[node]:
+                stack.extend(node.parents)
     text = {}
     for node in order:  # each op brackets its operands' texts as they need
-        written = name[node] if folded(node) else node._op.formula([text[p] for p in node.parents])
-        text[node] = written if len(written) <= 4 * TITLE_CHARS else written[:4 * TITLE_CHARS]
+        if node in inside:
+            written = name[node] if inside[node] else node._op.formula([text[p] for p in node.parents])
+            if shorter_than is not None and len(written) >= shorter_than:
+                return None
+            text[node] = written if len(written) <= 4 * TITLE_CHARS else written[:4 * TITLE_CHARS]
     return text[order[-1]]
 
 

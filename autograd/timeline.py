@@ -28,7 +28,7 @@ from dataclasses import replace
 from autograd.collapse import bus_id
 from autograd.ops import factor
 from autograd.scene import ACTIVATIONS, fill, reading_order_leaves
-from autograd.text import fmt, natural, rule_and, short
+from autograd.text import fmt, natural, rule_and
 from autograd.written import fill as fill_in, lines, template
 
 NEURON_STEPS = 40  # a model with more units drawn collapsed than this steps backward one layer per frame
@@ -53,13 +53,13 @@ class Numbers:
     computes again when a leaf changes. ``sums`` is the order the running totals ("after") add the
     edges' contributions in: the walk's, or a model page's own."""
 
-    def __init__(self, scene, sums=None):
+    def __init__(self, scene, sums=None, lr=None):
         self.values = values = scene.values
-        self.lr = None  # the learning rate of an update table's ("lr",) and ("update", id)
-        self.sums = list(sums) if sums is not None else [
-            (step.node, i) for step, _ in scene.steps for i in range(len(step.parents))]
+        self.lr = lr  # the learning rate of an update table's ("lr",) and ("update", id)
+        if sums is None:
+            sums = [(step.node, i) for step, _ in scene.steps for i in range(len(step.parents))]
         self.after, running = {}, {}
-        for vid, i in self.sums:
+        for vid, i in sums:
             parent = values[vid].operands[i].id
             running[parent] = running.get(parent, 0.0) + self.contribution(vid, i)
             self.after[(vid, i)] = running[parent]
@@ -89,14 +89,15 @@ class Numbers:
 
 
 class _Frame(dict):
-    """A frame being written: its lines as text and as templates, and the numbers it makes known."""
+    """A frame being written: its lines as text and as templates, and the numbers it makes known (lines given
+    here hold no numbers: their templates are the texts themselves)."""
 
     def __init__(self, numbers, **fields):
         super().__init__(fields)
         self.numbers = numbers
         self.setdefault("lines", [])
         self.setdefault("set", {})
-        self["texts"], self["refs"] = [], {}
+        self["texts"], self["refs"] = [template(lambda w, line=line: line) for line in self["lines"]], {}
 
     def line(self, build):
         """Add the line build(w) writes (w writes each number: see written.py)."""
@@ -171,11 +172,16 @@ class _Tokens:
         return (self.w(("data", vid)) for vid in self.vids)
 
 
+def _rule_numbers(value, k, w):
+    """value's rule for operand k with its numbers in as w's tokens: ``1 - 0.707107²``."""
+    return value.rules.rule(k, _Tokens(w, [operand.id for operand in value.operands]), w(("data", value.id)))
+
+
 def _token_entry(step, k, value, w):
     """Operand k's entry of value's backward step with references in place of its numbers (its rule's too)."""
     vid = value.id
-    numbers = value.rules.rule(k, _Tokens(w, [operand.id for operand in value.operands]), w(("data", vid)))
-    return replace(step.parents[k], contribution=("contribution", vid, k), grad_after=("after", vid, k), numbers=numbers)
+    return replace(step.parents[k], contribution=("contribution", vid, k), grad_after=("after", vid, k),
+                   numbers=_rule_numbers(value, k, w))
 
 
 def _step_line(step, k, value, w):
@@ -216,57 +222,57 @@ def _frames(scene, quiz):
 
             frame.line(lambda w: start(w) + w(("data", vid)))
             if quiz == "data":
-                frame["ask"].append(_data_question(start, node, numbers))
+                frame["ask"].append(_data_question(start, lambda w, node=node: _formula_numbers(node, w), vid, numbers))
                 frame["hide"].append([vid, "data"])
         frame.learn(vid, "data", ("data", vid))
         frames.append(frame.finished())
 
-    top = values[root]
-    frame = _Frame(numbers, phase="backward", title="Backward starts", node=root, op=_op_id(root, scene), parents=[],
-                   lines=[f"{top.name}.grad = 1.0  (∂{top.name}/∂{top.name} = 1)",
-                          "every other gradient starts at 0.0 and adds up what reaches it"], ask=[], hide=[])
-    frame["texts"] = [_plain(line) for line in frame["lines"]]
-    for vid in order:
-        frame.learn(vid, "grad", 1.0 if vid == root else 0.0)
-    frames.append(frame.finished())
-    received = {vid: [] for vid in order}  # the contributions that reached each value, as references
+    frames.append(_backward_start(scene, numbers).finished())
     for step, sums in scene.steps:
         vid = step.node
         frame = _Frame(numbers, phase="backward", title=f"Backward step {step.number} of {len(scene.steps)}: {step.name}",
                        node=vid, op=_op_id(vid, scene), parents=[e.parent for e in step.parents], ask=[], hide=[],
                        chain=_chain(step))
         for k, (entry, row, total) in enumerate(zip(step.parents, step.columns(), sums)):
-            parent = entry.parent
-            received[parent].append(("contribution", vid, k))
             frame.line(lambda w, k=k: _step_line(step, k, values[vid], w))
             if total is not None and len(total) > 1:  # the step that completes a fan-in shows the sum
-                refs = list(received[parent])
-                frame.line(lambda w, refs=refs, k=k: _sum_line(entry.name, refs, ("after", vid, k), w, listed=False))
+                frame.line(lambda w, total=total, k=k: _sum_line(entry.name, total, ("after", vid, k), w, listed=False))
             if quiz == "grad":
                 frame["ask"].append(_question(step, entry, row, values[vid], k, numbers))
                 if total is not None and len(total) > 1:
-                    frame["ask"].append(_total_question(step, entry, k, vid, list(received[parent]), numbers))
-            frame.learn(parent, "grad", ("after", vid, k))
+                    frame["ask"].append(_total_question(step, entry, k, vid, total, numbers))
+            frame.learn(entry.parent, "grad", ("after", vid, k))
         if frame["ask"]:
             frame["hide"] = [[pid, "grad"] for pid in frame["set"]]
         frames.append(frame.finished())
+    leaves = reading_order_leaves(scene)
     frame = _Frame(numbers, phase="done", title="Done: the gradients of the leaves", node=None, op=None, parents=[],
-                   ask=[], hide=[], view=[root, *reading_order_leaves(scene)])  # the output and the leaves
-    for leaf in reading_order_leaves(scene):
+                   ask=[], hide=[], view=[root, *leaves])  # the output and the leaves
+    for leaf in leaves:
         frame.line(lambda w, leaf=leaf: f"{values[leaf].name}.grad = {w(('grad', leaf))}")
     frames.append(frame.finished())
     return frames
 
 
-def _plain(text):
-    return template(lambda w: text)
+def _backward_start(scene, numbers):
+    """The frame that starts the backward pass: the output's gradient is 1, every other value's drawn in full 0."""
+    root = scene.root
+    top = plan_id(scene, root)
+    name = scene.values[root].name
+    frame = _Frame(numbers, phase="backward", title="Backward starts", node=top,
+                   op=_op_id(top, scene) if top == root else None, parents=[],
+                   lines=[f"{name}.grad = 1.0  (∂{name}/∂{name} = 1)",
+                          "every other gradient starts at 0.0 and adds up what reaches it"], ask=[], hide=[])
+    for vid in scene.order:
+        if plan_id(scene, vid) == vid:
+            frame.learn(vid, "grad", 1.0 if vid == root else 0.0)
+    return frame
 
 
-def _data_question(start, node, numbers):
-    """The data quiz's question about one value: its question, the answer and a hint (the numbers to work out)."""
-    vid = node.id
+def _data_question(start, worked, vid, numbers):
+    """The data quiz's question about one value: its question, the answer and a hint (worked(w): the numbers to work out)."""
     question, question_text = text_of(lambda w: start(w) + "?", numbers)
-    hint, hint_text = text_of(lambda w: f"work out {_formula_numbers(node, w)}", numbers)
+    hint, hint_text = text_of(lambda w: f"work out {worked(w)}", numbers)
     value = numbers(("data", vid))
     return {"question": question, "value": _finite(value), "answer": fmt(value), "hint": hint, "ref": ("data", vid),
             "texts": {"question": question_text, "hint": hint_text}}
@@ -313,8 +319,7 @@ def _capitalized(text):
 def table_frame(scene, lr, parameters, table):
     """The last frame of a page made with a learning rate: the update table the CLI prints with --lr (table:
     ``table_templates(scene, parameters, data)``, which the page's live document holds too)."""
-    numbers = Numbers(scene, sum_order(scene))
-    numbers.lr = lr
+    numbers = Numbers(scene, sum_order(scene), lr)
     heading, lines = table
     frame = _Frame(numbers, phase="done", title=fill_in(heading, numbers), node=None, op=None, parents=[], ask=[],
                    hide=[], titleText=heading, view=[plan_id(scene, vid) for vid in [scene.root, *parameters]])
@@ -358,7 +363,7 @@ def _hint(step, entry, k, node, w):
     """``∂o/∂n = 1 - o² = (1 - 0.707107²) = 0.5; times o.grad = 1.0``: the local derivative's rule, with the numbers
     in when that says more than the number itself, and the upstream gradient."""
     vid = node.id
-    numbers = _token_entry(step, k, node, w).numbers
+    numbers = _rule_numbers(node, k, w)
     rule = entry.rule
     if numbers != rule and not _one_number(numbers):
         rule = f"{rule} = {numbers}"
@@ -599,12 +604,7 @@ def _collapsed_forward(scene, quiz, known, numbers):
                            parents=[], ask=[], hide=[])
             frame.line(lambda w, start=start, key=key: start(w) + w(("data", key)))
             if quiz == "data":
-                question, question_text = text_of(lambda w: start(w) + "?", numbers)
-                hint, hint_text = text_of(lambda w: f"work out {worked(w)}", numbers)
-                value = numbers(("data", key))
-                frame["ask"].append({"question": question, "value": _finite(value), "answer": fmt(value),
-                                     "hint": hint, "ref": ("data", key),
-                                     "texts": {"question": question_text, "hint": hint_text}})
+                frame["ask"].append(_data_question(start, worked, key, numbers))
                 frame["hide"].append([key, "data"])
             frame.learn(key, "data", ("data", key))
         known.learn(frame, run, "data")
@@ -637,16 +637,7 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
     """The start, then one frame per unit (or layer) and per value drawn in full, each with the running
     totals in the page's order (which may group the walk's steps)."""
     plan, values, root, order = scene.plan, scene.values, scene.root, scene.order
-    top = plan.drawn_as(root)
-    name = values[root].name
-    frame = _Frame(numbers, phase="backward", title="Backward starts", node=top,
-                   op=_op_id(top, scene) if top == root else None, parents=[],
-                   lines=[f"{name}.grad = 1.0  (∂{name}/∂{name} = 1)",
-                          "every other gradient starts at 0.0 and adds up what reaches it"], ask=[], hide=[])
-    frame["texts"] = [_plain(line) for line in frame["lines"]]
-    for vid in order:
-        if plan.drawn_as(vid) == vid:
-            frame.learn(vid, "grad", 1.0 if vid == root else 0.0)
+    frame = _backward_start(scene, numbers)
     known.learn(frame, [root], "grad")
     frames = [frame.finished()]
     uses = {vid: 0 for vid in order}
@@ -657,7 +648,7 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
     for step, _ in scene.steps:
         for i, entry in enumerate(step.parents):
             given[entry.parent].append((step.node, ("contribution", step.node, i)))
-    running, received = {}, {vid: [] for vid in order}
+    received = {vid: [] for vid in order}
     for k, ((what, key), steps) in enumerate(runs, 1):
         run, completed = [], []  # (step, sums) with running totals in the page's order, which may group the walk's steps
         for step in steps:
@@ -665,13 +656,12 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
             vid = step.node
             for i, entry in enumerate(step.parents):
                 parent = entry.parent
-                running[parent] = running.get(parent, 0.0) + entry.contribution
                 received[parent].append(("contribution", vid, i))
                 done = len(received[parent]) == uses[parent]
                 sums.append(list(received[parent]) if done else None)
                 if done:
                     completed.append(parent)
-                entries.append(replace(entry, grad_after=running[parent]))
+                entries.append(replace(entry, grad_after=numbers.after[(vid, i)]))  # (numbers adds in the page's order)
             run.append((replace(step, parents=tuple(entries)), sums))
         run_nodes = {step.node for step, _ in run}
         outside = _unique(entry.parent for step, _ in run for entry in step.parents
@@ -696,12 +686,10 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
                                   (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
                                   "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
                                   f"x.grad += w · z.grad: back to {_where(plan, outside, values)}"])
-            frame["texts"] = [_plain(line) for line in frame["lines"]]
         elif what == "lump":
             frame = _Frame(numbers, phase="backward", title=title + plan.lumps[key].words, node=key,
                            op=key, parents=parents, ask=[], hide=[],
                            lines=[f"{len(run)} operations pass the gradient back to {_where(plan, outside, values)}"])
-            frame["texts"] = [_plain(line) for line in frame["lines"]]
         else:
             step, sums = run[0]
             vid = step.node
@@ -778,7 +766,7 @@ def _neuron_lines(scene, unit, run, outside, given, w):
         operand = node.operands[i]
         rule = fill(operand.template, local)
         vid = node.id
-        numbers = node.rules.rule(i, _Tokens(w, [o.id for o in node.operands]), w(("data", vid)))
+        numbers = _rule_numbers(node, i, w)
         worked = f" = {factor(numbers)} · {factor(w(('grad', vid)))}" if numbers != rule else ""
         parent = local[operand.id]
         contribution = w(("contribution", vid, i))

@@ -297,11 +297,11 @@ def _exercise_latex(exercise, key, level):
     # an exercise is not broken across pages: on the sheet its boxes, in the key its answers, stay under its graph
     lines = ["", r"\medskip", r"\noindent\begin{minipage}{\textwidth}", *lines, r"\end{minipage}", ""]
     if key:  # the key's step table follows, its rows far enough apart that the stacked ∂/∂ fractions don't touch
-        steps = [r"\smallskip", "The chain rule, step by step:", "",
-                 r"{\renewcommand{\arraystretch}{1.3}", step_table(root).rstrip("\n"), "}"]
-        if steps[4].startswith(r"\begin{center}"):  # a tabular, never broken: its heading goes with it to its page
-            steps = [r"\smallskip", r"\noindent\begin{minipage}{\textwidth}", *steps[1:], r"\end{minipage}"]
-        lines += steps  # (steps an align* sets break across pages, the heading kept with the first by TeX)
+        table = step_table(root).rstrip("\n")
+        steps = ["The chain rule, step by step:", "", r"{\renewcommand{\arraystretch}{1.3}", table, "}"]
+        if table.startswith(r"\begin{center}"):  # a tabular, never broken: its heading goes with it to its page
+            steps = [r"\noindent\begin{minipage}{\textwidth}", *steps, r"\end{minipage}"]
+        lines += [r"\smallskip", *steps]  # (steps an align* sets break across pages, the heading kept with the first by TeX)
     return lines + [r"\bigskip", ""]
 
 
