@@ -323,6 +323,20 @@ def test_a_step_of_gradient_descent_is_the_clis_lr_table(tmp_path, open_page):
     assert shown == taken["table"]  # the heading with its rate, then the rows
 
 
+def test_an_address_changed_after_a_step_clears_the_steps_table(tmp_path, open_page):
+    """The step's table tells of the leaves before it; a link opened on the same frame brings others."""
+    path = walkthrough(readme_neuron(), tmp_path / "neuron.html", lr=0.1)
+    page = open_page(path)
+    frame = state(page)["frame"]
+    page.evaluate("chainrule.step(0.1)")
+    assert "gradient descent" in page.text_content("#step-title")
+    page.evaluate(f"location.hash = '#frame={frame}&x1=1.5'")
+    page.wait_for_function("chainrule.leaves().x1 === 1.5")
+    assert state(page)["frame"] == frame
+    assert "gradient descent" not in page.text_content("#step-title")
+    assert_same_state(page.evaluate("chainrule.state()"), python_state(neuron_at(x1=1.5)))
+
+
 def test_a_models_step_says_which_leaves_are_data_as_the_cli_does(tmp_path, open_page, monkeypatch):
     import nn
     from autograd.timeline import update_notes

@@ -629,6 +629,7 @@
     changed = {};
     change(wanted.leaves);
     state = model.compute(changed);
+    stepView = null;  // a step's table tells of the leaves before the address changed them
     if (first) { current = wanted.frame; revealed = !needsReveal(current); show(false); }
     else if (wanted.frame !== current) go(wanted.frame);
     else show(null);
