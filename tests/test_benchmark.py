@@ -3,6 +3,8 @@ compares is the same computation, and the memory per node, which does not depend
 
 import pytest
 
+import autograd
+from autograd import Value
 from demos import benchmark
 
 
@@ -81,6 +83,16 @@ def test_both_compiled_forms_of_m_are_ready_to_time():
     assert [nodes for _, _, nodes in ready.values()] == [1042, 6792]  # 10 samples: nn.MLP, nn.MLP(fused=False)
     for step, compiling, _ in ready.values():
         assert compiling > 0 and isinstance(step(), float)
+
+
+def test_the_least_compiling_of_the_per_node_form_adds_its_extra_nodes_to_nn_mlps():
+    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(1.0, label="b")
+    xw = x * w
+    h = xw + b
+    texts = benchmark.one_pass(autograd.topological_order(h * h))
+    assert (texts[xw], texts[h]) == ("(x * w)", "v4")  # used once: inside its user; twice: a name
+    X, y = benchmark.two_moons(10)
+    assert benchmark.per_node_compile_bound(X, y, 0.25, repeats=1) > 0.25  # 6,792 nodes against 1,042
 
 
 def test_the_compiled_chain_is_measured_in_a_new_process():
