@@ -25,7 +25,7 @@ from operator import mul
 import autograd
 import nn
 from autograd import Value
-from demos import bench_graphviz, bench_page, digits
+from demos import bench_batch_loop, bench_graphviz, bench_page, digits
 from nn import datasets
 
 HIDDEN = (16, 16)
@@ -680,6 +680,8 @@ def main(argv=None):
           " PyTorch and numpy are what a user would pick instead; optional, each skipped when absent.\n"
           f" Every step above gives the graph's loss and updated weights: the plain ones within {TOLERANCE}, "
           f"here {max(loss_off, weight_off):.1g}; the compiled ones bit for bit)")
+
+    failed = not bench_batch_loop.main(args.quick) or failed  # what another program form reaches
 
     sizes = (10_000, 100_000) if args.quick else (10_000, 100_000, 1_000_000)
     per_node = chain_costs_in_a_new_process(sizes, args.quick)

@@ -95,6 +95,18 @@ def test_the_least_compiling_of_the_per_node_form_adds_its_extra_nodes_to_nn_mlp
     assert benchmark.per_node_compile_bound(X, y, 0.25, repeats=1) > 0.25  # 6,792 nodes against 1,042
 
 
+def test_the_batch_loop_prototype_gives_the_compiled_steps_numbers_bit_for_bit():
+    from demos import bench_batch_loop
+
+    X, y = benchmark.two_moons(12)
+    model = benchmark.make_mlp(fused=False)
+    batch_loop, source = bench_batch_loop.batch_loop_program(model, X, y)
+    params = model.parameters()
+    loss = autograd.compile(lambda: benchmark.mlp_loss(model, X, y))()
+    assert batch_loop(*[p.data for p in params]) == (loss, tuple(p.grad for p in params))
+    assert len(source.splitlines()) == 108  # one sample's lines, whatever the batch
+
+
 def test_the_compiled_chain_is_measured_in_a_new_process():
     probe = benchmark.in_a_new_process("compiled_chain_probe(200, 1)")
     assert probe["same"] is True
