@@ -14,7 +14,7 @@
   var model = window.chainruleLive(doc, window.chainruleRuntime);
   var fmt = model.fmt, short = model.short, asNumber = model.asNumber;
   var changed = {};  // the leaves the learner changed: id -> number
-  var state;  // the live state: model.compute(changed), first by fromAddress(true) at the end
+  var state;  // the live state: compute(), first by fromAddress(true) at the end
   window.chainrule = { fmt: fmt, short: short, repr: model.repr, doc: doc };  // for tests and for whoever builds on the page
 
   // ---- the picture: the SVG's node groups, their texts, the edges ----
@@ -393,9 +393,12 @@
   function keyOf(id) {  // the script API's and the address's key: the name, or the id where an earlier value has that name
     return byName[nameOf(id)] === id ? nameOf(id) : id;
   }
-  function recompute() {  // every value and gradient again, and everything shown, without moving the view
+  function compute() {  // the state of the leaves as they are now; a step's table told of the leaves before
     state = model.compute(changed);
     stepView = null;
+  }
+  function recompute() {  // every value and gradient again, and everything shown, without moving the view
+    compute();
     show(null);
   }
   function change(numbers) {  // {id: number}: a number equal to the page's own is no change
@@ -472,7 +475,7 @@
     var table = live.table.map(function (t) { return model.fill(t, before, extra); });
     live.parameters.forEach(function (id) { numbers[id] = model.value(["update", id], before, extra); });
     change(numbers);
-    state = model.compute(changed);
+    compute();
     var after = shown(state.data[scene.root]), out = nameOf(scene.root);
     var step = { loss: [loss, after], table: table };
     stepView = { phase: "done", title: "One step of gradient descent: " + out + " " + numberText(loss, fmt) + " \u2192 " +
@@ -628,8 +631,7 @@
     var wanted = fromHash();
     changed = {};
     change(wanted.leaves);
-    state = model.compute(changed);
-    stepView = null;  // a step's table tells of the leaves before the address changed them
+    compute();
     if (first) { current = wanted.frame; revealed = !needsReveal(current); show(false); }
     else if (wanted.frame !== current) go(wanted.frame);
     else show(null);
