@@ -27,8 +27,8 @@ from demos import benchmark as B
 
 
 def batch_loop_source(model, n):
-    """(the program's source, the parameters in the order it takes them) for an nn.MLP(2, [h, h, 1])
-    with relu hidden layers on n samples, hinge loss + L2 (the benchmark's mlp_loss)."""
+    """The program's source for an nn.MLP(2, [h, h, 1]) with relu hidden layers on n samples, hinge
+    loss + L2 (the benchmark's mlp_loss); it takes the numbers of model.parameters(), in order."""
     named = model.named_parameters()
     name = {id(p): label.replace(".", "_") for label, p in named}
     (first, second, last) = [[([name[id(w)] for w in neuron.w], name[id(neuron.b)]) for neuron in layer.neurons]
@@ -82,12 +82,12 @@ def batch_loop_source(model, n):
              f"    {', '.join(columns)} = zip(*rows)",
              f"    loss = hinges * {ops.literal(1.0 / n)} + dot({every}, {every}) * {B.REG!r}",
              f"    return loss, ({', '.join(gradients[p] for p in order)},)"]
-    return "\n".join(lines) + "\n", [p for _, p in named]
+    return "\n".join(lines) + "\n"
 
 
 def batch_loop_program(model, X, y):
     """(the batch loop as a function of the model's parameters' numbers -> (loss, gradients), its source)."""
-    source, _ = batch_loop_source(model, len(X))
+    source = batch_loop_source(model, len(X))
     reversed_X = X[::-1]
     namespace = dict(ops.CODE_HELPERS, DATA=[(x0, x1, t) for (x0, x1), t in zip(X, y)], ONES=(1.0,) * len(X),
                      X0=tuple(x[0] for x in reversed_X), X1=tuple(x[1] for x in reversed_X))
@@ -128,9 +128,7 @@ def main(quick=False):
             p.data -= B.LR * g
 
     rounds = 5 if quick else 21
-    layers = B.init_weights()
-    fresh = lambda: [([row[:] for row in W], b[:]) for W, b in layers]  # noqa: E731
-    seconds = B.medians_interleaved({"floor": (lambda w: B.floor_step(w, X, y), fresh),
+    seconds = B.medians_interleaved({"floor": (lambda w: B.floor_step(w, X, y), B.init_weights),
                                      "compiled": (lambda _: run_compiled(), lambda: None),
                                      "batch loop": (lambda _: run_batch_loop(), lambda: None)}, rounds)
     print(f"\nWorkload M as a batch loop, a prototype of another program form: one step, SGD included "
