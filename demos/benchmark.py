@@ -26,6 +26,7 @@ import autograd
 import nn
 from autograd import Value
 from demos import bench_batch_loop, bench_graphviz, bench_page, digits
+from demos._common import one_hot
 from nn import datasets
 
 HIDDEN = (16, 16)
@@ -740,7 +741,7 @@ def main(argv=None):
     def compiled_epoch():
         for xb, yb in datasets.batches(Xd, yd, 32, seed=0):
             compiled_opt.zero_grad()
-            step(xb, digits.one_hot(yb))
+            step(xb, one_hot(yb))
             compiled_opt.step()
 
     first_epoch = median_time(compiled_epoch, 1)  # traces and compiles each batch size once

@@ -48,7 +48,6 @@ class FirstBitClassifier(nn.Module):
             for i, row in enumerate(self.rnn.weight_hh_l0):
                 for j, w in enumerate(row):
                     w.data = 1.0 if i == j else 0.0
-        self.parameters()  # labels every parameter with its full name (rnn.weight_hh_l0.0.0, ...)
 
     def __call__(self, xs):
         """(logit, outputs): the logit for the sequence and the hidden state at every step."""

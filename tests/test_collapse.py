@@ -159,7 +159,6 @@ def test_a_users_module_is_collapsed_by_its_parts_whatever_its_attributes_are_ca
             super().__init__()
             self.enc = [nn.Linear(2, 8, seed=0), [Value(0.5 + 0.1 * i) for i in range(8)]]
             self.head = nn.Linear(8, 1, seed=1)
-            self.parameters()
 
         def forward(self, x):
             return self.head([h.tanh() * g for h, g in zip(self.enc[0](x), self.enc[1])])[0]
@@ -176,7 +175,6 @@ def test_a_users_module_is_collapsed_by_its_parts_whatever_its_attributes_are_ca
 def pooled_loss(batch=1):
     """cross_entropy of Conv2d, ReLU, MaxPool2d, Flatten, Linear on batch 6 x 6 images, after backward."""
     model = nn.Sequential(nn.Conv2d(1, 2, 3, seed=0), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 3, seed=1))
-    model.parameters()
     images = [[[[0.1 * ((r * 6 + c + k) % 7) - 0.3 for c in range(6)] for r in range(6)]] for k in range(batch)]
     loss = nn.cross_entropy([model(image) for image in images], list(range(batch))) if batch > 1 else \
         nn.cross_entropy(model(images[0]), 1)

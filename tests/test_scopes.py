@@ -51,12 +51,10 @@ def test_rnn_steps_linear_rows_and_conv_positions_are_scopes_of_their_own():
 
 def test_a_users_module_that_defines_call_is_scoped_through_its_parts_and_by_sequential():
     model = UserNet(width=2)
-    model.parameters()  # names every part after its attribute: enc.0, head
     paths = set(inner_scopes(model([1.0, 2.0])))
     assert {"enc.0.0", "enc.0.1", "head.0"} <= paths and None in paths  # its own nodes: the top of the picture
     assert model.enc[1][0].scope.path == "enc.1.0"
     wrapped = nn.Sequential(nn.Linear(2, 2, seed=2), UserNet(width=2))
-    wrapped.parameters()
     paths = set(inner_scopes(wrapped([1.0, 2.0])))
     assert "1" in paths and "1.enc.0.0" in paths  # Sequential entered its member's scope for its own nodes
 
