@@ -433,9 +433,10 @@ class _Template:
         self.forward = _placeholders(forward)
         self.locals = [_placeholders(local) for local in locals_]
         self.products = [_placeholders(_times(local)) for local in locals_]
-        # the same texts as functions of (operands, output[, upstream gradient]), made when first asked
+        # the same texts as functions of (operands, output[, upstream gradient])
         self.write_forward = _writer(self.forward)
-        self._writers = {}
+        self.write_local = [_writer(local) for local in self.locals]
+        self.write_product = [_writer(product) for product in self.products]
         # the common local derivatives, written without a call: an operand ({j}: j) or 1.0 (-1)
         self.local_operand = [-1 if local == "1.0" else int(local[1:-1]) if _OPERAND.fullmatch(local) else None
                               for local in self.locals]
@@ -443,20 +444,6 @@ class _Template:
         self.reads_output = "{o}" in " ".join(self.locals)
         self.may_be_undefined = ["(" in local for local in locals_]  # a helper's result: only its product tells
         self.binds, self.places = self._fusion_facts(forward, locals_, n)
-
-    def write_local(self, k):
-        """The function (operands, output) -> operand k's local derivative as text."""
-        return self._writer_of(self.locals, k)
-
-    def write_product(self, k):
-        """The function (operands, output, upstream gradient) -> local derivative k times it, as text."""
-        return self._writer_of(self.products, k)
-
-    def _writer_of(self, texts, k):
-        writer = self._writers.get((id(texts), k))
-        if writer is None:
-            writer = self._writers[(id(texts), k)] = _writer(texts[k])
-        return writer
 
     def _fusion_facts(self, forward, locals_, n):
         """(how the forward binds: "atom", "sum", "product" or "other"; for each operand, the place it
@@ -586,7 +573,7 @@ class _Generator:
         drawn_set, made = set(drawn), recording.made
         # varying: computed from a parameter of the program (else a constant, written as its number);
         # needed: computed from an argument or a live leaf (else it needs no gradient)
-        varying, needed, live = set(input_set), set(input_set), []
+        varying, needed, live, computed = set(input_set), set(input_set), [], []
         for node in order:
             if node._op is None:
                 if node in drawn_set:
@@ -601,12 +588,14 @@ class _Generator:
             for p in parents:
                 if p in varying:
                     varying.add(node)
+                    computed.append(node)
                     for q in parents:
                         if q in needed:
                             needed.add(node)
                             break
                     break
         self.varying, self.needed, self.live = varying, needed, live
+        self.computed = computed  # the nodes the program computes, in order
         self.masks = [leaf for leaf in drawn if leaf in varying]
         position = {leaf: i for i, leaf in enumerate(drawn)}
         self.used_draws = [position[leaf] for leaf in self.masks]
@@ -620,7 +609,6 @@ class _Generator:
 
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
-        self.computed = [node for node in self.order if node._op is not None and node in self.varying]
         self.inline, aliased = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else (set(), 0)
         forward = len(self.computed)
         backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
@@ -668,7 +656,8 @@ class _Generator:
 
     @functools.cached_property
     def operands(self):
-        """Each computed node's parents (asked by the named form only: a graph in parts never holds them all)."""
+        """Each computed node's parents (asked by _fusion and the named form: a graph of more than FUSE_LIMIT
+        nodes, written in parts, never holds them all)."""
         return [node.parents for node in self.computed]
 
     @functools.cached_property
@@ -822,7 +811,7 @@ class _Generator:
                         else:
                             parent_uses.append((node, k))
                     elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
-                        unneeded.append(template.write_local(k)(refs, name[node]))
+                        unneeded.append(template.write_local[k](refs, name[node]))
         if out in needed:
             body.append(f"{gname[out]} = 1.0")
         texts = {}  # a node's operands as its rules write them, asked once per node
@@ -896,7 +885,7 @@ class _Generator:
             for user, k in terms:
                 template, refs = written[user]
                 j = template.local_operand[k]
-                locals_.append("1.0" if j == -1 else template.write_local(k)(refs, name[user]) if j is None else refs[j])
+                locals_.append("1.0" if j == -1 else template.write_local[k](refs, name[user]) if j is None else refs[j])
             if all(map(_simple, locals_)):
                 upstream = [gname[user] for user, _ in terms]
                 if all(local == "1.0" for local in locals_):
@@ -913,7 +902,7 @@ class _Generator:
         for user, k in terms:
             template, refs = written[user]
             j = template.local_operand[k]
-            texts.append(gname[user] if j == -1 else template.write_product(k)(refs, name[user], gname[user]) if j is None
+            texts.append(gname[user] if j == -1 else template.write_product[k](refs, name[user], gname[user]) if j is None
                          else f"{refs[j]} * {gname[user]}")
         return _sum_text(texts, self.helpers) if len(texts) > 1 else texts[0]
 
@@ -1026,9 +1015,9 @@ class _Generator:
                 edges = []
                 for k, (r, parent_needed) in enumerate(zip(refs, grads[1:])):
                     if parent_needed:
-                        edges.append(f"{ref(r).replace('V[', 'G[')} += {template.write_product(k)(texts, out, g)}")
+                        edges.append(f"{ref(r).replace('V[', 'G[')} += {template.write_product[k](texts, out, g)}")
                     elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
-                        edges.append(f"({template.write_local(k)(texts, out)}) * 1.0")
+                        edges.append(f"({template.write_local[k](texts, out)}) * 1.0")
                 backward.append(edges)
         for k in range(previous, PART_NODES):
             lines += guards.get(k, [])
