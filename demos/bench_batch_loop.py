@@ -129,8 +129,7 @@ def main(quick=False):
 
     rounds = 5 if quick else 21
     seconds = B.medians_interleaved({"floor": (lambda w: B.floor_step(w, X, y), B.init_weights),
-                                     "compiled": (lambda _: run_compiled(), lambda: None),
-                                     "batch loop": (lambda _: run_batch_loop(), lambda: None)}, rounds)
+                                     "compiled": (run_compiled, None), "batch loop": (run_batch_loop, None)}, rounds)
     print(f"\nWorkload M as a batch loop, a prototype of another program form: one step, SGD included "
           f"(medians of {rounds} interleaved rounds)")
     print(f"  the floor                               {seconds['floor'] * 1e3:6.2f} ms")

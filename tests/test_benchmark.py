@@ -5,7 +5,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from demos import benchmark
+from demos import bench_batch_loop, benchmark
 
 
 def test_every_plain_step_is_the_graphs_step_to_rounding():
@@ -96,8 +96,6 @@ def test_the_least_compiling_of_the_per_node_form_adds_its_extra_nodes_to_nn_mlp
 
 
 def test_the_batch_loop_prototype_gives_the_compiled_steps_numbers_bit_for_bit():
-    from demos import bench_batch_loop
-
     X, y = benchmark.two_moons(12)
     model = benchmark.make_mlp(fused=False)
     batch_loop, source = bench_batch_loop.batch_loop_program(model, X, y)
