@@ -244,13 +244,11 @@ def _choices(root, node, answer):
 def picture(root: Value, key: bool = False, rankdir: str = "LR") -> bytes:
     """The exercise's graph as a PDF picture (bytes), drawn in the direction rankdir ("LR" or "TB"): each value a
     box, ``name | value`` over ``∂L/∂name = ____`` (key=True: the blank filled in with the answer), every text FONT pt."""
-    scene = build(root, "worksheet", rankdir=rankdir)
-    order = topological_order(root)
-    grads = dict(zip(scene.order, grad(root, order)))  # the same topological order
+    scene = build(root, "worksheet", rankdir=rankdir, walk=True)  # (its grads: root's own, from its walk)
     output = scene.values[scene.root].name
 
     def record(node):
-        blank = fmt(grads[node.id]) if key or node.id == scene.root else BLANK
+        blank = fmt(node.grad) if key or node.id == scene.root else BLANK
         return (node.title, fmt(node.data)), f"∂{output}/∂{node.name} = {blank}"
 
     look = Look(font=FONT, record=record, edge_labels=False, small_nodes=True)
