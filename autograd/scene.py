@@ -236,16 +236,16 @@ def arrow_count(order):
 
 def reading_order_leaves(scene):
     """The leaves the root depends on, each once, in the order they are written in its expression."""
-    return explained_leaves(scene.root, _operand_ids(scene))
+    return explained_leaves(scene.root, operand_ids(scene))
 
 
 def operand_paths(scene, max_paths=MAX_PATHS_PER_LEAF):
     """{leaf id: every path from the root down to it, each a list of (value id, i): the value's operand i},
     leaves in reading order; None for a leaf reached by more than max_paths paths (``a / a`` has two)."""
-    return explained_paths(scene.root, max_paths, scene.order, _operand_ids(scene))
+    return explained_paths(scene.root, max_paths, scene.order, operand_ids(scene))
 
 
-def _operand_ids(scene):
+def operand_ids(scene):
     """value id -> the ids of its operands, in order: what explain's walks read off a Value's parents."""
     values = scene.values
     return lambda vid: [operand.id for operand in values[vid].operands]

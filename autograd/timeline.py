@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from autograd.collapse import bus_id
 from autograd.ops import factor
-from autograd.scene import ACTIVATIONS, fill, reading_order_leaves
+from autograd.scene import ACTIVATIONS, fill, operand_ids, reading_order_leaves
 from autograd.text import fmt, natural, rule_and
 from autograd.written import fill as fill_in, lines, template
 
@@ -506,10 +506,6 @@ def sum_order(scene, runs=None):
     return [(step.node, i) for _, steps in runs for step in steps for i in range(len(step.parents))]
 
 
-def _operands(scene):
-    return lambda vid: [operand.id for operand in scene.values[vid].operands]
-
-
 def _clipped_numbers(build, numbers):
     """build, cut after the numbers that fit in _LINE_CHARS (as the scene's numbers write them) with "…"."""
     keep = []
@@ -572,7 +568,7 @@ def _collapsed_forward(scene, quiz, known, numbers):
             return "layer", plan.layer_of[unit]
         return ("lump", plan.lumped[vid]) if vid in plan.lumped else ("node", vid)
 
-    for (what, key), run in _grouped([vid for vid in order if values[vid].operands], forward_unit, _operands(scene)):
+    for (what, key), run in _grouped([vid for vid in order if values[vid].operands], forward_unit, operand_ids(scene)):
         if what == "layer":
             group = sorted(set(plan.neuron(vid) for vid in run), key=natural)
             whole = len(group) == len(plan.layer_neurons[key])
@@ -629,7 +625,7 @@ def _backward_runs(scene):
 
     step_of = {step.node: step for step, _ in scene.steps}
     backward = _grouped([step.node for step, _ in reversed(scene.steps)],
-                        lambda vid: backward_unit(step_of[vid]), _operands(scene))
+                        lambda vid: backward_unit(step_of[vid]), operand_ids(scene))
     return [(u, [step_of[vid] for vid in reversed(vids)]) for u, vids in reversed(backward)]
 
 
