@@ -123,13 +123,14 @@ def _acting(steps, grads, before, base):
         raise
 
 
-def walk(order, grads):
+def walk(order, grads, name=None):
     """The chain rule over order as Step records, one per inner node, root first.
 
     The gradients live in ``grads``, the walk's own dict (seed it with ``engine.start_grads``);
-    no ``.grad`` is read or written, so walking explains without changing anything.
+    no ``.grad`` is read or written, so walking explains without changing anything. ``name``:
+    {node: its name in the steps' text}, default ``text.names(order)`` (the scene passes its own).
     """
-    name = names(order)
+    name = names(order) if name is None else name
     steps = chain_rule(order, grads)  # yields each inner node just before applying its step
     node = next(steps, None)
     number = 0

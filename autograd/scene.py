@@ -411,14 +411,14 @@ def build(root, what, expand=None, max_nodes=MAX_NODES, groups=None, walk=False,
         if not unit.expanded and len(unit.ends) == 1:
             name[by_id[unit.ends[0]]] = f"{unit.name}.out"
     grads = start_grads(order, 1.0) if walk else None
-    steps = list(explained_steps(order, grads)) if walk else None
+    steps = list(explained_steps(order, grads, name)) if walk else None  # in the scene's names
     named = {ids[node]: text for node, text in name.items()}  # id -> name, to fill in the rules' templates
     nodes = {}
     for node in order:
         nid = ids[node]
         nodes[nid] = _value_node(node, nid, root, name, ids, named, grads, unit_of.get(nid, ""), tops)
     scene = Scene(ids[root], dict(nodes), [], {}, nodes, title=_expression(root, order, ids, name, units),
-                  steps=_steps(steps, order, ids, name, collapsed) if walk else None, ids=ids, units=units,
+                  steps=_steps(steps, order, ids) if walk else None, ids=ids, units=units,
                   collapsed=collapsed, expand=expand, rankdir=rankdir)
     _boxes(scene, order, ids, groups, tops)
     if not collapsed:
@@ -456,20 +456,16 @@ def _ends(members):
     return [m for m in members if m.parents and m not in read]
 
 
-def _steps(steps, order, ids, name, collapsed):
-    """explain's steps as the scene's Steps, by its ids, with the sum each completes for a parent (the references
-    of the contributions it adds); in the scene's names when it collapses."""
+def _steps(steps, order, ids):
+    """explain's steps (walked in the scene's names) as the scene's Steps, by its ids, with the sum each completes
+    for a parent (the references of the contributions it adds)."""
     uses = Counter(ids[p] for node in order for p in node.parents)
     received = {ids[node]: [] for node in order}
     result = []
     for step in steps:
-        node = step.node
-        symbols = [name[p] for p in node.parents] if collapsed else None
-        entries = tuple(Entry(ids[entry.parent], name[entry.parent] if collapsed else entry.name, entry.local,
-                              entry.contribution, entry.grad_after,
-                              node._op.rule(i, symbols, name[node]) if collapsed else entry.rule, entry.numbers)
-                        for i, entry in enumerate(step.parents))
-        step = Step(step.number, ids[node], name[node] if collapsed else step.name, step.upstream, entries)
+        entries = tuple(Entry(ids[entry.parent], entry.name, entry.local, entry.contribution, entry.grad_after,
+                              entry.rule, entry.numbers) for entry in step.parents)
+        step = Step(step.number, ids[step.node], step.name, step.upstream, entries)
         sums = []
         for i, entry in enumerate(step.parents):
             received[entry.parent].append(("contribution", step.node, i))
