@@ -481,6 +481,12 @@ def unit_noun(kind):
     return "neuron" if kind.lower() == "neuron" else kind
 
 
+def counted(units):
+    """Units counted by what titles call them: "5 neurons", "2 channels and 3 neurons"."""
+    counts = Counter(unit_noun(unit.kind) for unit in units)
+    return " and ".join(f"{count} {noun}{'s' * (count > 1)}" for noun, count in counts.items())
+
+
 def _expression(root, order, ids, name, units):
     """The page's title: the whole expression root computes, written from its leaves (``o = tanh(x1·w1 +
     ...)``) while that is short enough to read at once; a longer one is written in the names of the values
@@ -494,10 +500,8 @@ def _expression(root, order, ids, name, units):
         if named is not None:
             whole = named
     if len(whole) > HEADER_CHARS and units:
-        counts = Counter(unit_noun(unit.kind) for unit in units.values())
-        parts = [f"{count} {noun}{'s' * (count > 1)}" for noun, count in counts.items()]
         layers = len({unit.layer for unit in units.values()})
-        title = f"{name[root]}: a model of {' and '.join(parts)} in {layers} layer{'s' * (layers > 1)}"
+        title = f"{name[root]}: a model of {counted(units.values())} in {layers} layer{'s' * (layers > 1)}"
         # a neuron's outputs are one per sample; a channel's are positions of one image, not samples
         samples = max((len(unit.ends) for unit in units.values() if unit_noun(unit.kind) == "neuron"), default=0)
         return title + (f", over {samples if samples > 1 else 'one'} sample{'s' * (samples > 1)}" if samples else "")

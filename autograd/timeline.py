@@ -27,7 +27,7 @@ from dataclasses import replace
 
 from autograd.collapse import bus_id
 from autograd.ops import factor
-from autograd.scene import ACTIVATIONS, fill, operand_ids, reading_order_leaves
+from autograd.scene import ACTIVATIONS, counted, fill, operand_ids, reading_order_leaves, unit_noun
 from autograd.text import fmt, natural, rule_and
 from autograd.written import fill as fill_in, lines, template
 
@@ -463,7 +463,8 @@ def _givers(plan, vids, values):
             parts.append(plan.lumps[plan.lumped[vid]].words if vid in plan.lumped else values[vid].name)
         else:
             layer = plan.layer_of[unit]
-            parts.append(f"the neurons of {layer}" if len(plan.layer_neurons[layer]) > 1 else unit)
+            noun = unit_noun(plan.scene.units[unit].kind)
+            parts.append(f"the {noun}s of {layer}" if len(plan.layer_neurons[layer]) > 1 else unit)
     return ", ".join(_unique(parts))
 
 
@@ -548,7 +549,8 @@ def _collapsed_forward(scene, quiz, known, numbers):
     if inputs:
         frame.line(lambda w: f"inputs: {_listed([w(('data', x)) for x in inputs])}")
     if params:
-        frame.line(lambda w: f"parameters: {len(params)} weights and biases of {len(plan.collapsed)} neurons, "
+        frame.line(lambda w: f"parameters: {len(params)} weights and biases of "
+                             f"{counted(scene.units[u] for u in plan.collapsed)}, "
                              f"in their records (blue)")
     for leaf in others[:_LISTED]:
         frame.line(lambda w, leaf=leaf: f"{values[leaf].name} = {w(('data', leaf))}")
@@ -577,12 +579,13 @@ def _collapsed_forward(scene, quiz, known, numbers):
             activation = next((values[vid].op for vid in run if values[vid].op in ACTIVATIONS), None)
             each = f"{activation}(w · x + b)" if activation else "w · x + b"
             labels = [unit.rsplit(".", 1)[-1] for unit in group]
-            title = (f"{key}, {len(group)} neuron{'s' * (len(group) > 1)}" if whole else
-                     f"{key}: neuron {labels[0]}" if len(group) == 1 else f"{key}: neurons {labels[0]} to {labels[-1]}")
+            noun = unit_noun(scene.units[group[0]].kind)
+            title = (f"{key}, {counted(scene.units[u] for u in group)}" if whole else
+                     f"{key}: {noun} {labels[0]}" if len(group) == 1 else f"{key}: {noun}s {labels[0]} to {labels[-1]}")
             frame = _Frame(numbers, phase="forward", title=title, node=None, op=None,
                            group=[plan.cid[u] for u in group], parents=[], ask=[], hide=[],
                            set={nid: {"data": True} for nid in [plan.cid[u] for u in group] + [bus_id(f"bus:{key}")]})
-            frame.line(lambda w: f"each neuron: out = {each}")
+            frame.line(lambda w: f"each {noun}: out = {each}")
             frame.line(lambda w, ends=ends: f"out = {_listed([w(('data', e), 's') for e in ends])}")
         elif what == "lump":
             lump = plan.lumps[key]
@@ -677,7 +680,7 @@ def _collapsed_backward(scene, quiz, known, numbers, runs):
             arrived = [giver for unit in group for end in plan.ends(unit) for giver, _ in given[end]]
             frame = _Frame(numbers, phase="backward", title=title + key, node=None, op=None,
                            group=[plan.cid[u] for u in group], parents=parents, ask=[], hide=[],
-                           lines=[f"{len(group)} neuron{'s' * (len(group) > 1)} of {key}: out.grad arrives from "
+                           lines=[f"{counted(scene.units[u] for u in group)} of {key}: out.grad arrives from "
                                   f"{_givers(plan, arrived, values) or 'the output'}",
                                   (f"each: z.grad = {activation}'(z) · out.grad; " if activation else "each: ") +
                                   "w.grad = x · z.grad; b.grad = z.grad (the grad rows of the records)",
