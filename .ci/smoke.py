@@ -51,19 +51,26 @@ def main():
         raise SystemExit(f"compile: got {(out, grads)}, the graph gives {(z.data, (x.grad, y.grad))}")
 
     batch = [[math.sin(i), math.cos(3 * i)] for i in range(40)]  # sums over tuples of 42 products: Python's own sum
-    model = nn.MLP(2, [4, 1], seed=1)
-    params = model.parameters()
+    compile_module = sys.modules["autograd.compile"]
+    for model, groups in ((nn.MLP(2, [4, 1], seed=1), 8), (nn.MLP(2, [8, 8, 1], seed=1, fused=False), 8),
+                          (nn.MLP(2, [8, 8, 1], seed=1, fused=False), 0)):  # straight-line, a batch loop, straight-line
+        compile_module.BATCH_GROUPS = groups
+        params = model.parameters()
 
-    def batch_loss():
-        return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
+        def batch_loss():
+            return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
 
-    out = autograd.compile(batch_loss)()
-    compiled_grads = [p.grad for p in params]
-    model.zero_grad()
-    loss = batch_loss()
-    loss.backward()
-    if (out, compiled_grads) != (loss.data, [p.grad for p in params]):
-        raise SystemExit("compile: a batch's loss and gradients are not the graph's, bit for bit")
+        f = autograd.compile(batch_loss)
+        out = f()
+        compiled_grads = [p.grad for p in params]
+        model.zero_grad()
+        loss = batch_loss()
+        loss.backward()
+        if (out, compiled_grads) != (loss.data, [p.grad for p in params]):
+            raise SystemExit("compile: a batch's loss and gradients are not the graph's, bit for bit")
+        if ("def _fwd(" in f.source) != (groups > 0 and not model.fused):
+            raise SystemExit("compile: the batch was not written in the form expected")
+    compile_module.BATCH_GROUPS = 8
 
     model = nn.MLP(2, [4, 1], seed=0)
     opt = nn.optim.Adam(model.parameters(), lr=0.1)

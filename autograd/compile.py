@@ -403,6 +403,14 @@ FUSE_DEPTH = 60
 # node's dot(w1, ..., x1, ...) (its weights, and its inputs shared by a layer's neurons). Python
 # compiles the program in time and memory that grow with the names written out.
 VECTOR_TERMS = 17
+# A graph of more than FUSE_NODES nodes (at most FUSE_LIMIT) in which one node combines at least
+# BATCH_GROUPS copies of one subgraph, each sharing only leaves and constants with the rest (a loss
+# over a batch: a copy per sample, sharing the parameters), is written as a batch loop: one copy's
+# forward and backward, run for each copy on its own numbers. Python compiles one copy, not all of
+# them; the numbers are the same, added in the same order. The other nodes (at most BATCH_REST)
+# are written a line each. BATCH_GROUPS = 0 writes every graph as straight-line code.
+BATCH_GROUPS = 8
+BATCH_REST = 2_000
 TUPLE_ITEMS = 30  # CPython's STACK_USE_GUIDELINE: a longer tuple display is built through a list
 _SIMPLE = re.compile(r"(-?[\w.]+|\(-[\w.]+\))(\[[^\[\]]*\])?")
 _WORD = re.compile(r"[A-Za-z_]\w*")
@@ -609,12 +617,14 @@ class _Generator:
 
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
-        self.inline, aliased = self._fusion() if FUSE_NODES < len(self.order) <= FUSE_LIMIT else (set(), 0)
+        fused = FUSE_NODES < len(self.order) <= FUSE_LIMIT
+        self.inline, aliased = self._fusion() if fused else (set(), 0)
+        source = _BatchLoop.write(self) if fused and BATCH_GROUPS else None
         forward = len(self.computed)
         backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
-        self.in_parts = forward - len(self.inline) + backward > 2 * NAMED_NODES
+        self.in_parts = source is None and forward - len(self.inline) + backward > 2 * NAMED_NODES
         if not self.in_parts:
-            source = self._named()
+            source = source or self._named()
             exec(builtins.compile(source, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
         else:
             source = self._in_parts()
@@ -630,7 +640,8 @@ class _Generator:
         order, varying, template_of = self.order, self.varying, self.template_of
         compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
         computed, operands, parents_of = self.computed, self.operands, self.parents_of
-        once = {node for node, count in Counter(chain.from_iterable(operands)).items() if count == 1}
+        self.use_count = Counter(chain.from_iterable(operands))  # how many times each node is an operand
+        once = {node for node, count in self.use_count.items() if count == 1}
         uses = {}  # a node used once: (its user, the operand it is there)
         for node, parents in zip(computed, operands):
             if not once.isdisjoint(parents):
@@ -768,73 +779,25 @@ class _Generator:
         body += checks.get(-1, [])
         gname = _grad_names(order[:in_graph], name)
         tuples = _Tuples(body, set(name.values()) | set(gname.values()) | _RESERVED)
-        written = {}  # node -> (its template, its operands' texts)
-        computed = []
-        inline, expressions, template_of, parents_of = self.inline, {}, self.template_of, self.parents_of
-        for r, node in enumerate(sequence):
-            if node._op is not None and node in varying:
-                parents = parents_of[node]
-                template = template_of[node]
-                refs = [operand_text[p] for p in parents]
-                written[node] = (template, refs)
-                operands = refs
-                if inline and not inline.isdisjoint(parents):
-                    places = template.places
-                    operands = [_grouped(*expressions.pop(p), places[k]) if p in inline else text
-                                for k, (p, text) in enumerate(zip(parents, refs))]
-                forward = template.write_forward(operands, name[node])
-                if node in inline:
-                    expressions[node] = (forward, template.binds)
-                    continue
-                if template.shares_dot:
-                    forward = _DOT_CALL.sub(lambda m: self._shared_dot(m.group(1), tuples), forward)
-                body.append(f"{name[node]} = {forward}")
-                computed.append(name[node])
-            if r in checks:
-                body += checks[r]
+        written, computed = self._write_forward(sequence, self.parents_of, self.template_of, operand_text, name,
+                                                self.inline, tuples, body, checks)
         if computed:  # an op the engine would have stopped (an overflow of + - * /) may be hidden by a later one
-            body.append(f"if not isfinite({_check_sum(computed)}): raise OverflowError('a value is inf or nan: the graph decides')")
+            body.append(_overflow_check(computed))
             self.helpers.add("isfinite")
 
         # Backward: one line per node, in reverse. A node's gradient is the sum of local * upstream
         # over its uses, in the order backward() adds them: the later use first, operands in order.
-        uses = {}
-        unneeded = []
-        for node in reversed(order[:in_graph]):
-            if node in needed and node._op is not None:
-                template, refs = written[node]
-                for k, parent in enumerate(parents_of[node]):
-                    if parent in needed:
-                        parent_uses = uses.get(parent)
-                        if parent_uses is None:
-                            uses[parent] = [(node, k)]
-                        else:
-                            parent_uses.append((node, k))
-                    elif template.may_be_undefined[k]:  # no gradient needs it, but backward multiplies it
-                        unneeded.append(template.write_local[k](refs, name[node]))
+        uses, unneeded = self._uses(reversed(order[:in_graph]), self.parents_of, written, needed, name)
         if out in needed:
             body.append(f"{gname[out]} = 1.0")
-        texts = {}  # a node's operands as its rules write them, asked once per node
-        lines = {}  # gradient name -> its line's place in body
-        for node in reversed(order[: in_graph - 1]):
-            if node in uses and inline and len(uses[node]) == 1:
-                user, k = uses[node][0]
-                if written[user][0].locals[k] == "1.0":  # its gradient is its one user's: the same number
-                    gname[node] = gname[user]
-                    continue
-            if node in uses:
-                total = self._gradient_sum(uses[node], written, name, gname, tuples)
-                lines[gname[node]] = len(body)
-                body.append(f"{gname[node]} = {total}  # {_rules(node, uses[node], name, texts)}")
-        body += [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in unneeded]
+        lines = self._gradient_lines(reversed(order[: in_graph - 1]), uses, written, name, gname, tuples, body,
+                                     alias=bool(self.inline))
+        body += _unneeded_lines(unneeded)
         leaves = self.inputs + self.live
         returned = [gname[leaf] if leaf in uses or (leaf is out and out in needed) else "0.0" for leaf in leaves]
         for_arguments = self._for_arguments_only(body, lines, gname) if len(order) > FUSE_NODES else []
-        if inline:
-            terms = {}  # how many terms of gradient sums read each gradient
-            for node_uses in uses.values():
-                for user, _ in node_uses:
-                    terms[gname[user]] = terms.get(gname[user], 0) + 1
+        if self.inline:
+            terms = _terms(uses, gname)
             body = _skip_dead_branches(body, terms, set(returned))
             for_arguments = _skip_dead_branches(for_arguments, terms, set(returned))
         finish = [f"return {ref(out)}, {_tuple_text(returned)}"]
@@ -851,6 +814,72 @@ class _Generator:
         parameters = [name[leaf] for leaf in self.parameters] + (["*", *keywords] if keywords else [])
         signature = f"def {self.fn_name}({', '.join(parameters)}):"
         return "\n".join(self._header() + [signature] + ["    " + line for line in body + finish]) + "\n"
+
+    def _write_forward(self, nodes, parents_of, template_of, operand_text, name, inline, tuples, body, checks=None):
+        """Writes the line of each node the program computes (the nodes in parents_of) into body, in
+        the order of nodes; a node in inline is written inside its user's line instead. checks:
+        {a node's place in nodes: the guard lines that follow it}. Returns ({node: (its template,
+        its operands' texts)}, the names of the values computed on lines of their own)."""
+        written, computed, expressions = {}, [], {}
+        for r, node in enumerate(nodes):
+            parents = parents_of.get(node)
+            if parents is not None:
+                template = template_of[node]
+                refs = [operand_text[p] for p in parents]
+                written[node] = (template, refs)
+                operands = refs
+                if inline and not inline.isdisjoint(parents):
+                    places = template.places
+                    operands = [_grouped(*expressions.pop(p), places[k]) if p in inline else text
+                                for k, (p, text) in enumerate(zip(parents, refs))]
+                forward = template.write_forward(operands, name[node])
+                if node in inline:
+                    expressions[node] = (forward, template.binds)
+                    continue
+                if template.shares_dot:
+                    forward = _DOT_CALL.sub(lambda m: self._shared_dot(m.group(1), tuples), forward)
+                body.append(f"{name[node]} = {forward}")
+                computed.append(name[node])
+            if checks and r in checks:
+                body += checks[r]
+        return written, computed
+
+    def _uses(self, nodes, parents_of, written, needed, name):
+        """({node: [(user, operand), ...]} in the order backward() adds a node's uses, given nodes
+        latest first; the local derivatives no gradient needs but backward multiplies: they must exist)."""
+        uses, unneeded = {}, []
+        for node in nodes:
+            if node in needed and node in parents_of:
+                template, refs = written[node]
+                for k, parent in enumerate(parents_of[node]):
+                    if parent in needed:
+                        parent_uses = uses.get(parent)
+                        if parent_uses is None:
+                            uses[parent] = [(node, k)]
+                        else:
+                            parent_uses.append((node, k))
+                    elif template.may_be_undefined[k]:
+                        unneeded.append(template.write_local[k](refs, name[node]))
+        return uses, unneeded
+
+    def _gradient_lines(self, nodes, uses, written, name, gname, tuples, body, alias):
+        """Writes each node's gradient line into body, given nodes latest first; alias: a gradient
+        equal to its one user's (a local derivative of 1.0) takes the user's name instead of a line.
+        Returns {gradient name: its line's place in body}."""
+        texts, lines = {}, {}  # texts: a node's operands as its rules write them, asked once per node
+        for node in nodes:
+            node_uses = uses.get(node)
+            if node_uses is None:
+                continue
+            if alias and len(node_uses) == 1:
+                user, k = node_uses[0]
+                if written[user][0].locals[k] == "1.0":  # its gradient is its one user's: the same number
+                    gname[node] = gname[user]
+                    continue
+            total = self._gradient_sum(node_uses, written, name, gname, tuples)
+            lines[gname[node]] = len(body)
+            body.append(f"{gname[node]} = {total}  # {_rules(node, node_uses, name, texts)}")
+        return lines
 
     def _for_arguments_only(self, body, lines, gname):
         """Takes out of body the gradient lines that only the arguments' gradients read (and the
@@ -881,11 +910,7 @@ class _Generator:
     def _gradient_sum(self, terms, written, name, gname, tuples):
         """The sum over a node's uses of local derivative times the user's gradient."""
         if len(terms) >= VECTOR_TERMS:
-            locals_ = []
-            for user, k in terms:
-                template, refs = written[user]
-                j = template.local_operand[k]
-                locals_.append("1.0" if j == -1 else template.write_local[k](refs, name[user]) if j is None else refs[j])
+            locals_ = [_local_text(user, k, written, name) for user, k in terms]
             if all(map(_simple, locals_)):
                 upstream = [gname[user] for user, _ in terms]
                 if all(local == "1.0" for local in locals_):
@@ -898,12 +923,7 @@ class _Generator:
                     head += 1
                 start = " + ".join(["0.0", *(f"{local} * {g}" for local, g in zip(locals_[:head], upstream[:head]))])
                 return self._sum_of_products(tuples.name(locals_[head:]), tuples.name(upstream[head:]), start)
-        texts = []
-        for user, k in terms:
-            template, refs = written[user]
-            j = template.local_operand[k]
-            texts.append(gname[user] if j == -1 else template.write_product[k](refs, name[user], gname[user]) if j is None
-                         else f"{refs[j]} * {gname[user]}")
+        texts = [_product_text(user, k, written, name, gname) for user, k in terms]
         return _sum_text(texts, self.helpers) if len(texts) > 1 else texts[0]
 
     def _shared_dot(self, arguments, tuples):
@@ -1032,6 +1052,354 @@ class _Generator:
         exec(builtins.compile(text, f"<autograd.compile {self.fn_name}>", "exec"), self.namespace)
         return function
 
+class _Slot:
+    """A number one copy of a batch loop reads and another copy reads differently (its data, or a
+    constant of its op): an argument of the function run for each copy."""
+
+    __slots__ = ("name", "leaves")
+
+    def __init__(self, name, leaves):
+        self.name, self.leaves = name, leaves  # leaves: the argument or live leaf of each copy (None: constants)
+
+
+class _BatchLoop:
+    """A graph written as a batch loop (see BATCH_GROUPS).
+
+    The node R combines N copies of one subgraph (a loss per sample, added up). The copies are
+    written once, as two functions of one copy's own numbers: _fwd computes the copy's root and
+    returns it with the values its backward reads; _back takes the root's gradient and returns the
+    local derivatives and upstream gradients of the copy's uses of the shared leaves (the
+    parameters), and the gradients of its own leaves. The rest of the graph (R, the loss, L2) is
+    written a line per node around them. A shared leaf's gradient is then the sum of products over
+    the batch, in the order backward() adds it: the uses after the copies, the copies from the last
+    to the first, the uses before them.
+    """
+
+    def __init__(self, gen, root):
+        self.gen, self.R = gen, root
+
+    @staticmethod
+    def write(gen):
+        """The program's source, or None when the graph is not a batch this form writes."""
+        recording = gen.recording
+        if recording.guards or gen.in_graph != len(gen.order) or gen.fallbacks or \
+                gen._always_fails():
+            return None
+        parents_of = gen.parents_of
+        template_of, use_count = gen.template_of, gen.use_count
+
+        def kind(node):  # a WithConstant's base op and side: its number may differ between copies
+            op = node._op
+            return (op.op, op.constant_first) if type(op) is ops.WithConstant else template_of[node]
+
+        candidates = [node for node, parents in parents_of.items()
+                      if len(parents) >= BATCH_GROUPS and all(p in parents_of and use_count[p] == 1 for p in parents)
+                      and len({kind(p) for p in parents}) == 1]
+        for node in candidates[: -5 : -1]:  # the nearest the output first: a batch's sum comes late
+            batch = _BatchLoop(gen, node)
+            if batch.find():
+                helpers = set(gen.helpers)
+                source = batch.source()
+                if source is not None:
+                    return source
+                gen.helpers, gen.asks_for_arguments = helpers, False
+        return None
+
+    def find(self):
+        """True when R's operands root isomorphic copies that share only leaves and constants."""
+        gen = self.gen
+        parents_of, template_of, varying, needed = gen.parents_of, gen.template_of, gen.varying, gen.needed
+        roots = parents_of[self.R]  # each used once, by R (see write)
+        owner = {roots[0]: 0}  # node -> its copy
+        first, stack = [], [roots[0]]
+        while stack:
+            node = stack.pop()
+            first.append(node)
+            for p in parents_of[node]:
+                if p in parents_of and p not in owner:
+                    owner[p] = 0
+                    stack.append(p)
+        pos = {node: i for i, node in enumerate(gen.computed)}
+        first.sort(key=pos.__getitem__)
+        index = {node: j for j, node in enumerate(first)}
+        external = {(j, k): [p] for j, node in enumerate(first) for k, p in enumerate(parents_of[node]) if p not in index}
+        constants = {j: [node._op.constant] for j, node in enumerate(first) if type(node._op) is ops.WithConstant}
+        spans = [(pos[first[0]], pos[first[-1]])]
+        top = first[-1]
+        for i, root in enumerate(roots[1:], 1):  # each copy walked beside the first, node for node
+            if root in owner:
+                return False
+            owner[root] = i
+            image, stack = {top: root}, [top]
+            while stack:
+                t = stack.pop()
+                g = image[t]
+                pt, pg = parents_of[t], parents_of.get(g)
+                if pg is None or len(pg) != len(pt):
+                    return False
+                j = index[t]
+                if j in constants:
+                    op, other = t._op, g._op
+                    if type(other) is not ops.WithConstant or other.op is not op.op or \
+                            other.constant_first != op.constant_first:
+                        return False
+                    constants[j].append(other.constant)
+                elif template_of[g] is not template_of[t]:
+                    return False
+                for k, (a, b) in enumerate(zip(pt, pg)):
+                    if a in index:
+                        seen = image.get(a)
+                        if seen is None:
+                            if b in owner:
+                                return False
+                            owner[b] = i
+                            image[a] = b
+                            stack.append(a)
+                        elif seen is not b:
+                            return False
+                    elif b in parents_of:
+                        return False
+                    else:
+                        external[(j, k)].append(b)
+            places = [pos[image[t]] for t in first]
+            if any(a >= b for a, b in zip(places, places[1:])):  # not in the first copy's order
+                return False
+            spans.append((places[0], places[-1]))
+        # The copies are blocks of the graph's order, and every other node comes before or after them all
+        # (so a shared leaf's uses come in that order); no other node reads a copy's values but R.
+        order = sorted(range(len(roots)), key=lambda i: spans[i][0])
+        if any(spans[a][1] >= spans[b][0] for a, b in zip(order, order[1:])):
+            return False
+        low, high = spans[order[0]][0], spans[order[-1]][1]
+        rest = [node for node in gen.computed if node not in owner]
+        if len(rest) > BATCH_REST or rest[-1] is not gen.out:
+            return False
+        for node in rest:
+            if low <= pos[node] <= high or (node is not self.R and not owner.keys().isdisjoint(parents_of[node])):
+                return False
+        # What each copy reads from outside: a shared leaf, a constant (the same number in every
+        # copy: a literal), or a slot (its own leaf, or its own constants).
+        operand, slots, shared, homes, counts = {}, {}, set(), {}, Counter()
+        for (j, k), nodes in external.items():
+            a = nodes[0]
+            if all(b is a for b in nodes):
+                if a in needed:
+                    shared.add(a)
+                operand[(j, k)] = a
+                continue
+            if any(b in varying for b in nodes):
+                if not all(b in varying and (b in needed) == (a in needed) for b in nodes):  # all data, or all masks
+                    return False
+                for i, b in enumerate(nodes):
+                    if homes.setdefault(b, i) != i:  # a leaf of one copy only
+                        return False
+                    counts[b] += 1
+                key = tuple(nodes)
+            else:
+                texts = [_literal(b.data) for b in nodes]
+                if all(text == texts[0] for text in texts):
+                    operand[(j, k)] = a
+                    continue
+                key = tuple(texts)
+            slot = slots.get(key)
+            if slot is None:
+                slot = slots[key] = _Slot(f"_s{len(slots)}", key if a in varying else None)
+            operand[(j, k)] = slot
+        if not shared.isdisjoint(homes) or any(gen.use_count[b] != n for b, n in counts.items()):
+            return False
+        self.vary = {}  # j -> the slot of the constant of node j (a WithConstant whose number differs between copies)
+        for j, numbers in constants.items():
+            texts = [ops.literal(c) for c in numbers]
+            if any(text != texts[0] for text in texts):
+                slot = slots.get(tuple(texts))
+                if slot is None:
+                    slot = slots[tuple(texts)] = _Slot(f"_s{len(slots)}", None)
+                self.vary[j] = slot
+        self.first, self.index, self.operand, self.shared, self.rest = first, index, operand, shared, rest
+        self.slots, self.order, self.pos, self.owner, self.high = list(slots.values()), order, pos, owner, high
+        self.slot_texts = list(slots)  # per slot: the leaves or the literals of the copies, in R's order
+        return True
+
+    def source(self):
+        """The batch loop's source, or None when something in the first copy is not written this way."""
+        gen, first, index, R = self.gen, self.first, self.index, self.R
+        parents_of, template_of = gen.parents_of, gen.template_of
+        n_copies = len(self.order)
+        root = first[-1]
+        # Names: the first copy's nodes name the copy's lines; the slots are _s0, _s1, ...
+        keep = set(first) | set(self.rest) | self.shared | set(gen.live) | set(gen.masks)
+        places = {node: i for i, node in enumerate(gen.order) if node in keep}
+        name = _names(list(places), gen.inputs, gen.arg_names, places)
+        taken = set(name.values()) | _RESERVED
+        gname = _grad_names(list(name), name)
+        taken |= set(gname.values())
+        for slot in self.slots:
+            name[slot] = slot.name
+            gname[slot] = _unique(f"g{slot.name}", taken)
+        # The first copy's operands: a slot at its places, and the base op's two operands for a WithConstant whose number varies
+        parents, templates, text = {}, {}, {}
+        inline = (gen.inline & set(first)) - {root}
+        for j, node in enumerate(first):
+            own = [self.operand.get((j, k), p) for k, p in enumerate(parents_of[node])]
+            template = template_of[node]
+            if j in self.vary:
+                template = gen._template(node._op.op, 2)
+                side = 0 if node._op.constant_first else 1
+                if template.may_be_undefined[side]:
+                    return None
+                own.insert(side, self.vary[j])
+                inline -= {node, *own}
+            parents[node], templates[node] = own, template
+            for p in own:
+                if p not in text:
+                    text[p] = p.name if type(p) is _Slot else name[p] if p in name else _literal(p.data)
+        inner = frozenset(name[t] for t in first) | {slot.name for slot in self.slots} | \
+            {gname[t] for t in first} | {gname[slot] for slot in self.slots}
+        hoisted = []
+        outer = _Tuples(hoisted, taken)
+        # _fwd: the copy's forward
+        fwd = []
+        written, computed = gen._write_forward(first, parents, templates, text, name, inline,
+                                               _Tuples(fwd, taken, outer, inner), fwd)
+        fwd.append(_overflow_check(computed))
+        gen.helpers.add("isfinite")
+        # _back: the copy's backward, from its root's gradient
+        leaf_slots = [slot for slot in self.slots if slot.leaves is not None and slot.leaves[0] in gen.needed]
+        needed = {t for t in first if t in gen.needed} | self.shared | set(leaf_slots)
+        uses, unneeded = gen._uses(reversed(first), parents, written, needed, name)
+        back = []
+        back_tuples = _Tuples(back, taken, outer, inner)
+        inputs = set(gen.inputs)
+        arguments = [slot for slot in leaf_slots if inputs.issuperset(slot.leaves)]  # their gradients: when asked for
+        own = [slot for slot in leaf_slots if slot not in arguments]
+        gen._gradient_lines([*reversed(first[:-1]), *own], uses, written, name, gname, back_tuples, back, alias=True)
+        back += _unneeded_lines(unneeded)
+        for_arguments = []
+        gen._gradient_lines(arguments, uses, written, name, gname, back_tuples, for_arguments, alias=True)
+        entries = {}  # what _back returns: each text once
+
+        def column(text):
+            return entries.setdefault(text, f"_c{len(entries)}")
+
+        columns = {}  # shared leaf -> (its local derivatives over the batch, its upstream gradients)
+        for leaf in self.shared:
+            leaf_uses = uses[leaf]
+            locals_ = [_local_text(user, k, written, name) for user, k in leaf_uses]
+            upstream = [gname[user] for user, _ in leaf_uses]
+            if len(leaf_uses) == 1:
+                columns[leaf] = ("_ones" if locals_[0] == "1.0" else column(locals_[0]), column(upstream[0]))
+            else:  # used m times in a copy (a conv's kernel, an rnn's weights): a copy returns m of each, in order
+                columns[leaf] = (f"_chain.from_iterable({column(_tuple_text(locals_))})",
+                                 f"_chain.from_iterable({column(_tuple_text(upstream))})")
+        for slot in own:
+            if slot in uses:
+                column(gname[slot])
+        others = set(entries)  # what the parameters' gradients read
+        for slot in arguments:
+            if slot in uses:
+                column(gname[slot])
+        if not entries:
+            return None
+        checked_outside = []  # the parameters among the factors of dead branches' sums: checked once, not per copy
+        terms, returned, parameters = _terms(uses, gname), set(_WORD.findall(" ".join(entries))), {name[leaf] for leaf in self.shared}
+        back = _skip_dead_branches(back, terms, returned, parameters, checked_outside)
+        if for_arguments:  # a call with no Value argument skips them
+            gen.asks_for_arguments = True
+            early = [text if text in others else "0.0" for text in entries]
+            back.append(f"if not _arguments: return {_tuple_text(early)}")
+            back += _skip_dead_branches(for_arguments, terms, returned, parameters, checked_outside)
+        back.append(f"return {_tuple_text(list(entries))}")
+        defined = [name[t] for t in first if t not in inline] + [slot.name for slot in self.slots] + \
+            [line[: line.index(" = ")] for line in fwd if line.startswith("vec")]
+        read = set(_WORD.findall("\n".join(line.split("  # ")[0] for line in back)))  # not the comments
+        if any(name[t] in read for t in inline):
+            return None
+        saved = [n for n in defined if n in read]
+        if saved:
+            back.insert(0, f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = _s")
+        fwd.append(f"return {name[root]}, {_tuple_text(saved)}")
+        # The rest of the graph, a line per node; R reads the roots as _r[i]
+        position = {copy: i for i, copy in enumerate(self.order)}  # a copy's place in the graph's order
+        rest_text = {}
+        for node in self.rest:
+            for p in parents_of[node]:
+                if p not in rest_text:
+                    rest_text[p] = f"_r[{position[self.owner[p]]}]" if p in self.owner else \
+                        name[p] if p in name else _literal(p.data)
+        body = []
+        tuples = _Tuples(body, taken)
+        written_rest, computed_rest = gen._write_forward(self.rest, parents_of, template_of, rest_text, name, set(), tuples, body)
+        body.append(_overflow_check(computed_rest))
+        rest_uses, rest_unneeded = gen._uses(reversed(self.rest), parents_of, written_rest, gen.needed, name)
+        body.append(f"{gname[gen.out]} = 1.0")
+        gen._gradient_lines(reversed(self.rest[:-1]), rest_uses, written_rest, name, gname, tuples, body, alias=False)
+        body += _unneeded_lines(rest_unneeded)
+        upstream = [gen._gradient_sum(rest_uses[parents_of[R][i]], written_rest, name, gname, tuples) for i in self.order]
+        if all(g == upstream[0] for g in upstream):
+            body.append(f"_B = [_back({upstream[0]}, _s) for _s in _S]")
+        else:
+            body.append(f"_B = [_back(_g, _s) for _g, _s in zip({_tuple_text(upstream)}, _S)]")
+        body.append("_B.reverse()  # backward meets the last copy first")
+        body.append(f"{', '.join(entries.values())}{',' if len(entries) == 1 else ''} = zip(*_B)")
+        if any("_ones" in pair for pair in columns.values()):
+            body.append(f"_ones = (1.0,) * {n_copies}")
+        # The leaves' gradients
+        returned = []
+        column_of_slot = {slot: entries.get(gname[slot]) for slot in leaf_slots}
+        home = {}
+        for slot in leaf_slots:
+            for i, leaf in enumerate(slot.leaves):
+                home[leaf] = (slot, n_copies - 1 - position[i])
+        for leaf in gen.inputs + gen.live:
+            if leaf in self.shared:
+                after, before = [], []
+                for user, k in rest_uses.get(leaf, ()):
+                    (after if self.pos[user] > self.high else before).append(
+                        _product_text(user, k, written_rest, name, gname))
+                total = gen._sum_of_products(*columns[leaf], " + ".join(["0.0", *after]))
+                body.append(f"{gname[leaf]} = {' + '.join([total, *before])}")
+                returned.append(gname[leaf])
+            elif leaf in home:
+                slot, row = home[leaf]
+                gradients = column_of_slot[slot]
+                returned.append(f"{gradients}[{row}]" if gradients else "0.0")
+            elif leaf in rest_uses:
+                body.append(f"{gname[leaf]} = {gen._gradient_sum(rest_uses[leaf], written_rest, name, gname, tuples)}")
+                returned.append(gname[leaf])
+            else:
+                returned.append("0.0")
+        body.append(f"return {name[gen.out]}, {_tuple_text(returned)}")
+        # The program
+        if self.slots:
+            rows = []
+            for i in self.order:
+                row = [name[slot.leaves[i]] if slot.leaves is not None else texts[i]
+                       for slot, texts in zip(self.slots, self.slot_texts)]
+                rows.append(f"({', '.join(row)},)")
+            calls = f"[_fwd(*_row) for _row in ({', '.join(rows)})]"
+        else:
+            calls = f"[_fwd() for _ in range({n_copies})]"
+        if checked_outside:
+            hoisted.append(f"if not sum(map(abs, {_tuple_text(checked_outside)})) <= 1e100: raise OverflowError("
+                           "'a gradient could be inf or nan: the graph decides')")
+        lines = hoisted + [f"def _fwd({', '.join(slot.name for slot in self.slots)}):  # one copy, on its own numbers",
+                           *("    " + line for line in fwd),
+                           f"def _back({gname[root]}, _s):  # its backward, from its root's gradient",
+                           *("    " + line for line in back),
+                           f"_r, _S = zip(*{calls})", *body]
+        keywords = ["_arguments=True"] if gen.asks_for_arguments else []
+        if _WARM_UP_CALLS:
+            gen.warms = True
+            keywords.append("_warm=False")
+            lines.insert(0, "if _warm: return None  # compiling calls it so, to have Python 3.11 specialise it")
+        parameters = [name[leaf] for leaf in gen.parameters] + (["*", *keywords] if keywords else [])
+        signature = f"def {gen.fn_name}({', '.join(parameters)}):"
+        header = gen._header()
+        if any(text.startswith("_chain") for pair in columns.values() for text in pair):
+            gen.namespace["_chain"] = chain
+            header = ["from itertools import chain as _chain", *(header or [""])]
+        return "\n".join(header + [signature] + ["    " + line for line in lines]) + "\n"
+
 
 def _literal(x):
     """A constant as an operand: its number, bracketed when negative (-2.0 ** 2 is not 4)."""
@@ -1039,7 +1407,39 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
-def _skip_dead_branches(body, terms, returned):
+def _product_text(user, k, written, name, gname):
+    """The user's local derivative for its operand k times the user's gradient, as source."""
+    template, refs = written[user]
+    j = template.local_operand[k]
+    return gname[user] if j == -1 else template.write_product[k](refs, name[user], gname[user]) if j is None \
+        else f"{refs[j]} * {gname[user]}"
+
+
+def _local_text(user, k, written, name):
+    """The user's local derivative for its operand k, as source."""
+    template, refs = written[user]
+    j = template.local_operand[k]
+    return "1.0" if j == -1 else template.write_local[k](refs, name[user]) if j is None else refs[j]
+
+
+def _overflow_check(names):
+    return f"if not isfinite({_check_sum(names)}): raise OverflowError('a value is inf or nan: the graph decides')"
+
+
+def _unneeded_lines(locals_):
+    return [f"({local}) * 1.0  # a derivative no gradient needs (backward multiplies it: it must exist)" for local in locals_]
+
+
+def _terms(uses, gname):
+    """{gradient name: how many terms of gradient sums read it}."""
+    terms = {}
+    for node_uses in uses.values():
+        for user, _ in node_uses:
+            terms[gname[user]] = terms.get(gname[user], 0) + 1
+    return terms
+
+
+def _skip_dead_branches(body, terms, returned, outside=frozenset(), checked_outside=None):
     """Gradient lines where a dead branch need not compute its upstream (large graphs only).
 
     A relu's gradient line reads g_v = (g_u if v > 0.0 else 0.0 * g_u). When g_u is used there
@@ -1047,7 +1447,8 @@ def _skip_dead_branches(body, terms, returned):
     branch is 0.0: the same number as 0.0 * g_u whenever g_u is finite, up to the sign of a zero
     (which no later sum or product can turn into another number). A last line makes sure it
     is finite: it hands the call to the graph unless every factor of those sums is at most 1e100
-    (so a sum of 16 products is at most 1.6e201).
+    (so a sum of 16 products is at most 1.6e201). The factors in outside (a batch loop's
+    parameters) are not checked there but added to checked_outside, to be checked once outside.
     """
     lines = {line[: line.index(" = ")]: i for i, line in enumerate(body) if line.startswith("g_")}
     factors = {}
@@ -1067,8 +1468,11 @@ def _skip_dead_branches(body, terms, returned):
         body[i] = f"{match[1]} = ({expression} if {match[3]} else 0.0){match[4] or ''}"
         body[j] = None
     body = [line for line in body if line is not None]
-    if factors:
-        names = list(dict.fromkeys(factor.lstrip("-") for factor in factors))
+    names = list(dict.fromkeys(factor.lstrip("-") for factor in factors))
+    if outside:
+        checked_outside += [name for name in names if name in outside]
+        names = [name for name in names if name not in outside]
+    if names:
         body.append(f"if not sum(map(abs, {_tuple_text(names)})) <= 1e100: raise OverflowError('a gradient could be inf or nan: "
                     "the graph decides')")
     return body
@@ -1143,15 +1547,21 @@ def _float_comparison(op, number):
 class _Tuples:
     """Tuples of names written once into the body (vec0 = (a, b, c)) and then shared."""
 
-    def __init__(self, body, taken):
+    def __init__(self, body, taken, outer=None, inner=frozenset()):
+        """outer: where a tuple none of whose items is in inner goes (a batch loop's tuples of the
+        parameters are written once, outside the functions run for each sample)."""
         self.body, self.taken, self.names, self.count = body, taken, {}, 0
+        self.outer, self.inner = outer, inner
 
     def name(self, items):
+        if self.outer is not None and self.inner.isdisjoint(items):
+            return self.outer.name(items)
         key = tuple(items)
         if key not in self.names:
             while f"vec{self.count}" in self.taken:
                 self.count += 1
             self.names[key] = f"vec{self.count}"
+            self.taken.add(self.names[key])
             self.count += 1
             self.body.append(f"{self.names[key]} = {_tuple_text(key)}")
         return self.names[key]
@@ -1170,12 +1580,13 @@ def _identifier(text):
     return text if text.isidentifier() and not keyword.iskeyword(text) else ""
 
 
-def _names(order, inputs, arg_names):
-    """A distinct Python name per node: the argument's name, the label, or v<i>."""
+def _names(order, inputs, arg_names, places=None):
+    """A distinct Python name per node: the argument's name, the label, or v<i> (i: the node's
+    place in order, or in places when order is a part of the graph's)."""
     wanted = {}
     for i, node in enumerate(order):
         label = node.label
-        wanted[node] = (_identifier(label) if label else "") or f"v{i}"  # most nodes have no label
+        wanted[node] = (_identifier(label) if label else "") or f"v{i if places is None else places[node]}"
     for node, arg in zip(inputs, arg_names):
         wanted[node] = _identifier(arg) or "x"
     taken = set(_RESERVED)

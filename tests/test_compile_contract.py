@@ -17,6 +17,14 @@ from autograd import Value, ops
 compile_module = sys.modules["autograd.compile"]
 
 
+@pytest.fixture(params=["batch loop", "straight-line"])
+def form(request, monkeypatch):
+    """The test runs with a batch written as a batch loop (as it is by default), and as straight-line code."""
+    if request.param == "straight-line":
+        monkeypatch.setattr(compile_module, "BATCH_GROUPS", 0)
+    return request.param
+
+
 def same(a, b):
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
@@ -174,10 +182,12 @@ def test_a_value_made_inside_the_function_that_changes_later_is_an_error_not_a_s
 # ---- crashes ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("samples, named_nodes", [(300, None), (40, 0)], ids=["named", "in parts"])
-def test_a_large_mlp_graph_with_shared_tuples_compiles(samples, named_nodes, monkeypatch):
-    if named_nodes is not None:
-        monkeypatch.setattr(compile_module, "NAMED_NODES", named_nodes)
+@pytest.mark.parametrize("samples, form", [(300, "batch loop"), (300, "named"), (40, "in parts")])
+def test_a_large_mlp_graph_with_shared_tuples_compiles(samples, form, monkeypatch):
+    if form != "batch loop":
+        monkeypatch.setattr(compile_module, "BATCH_GROUPS", 0)
+    if form == "in parts":
+        monkeypatch.setattr(compile_module, "NAMED_NODES", 0)
     X, labels = nn.datasets.make_moons(n_samples=samples, noise=0.1, seed=0)
     model = nn.MLP(2, [16, 16, 1], seed=0)
     fn = lambda X, y: nn.binary_cross_entropy_with_logits([model(x) for x in X], y)  # noqa: E731
@@ -187,7 +197,7 @@ def test_a_large_mlp_graph_with_shared_tuples_compiles(samples, named_nodes, mon
     graph_grads = [p.grad for p in model.parameters()]
     model.zero_grad()
     assert same(f(X, labels), loss.data) and all(map(same, [p.grad for p in model.parameters()], graph_grads))
-    assert ("V[" in f.source) == (named_nodes == 0)
+    assert ("V[" in f.source) == (form == "in parts") and ("def _fwd(" in f.source) == (form == "batch loop")
     inputs = [[Value(a) for a in x] for x in X]  # the inputs' gradients: asked for, or Values given
     graph_loss = fn(inputs, labels)
     expected = [g for g in autograd.grad(graph_loss, [a for x in inputs for a in x])]
@@ -196,11 +206,11 @@ def test_a_large_mlp_graph_with_shared_tuples_compiles(samples, named_nodes, mon
     given = [[Value(a) for a in x] for x in X]
     f(given, labels)
     assert all(map(same, [a.grad for x in given for a in x], expected))
-    assert ("_arguments=True" in f.source) == (named_nodes is None)
+    assert ("_arguments=True" in f.source) == (form != "in parts")
 
 
 @pytest.mark.parametrize("scale", [1.0, 1e150, 1e300])
-def test_a_dead_relu_skips_its_upstream_only_where_that_is_the_same_number(scale):
+def test_a_dead_relu_skips_its_upstream_only_where_that_is_the_same_number(scale, form):
     X, labels = nn.datasets.make_moons(n_samples=60, noise=0.1, seed=1)
     model = nn.MLP(2, [16, 16, 1], seed=2)
     for w in model.layers[2].parameters():
@@ -220,15 +230,17 @@ def test_a_dead_relu_skips_its_upstream_only_where_that_is_the_same_number(scale
     assert same(f(X, labels), expected)
     assert all(map(same, [p.grad for p in model.parameters()], graph_model_grads))
     assert "else 0.0)" in f.source and "sum(map(abs, (" in f.source
+    assert ("def _fwd(" in f.source) == (form == "batch loop")
 
 
 @pytest.mark.parametrize("n", [3_000, 10_000])
-def test_a_sum_of_many_terms_and_a_node_of_many_uses_compile(n):
+def test_a_sum_of_many_terms_and_a_node_of_many_uses_compile(n, form):
     f = autograd.compile(lambda *xs: autograd.sum(xs) * 0.25)
     out, grads = f.grad(*[0.5] * n)
     assert out == 0.125 * n and grads == [0.25] * n
     g = autograd.compile(lambda x: autograd.sum([x * float(i) for i in range(n)]))
     assert g.grad(1.0) == graph(lambda x: autograd.sum([x * float(i) for i in range(n)]), 1.0)
+    assert ("def _fwd(" in g.source) == (form == "batch loop")  # a copy per term: x times its number
 
 
 def test_names_that_programs_use_themselves_are_renamed():
@@ -415,7 +427,7 @@ def test_check_builds_the_graph_too_and_raises_on_a_difference(monkeypatch):
 # ---- the README's training loop, with the batch as an argument ---------------------------------
 
 
-def test_the_readme_training_loop_compiled_equals_the_graph_after_50_adam_steps():
+def test_the_readme_training_loop_compiled_equals_the_graph_after_50_adam_steps(form):
     X, y = nn.datasets.make_moons(n_samples=100, noise=0.1, seed=0)
     graph_model, compiled_model = (nn.MLP(2, [16, 16, 1], activation="relu", seed=0) for _ in range(2))
     graph_opt = nn.optim.Adam(graph_model.parameters(), lr=0.05)
@@ -430,4 +442,4 @@ def test_the_readme_training_loop_compiled_equals_the_graph_after_50_adam_steps(
         assert same(step(X, y), loss.data)
         compiled_opt.step()
     assert [p.data for p in compiled_model.parameters()] == [p.data for p in graph_model.parameters()]
-    assert step.traces == 1
+    assert step.traces == 1 and ("def _fwd(" in step.source) == (form == "batch loop")

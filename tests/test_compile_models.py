@@ -4,6 +4,7 @@ optimizer step between them (two twins, one trained through each path)."""
 
 import math
 import random
+import sys
 
 import pytest
 
@@ -12,6 +13,36 @@ import nn
 from autograd import Value
 
 BATCHES = 20
+compile_module = sys.modules["autograd.compile"]
+
+
+NOT_A_BATCH = {"test_dropout_in_eval_mode_and_back_in_training_mode_never_reuses_the_other_program",
+               "test_a_users_function_with_detach_abs_and_a_second_derivative"}
+
+
+@pytest.fixture(autouse=True, params=["straight-line", "batch loop"])
+def form(request, monkeypatch):
+    """Every test runs twice: with each graph written as straight-line code, and with a batch of two or
+    more samples written as a batch loop (any graph of more than 10 nodes); then every test that
+    trains on batches must have written one."""
+    batch_loops = []
+    if request.param == "straight-line":
+        monkeypatch.setattr(compile_module, "BATCH_GROUPS", 0)
+    else:
+        monkeypatch.setattr(compile_module, "FUSE_NODES", 10)
+        monkeypatch.setattr(compile_module, "BATCH_GROUPS", 2)
+        write = compile_module._BatchLoop.write
+
+        def recorded(generator):
+            source = write(generator)
+            if source is not None:
+                batch_loops.append(source)
+            return source
+
+        monkeypatch.setattr(compile_module._BatchLoop, "write", staticmethod(recorded))
+    yield
+    if request.param == "batch loop" and request.function.__name__ not in NOT_A_BATCH:
+        assert batch_loops and "def _fwd(" in batch_loops[0]
 
 
 def same(a, b):
@@ -173,3 +204,4 @@ def test_a_users_function_with_detach_abs_and_a_second_derivative():
         out = fn(*inputs)
         got, grads = f.grad(*point)
         assert same(got, out.data) and all(map(same, grads, autograd.grad(out, inputs)))
+
