@@ -5,7 +5,7 @@ import pytest
 
 import autograd
 from autograd import Value
-from demos import bench_batch_loop, benchmark
+from demos import benchmark
 
 
 def test_every_plain_step_is_the_graphs_step_to_rounding():
@@ -80,29 +80,10 @@ def test_both_compiled_forms_of_m_are_ready_to_time():
     X, y = benchmark.two_moons(10)
     ready, problems = benchmark.compiled_rows(X, y, quick=True)
     assert problems == {}
-    assert [nodes for _, _, nodes in ready.values()] == [1042, 6792]  # 10 samples: nn.MLP, nn.MLP(fused=False)
+    assert list(ready) == list(benchmark.COMPILED)  # each form as a batch loop and as straight-line code
+    assert [nodes for _, _, nodes in ready.values()] == [1042, 6792] * 2  # 10 samples: nn.MLP, nn.MLP(fused=False)
     for step, compiling, _ in ready.values():
         assert compiling > 0 and isinstance(step(), float)
-
-
-def test_the_least_compiling_of_the_per_node_form_adds_its_extra_nodes_to_nn_mlps():
-    x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(1.0, label="b")
-    xw = x * w
-    h = xw + b
-    texts = benchmark.one_pass(autograd.topological_order(h * h))
-    assert (texts[xw], texts[h]) == ("(x * w)", "v4")  # used once: inside its user; twice: a name
-    X, y = benchmark.two_moons(10)
-    assert benchmark.per_node_compile_bound(X, y, 0.25, repeats=1) > 0.25  # 6,792 nodes against 1,042
-
-
-def test_the_batch_loop_prototype_gives_the_compiled_steps_numbers_bit_for_bit():
-    X, y = benchmark.two_moons(12)
-    model = benchmark.make_mlp(fused=False)
-    batch_loop, source = bench_batch_loop.batch_loop_program(model, X, y)
-    params = model.parameters()
-    loss = autograd.compile(lambda: benchmark.mlp_loss(model, X, y))()
-    assert batch_loop(*[p.data for p in params]) == (loss, tuple(p.grad for p in params))
-    assert len(source.splitlines()) == 108  # one sample's lines, whatever the batch
 
 
 def test_the_compiled_chain_is_measured_in_a_new_process():
