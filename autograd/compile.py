@@ -43,6 +43,9 @@ equal to its one user's gets no line, and a dead relu does not compute the gradi
 multiply by 0. Programs of more than about ``2 * NAMED_NODES`` lines keep their numbers in two
 lists, V and G, and run as parts of ``PART_NODES`` nodes whose lines name other nodes by their
 distance (``V[_b-1]``), so parts that repeat (a long chain, an unrolled loop) are compiled once.
+A loss over a batch is written as a batch loop: one sample's forward (``_fwd``) and backward
+(``_back``), run for each sample on its own numbers, then each parameter's gradient summed over
+the batch in backward()'s order (see BATCH_GROUPS); a graph that is not a batch stays straight-line.
 """
 
 from __future__ import annotations
@@ -1282,12 +1285,17 @@ class _BatchLoop:
             return entries.setdefault(text, f"_c{len(entries)}")
 
         columns = {}  # shared leaf -> (its local derivatives over the batch, its upstream gradients)
+        slot_named = {slot.name: slot for slot in self.slots}
+        data = {}  # a slot a local derivative is -> its column, written outside: its numbers are the rows'
         for leaf in self.shared:
             leaf_uses = uses[leaf]
             locals_ = [_local_text(user, k, written, name) for user, k in leaf_uses]
             upstream = [gname[user] for user, _ in leaf_uses]
             if len(leaf_uses) == 1:
-                columns[leaf] = ("_ones" if locals_[0] == "1.0" else column(locals_[0]), column(upstream[0]))
+                local = locals_[0]
+                local = "_ones" if local == "1.0" else data.setdefault(slot_named[local], f"_d{len(data)}") \
+                    if local in slot_named else column(local)
+                columns[leaf] = (local, column(upstream[0]))
             else:  # used m times in a copy (a conv's kernel, an rnn's weights): a copy returns m of each, in order
                 columns[leaf] = (f"_chain.from_iterable({column(_tuple_text(locals_))})",
                                  f"_chain.from_iterable({column(_tuple_text(upstream))})")
@@ -1343,6 +1351,10 @@ class _BatchLoop:
         body.append(f"{', '.join(entries.values())}{',' if len(entries) == 1 else ''} = zip(*_B)")
         if any("_ones" in pair for pair in columns.values()):
             body.append(f"_ones = (1.0,) * {n_copies}")
+        texts_of = dict(zip(self.slots, self.slot_texts))
+        for slot, data_name in data.items():  # the last copy first, as the rows of _B
+            texts = [name[slot.leaves[i]] if slot.leaves is not None else texts_of[slot][i] for i in reversed(self.order)]
+            body.append(f"{data_name} = ({', '.join(texts)},)" if slot.leaves is None else f"{data_name} = {_tuple_text(texts)}")
         # The leaves' gradients
         returned = []
         column_of_slot = {slot: entries.get(gname[slot]) for slot in leaf_slots}
