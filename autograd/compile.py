@@ -1193,11 +1193,11 @@ class _BatchLoop:
             if any(b in varying for b in nodes):
                 if not all(b in varying and (b in needed) == (a in needed) for b in nodes):  # all data, or all masks
                     return False
+                key = tuple(nodes)
                 for i, b in enumerate(nodes):
-                    if homes.setdefault(b, i) != i:  # a leaf of one copy only
+                    if homes.setdefault(b, (i, key)) != (i, key):  # a leaf of one copy only, in one slot
                         return False
                     counts[b] += 1
-                key = tuple(nodes)
             else:
                 texts = [_literal(b.data) for b in nodes]
                 if all(text == texts[0] for text in texts):

@@ -207,3 +207,11 @@ def test_random_batches_of_random_samples_match_their_graphs():
 
         fn = lambda X: autograd.sum([sample(*x) for x in X]) * (1.0 / n) + w[1] * w[2]  # noqa: E731
         assert "def _fwd(" in agrees(fn, w, data).source
+
+
+def test_a_samples_leaf_read_in_two_places_that_another_sample_fills_with_two_leaves_is_not_a_batch():
+    w = Value(0.5, label="w")
+    data = [[Value(0.1 * i + 0.3), Value(0.2 * i + 0.1)] for i in range(10)]
+    pairs = [(x0, x0) if i == 0 else (x0, x1) for i, (x0, x1) in enumerate(data)]  # the first sample: one leaf twice
+    fn = lambda: autograd.sum([(w * a).tanh() * b for a, b in pairs])  # noqa: E731
+    straight_line(fn, [w, *[v for row in data for v in row]])  # as a batch loop, the first leaf lost a use's gradient
