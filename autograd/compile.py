@@ -893,7 +893,8 @@ class _Generator:
                 needed_by_live.add(node)
         if not needed_by_live:
             return []
-        names = {gname[node] for node in self.needed if node not in needed_by_live and node in gname}
+        kept = {gname[node] for node in needed_by_live if node in gname}  # an argument's gradient may be its user's
+        names = {gname[node] for node in self.needed if node not in needed_by_live and node in gname} - kept
         moved = [i for g, i in lines.items() if g in names]
         if not moved:
             return []

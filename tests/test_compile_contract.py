@@ -209,6 +209,19 @@ def test_a_large_mlp_graph_with_shared_tuples_compiles(samples, form, monkeypatc
     assert ("_arguments=True" in f.source) == (form != "in parts")
 
 
+def test_an_arguments_gradient_that_is_its_users_stays_where_the_parameters_read_it():
+    model = nn.MLP(16, [48, 1], activation="tanh", seed=0, fused=False)  # about 3,000 nodes: written tightly
+    fn = lambda x, t: (model(x) + t) ** 2  # noqa: E731  (t's gradient is the sum's: the same name)
+    x = [0.1 * i - 0.8 for i in range(16)]
+    loss = fn([Value(v) for v in x], Value(0.5))
+    loss.backward()
+    expected = [p.grad for p in model.parameters()]
+    model.zero_grad()
+    f = autograd.compile(fn)
+    assert same(f(x, 0.5), loss.data)  # no Value argument: the arguments' gradients are skipped
+    assert all(map(same, [p.grad for p in model.parameters()], expected))
+
+
 @pytest.mark.parametrize("scale", [1.0, 1e150, 1e300])
 def test_a_dead_relu_skips_its_upstream_only_where_that_is_the_same_number(scale, form):
     X, labels = nn.datasets.make_moons(n_samples=60, noise=0.1, seed=1)
