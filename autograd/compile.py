@@ -100,8 +100,10 @@ class Compiled:
         out, _, flat, grads, live = self._run(args, kwargs, arguments=None)
         for leaf, g in live:  # as backward() commits: a program's gradients are floats
             leaf._grad += g
+        added = set()
         for arg, g in zip(flat, grads):
-            if isinstance(arg, Value):
+            if isinstance(arg, Value) and id(arg) not in added:  # a Value given twice is one leaf: its total, once
+                added.add(id(arg))
                 arg.grad += g
         return out
 
@@ -143,9 +145,14 @@ class Compiled:
         if arguments is None:
             arguments = self.check or any(isinstance(x, Value) for x in flat)
         traces = self._traced.setdefault(structure, [])
+        given = [id(x) for x in flat if isinstance(x, Value)]
+        twice = len(set(given)) < len(given)
         for traced in (False, True):
             for trace in traces:
-                result = trace.run(data, arguments)
+                # A Value given at two places, or given and also read by fn (a live leaf), is one leaf whose
+                # gradient the graph sums over all its uses at once; the program has a leaf per place.
+                aliased = twice or (given and not trace.live_ids.isdisjoint(given))
+                result = _ON_THE_GRAPH if aliased else trace.run(data, arguments)
                 if result is None:  # a guard or a fact outside the graph differs: another trace
                     continue
                 if result is _ON_THE_GRAPH:
@@ -171,9 +178,11 @@ class Compiled:
         names = _argument_names(self.fn, structure)
         return _Trace(self._name(), out, inputs, names, recording)
 
-    def _build(self, structure, flat, data):
-        """fn run on new Values for the arguments, recorded: (output, the input Values, the Recording)."""
-        inputs = [Value(x, label=a.label if isinstance(a, Value) else "") for x, a in zip(data, flat)]
+    def _build(self, structure, flat, data, given=False):
+        """fn run on new Values for the arguments (given: on the Values given, where they are), recorded:
+        (output, the input Values, the Recording)."""
+        inputs = [a if given and isinstance(a, Value) else Value(x, label=a.label if isinstance(a, Value) else "")
+                  for x, a in zip(data, flat)]
         (args_shape, kwargs_shape) = structure
         args, _ = _unflatten(args_shape, inputs, 0)
         kwargs, _ = _unflatten(kwargs_shape, inputs, len(inputs) - _count(kwargs_shape))
@@ -190,7 +199,7 @@ class Compiled:
 
     def _on_the_graph(self, structure, flat, data):
         """The engine's own answer for these inputs: its error, or (output, arg grads, live pairs)."""
-        out, inputs, recording = self._build(structure, flat, data)
+        out, inputs, recording = self._build(structure, flat, data, given=True)
         given = set(inputs)
         drawn = {leaf for leaf, _, _ in recording.draws}
         leaves = [node for node in engine.topological_order(out)
@@ -348,6 +357,7 @@ class _Trace:
         self.generators = list(dict.fromkeys(generator for generator, _ in self.draws))
         generator = _Generator(fn_name, out, inputs, arg_names, recording)
         self.source, self.function, self.live, self.used_draws, self.n_nodes = generator.program()
+        self.live_ids = {id(leaf) for leaf in self.live}
         self.asks_for_arguments = generator.asks_for_arguments
         self.constants = [(leaf, leaf.data) for leaf in generator.order if leaf._op is None and leaf in recording.made]
         self.constants_held = False  # not yet known which constants something else still holds

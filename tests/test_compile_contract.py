@@ -456,3 +456,26 @@ def test_the_readme_training_loop_compiled_equals_the_graph_after_50_adam_steps(
         compiled_opt.step()
     assert [p.data for p in compiled_model.parameters()] == [p.data for p in graph_model.parameters()]
     assert step.traces == 1 and ("def _fwd(" in step.source) == (form == "batch loop")
+
+
+@pytest.mark.parametrize("form", ["batch loop", "straight-line"], indirect=True)
+def test_a_value_given_twice_or_also_read_by_fn_is_one_leaf_as_on_the_graph(form, monkeypatch):
+    monkeypatch.setattr(compile_module, "FUSE_NODES", 10)
+    monkeypatch.setattr(compile_module, "BATCH_GROUPS", 2 if form == "batch loop" else 0)
+    rng = random.Random(0)
+    w = Value(rng.uniform(-1, 1), label="w")
+    fn = lambda v, X: autograd.sum([(w * x + v).tanh() * x for x in X])  # noqa: E731
+    f = autograd.compile(fn)
+    for trial in range(30):
+        x = Value(rng.uniform(-2, 2))
+        args = (w, [Value(0.3), Value(-0.7)]) if trial % 2 else (Value(0.1), [x, x, x, Value(0.5)])
+        loss = fn(*args)
+        loss.backward()  # the graph: one sum over all of a leaf's uses
+        expected = [v.grad for v in (w, x, *args[1])]
+        for v in (w, x, *args[1]):
+            v.grad = 0.0
+        assert same(f(*args), loss.data)
+        assert all(map(same, [v.grad for v in (w, x, *args[1])], expected))
+        for v in (w, x, *args[1]):
+            v.grad = 0.0
+    assert ("def _fwd(" in f.source) == (form == "batch loop")
