@@ -30,7 +30,10 @@ What the program reads at each call, and what it does not:
   again. ``no_grad()`` inside fn is a detach: the value still follows the inputs.
 - **Errors**: when the program fails (a log of a negative number, a division by zero) or any
   value it computed is inf or nan, ``f`` builds the graph for those inputs, so the error (or
-  the result) is exactly the engine's.
+  the result) is exactly the engine's. A value the output does not depend on is not computed,
+  so an error there is not raised.
+- **Aliases**: a Value given at two places, or given and also read by fn, is one leaf; such a
+  call runs on the graph, built on the Values given.
 
 ``compile(fn, check=True)`` also builds the graph at every call and raises on the first number
 that differs: a sanitizer to turn on when in doubt.
