@@ -1328,18 +1328,15 @@ class _BatchLoop:
         if for_arguments:  # a call with no Value argument skips them
             gen.asks_for_arguments = True
             early = [text if text in others else "0.0" for text in entries]
-            back.append(f"if not _arguments: return {_tuple_text(early)}")
+            back.append(f"if not _arguments: return __ROOT__{_tuple_text(early)}")
             back += _skip_dead_branches(for_arguments, terms, returned, parameters, checked_outside)
-        back.append(f"return {_tuple_text(list(entries))}")
+        back.append(f"return __ROOT__{_tuple_text(list(entries))}")  # (a one-pass copy returns its root too)
         defined = [name[t] for t in first if t not in inline] + [slot.name for slot in self.slots] + \
             [line[: line.index(" = ")] for line in fwd if line.startswith("vec")]
         read = set(_WORD.findall("\n".join(line.split("  # ")[0] for line in back)))  # not the comments
         if any(name[t] in read for t in inline):
             return None
         saved = [n for n in defined if n in read]
-        if saved:
-            back.insert(0, f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = _s")
-        fwd.append(f"return {name[root]}, {_tuple_text(saved)}")
         # The rest of the graph, a line per node; R reads the roots as _r[i]
         position = {copy: i for i, copy in enumerate(self.order)}  # a copy's place in the graph's order
         rest_text = {}
@@ -1357,11 +1354,18 @@ class _BatchLoop:
         gen._gradient_lines(reversed(self.rest[:-1]), rest_uses, written_rest, name, gname, tuples, body, alias=False)
         body += _unneeded_lines(rest_unneeded)
         upstream = [gen._gradient_sum(rest_uses[parents_of[R][i]], written_rest, name, gname, tuples) for i in self.order]
-        if all(g == upstream[0] for g in upstream):
+        # One pass when the roots' gradient is known before the copies run (a mean's 1/N): each copy's
+        # forward and backward in one function. Else two: every forward, the rest, then every backward.
+        ahead = _lines_ahead(body, upstream[0], {name[node] for node in self.rest} | {"_r"}) \
+            if all(g == upstream[0] for g in upstream) else None
+        if ahead is not None:
+            hoisted += [body[i] for i in ahead] + [f"{gname[root]} = {upstream[0]}  # every root's gradient"]
+            body = [line for i, line in enumerate(body) if i not in ahead]
+        elif all(g == upstream[0] for g in upstream):
             body.append(f"_B = [_back({upstream[0]}, _s) for _s in _S]")
         else:
             body.append(f"_B = [_back(_g, _s) for _g, _s in zip({_tuple_text(upstream)}, _S)]")
-        body.append("_B.reverse()  # backward meets the last copy first")
+        body.append("_B = _B[::-1]  # backward meets the last copy first")
         body.append(f"{', '.join(entries.values())}{',' if len(entries) == 1 else ''} = zip(*_B)")
         if any("_ones" in pair for pair in columns.values()):
             body.append(f"_ones = (1.0,) * {n_copies}")
@@ -1408,11 +1412,18 @@ class _BatchLoop:
         if checked_outside:
             hoisted.append(f"if not sum(map(abs, {_tuple_text(checked_outside)})) <= 1e100: raise OverflowError("
                            "'a gradient could be inf or nan: the graph decides')")
-        lines = hoisted + [f"def _fwd({', '.join(slot.name for slot in self.slots)}):  # one copy, on its own numbers",
-                           *("    " + line for line in fwd),
-                           f"def _back({gname[root]}, _s):  # its backward, from its root's gradient",
-                           *("    " + line for line in back),
-                           f"_r, _S = zip(*{calls})", *body]
+        slots = ", ".join(slot.name for slot in self.slots)
+        if ahead is not None:
+            lines = hoisted + [f"def _fwd({slots}):  # one copy, on its own numbers: forward, then backward",
+                               *("    " + line.replace("__ROOT__", f"{name[root]}, ") for line in fwd + back),
+                               f"_r, _B = zip(*{calls})", *body]
+        else:
+            unpack = [f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = _s"] if saved else []
+            lines = hoisted + [f"def _fwd({slots}):  # one copy, on its own numbers",
+                               *("    " + line for line in fwd), f"    return {name[root]}, {_tuple_text(saved)}",
+                               f"def _back({gname[root]}, _s):  # its backward, from its root's gradient",
+                               *("    " + line.replace("__ROOT__", "") for line in unpack + back),
+                               f"_r, _S = zip(*{calls})", *body]
         keywords = ["_arguments=True"] if gen.asks_for_arguments else []
         if _WARM_UP_CALLS:
             gen.warms = True
@@ -1446,6 +1457,25 @@ def _local_text(user, k, written, name):
     template, refs = written[user]
     j = template.local_operand[k]
     return "1.0" if j == -1 else template.write_local[k](refs, name[user]) if j is None else refs[j]
+
+
+def _lines_ahead(body, text, forbidden):
+    """The places in body of the lines text reads, and of the lines they read, in order; None when
+    one of them reads a name in forbidden (a value computed from the batch)."""
+    defined = {line[: line.index(" = ")]: i for i, line in enumerate(body) if _ASSIGNMENT.match(line)}
+    ahead, texts = set(), [text]
+    while texts:
+        for word in _WORD.findall(texts.pop().split("  # ")[0]):
+            if word in forbidden:
+                return None
+            i = defined.get(word)
+            if i is not None and i not in ahead:
+                ahead.add(i)
+                texts.append(body[i][body[i].index(" = ") + 3 :])
+    return sorted(ahead)
+
+
+_ASSIGNMENT = re.compile(r"\w+ = ")
 
 
 def _overflow_check(names):

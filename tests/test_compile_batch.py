@@ -70,7 +70,7 @@ def test_a_loss_over_a_batch_is_one_samples_lines_run_over_the_batch(fused):
     X, y = moons(40)
     model = nn.MLP(2, [8, 8, 1], seed=1, fused=fused)
     f = agrees(lambda: hinge_and_l2(model, X, y), model.parameters())
-    assert f.source.count("def _fwd(") == 1 and f.source.count("def _back(") == 1
+    assert f.source.count("def _fwd(") == 1 and "def _back(" not in f.source  # a mean: one pass per sample
     assert len(f.source.splitlines()) < 17 * 40 / 2  # straight-line code has a line per neuron per sample
     assert repr(X[7][0]) in f.source  # data read from the closure are constants: literals of the program
 
@@ -103,6 +103,21 @@ def test_a_parameters_uses_outside_the_batch_add_in_the_graphs_order(l2_first):
 
     f = agrees(fn, model.parameters())
     assert "def _fwd(" in f.source
+
+
+def test_a_loss_whose_samples_gradient_needs_the_whole_batch_runs_every_forward_then_every_backward():
+    X, y = moons(12)
+    model = nn.MLP(2, [6, 1], seed=2)
+    f = agrees(lambda: autograd.sum([(1.0 - t * model(x)).relu() + 0.5 for x, t in zip(X, y)]).log(),
+               model.parameters())
+    assert "def _fwd(" in f.source and "def _back(" in f.source  # d log(s)/ds = 1/s: known after every forward
+    fn = lambda X: autograd.sum([(1.0 - model(x)).relu() + 0.5 for x in X]).log()  # noqa: E731  (X: an argument)
+    g = agrees(fn, model.parameters(), X)
+    loss = fn(X)
+    expected = autograd.grad(loss, model.parameters())
+    model.zero_grad()
+    assert same(g(X), loss.data)  # plain numbers: the arguments' gradients are skipped
+    assert all(map(same, [p.grad for p in model.parameters()], expected)) and "_arguments=True" in g.source
 
 
 def test_a_weight_used_twice_in_each_sample_sums_its_uses_in_the_graphs_order():
