@@ -634,8 +634,8 @@ class _Generator:
     def program(self):
         """(source, function, live leaves, indices of the draws it uses, number of nodes)."""
         fused = FUSE_NODES < len(self.order) <= FUSE_LIMIT
-        self.inline, aliased = self._fusion() if fused else (set(), 0)
         source = _BatchLoop.write(self) if fused and BATCH_GROUPS else None
+        self.inline, aliased = self._fusion() if fused and source is None else (set(), 0)
         forward = len(self.computed)
         backward = len(self.needed) - 1 - aliased  # a line per gradient but the output's and those that are their user's
         self.in_parts = source is None and forward - len(self.inline) + backward > 2 * NAMED_NODES
@@ -648,18 +648,18 @@ class _Generator:
 
     # -- what every form shares
 
-    def _fusion(self):
+    def _fusion(self, nodes=None):
         """(The nodes written inside their one user's line rather than on a line of their own, how
         many gradients are their one user's), for graphs of more than FUSE_NODES nodes:
         ((w1*x1 + w2*x2) + w3*x3) + b, made of * and + nodes, becomes one line of the same
-        operations in the same order."""
-        order, varying, template_of = self.order, self.varying, self.template_of
+        operations in the same order. nodes: only those, computed nodes in order whose users are
+        among them (a batch loop's copy), else the whole graph."""
+        order, varying, template_of = self.order if nodes is None else nodes, self.varying, self.template_of
         compared = {v for value, _, other, _ in self.recording.guards for v in (value, other) if isinstance(v, Value)}
-        computed, operands, parents_of = self.computed, self.operands, self.parents_of
-        self.use_count = Counter(chain.from_iterable(operands))  # how many times each node is an operand
+        parents_of = self.parents_of
         once = {node for node, count in self.use_count.items() if count == 1}
         uses = {}  # a node used once: (its user, the operand it is there)
-        for node, parents in zip(computed, operands):
+        for node, parents in zip(self.computed, self.operands) if nodes is None else ((n, parents_of[n]) for n in nodes):
             if not once.isdisjoint(parents):
                 for k, parent in enumerate(parents):
                     if parent in once:
@@ -686,6 +686,11 @@ class _Generator:
         """Each computed node's parents (asked by _fusion and the named form: a graph of more than FUSE_LIMIT
         nodes, written in parts, never holds them all)."""
         return [node.parents for node in self.computed]
+
+    @functools.cached_property
+    def use_count(self):
+        """{node: how many times it is an operand of a computed node}."""
+        return Counter(chain.from_iterable(self.operands))
 
     @functools.cached_property
     def parents_of(self):
@@ -1196,12 +1201,12 @@ class _BatchLoop:
                 return False
         # What each copy reads from outside: a shared leaf, a constant (the same number in every
         # copy: a literal), or a slot (its own leaf, or its own constants).
-        operand, slots, shared, homes, counts = {}, {}, set(), {}, Counter()
+        operand, slots, shared, homes, counts = {}, {}, {}, {}, Counter()  # shared: a dict, for its order
         for (j, k), nodes in external.items():
             a = nodes[0]
             if all(b is a for b in nodes):
                 if a in needed:
-                    shared.add(a)
+                    shared[a] = None
                 operand[(j, k)] = a
                 continue
             if any(b in varying for b in nodes):
@@ -1222,7 +1227,7 @@ class _BatchLoop:
             if slot is None:
                 slot = slots[key] = _Slot(f"_s{len(slots)}", key if a in varying else None)
             operand[(j, k)] = slot
-        if not shared.isdisjoint(homes) or any(gen.use_count[b] != n for b, n in counts.items()):
+        if not shared.keys().isdisjoint(homes) or any(gen.use_count[b] != n for b, n in counts.items()):
             return False
         self.vary = {}  # j -> the slot of the constant of node j (a WithConstant whose number differs between copies)
         for j, numbers in constants.items():
@@ -1244,7 +1249,7 @@ class _BatchLoop:
         n_copies = len(self.order)
         root = first[-1]
         # Names: the first copy's nodes name the copy's lines; the slots are _s0, _s1, ...
-        keep = set(first) | set(self.rest) | self.shared | set(gen.live) | set(gen.masks)
+        keep = set(first) | set(self.rest) | set(self.shared) | set(gen.live) | set(gen.masks)
         places = {node: i for i, node in enumerate(gen.order) if node in keep}
         name = _names(list(places), gen.inputs, gen.arg_names, places)
         taken = set(name.values()) | _RESERVED
@@ -1255,7 +1260,7 @@ class _BatchLoop:
             gname[slot] = _unique(f"g{slot.name}", taken)
         # The first copy's operands: a slot at its places, and the base op's two operands for a WithConstant whose number varies
         parents, templates, text = {}, {}, {}
-        inline = (gen.inline & set(first)) - {root}
+        inline = gen._fusion(first)[0] - {root}
         for j, node in enumerate(first):
             own = [self.operand.get((j, k), p) for k, p in enumerate(parents_of[node])]
             template = template_of[node]
@@ -1282,7 +1287,7 @@ class _BatchLoop:
         gen.helpers.add("isfinite")
         # _back: the copy's backward, from its root's gradient
         leaf_slots = [slot for slot in self.slots if slot.leaves is not None and slot.leaves[0] in gen.needed]
-        needed = {t for t in first if t in gen.needed} | self.shared | set(leaf_slots)
+        needed = {t for t in first if t in gen.needed} | set(self.shared) | set(leaf_slots)
         uses, unneeded = gen._uses(reversed(first), parents, written, needed, name)
         back = []
         back_tuples = _Tuples(back, taken, outer, inner)

@@ -230,3 +230,14 @@ def test_a_samples_leaf_read_in_two_places_that_another_sample_fills_with_two_le
     pairs = [(x0, x0) if i == 0 else (x0, x1) for i, (x0, x1) in enumerate(data)]  # the first sample: one leaf twice
     fn = lambda: autograd.sum([(w * a).tanh() * b for a, b in pairs])  # noqa: E731
     straight_line(fn, [w, *[v for row in data for v in row]])  # as a batch loop, the first leaf lost a use's gradient
+
+
+def test_the_same_graph_is_written_as_the_same_program():
+    X, y = moons(12)
+    sources = set()
+    for _ in range(3):  # new Values each time: no order may come from where they sit in memory
+        model = nn.MLP(2, [6, 6, 1], seed=4, fused=False)
+        f = autograd.compile(lambda: hinge_and_l2(model, X, y))
+        f()
+        sources.add(f.source)
+    assert len(sources) == 1 and "def _fwd(" in sources.pop()
