@@ -1088,13 +1088,15 @@ class _BatchLoop:
     """A graph written as a batch loop (see BATCH_GROUPS).
 
     The node R combines N copies of one subgraph (a loss per sample, added up). The copies are
-    written once, as two functions of one copy's own numbers: _fwd computes the copy's root and
-    returns it with the values its backward reads; _back takes the root's gradient and returns the
-    local derivatives and upstream gradients of the copy's uses of the shared leaves (the
-    parameters), and the gradients of its own leaves. The rest of the graph (R, the loss, L2) is
-    written a line per node around them. A shared leaf's gradient is then the sum of products over
-    the batch, in the order backward() adds it: the uses after the copies, the copies from the last
-    to the first, the uses before them.
+    written once, as functions of one copy's own numbers (its slots): its forward, and its backward
+    from the root's gradient, which returns the local derivatives and upstream gradients of the
+    copy's uses of the shared leaves (the parameters) and the gradients of its own leaves. When the
+    roots' gradient is known before the copies run (a mean's 1/N), one function _fwd does both;
+    else _fwd returns the root and what the backward reads, and _back runs once the rest of the
+    graph has given the roots' gradients. The rest (R, the loss, L2) is written a line per node
+    around them. A shared leaf's gradient is then the sum of products over the batch, in the order
+    backward() adds it: the uses after the copies, the copies from the last to the first, the uses
+    before them. (A NUL character in a line of the backward stands for what its returns begin with.)
     """
 
     def __init__(self, gen, root):
@@ -1333,9 +1335,9 @@ class _BatchLoop:
         if for_arguments:  # a call with no Value argument skips them
             gen.asks_for_arguments = True
             early = [text if text in others else "0.0" for text in entries]
-            back.append(f"if not _arguments: return __ROOT__{_tuple_text(early)}")
+            back.append(f"if not _arguments: return \x00{_tuple_text(early)}")
             back += _skip_dead_branches(for_arguments, terms, returned, parameters, checked_outside)
-        back.append(f"return __ROOT__{_tuple_text(list(entries))}")  # (a one-pass copy returns its root too)
+        back.append(f"return \x00{_tuple_text(list(entries))}")  # (a one-pass copy returns its root too)
         defined = [name[t] for t in first if t not in inline] + [slot.name for slot in self.slots] + \
             [line[: line.index(" = ")] for line in fwd if line.startswith("vec")]
         read = set(_WORD.findall("\n".join(line.split("  # ")[0] for line in back)))  # not the comments
@@ -1420,14 +1422,14 @@ class _BatchLoop:
         slots = ", ".join(slot.name for slot in self.slots)
         if ahead is not None:
             lines = hoisted + [f"def _fwd({slots}):  # one copy, on its own numbers: forward, then backward",
-                               *("    " + line.replace("__ROOT__", f"{name[root]}, ") for line in fwd + back),
+                               *("    " + line.replace("\x00", f"{name[root]}, ") for line in fwd + back),
                                f"_r, _B = zip(*{calls})", *body]
         else:
             unpack = [f"{', '.join(saved)}{',' if len(saved) == 1 else ''} = _s"] if saved else []
             lines = hoisted + [f"def _fwd({slots}):  # one copy, on its own numbers",
                                *("    " + line for line in fwd), f"    return {name[root]}, {_tuple_text(saved)}",
                                f"def _back({gname[root]}, _s):  # its backward, from its root's gradient",
-                               *("    " + line.replace("__ROOT__", "") for line in unpack + back),
+                               *("    " + line.replace("\x00", "") for line in unpack + back),
                                f"_r, _S = zip(*{calls})", *body]
         keywords = ["_arguments=True"] if gen.asks_for_arguments else []
         if _WARM_UP_CALLS:
