@@ -199,11 +199,13 @@ def test_a_choice_made_from_a_number_in_fn_is_a_guard_and_not_a_batch():
     assert "return None  # traced where" in f.source
 
 
-def test_more_than_batch_rest_other_nodes_are_written_straight(monkeypatch):
-    monkeypatch.setattr(compile_module, "BATCH_REST", 5)
+@pytest.mark.parametrize("rest", [4, 5])
+def test_more_than_batch_rest_other_nodes_are_written_straight(rest, monkeypatch):
+    monkeypatch.setattr(compile_module, "BATCH_REST", rest)
     X, y = moons(10)
     model = nn.MLP(2, [4, 1], seed=0)
-    straight_line(lambda: hinge_and_l2(model, X, y) + nn.l2_penalty(model), model.parameters())  # a node per parameter
+    fn = lambda: hinge_and_l2(model, X, y)  # noqa: E731  (besides the samples: sum, * 0.1, dot, * 1e-4, +)
+    assert ("def _fwd(" in agrees(fn, model.parameters()).source) == (rest == 5)
 
 
 def test_random_batches_of_random_samples_match_their_graphs():
