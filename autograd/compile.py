@@ -145,10 +145,10 @@ class Compiled:
         """
         structure, flat = _structure(args, kwargs, self._name())
         data = [x if type(x) is float else engine.number_of(x, self._name()) for x in flat]
-        if arguments is None:
-            arguments = self.check or any(isinstance(x, Value) for x in flat)
-        traces = self._traced.setdefault(structure, [])
         given = [id(x) for x in flat if isinstance(x, Value)]
+        if arguments is None:
+            arguments = self.check or bool(given)
+        traces = self._traced.setdefault(structure, [])
         twice = len(set(given)) < len(given)
         for traced in (False, True):
             for trace in traces:
@@ -1078,10 +1078,16 @@ class _Slot:
     """A number one copy of a batch loop reads and another copy reads differently (its data, or a
     constant of its op): an argument of the function run for each copy."""
 
-    __slots__ = ("name", "leaves")
+    __slots__ = ("name", "leaves", "literals")
 
-    def __init__(self, name, leaves):
-        self.name, self.leaves = name, leaves  # leaves: the argument or live leaf of each copy (None: constants)
+    def __init__(self, name, leaves=None, literals=None):
+        self.name = name
+        self.leaves = leaves  # the argument, live leaf or mask of each copy, in R's order (None: constants)
+        self.literals = literals  # else the number of each copy, as a literal
+
+    def text(self, i, name):
+        """What copy i reads here, as source: its leaf's name, or its number."""
+        return name[self.leaves[i]] if self.leaves is not None else self.literals[i]
 
 
 class _BatchLoop:
@@ -1227,7 +1233,7 @@ class _BatchLoop:
                 key = tuple(texts)
             slot = slots.get(key)
             if slot is None:
-                slot = slots[key] = _Slot(f"_s{len(slots)}", key if a in varying else None)
+                slot = slots[key] = _Slot(f"_s{len(slots)}", *((key, None) if a in varying else (None, key)))
             operand[(j, k)] = slot
         if not shared.keys().isdisjoint(homes) or any(gen.use_count[b] != n for b, n in counts.items()):
             return False
@@ -1237,11 +1243,10 @@ class _BatchLoop:
             if any(text != texts[0] for text in texts):
                 slot = slots.get(tuple(texts))
                 if slot is None:
-                    slot = slots[tuple(texts)] = _Slot(f"_s{len(slots)}", None)
+                    slot = slots[tuple(texts)] = _Slot(f"_s{len(slots)}", literals=tuple(texts))
                 self.vary[j] = slot
         self.first, self.index, self.operand, self.shared, self.rest = first, index, operand, shared, rest
         self.slots, self.order, self.pos, self.owner, self.high = list(slots.values()), order, pos, owner, high
-        self.slot_texts = list(slots)  # per slot: the leaves or the literals of the copies, in R's order
         return True
 
     def source(self):
@@ -1363,12 +1368,12 @@ class _BatchLoop:
         upstream = [gen._gradient_sum(rest_uses[parents_of[R][i]], written_rest, name, gname, tuples) for i in self.order]
         # One pass when the roots' gradient is known before the copies run (a mean's 1/N): each copy's
         # forward and backward in one function. Else two: every forward, the rest, then every backward.
-        ahead = _lines_ahead(body, upstream[0], {name[node] for node in self.rest} | {"_r"}) \
-            if all(g == upstream[0] for g in upstream) else None
+        alike = all(g == upstream[0] for g in upstream)
+        ahead = _lines_ahead(body, upstream[0], {name[node] for node in self.rest} | {"_r"}) if alike else None
         if ahead is not None:
             hoisted += [body[i] for i in ahead] + [f"{gname[root]} = {upstream[0]}  # every root's gradient"]
             body = [line for i, line in enumerate(body) if i not in ahead]
-        elif all(g == upstream[0] for g in upstream):
+        elif alike:
             body.append(f"_B = [_back({upstream[0]}, _s) for _s in _S]")
         else:
             body.append(f"_B = [_back(_g, _s) for _g, _s in zip({_tuple_text(upstream)}, _S)]")
@@ -1376,9 +1381,8 @@ class _BatchLoop:
         body.append(f"{', '.join(entries.values())}{',' if len(entries) == 1 else ''} = zip(*_B)")
         if any("_ones" in pair for pair in columns.values()):
             body.append(f"_ones = (1.0,) * {n_copies}")
-        texts_of = dict(zip(self.slots, self.slot_texts))
         for slot, data_name in data.items():  # the last copy first, as the rows of _B
-            texts = [name[slot.leaves[i]] if slot.leaves is not None else texts_of[slot][i] for i in reversed(self.order)]
+            texts = [slot.text(i, name) for i in reversed(self.order)]
             body.append(f"{data_name} = ({', '.join(texts)},)" if slot.leaves is None else f"{data_name} = {_tuple_text(texts)}")
         # The leaves' gradients
         returned = []
@@ -1410,9 +1414,7 @@ class _BatchLoop:
         if self.slots:
             rows = []
             for i in self.order:
-                row = [name[slot.leaves[i]] if slot.leaves is not None else texts[i]
-                       for slot, texts in zip(self.slots, self.slot_texts)]
-                rows.append(f"({', '.join(row)},)")
+                rows.append(f"({', '.join(slot.text(i, name) for slot in self.slots)},)")
             calls = f"[_fwd(*_row) for _row in ({', '.join(rows)})]"
         else:
             calls = f"[_fwd() for _ in range({n_copies})]"
