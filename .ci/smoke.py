@@ -15,11 +15,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the project, and the tests' shared graphs
 
 import autograd  # noqa: E402  (after the path is set)
 import nn  # noqa: E402
 from autograd import Value  # noqa: E402
+from graphs import compiled_batch  # noqa: E402
 
 
 def neuron(a, b):
@@ -50,23 +51,12 @@ def main():
     if (out, list(grads)) != (z.data, [x.grad, y.grad]):
         raise SystemExit(f"compile: got {(out, grads)}, the graph gives {(z.data, (x.grad, y.grad))}")
 
-    batch = [[math.sin(i), math.cos(3 * i)] for i in range(40)]  # sums over tuples of 42 products: Python's own sum
-    compile_module = sys.modules["autograd.compile"]
+    compile_module = sys.modules["autograd.compile"]  # sums over tuples of 42 products: Python's own sum
     for model, groups in ((nn.MLP(2, [4, 1], seed=1), 8), (nn.MLP(2, [8, 8, 1], seed=1, fused=False), 8),
                           (nn.MLP(2, [8, 8, 1], seed=1, fused=False), 0)):  # straight-line, a batch loop, straight-line
         compile_module.BATCH_GROUPS = groups
-        params = model.parameters()
-
-        def batch_loss():
-            return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
-
-        f = autograd.compile(batch_loss)
-        out = f()
-        compiled_grads = [p.grad for p in params]
-        model.zero_grad()
-        loss = batch_loss()
-        loss.backward()
-        if (out, compiled_grads) != (loss.data, [p.grad for p in params]):
+        f, agrees = compiled_batch(model)
+        if not agrees:
             raise SystemExit("compile: a batch's loss and gradients are not the graph's, bit for bit")
         if ("def _fwd(" in f.source) != (groups > 0 and not model.fused):
             raise SystemExit("compile: the batch was not written in the form expected")

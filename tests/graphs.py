@@ -1,7 +1,40 @@
-"""Graphs the tests share."""
+"""Graphs the tests share, and how they compare numbers."""
 
+import math
+
+import autograd
 import nn
 from autograd import Value
+
+
+def same(a, b):
+    """Bit for bit: equal, with the same sign of zero, or both nan."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def as_values(x):
+    """A Value for every number of a nested list, in the same nesting."""
+    return [as_values(item) for item in x] if isinstance(x, (list, tuple)) else Value(x)
+
+
+def compiled_batch(model, n=40):
+    """A squared error over n samples plus L2, compiled: (the program, True when its loss and the
+    model's gradients are the graph's bit for bit). .ci/smoke.py runs it on every Python too."""
+    batch = [[math.sin(i), math.cos(3 * i)] for i in range(n)]
+    params = model.parameters()
+
+    def batch_loss():
+        return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
+
+    f = autograd.compile(batch_loss)
+    out = f()
+    compiled_grads = [p.grad for p in params]
+    model.zero_grad()
+    loss = batch_loss()
+    loss.backward()
+    return f, same(out, loss.data) and all(map(same, compiled_grads, [p.grad for p in params]))
 
 
 def neuron():

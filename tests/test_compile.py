@@ -8,6 +8,7 @@ import sys
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from graphs import compiled_batch, same
 from test_errors import ERRORS
 from test_random_graphs import EXAMPLES, LIMIT, EngineOps, build, close, programs, torch_derivatives
 
@@ -16,13 +17,6 @@ import nn
 from autograd import Value
 
 compile_module = sys.modules["autograd.compile"]  # the name autograd.compile is the function
-
-
-def same(a, b):
-    """Bit for bit: equal, with the same sign of zero, or both nan."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def all_same(xs, ys):
@@ -423,20 +417,8 @@ def test_a_batchs_gradient_sums_share_their_tuples_and_are_the_graphs():
     over two tuples: its input over the batch (shared by the layer's neurons) and the gradient of
     its neuron's output over the batch (shared by the neuron's weights). A tuple of more than
     TUPLE_ITEMS names is written as tuples a list is extended by."""
-    batch = [[math.sin(i), math.cos(3 * i)] for i in range(40)]
-    model = nn.MLP(2, [4, 4, 1], seed=1)
-    params = model.parameters()
-
-    def batch_loss():
-        return autograd.sum([(model(x) - 0.5) ** 2 for x in batch]) + autograd.dot(params, params) * 1e-3
-
-    f = autograd.compile(batch_loss)
-    out = f()
-    compiled_grads = [p.grad for p in params]
-    model.zero_grad()
-    loss = batch_loss()
-    loss.backward()
-    assert same(out, loss.data) and all_same(compiled_grads, [p.grad for p in params])
+    f, agrees = compiled_batch(nn.MLP(2, [4, 4, 1], seed=1))
+    assert agrees
     source = f.source
     tuples = [line for line in source.splitlines() if line.startswith("    vec")]
     # 2 + 4 + 4 inputs' columns, 4 + 4 + 1 neurons' gradients, the 1.0s a bias is multiplied by, the

@@ -2,12 +2,12 @@
 backward, run for each sample on its own numbers, and gives the graph's numbers bit for bit; a
 graph that is not such a batch is written as straight-line code, with the same numbers."""
 
-import math
 import random
 import re
 import sys
 
 import pytest
+from graphs import as_values, flat, same
 
 import autograd
 import nn
@@ -21,21 +21,6 @@ def small_graphs_too(monkeypatch):
     """Graphs of more than 10 nodes are written tightly here (2,000 by default), so that these
     batches, small enough to read, are written as batch loops."""
     monkeypatch.setattr(compile_module, "FUSE_NODES", 10)
-
-
-def same(a, b):
-    """Bit for bit: equal with the same sign of zero, or both nan."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-
-
-def as_values(x):
-    return [as_values(item) for item in x] if isinstance(x, list) else Value(x)
-
-
-def flat(x):
-    return [v for item in x for v in flat(item)] if isinstance(x, list) else [x]
 
 
 def agrees(fn, params, *args):

@@ -9,6 +9,7 @@ import sys
 from fractions import Fraction
 
 import pytest
+from graphs import same
 
 import autograd
 import nn
@@ -23,12 +24,6 @@ def form(request, monkeypatch):
     if request.param == "straight-line":
         monkeypatch.setattr(compile_module, "BATCH_GROUPS", 0)
     return request.param
-
-
-def same(a, b):
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
 def graph(fn, *numbers):

@@ -2,11 +2,11 @@
 graph's step give the same loss and every gradient bit for bit, on 20 batches, with an
 optimizer step between them (two twins, one trained through each path)."""
 
-import math
 import random
 import sys
 
 import pytest
+from graphs import as_values, flat, same
 
 import autograd
 import nn
@@ -43,21 +43,6 @@ def form(request, monkeypatch):
     yield
     if request.param == "batch loop" and request.function.__name__ not in NOT_A_BATCH:
         assert batch_loops and "def _fwd(" in batch_loops[0]
-
-
-def same(a, b):
-    """Bit for bit: equal with the same sign of zero, or both nan."""
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-
-
-def as_values(x):
-    return [as_values(item) for item in x] if isinstance(x, (list, tuple)) else Value(x)
-
-
-def flat(x):
-    return [v for item in x for v in flat(item)] if isinstance(x, (list, tuple)) else [x]
 
 
 def train_both(make_model, loss_of, batches, lr=0.03, optimizer=nn.optim.Adam, also_grad=True):
